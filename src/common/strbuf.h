@@ -1,0 +1,31 @@
+/*
+ * strbuf — a growable string in an arena (SQL text, response bodies).
+ * The buffer's memory lives in the arena given to sbuf_init(); it is never
+ * freed singly. The contents are always NUL-terminated.
+ */
+#ifndef RETORT_STRBUF_H
+#define RETORT_STRBUF_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+#include "arena.h"
+
+typedef struct sbuf {
+    arena *arena;
+    char *data;
+    size_t len, cap;
+} sbuf;
+
+void sbuf_init(sbuf *b, arena *a, size_t initial_cap);
+void sbuf_append(sbuf *b, const char *s);
+void sbuf_append_n(sbuf *b, const char *s, size_t n);
+void sbuf_append_char(sbuf *b, char c);
+void sbuf_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Appends s as a double-quoted SQL identifier ("a""b"). */
+void sbuf_append_ident(sbuf *b, const char *s);
+void sbuf_reset(sbuf *b);
+/* The contents, living in the buffer's arena. */
+const char *sbuf_str(const sbuf *b);
+
+#endif

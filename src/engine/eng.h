@@ -1,0 +1,148 @@
+/*
+ * eng — the engine: libpq connections, a QueuePool, statement execution
+ * and SQLSTATE-classified errors. The only module that includes
+ * libpq-fe.h; nothing above it sees libpq types.
+ *
+ * Pool semantics follow SQLAlchemy's QueuePool: pool_size connections are
+ * kept; up to max_overflow more are opened under load and closed when
+ * returned; a checkout waits at most pool_timeout seconds, served in FIFO
+ * order, then fails with ERR_POOL_TIMEOUT; pool_recycle replaces
+ * connections older than that at checkout; pool_pre_ping tests a
+ * connection at checkout and transparently replaces a dead one; a
+ * connection that failed at the connection level is invalidated (closed),
+ * never returned to the pool.
+ *
+ * Thread-safety: eng_pool_* functions may be called from any thread. An
+ * eng_conn belongs to the thread that checked it out until it is checked
+ * in; eng_exec* on one connection must not run concurrently.
+ *
+ * Ownership: the pool is a process-lifetime heap object (create/destroy).
+ * Results live in the arena passed to eng_exec* (PQclear runs when that
+ * arena dies). Error strings are copied into err's arena before the
+ * PGresult is cleared.
+ */
+#ifndef RETORT_ENG_H
+#define RETORT_ENG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "error.h"
+
+typedef struct eng_pool eng_pool;
+typedef struct eng_conn eng_conn;
+typedef struct eng_result eng_result;
+
+typedef struct eng_pool_options {
+    const char *conninfo;     /* libpq URL or key=value string; copied */
+    int pool_size;            /* connections kept open */
+    int max_overflow;         /* extra connections under load; -1 = unlimited */
+    double pool_timeout;      /* seconds a checkout may wait */
+    double pool_recycle;      /* seconds; <= 0 disables */
+    bool pre_ping;
+    int connect_timeout;      /* seconds; 0 = libpq default */
+    bool prepared_statements; /* false: unnamed statements (PgBouncer) */
+    int statement_cache_size; /* prepared statements kept per connection */
+    const char *application_name;
+} eng_pool_options;
+
+void eng_pool_options_init(eng_pool_options *o);
+
+typedef struct eng_pool_status {
+    int size;          /* pool_size */
+    int checked_in;    /* idle open connections */
+    int checked_out;   /* connections in use */
+    int overflow;      /* overflow connections open now (0..max_overflow) */
+    int max_overflow;
+    int waiting;       /* checkouts waiting for a connection */
+    uint64_t timeouts, recycled, invalidated; /* since start */
+    uint64_t checkouts, connects, pings_failed;
+} eng_pool_status;
+
+/* Creates the pool. No connection is opened until the first checkout
+ * (like SQLAlchemy); use eng_pool_ping() to verify reachability. */
+eng_pool *eng_pool_create(const eng_pool_options *opts, err_report *err);
+
+/* Closes every idle connection and frees the pool. All connections must
+ * have been checked in. */
+void eng_pool_destroy(eng_pool *p);
+
+/* Checks a connection out, waiting up to pool_timeout in FIFO order.
+ * Returns NULL with ERR_POOL_TIMEOUT (503, Retry-After) when the wait runs
+ * out, or ERR_UNAVAILABLE when the database cannot be reached. */
+eng_conn *eng_pool_checkout(eng_pool *p, err_report *err);
+
+/* Returns a connection: a transaction still open (or failed) is rolled
+ * back; an invalidated or broken connection is closed; an overflow
+ * connection is closed. NULL is accepted. */
+void eng_pool_checkin(eng_pool *p, eng_conn *c);
+
+/* Checks out a connection, tests it with a round trip (always, whatever
+ * pre_ping says), checks it in. For /health/ready. */
+bool eng_pool_ping(eng_pool *p, err_report *err);
+
+/* A consistent snapshot of the counters. */
+void eng_pool_get_status(eng_pool *p, eng_pool_status *out /* OUT */);
+
+/* Marks a connection so that checkin closes it instead of pooling it. */
+void eng_conn_invalidate(eng_conn *c);
+
+/* The server process id of the connection (for tests and logs). */
+int eng_conn_backend_pid(const eng_conn *c);
+
+/* True after a connection-level failure. */
+bool eng_conn_is_broken(const eng_conn *c);
+
+/* ---- execution ----------------------------------------------------- */
+
+/* Runs a statement with text parameters (NULL entries are SQL NULL) and
+ * text results. Returns NULL on error with err filled from the SQLSTATE;
+ * a connection-level failure also marks the connection broken. The result
+ * lives in a. */
+eng_result *eng_exec(eng_conn *c, arena *a, const char *sql, int nparams,
+                     const char *const *values, err_report *err);
+
+/* Like eng_exec, but prepares sql once per connection under a generated
+ * name, keyed by the sql text, in a bounded LRU per connection. With
+ * prepared_statements off it runs as an unnamed statement. */
+eng_result *eng_exec_prepared(eng_conn *c, arena *a, const char *sql, int nparams,
+                              const char *const *values, err_report *err);
+
+/* Runs utility statements without parameters or interesting results
+ * (BEGIN, COMMIT, SET LOCAL ...). */
+bool eng_exec_command(eng_conn *c, const char *sql, err_report *err);
+
+/* BEGIN with an isolation level (NULL = server default) and a statement
+ * timeout in ms applied with SET LOCAL (0 = none). */
+bool eng_begin(eng_conn *c, const char *isolation_level, int statement_timeout_ms,
+               err_report *err);
+bool eng_commit(eng_conn *c, err_report *err);
+bool eng_rollback(eng_conn *c, err_report *err);
+
+/* True while a transaction is open on the connection (idle in
+ * transaction or failed in transaction). */
+bool eng_conn_in_transaction(const eng_conn *c);
+
+/* COPY table (columns) FROM STDIN with the given text-format data
+ * (tab-separated, "\N" for NULL). Returns the number of rows or -1. */
+int64_t eng_copy_in(eng_conn *c, const char *copy_sql, const char *data, size_t len,
+                    err_report *err);
+
+/* Prepared statements this connection has prepared so far (tests). */
+uint64_t eng_conn_prepare_count(const eng_conn *c);
+
+/* ---- results (borrowed until the arena dies) --------------------------- */
+
+int eng_result_rows(const eng_result *r);
+int eng_result_cols(const eng_result *r);
+const char *eng_result_colname(const eng_result *r, int col);
+uint32_t eng_result_coltype(const eng_result *r, int col); /* type OID */
+int eng_result_colindex(const eng_result *r, const char *name); /* -1 = none */
+bool eng_result_is_null(const eng_result *r, int row, int col);
+const char *eng_result_value(const eng_result *r, int row, int col); /* "" when NULL */
+int eng_result_length(const eng_result *r, int row, int col);
+int64_t eng_result_affected(const eng_result *r); /* rows touched by INSERT/UPDATE/DELETE */
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * testsupport — what integration and end-to-end tests share: the test
+ * database, private PostgreSQL clusters, free ports, a small HTTP/1.1
+ * client, and the real retort binary started as a child process.
+ *
+ * Memory: results live in the arena the caller passes; processes and
+ * clusters are stopped by their *_stop/_destroy functions, which tests call
+ * from teardown so that a failing assertion still cleans up.
+ */
+#ifndef RETORT_TESTSUPPORT_H
+#define RETORT_TESTSUPPORT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#include "arena.h"
+
+/* ---- the shared test database (scripts/test) ------------------------- */
+
+/* RETORT_TEST_DATABASE_URL; a test that needs it fails loudly without it. */
+const char *ts_database_url(void);
+
+/* Runs SQL on a fresh libpq-free path (psql) against url; returns exit code. */
+int ts_psql(const char *url, const char *sql);
+
+/* ---- private clusters (for tests that stop and start PostgreSQL) ------- */
+
+typedef struct ts_cluster {
+    char dir[256];   /* data directory */
+    char url[512];
+    int port;
+    bool running;
+} ts_cluster;
+
+/* initdb into a fresh temporary directory on a free loopback port, start.
+ * Runs PostgreSQL as the postgres user when the tests run as root. */
+bool ts_cluster_start(ts_cluster *c);
+bool ts_cluster_stop(ts_cluster *c);    /* fast shutdown, keeps the data */
+bool ts_cluster_restart(ts_cluster *c); /* start again after a stop */
+void ts_cluster_destroy(ts_cluster *c); /* stop and remove the directory */
+
+/* ---- ports and processes ------------------------------------------------ */
+
+int ts_free_port(void);
+/* Runs a shell command; returns its exit status (-1 if it could not run). */
+int ts_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+double ts_now(void); /* monotonic seconds */
+void ts_sleep_ms(int ms);
+/* Path of a file in the source tree (arena copy). */
+const char *ts_source_path(arena *a, const char *relative);
+
+/* ---- HTTP client ------------------------------------------------------- */
+
+typedef struct ts_header {
+    const char *name, *value;
+} ts_header;
+
+typedef struct ts_response {
+    int status;         /* 0 when the request failed at the socket level */
+    ts_header *headers;
+    size_t n_headers;
+    char *body;         /* NUL-terminated */
+    size_t body_len;
+    double seconds;     /* wall time of the exchange */
+} ts_response;
+
+/* One request on a fresh connection to 127.0.0.1:port ("Connection:
+ * close"). headers: "Name: value" strings, NULL-terminated, may be NULL.
+ * body may be NULL. Gives up after timeout_ms. Everything lives in a. */
+ts_response *ts_http(arena *a, int port, const char *method, const char *path,
+                     const char *const *headers, const char *body, size_t body_len,
+                     int timeout_ms);
+/* Case-insensitive header lookup; NULL when absent. */
+const char *ts_header_get(const ts_response *r, const char *name);
+
+/* ---- the retort binary -------------------------------------------------- */
+
+typedef struct ts_server {
+    pid_t pid;
+    int port;
+    char log_path[256];
+} ts_server;
+
+/* Starts retort serve -c config with extra environment ("K=V",
+ * NULL-terminated), on a free port, and waits until /health answers.
+ * stderr goes to a log file shown when a test fails. */
+bool ts_server_start(ts_server *s, const char *config_path, const char *const *env);
+/* SIGTERM, waits; returns the exit status (or -1). */
+int ts_server_stop(ts_server *s);
+/* Prints the server's log to stdout (for failure diagnosis). */
+void ts_server_dump_log(const ts_server *s);
+
+#endif

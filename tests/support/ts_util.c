@@ -1,0 +1,92 @@
+#include "testsupport.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#ifndef RETORT_SOURCE_DIR
+#define RETORT_SOURCE_DIR "."
+#endif
+
+const char *ts_database_url(void)
+{
+    const char *url = getenv("RETORT_TEST_DATABASE_URL");
+    if (!url || !*url) {
+        fprintf(stderr, "RETORT_TEST_DATABASE_URL is not set: run the tests through "
+                        "scripts/test, which starts a throw-away cluster\n");
+        exit(1);
+    }
+    return url;
+}
+
+int ts_system(const char *fmt, ...)
+{
+    char cmd[4096];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(cmd, sizeof cmd, fmt, ap);
+    va_end(ap);
+    int rc = system(cmd);
+    if (rc == -1)
+        return -1;
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+int ts_psql(const char *url, const char *sql)
+{
+    char path[] = "/tmp/retort-sql-XXXXXX";
+    int fd = mkstemp(path);
+    if (fd < 0)
+        return -1;
+    size_t n = strlen(sql);
+    if (write(fd, sql, n) != (ssize_t) n) {
+        close(fd);
+        unlink(path);
+        return -1;
+    }
+    close(fd);
+    int rc = ts_system("psql -X -q -v ON_ERROR_STOP=1 '%s' -f %s >/dev/null", url, path);
+    unlink(path);
+    return rc;
+}
+
+int ts_free_port(void)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_port = 0};
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || bind(fd, (struct sockaddr *) &sa, sizeof sa) != 0) {
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    socklen_t len = sizeof sa;
+    getsockname(fd, (struct sockaddr *) &sa, &len);
+    close(fd);
+    return ntohs(sa.sin_port);
+}
+
+double ts_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+void ts_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long) (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+const char *ts_source_path(arena *a, const char *relative)
+{
+    return arena_sprintf(a, "%s/%s", RETORT_SOURCE_DIR, relative);
+}
