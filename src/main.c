@@ -1,4 +1,217 @@
-int main(void)
+/*
+ * retort's command line: parses the command and its options, loads the
+ * configuration, and runs the command. The commands themselves live in
+ * their layers; this file only wires them together.
+ */
+#include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cfg.h"
+#include "eng.h"
+#include "http.h"
+#include "log.h"
+
+typedef struct command {
+    const char *name;
+    const char *summary;
+    const char *usage;
+    int (*run)(const cfg_config *cfg);
+    bool needs_config;
+} command;
+
+static int cmd_serve(const cfg_config *cfg);
+static int cmd_check(const cfg_config *cfg);
+
+static const command COMMANDS[] = {
+    {"serve", "serve the configured models over HTTP",
+     "Usage: retort serve -c CONFIG\n\n"
+     "Loads CONFIG, opens the connection pool and serves the REST API on\n"
+     "server.host:server.port until SIGINT or SIGTERM, which stop accepting\n"
+     "connections, finish in-flight requests and close the pool.\n",
+     cmd_serve, true},
+    {"check", "validate the configuration and exit",
+     "Usage: retort check -c CONFIG\n\n"
+     "Loads CONFIG with the environment applied and checks every setting and\n"
+     "model. Prints each problem with its JSON path and exits 1, or exits 0.\n",
+     cmd_check, true},
+};
+enum { N_COMMANDS = sizeof COMMANDS / sizeof COMMANDS[0] };
+
+static void print_help(FILE *out)
 {
+    fprintf(out, "Usage: retort COMMAND -c CONFIG [options]\n\n"
+                 "retort serves PostgreSQL tables described in CONFIG as a REST API.\n\n"
+                 "Commands:\n");
+    for (int i = 0; i < N_COMMANDS; i++)
+        fprintf(out, "  %-8s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
+    fprintf(out, "\nOptions:\n"
+                 "  -c, --config FILE  configuration file (JSON)\n"
+                 "  -h, --help         show help (also: retort COMMAND --help)\n\n"
+                 "Every setting can be overridden from the environment:\n"
+                 "RETORT_<SECTION>_<KEY> (RETORT_DATABASE_POOL_SIZE, RETORT_SERVER_PORT),\n"
+                 "DATABASE_URL and RETORT_PORT. RETORT_LOG_LEVEL sets debug|info|warn|error.\n");
+}
+
+static void print_config_errors(const err_report *err, const char *path)
+{
+    fprintf(stderr, "retort: %s: %s\n", path ? path : "configuration",
+            err->title ? err->title : "invalid configuration");
+    if (err->n_items == 0 && err->detail)
+        fprintf(stderr, "  %s\n", err->detail);
+    for (size_t i = 0; i < err->n_items; i++)
+        fprintf(stderr, "  %s: %s\n",
+                err->items[i].pointer && *err->items[i].pointer ? err->items[i].pointer : "/",
+                err->items[i].detail);
+    if (err->dropped_items)
+        fprintf(stderr, "  ... and %zu more\n", err->dropped_items);
+}
+
+/* ---- check ------------------------------------------------------------- */
+
+static int cmd_check(const cfg_config *cfg)
+{
+    printf("%s: ok (%zu models)\n", cfg->path ? cfg->path : "configuration", cfg->n_models);
     return 0;
+}
+
+/* ---- serve ------------------------------------------------------------- */
+
+static int cmd_serve(const cfg_config *cfg)
+{
+    /* Signals are taken synchronously by this thread with sigwait(); every
+     * thread started below inherits the blocked mask. */
+    sigset_t stop_signals;
+    sigemptyset(&stop_signals);
+    sigaddset(&stop_signals, SIGINT);
+    sigaddset(&stop_signals, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &stop_signals, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    arena *a = arena_create(NULL, "serve");
+    err_report err;
+    err_init(&err, a);
+
+    eng_pool_options po;
+    eng_pool_options_init(&po);
+    po.conninfo = cfg->database.url;
+    po.pool_size = cfg->database.pool_size;
+    po.max_overflow = cfg->database.max_overflow;
+    po.pool_timeout = cfg->database.pool_timeout;
+    po.pool_recycle = cfg->database.pool_recycle;
+    po.pre_ping = cfg->database.pool_pre_ping;
+    po.connect_timeout = cfg->database.connect_timeout;
+    po.prepared_statements = cfg->database.prepared_statements;
+    po.application_name = "retort";
+    eng_pool *pool = eng_pool_create(&po, &err);
+    if (!pool) {
+        log_error("cannot create the connection pool: %s", err.detail ? err.detail : err.title);
+        arena_destroy(a);
+        return 1;
+    }
+    http_metrics *metrics = http_metrics_create();
+    http_app app = {.config = cfg, .pool = pool, .metrics = metrics};
+
+    http_server_options so = {
+        .host = cfg->server.host,
+        .port = cfg->server.port,
+        .io_threads = cfg->server.io_threads,
+        .workers = cfg->server.workers,
+        .queue_depth = cfg->server.queue_depth,
+        .max_body_bytes = cfg->server.max_body_bytes,
+        .access_log = cfg->server.access_log,
+        .shutdown_grace_s = 10,
+    };
+    http_server *server = http_server_start(&so, HTTP_BUILTIN_ROUTES, HTTP_N_BUILTIN_ROUTES,
+                                            &app, &err);
+    int rc = 0;
+    if (!server) {
+        log_error("cannot start the server: %s", err.detail ? err.detail : err.title);
+        rc = 1;
+    } else {
+        log_info("retort listening on %s:%d (%zu models, pool_size=%d, max_overflow=%d)",
+                 cfg->server.host, http_server_port(server), cfg->n_models,
+                 cfg->database.pool_size, cfg->database.max_overflow);
+        int sig = 0;
+        sigwait(&stop_signals, &sig);
+        log_info("received %s: finishing in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        http_server_stop(server);
+    }
+    eng_pool_destroy(pool);
+    http_metrics_destroy(metrics);
+    arena_destroy(a);
+    if (rc == 0)
+        log_info("retort stopped");
+    return rc;
+}
+
+/* ---- main -------------------------------------------------------------- */
+
+int main(int argc, char **argv)
+{
+    const char *level = getenv("RETORT_LOG_LEVEL");
+    log_level lv;
+    if (level && log_parse_level(level, &lv))
+        log_set_level(lv);
+
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0) {
+        print_help(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    const command *cmd = NULL;
+    for (int i = 0; i < N_COMMANDS; i++)
+        if (strcmp(argv[1], COMMANDS[i].name) == 0)
+            cmd = &COMMANDS[i];
+    if (!cmd) {
+        fprintf(stderr, "retort: unknown command \"%s\"\n\n", argv[1]);
+        print_help(stderr);
+        return 2;
+    }
+
+    static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"help", no_argument, NULL, 'h'},
+                                             {NULL, 0, NULL, 0}};
+    const char *config_path = getenv("RETORT_CONFIG");
+    optind = 2;
+    int opt;
+    while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+        switch (opt) {
+        case 'c':
+            config_path = optarg;
+            break;
+        case 'h':
+            fputs(cmd->usage, stdout);
+            return 0;
+        default:
+            fputs(cmd->usage, stderr);
+            return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "retort %s: unexpected argument \"%s\"\n", cmd->name, argv[optind]);
+        fputs(cmd->usage, stderr);
+        return 2;
+    }
+    if (cmd->needs_config && !config_path) {
+        fprintf(stderr, "retort %s: a configuration file is required (-c CONFIG)\n", cmd->name);
+        return 2;
+    }
+
+    arena *process = arena_create(NULL, "process");
+    err_report err;
+    err_init(&err, process);
+    const cfg_config *cfg = cfg_load(process, config_path, NULL, &err);
+    int rc;
+    if (!cfg) {
+        print_config_errors(&err, config_path);
+        rc = 1;
+    } else {
+        rc = cmd->run(cfg);
+    }
+    arena_destroy(process);
+    return rc;
 }

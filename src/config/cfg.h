@@ -26,6 +26,11 @@
 #include "arena.h"
 #include "error.h"
 
+/* Limits, named once: a model's key has at most CFG_MAX_PK_COLUMNS columns;
+ * table, column, relationship and check names are at most
+ * CFG_MAX_IDENTIFIER bytes (PostgreSQL's NAMEDATALEN - 1). */
+enum { CFG_MAX_PK_COLUMNS = 8, CFG_MAX_IDENTIFIER = 63 };
+
 typedef enum cfg_type {
     CFG_TYPE_INTEGER,
     CFG_TYPE_BIGINT,
@@ -90,6 +95,12 @@ typedef struct cfg_relationship {
     const struct cfg_relationship *inverse; /* resolved back_populates */
     cfg_lazy lazy;
     const char *order_by;        /* "col" or "-col"; NULL = primary key */
+    /* many_to_many (resolved): the secondary's key column that references
+     * this model and the one that references the target. For a
+     * self-referential association both reference the same table; the
+     * first key column is then this side. NULL for the other kinds. */
+    const cfg_column *secondary_local;
+    const cfg_column *secondary_remote;
 } cfg_relationship;
 
 typedef struct cfg_check {
@@ -107,7 +118,7 @@ struct cfg_model {
     cfg_check *checks;
     size_t n_checks;
     const char *version_column; /* NULL = none */
-    size_t pk[8];               /* indexes into columns, key-column order */
+    size_t pk[CFG_MAX_PK_COLUMNS]; /* indexes into columns, key-column order */
     size_t n_pk;
 };
 

@@ -71,6 +71,8 @@ typedef struct ts_response {
 ts_response *ts_http(arena *a, int port, const char *method, const char *path,
                      const char *const *headers, const char *body, size_t body_len,
                      int timeout_ms);
+/* Sends raw bytes as the whole request and reads the response. */
+ts_response *ts_http_raw(arena *a, int port, const char *raw, size_t len, int timeout_ms);
 /* Case-insensitive header lookup; NULL when absent. */
 const char *ts_header_get(const ts_response *r, const char *name);
 

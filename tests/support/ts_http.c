@@ -79,9 +79,8 @@ static void parse(arena *a, ts_response *r, char *raw, size_t len)
         r->body_len = dechunk(r->body, r->body_len);
 }
 
-ts_response *ts_http(arena *a, int port, const char *method, const char *path,
-                     const char *const *headers, const char *body, size_t body_len,
-                     int timeout_ms)
+static ts_response *exchange(arena *a, int port, const char *head, size_t head_len,
+                             const char *body, size_t body_len, int timeout_ms)
 {
     ts_response *r = ARENA_NEW(a, ts_response);
     r->body = "";
@@ -94,22 +93,10 @@ ts_response *ts_http(arena *a, int port, const char *method, const char *path,
             close(fd);
         return r;
     }
-    char *req = arena_sprintf(a, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n",
-                              method, path, port);
-    bool has_type = false;
-    for (size_t i = 0; headers && headers[i]; i++) {
-        req = arena_sprintf(a, "%s%s\r\n", req, headers[i]);
-        has_type |= strncasecmp(headers[i], "Content-Type:", 13) == 0;
-    }
-    if (body) {
-        if (!has_type)
-            req = arena_sprintf(a, "%sContent-Type: application/json\r\n", req);
-        req = arena_sprintf(a, "%sContent-Length: %zu\r\n", req, body_len);
-    }
-    req = arena_sprintf(a, "%s\r\n", req);
-    if (!send_all(fd, req, strlen(req)) || (body && !send_all(fd, body, body_len))) {
-        /* The server may answer (413) before reading the whole body. */
-    }
+    /* The server may answer (413) before reading the whole body, so a
+     * failed send is not an error: the response is what counts. */
+    if (send_all(fd, head, head_len) && body)
+        send_all(fd, body, body_len);
     size_t cap = 65536, len = 0;
     char *raw = arena_alloc(a, cap);
     for (;;) {
@@ -138,6 +125,31 @@ ts_response *ts_http(arena *a, int port, const char *method, const char *path,
     r->seconds = ts_now() - start;
     parse(a, r, raw, len);
     return r;
+}
+
+ts_response *ts_http_raw(arena *a, int port, const char *raw, size_t len, int timeout_ms)
+{
+    return exchange(a, port, raw, len, NULL, 0, timeout_ms);
+}
+
+ts_response *ts_http(arena *a, int port, const char *method, const char *path,
+                     const char *const *headers, const char *body, size_t body_len,
+                     int timeout_ms)
+{
+    char *req = arena_sprintf(a, "%s %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nConnection: close\r\n",
+                              method, path, port);
+    bool has_type = false;
+    for (size_t i = 0; headers && headers[i]; i++) {
+        req = arena_sprintf(a, "%s%s\r\n", req, headers[i]);
+        has_type |= strncasecmp(headers[i], "Content-Type:", 13) == 0;
+    }
+    if (body) {
+        if (!has_type)
+            req = arena_sprintf(a, "%sContent-Type: application/json\r\n", req);
+        req = arena_sprintf(a, "%sContent-Length: %zu\r\n", req, body_len);
+    }
+    req = arena_sprintf(a, "%s\r\n", req);
+    return exchange(a, port, req, strlen(req), body, body_len, timeout_ms);
 }
 
 const char *ts_header_get(const ts_response *r, const char *name)

@@ -1,0 +1,190 @@
+/*
+ * cfg_json — the small tools every part of the loader uses: recording a
+ * problem, building JSON pointers, naming JSON types, refusing unknown
+ * keys, and typed getters that report wrong types at the key's pointer.
+ */
+#include <limits.h>
+#include <stdarg.h>
+#include <string.h>
+
+#include "cfg_int.h"
+
+void cfg__error(cfg__ctx *ctx, const char *pointer, const char *fmt, ...)
+{
+    ctx->n_errors++;
+    /* A report without an arena keeps pointers as given: they must then
+     * outlive the scratch arena, so they go to the config's arena. */
+    if (pointer && !ctx->err->arena)
+        pointer = arena_strdup(ctx->a, pointer);
+    va_list ap;
+    va_start(ap, fmt);
+    const char *detail = arena_vsprintf(ctx->scratch, fmt, ap);
+    va_end(ap);
+    err_add_item(ctx->err, ERR_CONFIG, pointer, "%s", detail);
+}
+
+const char *cfg__ptr(cfg__ctx *ctx, const char *parent, const char *key)
+{
+    size_t extra = 0;
+    for (const char *p = key; *p; p++)
+        extra += (*p == '~' || *p == '/');
+    size_t plen = strlen(parent), klen = strlen(key);
+    char *out = arena_alloc(ctx->scratch, plen + 1 + klen + extra + 1);
+    memcpy(out, parent, plen);
+    char *w = out + plen;
+    *w++ = '/';
+    for (const char *p = key; *p; p++) {
+        if (*p == '~') {
+            *w++ = '~';
+            *w++ = '0';
+        } else if (*p == '/') {
+            *w++ = '~';
+            *w++ = '1';
+        } else {
+            *w++ = *p;
+        }
+    }
+    *w = '\0';
+    return out;
+}
+
+const char *cfg__ptr_index(cfg__ctx *ctx, const char *parent, size_t index)
+{
+    return arena_sprintf(ctx->scratch, "%s/%zu", parent, index);
+}
+
+const char *cfg__json_kind(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a real number";
+    case JSON_TRUE:
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        return "null";
+    }
+    return "an unknown JSON value";
+}
+
+bool cfg__check_keys(cfg__ctx *ctx, const json_t *obj, const char *ptr,
+                     const char *const *allowed)
+{
+    bool ok = true;
+    const char *key;
+    json_t *value;
+    /* json_object_foreach wants a non-const object; it does not modify it. */
+    json_t *o = (json_t *) obj;
+    json_object_foreach(o, key, value) {
+        bool known = false;
+        for (const char *const *k = allowed; *k; k++) {
+            if (strcmp(*k, key) == 0) {
+                known = true;
+                break;
+            }
+        }
+        if (!known) {
+            cfg__error(ctx, cfg__ptr(ctx, ptr, key), "unknown key \"%s\"", key);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
+bool cfg__is_identifier(const char *s)
+{
+    if (!s || !*s)
+        return false;
+    if (!(*s == '_' || (*s >= 'A' && *s <= 'Z') || (*s >= 'a' && *s <= 'z')))
+        return false;
+    size_t n = 0;
+    for (const char *p = s; *p; p++, n++) {
+        char c = *p;
+        if (!(c == '_' || (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
+              (c >= '0' && c <= '9')))
+            return false;
+    }
+    return n <= CFG_MAX_IDENTIFIER;
+}
+
+bool cfg__get_bool(cfg__ctx *ctx, const json_t *obj, const char *ptr, const char *key,
+                   bool *out)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!v)
+        return true;
+    if (!json_is_boolean(v)) {
+        cfg__error(ctx, cfg__ptr(ctx, ptr, key), "\"%s\" must be a boolean, got %s", key,
+                   cfg__json_kind(v));
+        return false;
+    }
+    *out = json_is_true(v);
+    return true;
+}
+
+bool cfg__get_int(cfg__ctx *ctx, const json_t *obj, const char *ptr, const char *key,
+                  long long min, long long max, int *out)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!v)
+        return true;
+    if (!json_is_integer(v)) {
+        cfg__error(ctx, cfg__ptr(ctx, ptr, key), "\"%s\" must be an integer, got %s", key,
+                   cfg__json_kind(v));
+        return false;
+    }
+    long long n = json_integer_value(v);
+    if (n < min || n > max) {
+        cfg__error(ctx, cfg__ptr(ctx, ptr, key), "\"%s\" must be between %lld and %lld, got %lld",
+                   key, min, max, n);
+        return false;
+    }
+    *out = (int) n;
+    return true;
+}
+
+bool cfg__get_string(cfg__ctx *ctx, const json_t *obj, const char *ptr, const char *key,
+                     const char **out)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!v)
+        return true;
+    if (!json_is_string(v)) {
+        cfg__error(ctx, cfg__ptr(ctx, ptr, key), "\"%s\" must be a string, got %s", key,
+                   cfg__json_kind(v));
+        return false;
+    }
+    if (json_string_length(v) == 0) {
+        cfg__error(ctx, cfg__ptr(ctx, ptr, key), "\"%s\" must not be empty", key);
+        return false;
+    }
+    *out = arena_strdup(ctx->a, json_string_value(v));
+    return true;
+}
+
+bool cfg__get_identifier(cfg__ctx *ctx, const json_t *obj, const char *ptr,
+                         const char *key, const char **out)
+{
+    const char *s = NULL;
+    if (!cfg__get_string(ctx, obj, ptr, key, &s))
+        return false;
+    if (!s)
+        return true;
+    if (!cfg__is_identifier(s)) {
+        cfg__error(ctx, cfg__ptr(ctx, ptr, key),
+                   "\"%s\" is not a valid name: use letters, digits and underscores, "
+                   "not starting with a digit, at most %d characters",
+                   s, CFG_MAX_IDENTIFIER);
+        return false;
+    }
+    *out = s;
+    return true;
+}

@@ -1,0 +1,147 @@
+/*
+ * cfg_names — the spelling of every enum in the config file, both ways,
+ * and the lookups of cfg.h. Models, columns and relationships are few
+ * (tens), so lookups are linear scans over arrays in declaration order.
+ */
+#include <string.h>
+
+#include "cfg_int.h"
+
+/* Indexed by the enum value; keep in the order of cfg.h. */
+static const char *const TYPE_NAMES[] = {
+    [CFG_TYPE_INTEGER] = "integer", [CFG_TYPE_BIGINT] = "bigint",
+    [CFG_TYPE_FLOAT] = "float",     [CFG_TYPE_NUMERIC] = "numeric",
+    [CFG_TYPE_STRING] = "string",   [CFG_TYPE_TEXT] = "text",
+    [CFG_TYPE_BOOLEAN] = "boolean", [CFG_TYPE_UUID] = "uuid",
+    [CFG_TYPE_DATE] = "date",       [CFG_TYPE_TIMESTAMPTZ] = "timestamptz",
+    [CFG_TYPE_JSON] = "json",
+};
+
+static const char *const LAZY_NAMES[] = {
+    [CFG_LAZY_RAISE] = "raise",       [CFG_LAZY_SELECT] = "select",
+    [CFG_LAZY_SELECTIN] = "selectin", [CFG_LAZY_JOINED] = "joined",
+    [CFG_LAZY_NOLOAD] = "noload",
+};
+
+static const char *const KIND_NAMES[] = {
+    [CFG_REL_MANY_TO_ONE] = "many_to_one",
+    [CFG_REL_ONE_TO_MANY] = "one_to_many",
+    [CFG_REL_MANY_TO_MANY] = "many_to_many",
+};
+
+#define COUNT(a) (sizeof(a) / sizeof((a)[0]))
+
+static int find(const char *const *names, size_t n, const char *s)
+{
+    if (!s)
+        return -1;
+    for (size_t i = 0; i < n; i++)
+        if (names[i] && strcmp(names[i], s) == 0)
+            return (int) i;
+    return -1;
+}
+
+static const char *name_of(const char *const *names, size_t n, int v)
+{
+    return v >= 0 && (size_t) v < n && names[v] ? names[v] : "unknown";
+}
+
+const char *cfg_type_name(cfg_type t)
+{
+    return name_of(TYPE_NAMES, COUNT(TYPE_NAMES), (int) t);
+}
+
+const char *cfg_lazy_name(cfg_lazy l)
+{
+    return name_of(LAZY_NAMES, COUNT(LAZY_NAMES), (int) l);
+}
+
+const char *cfg_rel_kind_name(cfg_rel_kind k)
+{
+    return name_of(KIND_NAMES, COUNT(KIND_NAMES), (int) k);
+}
+
+bool cfg__type_from_name(const char *s, cfg_type *out)
+{
+    int i = find(TYPE_NAMES, COUNT(TYPE_NAMES), s);
+    if (i < 0)
+        return false;
+    *out = (cfg_type) i;
+    return true;
+}
+
+bool cfg__lazy_from_name(const char *s, cfg_lazy *out)
+{
+    int i = find(LAZY_NAMES, COUNT(LAZY_NAMES), s);
+    if (i < 0)
+        return false;
+    *out = (cfg_lazy) i;
+    return true;
+}
+
+bool cfg__rel_kind_from_name(const char *s, cfg_rel_kind *out)
+{
+    int i = find(KIND_NAMES, COUNT(KIND_NAMES), s);
+    if (i < 0)
+        return false;
+    *out = (cfg_rel_kind) i;
+    return true;
+}
+
+const char *cfg__type_list(void)
+{
+    return "integer, bigint, float, numeric, string, text, boolean, uuid, date, "
+           "timestamptz, json";
+}
+
+const char *cfg__lazy_list(void)
+{
+    return "select, selectin, joined, raise, noload";
+}
+
+const char *cfg__rel_kind_list(void)
+{
+    return "many_to_one, one_to_many, many_to_many";
+}
+
+/* ---- lookups ----------------------------------------------------------- */
+
+const cfg_model *cfg_model_by_name(const cfg_config *c, const char *name)
+{
+    if (!c || !name)
+        return NULL;
+    for (size_t i = 0; i < c->n_models; i++)
+        if (c->models[i].name && strcmp(c->models[i].name, name) == 0)
+            return &c->models[i];
+    return NULL;
+}
+
+const cfg_model *cfg_model_by_table(const cfg_config *c, const char *table)
+{
+    if (!c || !table)
+        return NULL;
+    for (size_t i = 0; i < c->n_models; i++)
+        if (c->models[i].table && strcmp(c->models[i].table, table) == 0)
+            return &c->models[i];
+    return NULL;
+}
+
+const cfg_column *cfg_column_by_name(const cfg_model *m, const char *name)
+{
+    if (!m || !name)
+        return NULL;
+    for (size_t i = 0; i < m->n_columns; i++)
+        if (m->columns[i].name && strcmp(m->columns[i].name, name) == 0)
+            return &m->columns[i];
+    return NULL;
+}
+
+const cfg_relationship *cfg_relationship_by_name(const cfg_model *m, const char *name)
+{
+    if (!m || !name)
+        return NULL;
+    for (size_t i = 0; i < m->n_relationships; i++)
+        if (m->relationships[i].name && strcmp(m->relationships[i].name, name) == 0)
+            return &m->relationships[i];
+    return NULL;
+}

@@ -1,0 +1,386 @@
+/*
+ * cfg_settings — the scalar settings of "database", "server", "session"
+ * and the top-level "reflect", described once in SETTINGS below. The same
+ * row drives the file parser, the environment override
+ * (RETORT_<SECTION>_<KEY>, plus an optional shortcut name) and the range
+ * check, so a value is validated the same way wherever it comes from.
+ *
+ * Adding a setting: a field in cfg.h, its default in cfg_default()
+ * (cfg_load.c), one row here.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "cfg_int.h"
+
+typedef enum setting_kind {
+    S_INT,        /* int field, JSON integer, range [min, max] */
+    S_SIZE,       /* size_t field, JSON integer, range [min, max] */
+    S_SECONDS,    /* double field, any JSON number, range [dmin, dmax] */
+    S_BOOL,       /* bool field: JSON true/false; env true/false/1/0 */
+    S_STRING,     /* const char * field, non-empty */
+    S_OPT_STRING, /* const char * field, non-empty or null (env: empty = null) */
+    S_ISOLATION   /* const char * field, one of ISOLATION_LEVELS */
+} setting_kind;
+
+typedef struct setting {
+    const char *section; /* NULL: a top-level key */
+    const char *key;
+    setting_kind kind;
+    size_t offset;       /* of the field in cfg_config */
+    long long min, max;  /* S_INT, S_SIZE */
+    double dmin, dmax;   /* S_SECONDS */
+    const char *shortcut; /* a second environment name; the long one wins */
+} setting;
+
+#define AT(section, type, field) (offsetof(cfg_config, section) + offsetof(type, field))
+#define DB(field) AT(database, cfg_database, field)
+#define SRV(field) AT(server, cfg_server, field)
+#define SES(field) AT(session, cfg_session, field)
+
+static const setting SETTINGS[] = {
+    {"database", "url", S_STRING, DB(url), 0, 0, 0, 0, "DATABASE_URL"},
+    {"database", "pool_size", S_INT, DB(pool_size), 1, 10000, 0, 0, NULL},
+    {"database", "max_overflow", S_INT, DB(max_overflow), 0, 10000, 0, 0, NULL},
+    {"database", "pool_timeout", S_SECONDS, DB(pool_timeout), 0, 0, 0, 86400, NULL},
+    {"database", "pool_recycle", S_SECONDS, DB(pool_recycle), 0, 0, -1e9, 1e9, NULL},
+    {"database", "pool_pre_ping", S_BOOL, DB(pool_pre_ping), 0, 0, 0, 0, NULL},
+    {"database", "statement_timeout_ms", S_INT, DB(statement_timeout_ms), 0, INT_MAX, 0, 0, NULL},
+    {"database", "isolation_level", S_ISOLATION, DB(isolation_level), 0, 0, 0, 0, NULL},
+    {"database", "prepared_statements", S_BOOL, DB(prepared_statements), 0, 0, 0, 0, NULL},
+    {"database", "connect_timeout", S_INT, DB(connect_timeout), 0, 86400, 0, 0, NULL},
+
+    {"server", "host", S_STRING, SRV(host), 0, 0, 0, 0, NULL},
+    {"server", "port", S_INT, SRV(port), 1, 65535, 0, 0, "RETORT_PORT"},
+    {"server", "io_threads", S_INT, SRV(io_threads), 1, 1024, 0, 0, NULL},
+    {"server", "workers", S_INT, SRV(workers), 1, 10000, 0, 0, NULL},
+    {"server", "queue_depth", S_INT, SRV(queue_depth), 1, 10000000, 0, 0, NULL},
+    {"server", "max_body_bytes", S_SIZE, SRV(max_body_bytes), 1, LLONG_MAX, 0, 0, NULL},
+    {"server", "max_limit", S_INT, SRV(max_limit), 1, INT_MAX, 0, 0, NULL},
+    {"server", "default_limit", S_INT, SRV(default_limit), 1, INT_MAX, 0, 0, NULL},
+    {"server", "debug_headers", S_BOOL, SRV(debug_headers), 0, 0, 0, 0, NULL},
+    {"server", "access_log", S_BOOL, SRV(access_log), 0, 0, 0, 0, NULL},
+    {"server", "docs_dir", S_OPT_STRING, SRV(docs_dir), 0, 0, 0, 0, NULL},
+
+    {"session", "expire_on_commit", S_BOOL, SES(expire_on_commit), 0, 0, 0, 0, NULL},
+    {"session", "autoflush", S_BOOL, SES(autoflush), 0, 0, 0, 0, NULL},
+    {"session", "retry_attempts", S_INT, SES(retry_attempts), 0, 100, 0, 0, NULL},
+    {"session", "retry_backoff_ms", S_INT, SES(retry_backoff_ms), 0, 60000, 0, 0, NULL},
+
+    {NULL, "reflect", S_BOOL, offsetof(cfg_config, reflect), 0, 0, 0, 0, NULL},
+};
+
+enum { N_SETTINGS = sizeof SETTINGS / sizeof SETTINGS[0] };
+
+static const char *const SECTIONS[] = {"database", "server", "session"};
+
+static const char *const ISOLATION_LEVELS[] = {"READ COMMITTED", "REPEATABLE READ",
+                                               "SERIALIZABLE"};
+
+/* A parsed value, whichever source it came from. */
+typedef union value {
+    long long i;
+    double d;
+    bool b;
+    const char *s;
+} value;
+
+/* ---- one value ---------------------------------------------------------- */
+
+static const char *setting_ptr(cfg__ctx *ctx, const setting *s)
+{
+    const char *parent = s->section ? cfg__ptr(ctx, "", s->section) : "";
+    return cfg__ptr(ctx, parent, s->key);
+}
+
+/* "RETORT_DATABASE_POOL_SIZE"; scratch. */
+static const char *env_name(cfg__ctx *ctx, const setting *s)
+{
+    const char *name = s->section
+                           ? arena_sprintf(ctx->scratch, "RETORT_%s_%s", s->section, s->key)
+                           : arena_sprintf(ctx->scratch, "RETORT_%s", s->key);
+    char *up = (char *) name;
+    for (char *p = up; *p; p++)
+        *p = (char) toupper((unsigned char) *p);
+    return up;
+}
+
+static const char *canonical_isolation(const char *text)
+{
+    for (size_t i = 0; i < sizeof ISOLATION_LEVELS / sizeof ISOLATION_LEVELS[0]; i++)
+        if (strcasecmp(text, ISOLATION_LEVELS[i]) == 0)
+            return ISOLATION_LEVELS[i];
+    return NULL;
+}
+
+/* Range and enum checks shared by both sources. who: "\"port\"" or
+ * "environment variable RETORT_SERVER_PORT". */
+static bool check_value(cfg__ctx *ctx, const setting *s, value *v, const char *ptr,
+                        const char *who)
+{
+    switch (s->kind) {
+    case S_INT:
+    case S_SIZE:
+        if (v->i < s->min || v->i > s->max) {
+            cfg__error(ctx, ptr, "%s must be between %lld and %lld, got %lld", who, s->min,
+                       s->max, v->i);
+            return false;
+        }
+        return true;
+    case S_SECONDS:
+        if (!isfinite(v->d) || v->d < s->dmin || v->d > s->dmax) {
+            cfg__error(ctx, ptr, "%s must be between %g and %g seconds, got %g", who, s->dmin,
+                       s->dmax, v->d);
+            return false;
+        }
+        return true;
+    case S_ISOLATION: {
+        const char *canon = canonical_isolation(v->s);
+        if (!canon) {
+            cfg__error(ctx, ptr,
+                       "%s: unknown isolation level \"%s\"; expected READ COMMITTED, "
+                       "REPEATABLE READ or SERIALIZABLE",
+                       who, v->s);
+            return false;
+        }
+        v->s = canon; /* a literal: lives forever */
+        return true;
+    }
+    case S_STRING:
+        if (!*v->s) {
+            cfg__error(ctx, ptr, "%s must not be empty", who);
+            return false;
+        }
+        return true;
+    case S_BOOL:
+    case S_OPT_STRING:
+        return true;
+    }
+    return true;
+}
+
+static void store(cfg__ctx *ctx, const setting *s, value v)
+{
+    char *field = (char *) ctx->cfg + s->offset;
+    switch (s->kind) {
+    case S_INT:
+        *(int *) (void *) field = (int) v.i;
+        break;
+    case S_SIZE:
+        *(size_t *) (void *) field = (size_t) v.i;
+        break;
+    case S_SECONDS:
+        *(double *) (void *) field = v.d;
+        break;
+    case S_BOOL:
+        *(bool *) (void *) field = v.b;
+        break;
+    case S_ISOLATION:
+        *(const char **) (void *) field = v.s;
+        break;
+    case S_STRING:
+    case S_OPT_STRING:
+        *(const char **) (void *) field = v.s ? arena_strdup(ctx->a, v.s) : NULL;
+        break;
+    }
+}
+
+/* ---- the file ----------------------------------------------------------- */
+
+static bool from_json(cfg__ctx *ctx, const setting *s, const json_t *j, const char *ptr,
+                      value *out)
+{
+    const char *want = NULL;
+    switch (s->kind) {
+    case S_INT:
+    case S_SIZE:
+        if (json_is_integer(j)) {
+            out->i = json_integer_value(j);
+            return true;
+        }
+        want = "an integer";
+        break;
+    case S_SECONDS:
+        if (json_is_number(j)) {
+            out->d = json_number_value(j);
+            return true;
+        }
+        want = "a number of seconds";
+        break;
+    case S_BOOL:
+        if (json_is_boolean(j)) {
+            out->b = json_is_true(j);
+            return true;
+        }
+        want = "a boolean";
+        break;
+    case S_OPT_STRING:
+        if (json_is_null(j)) {
+            out->s = NULL;
+            return true;
+        }
+        if (json_is_string(j) && json_string_length(j) == 0) {
+            cfg__error(ctx, ptr, "\"%s\" must not be empty; use null for none", s->key);
+            return false;
+        }
+        /* fall through */
+    case S_STRING:
+    case S_ISOLATION:
+        if (json_is_string(j)) {
+            out->s = json_string_value(j);
+            return true;
+        }
+        want = s->kind == S_OPT_STRING ? "a string or null" : "a string";
+        break;
+    }
+    cfg__error(ctx, ptr, "\"%s\" must be %s, got %s", s->key, want, cfg__json_kind(j));
+    return false;
+}
+
+static void parse_one(cfg__ctx *ctx, const setting *s, const json_t *j)
+{
+    const char *ptr = setting_ptr(ctx, s);
+    value v = {0};
+    if (!from_json(ctx, s, j, ptr, &v))
+        return;
+    const char *who = arena_sprintf(ctx->scratch, "\"%s\"", s->key);
+    if (check_value(ctx, s, &v, ptr, who))
+        store(ctx, s, v);
+}
+
+static void parse_section(cfg__ctx *ctx, const json_t *root, const char *section)
+{
+    const json_t *obj = json_object_get(root, section);
+    if (!obj)
+        return;
+    const char *ptr = cfg__ptr(ctx, "", section);
+    if (!json_is_object(obj)) {
+        cfg__error(ctx, ptr, "\"%s\" must be an object, got %s", section, cfg__json_kind(obj));
+        return;
+    }
+    const char **allowed = ARENA_ARRAY(ctx->scratch, const char *, N_SETTINGS + 1);
+    size_t n = 0;
+    for (size_t i = 0; i < N_SETTINGS; i++)
+        if (SETTINGS[i].section && strcmp(SETTINGS[i].section, section) == 0)
+            allowed[n++] = SETTINGS[i].key;
+    cfg__check_keys(ctx, obj, ptr, allowed);
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const setting *s = &SETTINGS[i];
+        if (!s->section || strcmp(s->section, section) != 0)
+            continue;
+        const json_t *j = json_object_get(obj, s->key);
+        if (j)
+            parse_one(ctx, s, j);
+    }
+}
+
+void cfg__parse_settings(cfg__ctx *ctx, const json_t *root)
+{
+    for (size_t i = 0; i < sizeof SECTIONS / sizeof SECTIONS[0]; i++)
+        parse_section(ctx, root, SECTIONS[i]);
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const setting *s = &SETTINGS[i];
+        if (s->section)
+            continue;
+        const json_t *j = json_object_get(root, s->key);
+        if (j)
+            parse_one(ctx, s, j);
+    }
+}
+
+/* ---- the environment ---------------------------------------------------- */
+
+const char *cfg__env_get(char *const *envp, const char *name)
+{
+    size_t n = strlen(name);
+    for (char *const *e = envp; e && *e; e++)
+        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
+            return *e + n + 1;
+    return NULL;
+}
+
+static bool from_text(cfg__ctx *ctx, const setting *s, const char *text, const char *ptr,
+                      const char *who, value *out)
+{
+    switch (s->kind) {
+    case S_INT:
+    case S_SIZE: {
+        char *end = NULL;
+        errno = 0;
+        long long n = strtoll(text, &end, 10);
+        if (!*text || isspace((unsigned char) *text) || *end || errno == ERANGE) {
+            cfg__error(ctx, ptr, "%s must be an integer, got \"%s\"", who, text);
+            return false;
+        }
+        out->i = n;
+        return true;
+    }
+    case S_SECONDS: {
+        char *end = NULL;
+        errno = 0;
+        double d = strtod(text, &end);
+        if (!*text || isspace((unsigned char) *text) || *end || errno == ERANGE) {
+            cfg__error(ctx, ptr, "%s must be a number of seconds, got \"%s\"", who, text);
+            return false;
+        }
+        out->d = d;
+        return true;
+    }
+    case S_BOOL:
+        if (strcasecmp(text, "true") == 0 || strcmp(text, "1") == 0) {
+            out->b = true;
+            return true;
+        }
+        if (strcasecmp(text, "false") == 0 || strcmp(text, "0") == 0) {
+            out->b = false;
+            return true;
+        }
+        cfg__error(ctx, ptr, "%s must be true, false, 1 or 0, got \"%s\"", who, text);
+        return false;
+    case S_OPT_STRING:
+        out->s = *text ? text : NULL; /* set but empty: back to the default */
+        return true;
+    case S_STRING:
+    case S_ISOLATION:
+        out->s = text;
+        return true;
+    }
+    return false;
+}
+
+void cfg__apply_env(cfg__ctx *ctx)
+{
+    for (size_t i = 0; i < N_SETTINGS; i++) {
+        const setting *s = &SETTINGS[i];
+        const char *name = env_name(ctx, s);
+        const char *text = cfg__env_get(ctx->envp, name);
+        if (!text && s->shortcut) {
+            name = s->shortcut;
+            text = cfg__env_get(ctx->envp, name);
+        }
+        if (!text)
+            continue;
+        const char *ptr = setting_ptr(ctx, s);
+        const char *who = arena_sprintf(ctx->scratch, "environment variable %s", name);
+        value v = {0};
+        if (from_text(ctx, s, text, ptr, who, &v) && check_value(ctx, s, &v, ptr, who))
+            store(ctx, s, v);
+    }
+}
+
+/* ---- settings that depend on each other --------------------------------- */
+
+void cfg__check_settings(cfg__ctx *ctx)
+{
+    const cfg_server *srv = &ctx->cfg->server;
+    if (srv->default_limit > srv->max_limit)
+        cfg__error(ctx, "/server/default_limit",
+                   "\"default_limit\" (%d) must not exceed \"max_limit\" (%d)",
+                   srv->default_limit, srv->max_limit);
+}

@@ -1,0 +1,277 @@
+/*
+ * eng_exec — running statements on a checked-out connection: parameterised
+ * statements, utility commands, transaction control and COPY FROM STDIN.
+ * Prepared statements live in eng_prepared.c.
+ *
+ * Everything here is synchronous libpq (PQexec*, blocking mode). A failure
+ * is copied into err before its PGresult is cleared; a connection-level
+ * failure also marks the connection broken so checkin closes it.
+ */
+#include "eng_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "log.h"
+
+enum { ENG_MAX_PARAMS = 65535 }; /* the protocol's Int16 parameter count */
+
+/* ------------------------------------------------------------------------
+ * Shared by eng_exec.c and eng_prepared.c
+ * ------------------------------------------------------------------------ */
+
+bool eng__conn_usable(eng_conn *c, int nparams, err_report *err)
+{
+    if (!c || !c->pg || c->broken || PQstatus(c->pg) != CONNECTION_OK) {
+        /* 08003: connection does not exist. No I/O on a dead session. */
+        err_set_sqlstate(err, "08003", "the database connection was lost earlier");
+        return false;
+    }
+    if (nparams < 0 || nparams > ENG_MAX_PARAMS) {
+        err_set(err, ERR_INTERNAL, "A statement may have at most %d parameters.", ENG_MAX_PARAMS);
+        return false;
+    }
+    return true;
+}
+
+/* A COPY that arrived through the wrong door: end it so the connection
+ * stays in a known state. COPY IN can be refused; COPY OUT would need its
+ * data read, so the connection is given up instead. */
+static void abandon_copy(eng_conn *c, ExecStatusType st)
+{
+    if (st == PGRES_COPY_IN && PQputCopyEnd(c->pg, "COPY FROM STDIN goes through eng_copy_in") == 1) {
+        PGresult *r;
+        while ((r = PQgetResult(c->pg)) != NULL)
+            PQclear(r);
+        return;
+    }
+    eng__conn_mark_broken(c);
+}
+
+eng_result *eng__result_or_error(eng_conn *c, arena *a, PGresult *res, const char *sql,
+                                 err_report *err)
+{
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    switch (st) {
+    case PGRES_COMMAND_OK:
+    case PGRES_TUPLES_OK:
+    case PGRES_EMPTY_QUERY:
+        return eng__result_new(a, res);
+    case PGRES_COPY_IN:
+    case PGRES_COPY_OUT:
+    case PGRES_COPY_BOTH:
+        PQclear(res);
+        abandon_copy(c, st);
+        err_set(err, ERR_INTERNAL, "COPY statements go through eng_copy_in.");
+        return NULL;
+    default:
+        eng__error_from_result(c, res, sql, err);
+        PQclear(res);
+        return NULL;
+    }
+}
+
+/* ------------------------------------------------------------------------
+ * Statements
+ * ------------------------------------------------------------------------ */
+
+eng_result *eng_exec(eng_conn *c, arena *a, const char *sql, int nparams,
+                     const char *const *values, err_report *err)
+{
+    if (!eng__conn_usable(c, nparams, err))
+        return NULL;
+    /* Unnamed statement, extended protocol: parameters travel apart from
+     * the SQL, as text; results come back as text. */
+    PGresult *res = PQexecParams(c->pg, sql, nparams, NULL, values, NULL, NULL, 0);
+    return eng__result_or_error(c, a, res, sql, err);
+}
+
+/* Simple-protocol run of a statement whose result nobody reads. */
+static bool run_command(eng_conn *c, const char *sql, PGresult **keep /* OUT, may be NULL */,
+                        err_report *err)
+{
+    if (!eng__conn_usable(c, 0, err))
+        return false;
+    PGresult *res = PQexec(c->pg, sql);
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) {
+        if (keep)
+            *keep = res;
+        else
+            PQclear(res);
+        return true;
+    }
+    if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
+        PQclear(res);
+        abandon_copy(c, st);
+        err_set(err, ERR_INTERNAL, "COPY statements go through eng_copy_in.");
+        return false;
+    }
+    eng__error_from_result(c, res, sql, err);
+    PQclear(res);
+    return false;
+}
+
+bool eng_exec_command(eng_conn *c, const char *sql, err_report *err)
+{
+    return run_command(c, sql, NULL, err);
+}
+
+/* ------------------------------------------------------------------------
+ * Transactions
+ * ------------------------------------------------------------------------ */
+
+static const char *const ISOLATION_LEVELS[] = {
+    "READ COMMITTED",
+    "REPEATABLE READ",
+    "SERIALIZABLE",
+    "READ UNCOMMITTED",
+};
+
+/* The isolation level is spliced into SQL, so it must be one of the four
+ * spellings above (any case; '_' for ' ' as SQLAlchemy allows). Returns
+ * the canonical spelling, or NULL. */
+static const char *canonical_isolation(const char *level)
+{
+    char buf[32];
+    size_t n = strlen(level);
+    if (n >= sizeof buf)
+        return NULL;
+    for (size_t i = 0; i <= n; i++)
+        buf[i] = level[i] == '_' ? ' ' : level[i];
+    for (size_t i = 0; i < sizeof ISOLATION_LEVELS / sizeof ISOLATION_LEVELS[0]; i++)
+        if (strcasecmp(buf, ISOLATION_LEVELS[i]) == 0)
+            return ISOLATION_LEVELS[i];
+    return NULL;
+}
+
+bool eng_begin(eng_conn *c, const char *isolation_level, int statement_timeout_ms,
+               err_report *err)
+{
+    const char *level = NULL;
+    if (isolation_level && *isolation_level) {
+        level = canonical_isolation(isolation_level);
+        if (!level) {
+            err_set(err, ERR_BAD_REQUEST, "Unknown isolation level \"%.64s\".", isolation_level);
+            if (err && err->kind == ERR_BAD_REQUEST && !err->hint)
+                err->hint = "Use READ COMMITTED, REPEATABLE READ, SERIALIZABLE or READ UNCOMMITTED.";
+            return false;
+        }
+    }
+    if (statement_timeout_ms < 0) {
+        err_set(err, ERR_BAD_REQUEST, "A statement timeout cannot be negative.");
+        return false;
+    }
+    if (!eng__conn_usable(c, 0, err))
+        return false;
+    if (eng_conn_in_transaction(c)) {
+        /* PostgreSQL would only warn and carry on inside the old one. */
+        err_set(err, ERR_INTERNAL, "A transaction is already open on this connection.");
+        return false;
+    }
+
+    /* One round trip: a BEGIN inside a multi-statement simple query opens
+     * a real transaction block that outlives the query string. */
+    char sql[128];
+    int n = snprintf(sql, sizeof sql, "BEGIN%s%s", level ? " ISOLATION LEVEL " : "",
+                     level ? level : "");
+    if (statement_timeout_ms > 0)
+        snprintf(sql + n, sizeof sql - (size_t) n, "; SET LOCAL statement_timeout = %d",
+                 statement_timeout_ms);
+    if (run_command(c, sql, NULL, err))
+        return true;
+    /* BEGIN succeeded but SET failed: do not leave the block open. */
+    if (eng_conn_in_transaction(c) && !c->broken) {
+        PGresult *res = PQexec(c->pg, "ROLLBACK");
+        if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
+            eng__conn_mark_broken(c);
+        PQclear(res);
+    }
+    return false;
+}
+
+bool eng_commit(eng_conn *c, err_report *err)
+{
+    PGresult *res = NULL;
+    if (!run_command(c, "COMMIT", &res, err))
+        return false;
+    /* COMMIT of a failed transaction "succeeds" with the tag ROLLBACK. */
+    bool rolled_back = strcmp(PQcmdStatus(res), "ROLLBACK") == 0;
+    PQclear(res);
+    if (rolled_back) {
+        err_set_sqlstate(err, "25P02",
+                         "the transaction was rolled back because a statement in it failed");
+        return false;
+    }
+    return true;
+}
+
+bool eng_rollback(eng_conn *c, err_report *err)
+{
+    return run_command(c, "ROLLBACK", NULL, err);
+}
+
+/* ------------------------------------------------------------------------
+ * COPY FROM STDIN
+ * ------------------------------------------------------------------------ */
+
+enum { COPY_CHUNK = 256 * 1024 };
+
+int64_t eng_copy_in(eng_conn *c, const char *copy_sql, const char *data, size_t len,
+                    err_report *err)
+{
+    if (!eng__conn_usable(c, 0, err))
+        return -1;
+    PGresult *res = PQexec(c->pg, copy_sql);
+    ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+    if (st != PGRES_COPY_IN) {
+        if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY)
+            err_set(err, ERR_INTERNAL, "The statement given to eng_copy_in is not COPY FROM STDIN.");
+        else if (st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
+            abandon_copy(c, st);
+            err_set(err, ERR_INTERNAL, "The statement given to eng_copy_in is not COPY FROM STDIN.");
+        } else
+            eng__error_from_result(c, res, copy_sql, err);
+        PQclear(res);
+        return -1;
+    }
+    PQclear(res);
+
+    bool sent = true;
+    for (size_t off = 0; off < len && sent;) {
+        size_t n = len - off < COPY_CHUNK ? len - off : COPY_CHUNK;
+        sent = PQputCopyData(c->pg, data + off, (int) n) == 1;
+        off += n;
+    }
+    if (sent)
+        sent = PQputCopyEnd(c->pg, NULL) == 1;
+
+    /* Drain every result, keeping the first error; the connection is back
+     * to idle (or in a failed transaction) only after the last one. */
+    int64_t rows = -1;
+    bool failed = false;
+    while ((res = PQgetResult(c->pg)) != NULL) {
+        st = PQresultStatus(res);
+        if (st == PGRES_COMMAND_OK) {
+            const char *n = PQcmdTuples(res);
+            rows = n && *n ? strtoll(n, NULL, 10) : 0;
+        } else if (st == PGRES_COPY_IN) {
+            /* Only if PQputCopyEnd failed: nothing more can be done. */
+            PQclear(res);
+            break;
+        } else if (!failed) {
+            failed = true;
+            eng__error_from_result(c, res, copy_sql, err);
+        }
+        PQclear(res);
+    }
+    if (failed)
+        return -1;
+    if (!sent || rows < 0) {
+        eng__error_from_result(c, NULL, copy_sql, err);
+        return -1;
+    }
+    return rows;
+}

@@ -1,0 +1,202 @@
+/*
+ * eng_int — what the engine's .c files share privately. Nothing outside
+ * src/engine includes this header (it pulls in libpq-fe.h).
+ *
+ * Locking: everything in struct eng_pool below `mu` is guarded by it. A
+ * connection's list membership and `state` change only under the pool
+ * mutex, through eng_conn_set_state(). The remaining eng_conn fields (the
+ * PGconn, the statement cache, the flags) belong to whoever holds the
+ * connection: the checking-out thread, or the pool while the connection is
+ * CONNECTING, RESETTING or CLOSING on behalf of a caller. The mutex is
+ * never held across I/O: connecting, pinging, rolling back and closing all
+ * happen outside it, with the connection parked in a state that keeps its
+ * slot counted.
+ *
+ * Memory: pools, connections and cache entries are process-lifetime heap
+ * objects (malloc/free through eng__xmalloc, which aborts on OOM like the
+ * arena does). Results live in the caller's arena.
+ */
+#ifndef RETORT_ENG_INT_H
+#define RETORT_ENG_INT_H
+
+#include <libpq-fe.h>
+#include <pthread.h>
+
+#include "eng.h"
+
+/* ---- connection states -------------------------------------------------
+ *
+ *                          +--------- checkout ---------+
+ *                          v                            |
+ *   FREE --> CONNECTING --> IN_USE --- clean checkin --> IDLE
+ *                |           |  |  \                      ^
+ *                |           |  |   +-> RESETTING --------+ (rolled back)
+ *                |           |  v           |
+ *                |           | BROKEN       |
+ *                v           v  v           v
+ *                +-------> CLOSING <--------+   --> FREE
+ *
+ * Allowed moves (eng_conn_set_state aborts on any other):
+ *   FREE       -> CONNECTING                  a slot is reserved
+ *   CONNECTING -> IN_USE | CLOSING            connected | connect failed
+ *   IDLE       -> IN_USE | CLOSING            checkout | pool destroyed
+ *   IN_USE     -> IDLE                        clean checkin
+ *              -> RESETTING                   checkin with a transaction open
+ *              -> BROKEN                      connection-level failure, or
+ *                                             eng_conn_invalidate()
+ *              -> CONNECTING                  replaced at checkout (pool_recycle,
+ *                                             failed pre-ping), same slot
+ *              -> CLOSING                     surplus overflow at checkin
+ *   RESETTING  -> IDLE | IN_USE | CLOSING     rolled back (IN_USE: handed to the
+ *                                             head waiter) | rollback failed
+ *   BROKEN     -> CLOSING                     checkin
+ *   CLOSING    -> FREE                        PQfinish done, slot given back
+ *
+ * Every state but FREE holds one of the pool's pool_size + max_overflow
+ * slots, so a connection being opened or closed outside the lock is still
+ * counted and the limit is never exceeded.
+ */
+typedef enum eng_conn_state {
+    ENG_CONN_FREE = 0,   /* on no list: not yet admitted, or closed */
+    ENG_CONN_CONNECTING, /* slot reserved; PQconnectdbParams runs unlocked */
+    ENG_CONN_IDLE,       /* open, in the pool, ready for a checkout */
+    ENG_CONN_IN_USE,     /* checked out by one thread */
+    ENG_CONN_RESETTING,  /* being checked in: ROLLBACK runs unlocked */
+    ENG_CONN_BROKEN,     /* still checked out, but failed or invalidated */
+    ENG_CONN_CLOSING,    /* retired: PQfinish runs unlocked, then FREE */
+    ENG_CONN_NSTATES
+} eng_conn_state;
+
+const char *eng__state_name(eng_conn_state s);
+
+typedef struct eng__conn_list {
+    eng_conn *head, *tail; /* IDLE is FIFO: checkout takes the head */
+    int count;
+} eng__conn_list;
+
+/* ---- per-connection prepared-statement cache (eng_stmt_cache.c) ------- */
+
+typedef struct eng__stmt {
+    char *sql;                    /* key; heap copy */
+    char name[24];                /* "rs_<n>" on the server */
+    uint64_t hash;
+    struct eng__stmt *hnext;      /* bucket chain */
+    struct eng__stmt *newer, *older; /* LRU list */
+} eng__stmt;
+
+typedef struct eng__stmt_cache {
+    eng__stmt **buckets;
+    size_t nbuckets, count, cap;
+    eng__stmt *newest, *oldest;
+    uint64_t seq; /* next name number */
+} eng__stmt_cache;
+
+void eng__stmt_cache_init(eng__stmt_cache *sc, size_t cap);
+/* Frees every entry without telling the server (the connection is gone or
+ * going). */
+void eng__stmt_cache_clear(eng__stmt_cache *sc);
+eng__stmt *eng__stmt_cache_find(eng__stmt_cache *sc, const char *sql);
+/* Inserts a new entry (the caller checked there is room); returns it. */
+eng__stmt *eng__stmt_cache_add(eng__stmt_cache *sc, const char *sql);
+void eng__stmt_cache_touch(eng__stmt_cache *sc, eng__stmt *e);
+/* Unlinks e; the caller frees it with eng__stmt_free(). */
+void eng__stmt_cache_remove(eng__stmt_cache *sc, eng__stmt *e);
+void eng__stmt_free(eng__stmt *e);
+
+/* ---- the connection ---------------------------------------------------- */
+
+struct eng_conn {
+    eng_pool *pool;
+    eng_conn_state state;       /* guarded by pool->mu */
+    eng_conn *prev, *next;      /* in pool->lists[state] */
+    PGconn *pg;                 /* NULL until connected */
+    uint64_t id;                /* for logs */
+    double created_at;          /* monotonic; for pool_recycle */
+    int backend_pid;
+    bool broken;                /* connection-level failure seen */
+    bool invalidated;           /* eng_conn_invalidate() was called */
+    uint64_t prepare_count;     /* PQprepare calls on this connection */
+    eng__stmt_cache stmts;
+};
+
+/* ---- waiters: one per blocked checkout, strict FIFO --------------------- */
+
+typedef struct eng__waiter {
+    pthread_cond_t cond;
+    eng_conn *granted; /* set by the thread that serves this waiter: an
+                          IN_USE connection, or a CONNECTING slot */
+    bool cancelled;    /* the pool is being destroyed */
+    struct eng__waiter *prev, *next;
+} eng__waiter;
+
+/* ---- the pool ------------------------------------------------------------ */
+
+struct eng_pool {
+    /* immutable after create */
+    eng_pool_options opts; /* string members point at the copies below */
+    char *conninfo, *application_name;
+    int capacity;          /* pool_size + max_overflow, INT_MAX if unlimited */
+
+    pthread_mutex_t mu;
+    eng__conn_list lists[ENG_CONN_NSTATES]; /* FREE list stays empty */
+    int open;              /* connections in any state but FREE */
+    eng__waiter *wait_head, *wait_tail;
+    int waiting;
+    bool closing;          /* eng_pool_destroy ran with connections out */
+    uint64_t next_id;
+    uint64_t timeouts, recycled, invalidated, checkouts, connects, pings_failed;
+};
+
+/* Moves c from its current list to the list of `to`, keeping pool->open in
+ * step (FREE -> anything takes a slot, anything -> FREE gives it back).
+ * The one place where a connection changes state; call with pool->mu held.
+ * Aborts on a transition the state diagram above does not allow. (Named as
+ * STYLE §6 names it, although it is private.) */
+void eng_conn_set_state(eng_pool *p, eng_conn *c, eng_conn_state to);
+
+/* ---- connection I/O (eng_conn.c); all called without the pool lock ----- */
+
+/* A zeroed connection in state FREE, not yet on any list. */
+eng_conn *eng__conn_new(eng_pool *p);
+void eng__conn_free(eng_conn *c);
+/* Opens c->pg. On failure c->pg stays NULL and err holds ERR_UNAVAILABLE
+ * with SQLSTATE 08001. */
+bool eng__conn_open(eng_conn *c, err_report *err);
+/* PQfinish and forget prepared statements; c can be opened again. */
+void eng__conn_close(eng_conn *c);
+/* A cheap round trip; false (and the connection marked broken) when the
+ * server does not answer. */
+bool eng__conn_ping(eng_conn *c);
+/* Records a connection-level failure: sets c->broken and, if the
+ * connection is checked out, moves it to BROKEN (takes the pool lock). */
+void eng__conn_mark_broken(eng_conn *c);
+
+/* ---- errors (eng_errors.c) ---------------------------------------------- */
+
+/* Fills err from a failed result (res may be NULL: then from the
+ * connection's error message) and marks the connection broken on a
+ * connection-level failure. Copies every string into err->arena before the
+ * caller clears res. sql goes to the log (for 5xx), never into err. */
+void eng__error_from_result(eng_conn *c, const PGresult *res, const char *sql,
+                            err_report *err);
+/* True when the SQLSTATE (or the connection status) means the session is
+ * gone: class 08, 57P0x, or FATAL/PANIC severity. */
+bool eng__is_connection_error(const eng_conn *c, const PGresult *res);
+
+/* ---- results (eng_result.c) ---------------------------------------------- */
+
+/* Wraps res in an eng_result living in a; PQclear runs when a dies. Takes
+ * over res. */
+eng_result *eng__result_new(arena *a, PGresult *res);
+
+/* ---- small helpers (eng_util.c) ------------------------------------------ */
+
+double eng__now(void); /* CLOCK_MONOTONIC seconds */
+void *eng__xmalloc(size_t n);
+char *eng__xstrdup(const char *s);
+/* libpq messages end with a newline and may span lines (one per host
+ * tried, or an explanation indented by a tab); a report wants one line.
+ * Lives in a; NULL when a is NULL; a literal for an empty message. */
+const char *eng__one_line(arena *a, const char *msg);
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * http — the HTTP front: libmicrohttpd daemon, router, request contexts,
+ * the database worker pool, problem+json replies and the built-in routes.
+ *
+ * Threads: libmicrohttpd runs `io_threads` polling threads that never
+ * block on the database. A route marked HTTP_ROUTE_DB is run on one of
+ * `workers` database threads: its connection is suspended, the request
+ * handed over through a bounded queue (`queue_depth`; full means an
+ * immediate 503), and the connection resumed with the response. Routes
+ * without the flag (health, pool status, metrics) run on the I/O thread
+ * and must not touch the database.
+ *
+ * Memory: every request owns an arena, created when libmicrohttpd first
+ * reports the request and destroyed when it reports completion; its
+ * session, parsed body, parameters and response body live there. Handlers
+ * free nothing by hand.
+ *
+ * Errors: handlers record failures in an err_report and pass it to
+ * http_reply_problem(), the only writer of application/problem+json.
+ */
+#ifndef RETORT_HTTP_H
+#define RETORT_HTTP_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "arena.h"
+#include "cfg.h"
+#include "eng.h"
+#include "error.h"
+#include "orm.h"
+
+typedef struct http_server http_server;
+typedef struct http_request http_request;
+typedef struct http_metrics http_metrics;
+
+/* What handlers share for the process lifetime: borrowed, read-only
+ * (the pool and metrics are internally synchronised). */
+typedef struct http_app {
+    const cfg_config *config;
+    eng_pool *pool;
+    http_metrics *metrics;
+    void *user; /* layers above may hang their registry here */
+} http_app;
+
+typedef enum http_method {
+    HTTP_GET = 1 << 0,
+    HTTP_POST = 1 << 1,
+    HTTP_PUT = 1 << 2,
+    HTTP_PATCH = 1 << 3,
+    HTTP_DELETE = 1 << 4,
+    HTTP_HEAD = 1 << 5,
+    HTTP_OPTIONS = 1 << 6
+} http_method;
+
+typedef enum http_route_flags {
+    HTTP_ROUTE_DB = 1 << 0,        /* runs on a database worker */
+    HTTP_ROUTE_JSON_BODY = 1 << 1  /* requires a JSON body (415/400 checked before the handler) */
+} http_route_flags;
+
+typedef void (*http_handler)(http_request *req);
+
+/* A route: a method, a path template whose "{name}" segments bind path
+ * parameters, and the handler. Literal segments win over parameters, so
+ * "/api/{resource}/query" (POST) and "/api/{resource}/{id}" (GET) can
+ * coexist: routing tries every template and keeps the most specific
+ * match for the method. */
+typedef struct http_route {
+    unsigned methods;  /* http_method bits */
+    const char *path;  /* "/api/{resource}/{id}" */
+    http_handler handler;
+    unsigned flags;    /* http_route_flags */
+    const char *name;  /* route template for metrics and logs */
+} http_route;
+
+typedef struct http_server_options {
+    const char *host;
+    int port;
+    int io_threads;
+    int workers;
+    int queue_depth;
+    size_t max_body_bytes;
+    bool access_log;
+    double shutdown_grace_s; /* how long stop waits for in-flight requests */
+} http_server_options;
+
+/* Creates and starts the server (listening when it returns). routes is
+ * borrowed for the server's lifetime. */
+http_server *http_server_start(const http_server_options *opts, const http_route *routes,
+                               size_t n_routes, http_app *app, err_report *err);
+
+/* The port actually bound (useful with port 0). */
+int http_server_port(const http_server *s);
+
+/* Stops accepting, lets in-flight requests finish (up to
+ * shutdown_grace_s), stops the workers and frees the server. */
+void http_server_stop(http_server *s);
+
+/* Requests queued for or running on the database workers (for metrics and
+ * tests). */
+int http_server_queue_length(http_server *s);
+
+/* The built-in routes (health, pool); layers above append their own. */
+extern const http_route HTTP_BUILTIN_ROUTES[];
+extern const size_t HTTP_N_BUILTIN_ROUTES;
+
+/* ---- request accessors (borrowed until the request ends) ------------- */
+
+arena *http_req_arena(http_request *req);
+http_app *http_req_app(http_request *req);
+http_method http_req_method(const http_request *req);
+const char *http_req_path(const http_request *req);
+const char *http_req_route_name(const http_request *req);
+const char *http_req_request_id(const http_request *req);
+/* A "{name}" segment of the route, percent-decoded; NULL when absent. */
+const char *http_req_path_param(const http_request *req, const char *name);
+/* A query-string parameter, percent-decoded ('+' is a space); NULL when
+ * absent; "" for "?flag". */
+const char *http_req_query(const http_request *req, const char *name);
+/* All query parameters, in order. */
+size_t http_req_query_count(const http_request *req);
+void http_req_query_at(const http_request *req, size_t i, const char **name /* OUT */,
+                       const char **value /* OUT */);
+/* A request header (case-insensitive); NULL when absent. */
+const char *http_req_header(const http_request *req, const char *name);
+/* The raw body and its length; NULL when there was none. */
+const char *http_req_body(const http_request *req, size_t *len /* OUT */);
+/* The parsed JSON body of a HTTP_ROUTE_JSON_BODY route: borrowed, freed
+ * with the request. */
+json_t *http_req_json(const http_request *req);
+
+/* The request's session, opened on first use with the app's pool and
+ * configured isolation and timeout; closed when the request ends (and by
+ * the worker right after the handler returns). */
+orm_session *http_req_session(http_request *req);
+
+/* ---- replies (the last one wins; a handler replies exactly once) ------ */
+
+/* Sends root as application/json; takes over the reference to root. */
+void http_reply_json(http_request *req, int status, json_t *root);
+/* Sends a body copied into the request's arena. */
+void http_reply_text(http_request *req, int status, const char *content_type, const char *body,
+                     size_t len);
+/* An empty body (204, 304). */
+void http_reply_empty(http_request *req, int status);
+/* Sends err as application/problem+json (RFC 9457): type, title, status,
+ * detail, errors[{pointer,detail}], sqlstate, constraint, operation; adds
+ * Retry-After when err->retry_after is set. 5xx bodies carry a generic
+ * detail; the full record goes to the log. */
+void http_reply_problem(http_request *req, const err_report *err);
+/* Adds a response header (copied into the arena). */
+void http_add_header(http_request *req, const char *name, const char *value);
+
+/* ---- metrics (GET /metrics) ------------------------------------------- */
+
+http_metrics *http_metrics_create(void);
+void http_metrics_destroy(http_metrics *m);
+/* Records one finished request. */
+void http_metrics_observe(http_metrics *m, const char *route, const char *method, int status,
+                          double seconds, uint64_t statements);
+typedef enum http_metric_counter {
+    HTTP_METRIC_TX_RETRIES, /* transaction replays */
+    HTTP_METRIC_COUNTERS
+} http_metric_counter;
+void http_metrics_add(http_metrics *m, http_metric_counter c, uint64_t n);
+/* Prometheus text exposition into a (with the pool's gauges). */
+const char *http_metrics_render(http_metrics *m, eng_pool *pool, arena *a);
+
+#endif

@@ -1,0 +1,108 @@
+/*
+ * Private to src/http: the request and server structs and what the
+ * server, router, worker pool and reply code share.
+ */
+#ifndef RETORT_HTTP_INT_H
+#define RETORT_HTTP_INT_H
+
+#include <microhttpd.h>
+#include <pthread.h>
+#include <stdatomic.h>
+
+#include "http.h"
+#include "strbuf.h"
+
+enum { HTTP_MAX_PATH_PARAMS = 8, HTTP_MAX_QUERY_PARAMS = 64 };
+
+typedef struct http_out_header {
+    struct http_out_header *next;
+    const char *name, *value;
+} http_out_header;
+
+typedef enum http_req_state {
+    HTTP_REQ_RECEIVING, /* body arriving */
+    HTTP_REQ_QUEUED,    /* suspended, waiting for or running on a worker */
+    HTTP_REQ_DONE       /* response ready to queue */
+} http_req_state;
+
+struct http_request {
+    arena *arena;
+    http_server *server;
+    struct MHD_Connection *conn;
+    http_method method;
+    const char *method_name;
+    const char *path;      /* raw (still percent-encoded) path */
+    const http_route *route;
+    unsigned allowed;      /* methods of templates matching the path (405) */
+    const char *param_names[HTTP_MAX_PATH_PARAMS];
+    const char *param_values[HTTP_MAX_PATH_PARAMS];
+    size_t n_params;
+    const char *query_names[HTTP_MAX_QUERY_PARAMS];
+    const char *query_values[HTTP_MAX_QUERY_PARAMS];
+    size_t n_query;
+    bool too_many_query;
+    sbuf body;
+    bool has_body, too_large;
+    json_t *json;          /* decref'd when the arena dies */
+    const char *request_id;
+    double start;          /* monotonic seconds */
+    orm_session *session;
+
+    /* The response; written by whichever thread runs the handler, read by
+     * the I/O thread after the hand-back (state is the fence). */
+    int status;
+    const char *content_type;
+    const char *resp_body;
+    size_t resp_len;
+    http_out_header *headers;
+    bool replied;
+    _Atomic int state;     /* http_req_state */
+};
+
+struct http_server {
+    http_server_options opts;
+    const http_route *routes;
+    size_t n_routes;
+    http_app *app;
+    struct MHD_Daemon *daemon;
+    int port;
+    atomic_int active; /* requests created and not yet completed */
+
+    /* The database worker pool: a bounded ring of suspended requests. */
+    pthread_mutex_t mu;
+    pthread_cond_t not_empty;
+    http_request **ring;
+    int ring_cap, ring_head, ring_len;
+    int running; /* requests a worker is running now */
+    bool stopping;
+    pthread_t *threads;
+    int n_threads;
+};
+
+/* Router: finds the route for method + path, filling path parameters;
+ * sets req->allowed when the path matches under other methods only. */
+void http__route(http_request *req, const http_route *routes, size_t n);
+
+/* Percent-decodes s into the arena ('+' kept unless plus_is_space). NULL
+ * when s holds an invalid escape or a NUL byte. */
+char *http__decode(arena *a, const char *s, size_t n, bool plus_is_space);
+
+/* Parses the query parameters of the connection into req. */
+void http__parse_query(http_request *req);
+
+/* Worker pool. */
+bool http__workers_start(http_server *s, err_report *err);
+/* Hands a suspended request to a worker; false when the queue is full or
+ * the server is stopping. */
+bool http__workers_submit(http_server *s, http_request *req);
+void http__workers_stop(http_server *s);
+/* Runs a handler and closes the request's session (any thread). */
+void http__run_handler(http_request *req);
+
+/* Queues req's response on its connection (I/O thread). */
+enum MHD_Result http__send(http_request *req);
+
+http_method http__method_from_name(const char *name);
+const char *http__method_names(arena *a, unsigned methods); /* "GET, POST" */
+
+#endif

@@ -1,0 +1,163 @@
+/*
+ * Request accessors: decoded path and query parameters, headers, body and
+ * the request's session.
+ */
+#include <string.h>
+
+#include "http_int.h"
+
+static int hex(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+char *http__decode(arena *a, const char *s, size_t n, bool plus_is_space)
+{
+    char *out = arena_alloc(a, n + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '%') {
+            if (i + 2 >= n)
+                return NULL;
+            int hi = hex(s[i + 1]);
+            int lo = hex(s[i + 2]);
+            if (hi < 0 || lo < 0)
+                return NULL;
+            c = (char) (hi * 16 + lo);
+            if (c == '\0')
+                return NULL;
+            i += 2;
+        } else if (c == '+' && plus_is_space) {
+            c = ' ';
+        }
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    return out;
+}
+
+static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void) kind;
+    http_request *req = cls;
+    if (req->n_query == HTTP_MAX_QUERY_PARAMS) {
+        req->too_many_query = true;
+        return MHD_NO;
+    }
+    /* MHD has already turned '+' into ' ' and left %XX alone (see
+     * keep_escaped in http_server.c). */
+    const char *name = http__decode(req->arena, key, strlen(key), true);
+    const char *val = value ? http__decode(req->arena, value, strlen(value), true) : "";
+    if (!name || !val) {
+        req->too_many_query = true; /* reported as a malformed query string */
+        return MHD_NO;
+    }
+    req->query_names[req->n_query] = name;
+    req->query_values[req->n_query] = val;
+    req->n_query++;
+    return MHD_YES;
+}
+
+void http__parse_query(http_request *req)
+{
+    MHD_get_connection_values(req->conn, MHD_GET_ARGUMENT_KIND, collect_query, req);
+}
+
+arena *http_req_arena(http_request *req)
+{
+    return req->arena;
+}
+
+http_app *http_req_app(http_request *req)
+{
+    return req->server->app;
+}
+
+http_method http_req_method(const http_request *req)
+{
+    return req->method;
+}
+
+const char *http_req_path(const http_request *req)
+{
+    return req->path;
+}
+
+const char *http_req_route_name(const http_request *req)
+{
+    if (!req->route)
+        return "unmatched";
+    return req->route->name ? req->route->name : req->route->path;
+}
+
+const char *http_req_request_id(const http_request *req)
+{
+    return req->request_id;
+}
+
+const char *http_req_path_param(const http_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->n_params; i++)
+        if (strcmp(req->param_names[i], name) == 0)
+            return req->param_values[i];
+    return NULL;
+}
+
+const char *http_req_query(const http_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->n_query; i++)
+        if (strcmp(req->query_names[i], name) == 0)
+            return req->query_values[i];
+    return NULL;
+}
+
+size_t http_req_query_count(const http_request *req)
+{
+    return req->n_query;
+}
+
+void http_req_query_at(const http_request *req, size_t i, const char **name,
+                       const char **value)
+{
+    *name = req->query_names[i];
+    *value = req->query_values[i];
+}
+
+const char *http_req_header(const http_request *req, const char *name)
+{
+    return MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, name);
+}
+
+const char *http_req_body(const http_request *req, size_t *len)
+{
+    *len = req->has_body ? req->body.len : 0;
+    return req->has_body ? req->body.data : NULL;
+}
+
+json_t *http_req_json(const http_request *req)
+{
+    return req->json;
+}
+
+orm_session *http_req_session(http_request *req)
+{
+    if (!req->session) {
+        const http_app *app = req->server->app;
+        orm_session_options o = {
+            .pool = app->pool,
+            .isolation_level = app->config->database.isolation_level,
+            .statement_timeout_ms = app->config->database.statement_timeout_ms,
+            .use_prepared = true,
+        };
+        req->session = orm_session_open(req->arena, &o);
+    }
+    return req->session;
+}

@@ -1,0 +1,340 @@
+/*
+ * The libmicrohttpd daemon: request life from the first callback to the
+ * completion notice. The rule that shapes this file: an I/O thread never
+ * waits for the database. Requests for HTTP_ROUTE_DB routes are suspended
+ * and handed to the worker pool (http_workers.c), which resumes them with
+ * a response; everything else is answered on the spot.
+ */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/random.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "http_int.h"
+#include "log.h"
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
+/* ---- request ids ------------------------------------------------------- */
+
+static atomic_uint_fast64_t id_counter;
+static uint64_t id_seed;
+
+static const char *new_request_id(arena *a)
+{
+    uint64_t n = atomic_fetch_add(&id_counter, 1) + 1;
+    /* splitmix64 of seed+counter: unique per process, unpredictable enough
+     * to not collide across instances. */
+    uint64_t z = id_seed + n * 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    z ^= z >> 31;
+    return arena_sprintf(a, "%016llx", (unsigned long long) z);
+}
+
+/* A client-supplied id is echoed only when it is short and printable, so
+ * it cannot inject into headers or the log. */
+static bool acceptable_request_id(const char *id)
+{
+    size_t n = strlen(id);
+    if (n == 0 || n > 128)
+        return false;
+    for (const char *p = id; *p; p++)
+        if (*p < 0x21 || *p > 0x7e)
+            return false;
+    return true;
+}
+
+/* ---- the request life -------------------------------------------------- */
+
+static http_request *request_new(http_server *s, struct MHD_Connection *conn, const char *url,
+                                 const char *method)
+{
+    arena *a = arena_create(NULL, "request");
+    http_request *req = ARENA_NEW(a, http_request);
+    req->arena = a;
+    req->server = s;
+    req->conn = conn;
+    req->start = now_s();
+    req->method_name = arena_strdup(a, method);
+    req->method = http__method_from_name(method);
+    req->path = arena_strdup(a, url);
+    const char *sent_id = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "X-Request-Id");
+    req->request_id = sent_id && acceptable_request_id(sent_id) ? arena_strdup(a, sent_id)
+                                                                : new_request_id(a);
+    sbuf_init(&req->body, a, 256);
+    atomic_store(&req->state, HTTP_REQ_RECEIVING);
+    http__parse_query(req);
+    http__route(req, s->routes, s->n_routes);
+    atomic_fetch_add(&s->active, 1);
+    return req;
+}
+
+static bool is_json_media_type(const char *ct)
+{
+    if (!ct)
+        return false;
+    while (*ct == ' ')
+        ct++;
+    size_t n = strcspn(ct, "; ");
+    if (n == 16 && strncasecmp(ct, "application/json", 16) == 0)
+        return true;
+    /* application/problem+json, application/merge-patch+json, ... */
+    return n > 17 && strncasecmp(ct, "application/", 12) == 0 &&
+           strncasecmp(ct + n - 5, "+json", 5) == 0;
+}
+
+static void decref_json(void *p)
+{
+    json_decref(p);
+}
+
+/* Checks shared by every route before its handler runs: route found,
+ * method allowed, body size, media type, JSON syntax. Replies and returns
+ * false when the request cannot proceed. */
+static bool admit(http_request *req)
+{
+    err_report err;
+    err_init(&err, req->arena);
+    if (req->too_large) {
+        err_set(&err, ERR_TOO_LARGE, "The request body exceeds the limit of %zu bytes.",
+                req->server->opts.max_body_bytes);
+    } else if (!req->route && req->allowed) {
+        http_add_header(req, "Allow", http__method_names(req->arena, req->allowed));
+        err_set(&err, ERR_METHOD, "%s is not allowed on %s.", req->method_name, req->path);
+    } else if (!req->route) {
+        err_set(&err, ERR_NOT_FOUND, "No resource at %s.", req->path);
+    } else if (req->too_many_query) {
+        err_add_item(&err, ERR_BAD_REQUEST, NULL, "Too many query parameters (at most %d).",
+                     HTTP_MAX_QUERY_PARAMS);
+    } else if (req->route->flags & HTTP_ROUTE_JSON_BODY) {
+        const char *ct =
+            MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+        if (!req->has_body) {
+            err_add_item(&err, ERR_BAD_REQUEST, "", "A JSON request body is required.");
+        } else if (!is_json_media_type(ct)) {
+            err_set(&err, ERR_MEDIA_TYPE, "The body must be sent as application/json, not %s.",
+                    ct ? ct : "without a Content-Type");
+        } else {
+            json_error_t jerr;
+            req->json = json_loadb(req->body.data, req->body.len,
+                                   JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, &jerr);
+            if (!req->json)
+                err_add_item(&err, ERR_BAD_REQUEST, "",
+                             "The body is not valid JSON: %s (line %d, column %d).", jerr.text,
+                             jerr.line, jerr.column);
+            else
+                arena_on_reset(req->arena, decref_json, req->json);
+        }
+    }
+    if (!err_is_set(&err))
+        return true;
+    if (err.kind == ERR_BAD_REQUEST && err.title == err_kind_title(ERR_BAD_REQUEST))
+        err.title = "malformed request";
+    http_reply_problem(req, &err);
+    return false;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version,
+                                  const char *upload_data, size_t *upload_data_size,
+                                  void **req_cls)
+{
+    (void) version;
+    http_server *s = cls;
+    http_request *req = *req_cls;
+
+    if (!req) {
+        req = request_new(s, conn, url, method);
+        *req_cls = req;
+        const char *cl =
+            MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+        if (cl && strtoull(cl, NULL, 10) > s->opts.max_body_bytes) {
+            /* Answer before reading a byte of an oversized body. */
+            req->too_large = true;
+            admit(req);
+            atomic_store(&req->state, HTTP_REQ_DONE);
+            return http__send(req);
+        }
+        return MHD_YES;
+    }
+
+    int state = atomic_load(&req->state);
+    if (state == HTTP_REQ_DONE)
+        return http__send(req); /* resumed by a worker, or answered early */
+    if (state == HTTP_REQ_QUEUED)
+        return MHD_YES; /* spurious call while suspended */
+
+    if (*upload_data_size > 0) {
+        size_t n = *upload_data_size;
+        req->has_body = true;
+        if (!req->too_large && req->body.len + n > s->opts.max_body_bytes)
+            req->too_large = true; /* chunked upload: no Content-Length to check */
+        if (!req->too_large)
+            sbuf_append_n(&req->body, upload_data, n);
+        *upload_data_size = 0;
+        return MHD_YES;
+    }
+
+    /* The whole request is in. */
+    if (!admit(req)) {
+        atomic_store(&req->state, HTTP_REQ_DONE);
+        return http__send(req);
+    }
+    if (!(req->route->flags & HTTP_ROUTE_DB)) {
+        http__run_handler(req);
+        atomic_store(&req->state, HTTP_REQ_DONE);
+        return http__send(req);
+    }
+    atomic_store(&req->state, HTTP_REQ_QUEUED);
+    MHD_suspend_connection(conn);
+    if (!http__workers_submit(s, req)) {
+        err_report err;
+        err_init(&err, req->arena);
+        err_set(&err, ERR_UNAVAILABLE,
+                "The server is at capacity (%d requests queued); retry shortly.",
+                s->opts.queue_depth);
+        http_reply_problem(req, &err);
+        atomic_store(&req->state, HTTP_REQ_DONE);
+        MHD_resume_connection(conn);
+    }
+    return MHD_YES;
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode toe)
+{
+    (void) conn;
+    (void) toe;
+    http_server *s = cls;
+    http_request *req = *req_cls;
+    if (!req)
+        return;
+    *req_cls = NULL;
+    arena_destroy(req->arena); /* closes the session if a path left it open */
+    atomic_fetch_sub(&s->active, 1);
+}
+
+/* libmicrohttpd would percent-decode the path before routing; retort
+ * decodes each path segment and query value itself, so that an encoded
+ * "/" or "," inside a key stays part of that key. */
+static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void) cls;
+    (void) c;
+    return strlen(s);
+}
+
+static void log_mhd(void *cls, const char *fmt, va_list ap)
+{
+    (void) cls;
+    char line[512];
+    vsnprintf(line, sizeof line, fmt, ap);
+    size_t n = strlen(line);
+    while (n > 0 && line[n - 1] == '\n')
+        line[--n] = '\0';
+    log_warn("libmicrohttpd: %s", line);
+}
+
+http_server *http_server_start(const http_server_options *opts, const http_route *routes,
+                               size_t n_routes, http_app *app, err_report *err)
+{
+    if (id_seed == 0 && getrandom(&id_seed, sizeof id_seed, 0) != (ssize_t) sizeof id_seed)
+        id_seed = (uint64_t) time(NULL) ^ (uint64_t) getpid() << 32;
+
+    http_server *s = calloc(1, sizeof *s);
+    if (!s)
+        abort();
+    s->opts = *opts;
+    if (s->opts.io_threads < 1)
+        s->opts.io_threads = 1;
+    if (s->opts.shutdown_grace_s <= 0)
+        s->opts.shutdown_grace_s = 10;
+    s->routes = routes;
+    s->n_routes = n_routes;
+    s->app = app;
+    atomic_init(&s->active, 0);
+
+    struct sockaddr_in6 sa6;
+    struct sockaddr_in sa4;
+    struct sockaddr *sa;
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_USE_ERROR_LOG;
+    const char *host = opts->host && *opts->host ? opts->host : "0.0.0.0";
+    memset(&sa4, 0, sizeof sa4);
+    memset(&sa6, 0, sizeof sa6);
+    if (inet_pton(AF_INET, host, &sa4.sin_addr) == 1) {
+        sa4.sin_family = AF_INET;
+        sa4.sin_port = htons((uint16_t) opts->port);
+        sa = (struct sockaddr *) &sa4;
+    } else if (inet_pton(AF_INET6, host, &sa6.sin6_addr) == 1) {
+        sa6.sin6_family = AF_INET6;
+        sa6.sin6_port = htons((uint16_t) opts->port);
+        sa = (struct sockaddr *) &sa6;
+        flags |= MHD_USE_IPv6;
+    } else {
+        err_set(err, ERR_CONFIG, "server.host must be an IPv4 or IPv6 address, not \"%s\".",
+                host);
+        free(s);
+        return NULL;
+    }
+
+    if (!http__workers_start(s, err)) {
+        free(s);
+        return NULL;
+    }
+    s->daemon = MHD_start_daemon(
+        flags, (uint16_t) opts->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, sa,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_UNESCAPE_CALLBACK,
+        keep_escaped, NULL, MHD_OPTION_THREAD_POOL_SIZE, (unsigned) s->opts.io_threads,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned) 10000, MHD_OPTION_CONNECTION_TIMEOUT,
+        (unsigned) 120, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned) 1024,
+        MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL, MHD_OPTION_END);
+    if (!s->daemon) {
+        err_set(err, ERR_CONFIG, "Cannot listen on %s:%d (address in use or not available).",
+                host, opts->port);
+        http__workers_stop(s);
+        free(s);
+        return NULL;
+    }
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = info ? info->port : opts->port;
+    return s;
+}
+
+int http_server_port(const http_server *s)
+{
+    return s->port;
+}
+
+void http_server_stop(http_server *s)
+{
+    if (!s)
+        return;
+    /* Stop accepting; connections already open keep being served. */
+    MHD_socket listener = MHD_quiesce_daemon(s->daemon);
+    if (listener != MHD_INVALID_SOCKET)
+        close(listener);
+    double deadline = now_s() + s->opts.shutdown_grace_s;
+    while (atomic_load(&s->active) > 0 && now_s() < deadline) {
+        struct timespec ts = {0, 10 * 1000 * 1000};
+        nanosleep(&ts, NULL);
+    }
+    /* Workers finish what is queued and resume those connections, so no
+     * connection is left suspended when the daemon stops. */
+    http__workers_stop(s);
+    MHD_stop_daemon(s->daemon);
+    free(s->ring);
+    free(s->threads);
+    free(s);
+}

@@ -1,0 +1,108 @@
+/*
+ * The database worker pool: a bounded FIFO of suspended requests and the
+ * threads that run their handlers. Bounded on purpose: when every worker
+ * is busy and the queue is full, a new request gets an immediate 503
+ * rather than an ever-growing backlog of clients that time out anyway.
+ */
+#include <stdlib.h>
+
+#include "http_int.h"
+#include "log.h"
+
+void http__run_handler(http_request *req)
+{
+    req->route->handler(req);
+    /* The connection goes back to the pool before the response is sent;
+     * a handler that did not commit has its transaction rolled back. */
+    if (req->session)
+        orm_session_close(req->session);
+    if (!req->replied) {
+        err_report err;
+        err_init(&err, req->arena);
+        err_set(&err, ERR_INTERNAL, "The handler for %s produced no response.",
+                req->route->name ? req->route->name : req->path);
+        http_reply_problem(req, &err);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    http_server *s = arg;
+    pthread_mutex_lock(&s->mu);
+    for (;;) {
+        while (s->ring_len == 0 && !s->stopping)
+            pthread_cond_wait(&s->not_empty, &s->mu);
+        if (s->ring_len == 0 && s->stopping)
+            break;
+        http_request *req = s->ring[s->ring_head];
+        s->ring_head = (s->ring_head + 1) % s->ring_cap;
+        s->ring_len--;
+        s->running++;
+        pthread_mutex_unlock(&s->mu);
+
+        http__run_handler(req);
+        atomic_store(&req->state, HTTP_REQ_DONE);
+        MHD_resume_connection(req->conn);
+
+        pthread_mutex_lock(&s->mu);
+        s->running--;
+    }
+    pthread_mutex_unlock(&s->mu);
+    return NULL;
+}
+
+bool http__workers_start(http_server *s, err_report *err)
+{
+    s->ring_cap = s->opts.queue_depth > 0 ? s->opts.queue_depth : 1;
+    s->n_threads = s->opts.workers > 0 ? s->opts.workers : 1;
+    s->ring = calloc((size_t) s->ring_cap, sizeof *s->ring);
+    s->threads = calloc((size_t) s->n_threads, sizeof *s->threads);
+    if (!s->ring || !s->threads)
+        abort();
+    pthread_mutex_init(&s->mu, NULL);
+    pthread_cond_init(&s->not_empty, NULL);
+    for (int i = 0; i < s->n_threads; i++) {
+        if (pthread_create(&s->threads[i], NULL, worker_main, s) != 0) {
+            s->n_threads = i;
+            http__workers_stop(s);
+            err_set(err, ERR_INTERNAL, "Cannot start database worker threads.");
+            return false;
+        }
+    }
+    return true;
+}
+
+bool http__workers_submit(http_server *s, http_request *req)
+{
+    pthread_mutex_lock(&s->mu);
+    /* Requests already on a worker do not count against the queue. */
+    bool ok = !s->stopping && s->ring_len < s->ring_cap;
+    if (ok) {
+        s->ring[(s->ring_head + s->ring_len) % s->ring_cap] = req;
+        s->ring_len++;
+        pthread_cond_signal(&s->not_empty);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return ok;
+}
+
+void http__workers_stop(http_server *s)
+{
+    pthread_mutex_lock(&s->mu);
+    s->stopping = true;
+    pthread_cond_broadcast(&s->not_empty);
+    pthread_mutex_unlock(&s->mu);
+    for (int i = 0; i < s->n_threads; i++)
+        pthread_join(s->threads[i], NULL);
+    s->n_threads = 0;
+    pthread_mutex_destroy(&s->mu);
+    pthread_cond_destroy(&s->not_empty);
+}
+
+int http_server_queue_length(http_server *s)
+{
+    pthread_mutex_lock(&s->mu);
+    int n = s->ring_len + s->running;
+    pthread_mutex_unlock(&s->mu);
+    return n;
+}

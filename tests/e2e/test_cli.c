@@ -1,0 +1,106 @@
+/*
+ * The command line: help everywhere, `retort check` on good and bad
+ * configuration files, environment overrides seen by check.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "testsupport.h"
+
+#ifndef RETORT_BINARY_PATH
+#define RETORT_BINARY_PATH RETORT_SOURCE_DIR "/build/retort"
+#endif
+
+static char output[65536];
+
+/* Runs retort with args (a shell fragment), capturing stdout+stderr. */
+static int run(const char *env, const char *args)
+{
+    char path[] = "/tmp/retort-cli-XXXXXX";
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    close(fd);
+    int rc = ts_system("%s %s %s >%s 2>&1", env ? env : "", RETORT_BINARY_PATH, args, path);
+    FILE *f = fopen(path, "r");
+    size_t n = fread(output, 1, sizeof output - 1, f);
+    output[n] = '\0';
+    fclose(f);
+    unlink(path);
+    return rc;
+}
+
+static const char *write_temp(const char *text)
+{
+    static char path[64];
+    snprintf(path, sizeof path, "/tmp/retort-cfg-XXXXXX");
+    int fd = mkstemp(path);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, text, strlen(text)), (ssize_t) strlen(text));
+    close(fd);
+    return path;
+}
+
+static void test_help(void **state)
+{
+    (void) state;
+    assert_int_equal(run(NULL, "--help"), 0);
+    assert_non_null(strstr(output, "serve"));
+    assert_non_null(strstr(output, "check"));
+    assert_int_equal(run(NULL, "serve --help"), 0);
+    assert_non_null(strstr(output, "Usage: retort serve"));
+    assert_int_equal(run(NULL, "check --help"), 0);
+    assert_non_null(strstr(output, "Usage: retort check"));
+    assert_int_equal(run(NULL, ""), 2);
+    assert_int_equal(run(NULL, "frobnicate"), 2);
+    assert_non_null(strstr(output, "unknown command"));
+    assert_int_equal(run(NULL, "check"), 2);
+    assert_non_null(strstr(output, "-c CONFIG"));
+}
+
+static void test_check_good(void **state)
+{
+    (void) state;
+    assert_int_equal(run(NULL, "check -c " RETORT_SOURCE_DIR "/config/retort.json"), 0);
+    assert_non_null(strstr(output, "ok (2 models)"));
+}
+
+static void test_check_bad(void **state)
+{
+    (void) state;
+    const char *path = write_temp("{\"server\": {\"prot\": 1, \"port\": \"x\"},"
+                                  " \"database\": {\"pool_size\": -1}}");
+    char args[128];
+    snprintf(args, sizeof args, "check -c %s", path);
+    assert_int_equal(run(NULL, args), 1);
+    assert_non_null(strstr(output, "/server/prot"));
+    assert_non_null(strstr(output, "/server/port"));
+    assert_non_null(strstr(output, "/database/pool_size"));
+    unlink(path);
+
+    assert_int_equal(run(NULL, "check -c /nonexistent/retort.json"), 1);
+    assert_non_null(strstr(output, "/nonexistent/retort.json"));
+
+    /* The environment is validated like the file. */
+    assert_int_equal(run("RETORT_SERVER_PORT=notaport",
+                         "check -c " RETORT_SOURCE_DIR "/config/retort.json"),
+                     1);
+    assert_non_null(strstr(output, "RETORT_SERVER_PORT"));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_help),
+        cmocka_unit_test(test_check_good),
+        cmocka_unit_test(test_check_bad),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
