@@ -169,8 +169,12 @@ static err_kind kind_of_sqlstate(const char *s)
             return ERR_VALIDATION;
         return ERR_CONFLICT;
     }
-    if (strncmp(s, "22", 2) == 0)
-        return ERR_VALIDATION;
+    if (strncmp(s, "22", 2) == 0) {
+        int status;
+        const char *type;
+        err_lookup_sqlstate(s, &status, &type);
+        return status == 422 ? ERR_VALIDATION : ERR_BAD_REQUEST;
+    }
     return ERR_DB;
 }
 

@@ -22,18 +22,20 @@
 
 /* Per-model state during a load, parallel to cfg->models. */
 typedef struct cfg__model_state {
-    bool broken;    /* the model's own spec is unusable: skip checks into it */
-    bool *col_bad;  /* [n_columns]: column spec had an error */
-    bool *rel_bad;  /* [n_relationships]: relationship spec had an error */
+    bool broken;   /* the model's own spec is unusable: skip checks into it */
+    bool *col_bad; /* [n_columns]: column spec had an error */
+    bool *rel_bad; /* [n_relationships]: relationship spec had an error */
 } cfg__model_state;
 
 typedef struct cfg__ctx {
-    arena *a;          /* the config lives here */
-    arena *scratch;    /* pointers and temporaries; dies with the load */
+    arena *a;       /* the config lives here (a child of the caller's) */
+    arena *outer;   /* the caller's arena */
+    arena *scratch; /* pointers and temporaries; dies with the load */
     err_report *err;
-    size_t n_errors;   /* problems this load recorded */
+    size_t n_errors; /* problems this load recorded */
     cfg_config *cfg;
     cfg__model_state *ms; /* [cfg->n_models] */
+    bool *setting_bad;    /* per row of cfg_settings.c: a value was refused */
     char *const *envp;    /* NULL-terminated "K=V"; never NULL here */
 } cfg__ctx;
 
@@ -52,8 +54,7 @@ const char *cfg__ptr_index(cfg__ctx *ctx, const char *parent, size_t index);
 const char *cfg__json_kind(const json_t *v);
 
 /* Reports every key of obj not in allowed (NULL-terminated); false if any. */
-bool cfg__check_keys(cfg__ctx *ctx, const json_t *obj, const char *ptr,
-                     const char *const *allowed);
+bool cfg__check_keys(cfg__ctx *ctx, const json_t *obj, const char *ptr, const char *const *allowed);
 
 /* [A-Za-z_][A-Za-z0-9_]*, at most CFG_MAX_IDENTIFIER bytes. */
 bool cfg__is_identifier(const char *s);
@@ -63,13 +64,13 @@ bool cfg__is_identifier(const char *s);
  * ptr/key and returns false. Strings are copied into ctx->a. */
 bool cfg__get_bool(cfg__ctx *ctx, const json_t *obj, const char *ptr, const char *key,
                    bool *out /* OUT */);
-bool cfg__get_int(cfg__ctx *ctx, const json_t *obj, const char *ptr, const char *key,
-                  long long min, long long max, int *out /* OUT */);
+bool cfg__get_int(cfg__ctx *ctx, const json_t *obj, const char *ptr, const char *key, long long min,
+                  long long max, int *out /* OUT */);
 bool cfg__get_string(cfg__ctx *ctx, const json_t *obj, const char *ptr, const char *key,
                      const char **out /* OUT */);
 /* A string that must be an identifier (see cfg__is_identifier). */
-bool cfg__get_identifier(cfg__ctx *ctx, const json_t *obj, const char *ptr,
-                         const char *key, const char **out /* OUT */);
+bool cfg__get_identifier(cfg__ctx *ctx, const json_t *obj, const char *ptr, const char *key,
+                         const char **out /* OUT */);
 
 /* ---- scalar settings (cfg_settings.c) -------------------------------- */
 
@@ -100,6 +101,9 @@ const char *cfg__rel_ptr(cfg__ctx *ctx, const cfg_model *m, const cfg_relationsh
 /* Checks a column's "default" against its type, nullability, length and
  * choices; on success stores it as JSON text in c->default_json. */
 bool cfg__set_default(cfg__ctx *ctx, cfg_column *c, const json_t *v, const char *ptr);
+
+/* Characters (code points) in valid UTF-8, as varchar(n) counts them. */
+size_t cfg__utf8_chars(const char *s);
 
 /* ---- names (cfg_names.c) ---------------------------------------------- */
 

@@ -4,6 +4,7 @@
  * keys, and typed getters that report wrong types at the key's pointer.
  */
 #include <limits.h>
+#include <stdint.h>
 #include <stdarg.h>
 #include <string.h>
 
@@ -13,9 +14,9 @@ void cfg__error(cfg__ctx *ctx, const char *pointer, const char *fmt, ...)
 {
     ctx->n_errors++;
     /* A report without an arena keeps pointers as given: they must then
-     * outlive the scratch arena, so they go to the config's arena. */
+     * outlive this load, so they go to the caller's arena. */
     if (pointer && !ctx->err->arena)
-        pointer = arena_strdup(ctx->a, pointer);
+        pointer = arena_strdup(ctx->outer, pointer);
     va_list ap;
     va_start(ap, fmt);
     const char *detail = arena_vsprintf(ctx->scratch, fmt, ap);
@@ -75,15 +76,59 @@ const char *cfg__json_kind(const json_t *v)
     return "an unknown JSON value";
 }
 
-bool cfg__check_keys(cfg__ctx *ctx, const json_t *obj, const char *ptr,
-                     const char *const *allowed)
+/* Optimal string alignment distance (a transposition costs 1), for
+ * "did you mean" hints; names longer than CFG_MAX_IDENTIFIER are not worth it. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t n = strlen(a), m = strlen(b);
+    if (n > CFG_MAX_IDENTIFIER || m > CFG_MAX_IDENTIFIER)
+        return SIZE_MAX;
+    size_t d[CFG_MAX_IDENTIFIER + 1][CFG_MAX_IDENTIFIER + 1];
+    for (size_t i = 0; i <= n; i++)
+        d[i][0] = i;
+    for (size_t j = 0; j <= m; j++)
+        d[0][j] = j;
+    for (size_t i = 1; i <= n; i++) {
+        for (size_t j = 1; j <= m; j++) {
+            size_t cost = a[i - 1] != b[j - 1];
+            size_t best = d[i - 1][j] + 1;
+            if (d[i][j - 1] + 1 < best)
+                best = d[i][j - 1] + 1;
+            if (d[i - 1][j - 1] + cost < best)
+                best = d[i - 1][j - 1] + cost;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    }
+    return d[n][m];
+}
+
+/* The allowed key closest to key, if it is close enough to be a typo. */
+static const char *closest(const char *key, const char *const *allowed)
+{
+    const char *best = NULL;
+    size_t best_d = 3; /* at most two edits */
+    for (const char *const *k = allowed; *k; k++) {
+        size_t d = edit_distance(key, *k);
+        if (d < best_d && d < strlen(key)) {
+            best = *k;
+            best_d = d;
+        }
+    }
+    return best;
+}
+
+bool cfg__check_keys(cfg__ctx *ctx, const json_t *obj, const char *ptr, const char *const *allowed)
 {
     bool ok = true;
     const char *key;
     json_t *value;
     /* json_object_foreach wants a non-const object; it does not modify it. */
     json_t *o = (json_t *) obj;
-    json_object_foreach(o, key, value) {
+    json_object_foreach(o, key, value)
+    {
         bool known = false;
         for (const char *const *k = allowed; *k; k++) {
             if (strcmp(*k, key) == 0) {
@@ -92,7 +137,12 @@ bool cfg__check_keys(cfg__ctx *ctx, const json_t *obj, const char *ptr,
             }
         }
         if (!known) {
-            cfg__error(ctx, cfg__ptr(ctx, ptr, key), "unknown key \"%s\"", key);
+            const char *hint = closest(key, allowed);
+            if (hint)
+                cfg__error(ctx, cfg__ptr(ctx, ptr, key), "unknown key \"%s\"; did you mean \"%s\"?",
+                           key, hint);
+            else
+                cfg__error(ctx, cfg__ptr(ctx, ptr, key), "unknown key \"%s\"", key);
             ok = false;
         }
     }
@@ -115,8 +165,7 @@ bool cfg__is_identifier(const char *s)
     return n <= CFG_MAX_IDENTIFIER;
 }
 
-bool cfg__get_bool(cfg__ctx *ctx, const json_t *obj, const char *ptr, const char *key,
-                   bool *out)
+bool cfg__get_bool(cfg__ctx *ctx, const json_t *obj, const char *ptr, const char *key, bool *out)
 {
     const json_t *v = json_object_get(obj, key);
     if (!v)
@@ -130,8 +179,8 @@ bool cfg__get_bool(cfg__ctx *ctx, const json_t *obj, const char *ptr, const char
     return true;
 }
 
-bool cfg__get_int(cfg__ctx *ctx, const json_t *obj, const char *ptr, const char *key,
-                  long long min, long long max, int *out)
+bool cfg__get_int(cfg__ctx *ctx, const json_t *obj, const char *ptr, const char *key, long long min,
+                  long long max, int *out)
 {
     const json_t *v = json_object_get(obj, key);
     if (!v)
@@ -170,8 +219,8 @@ bool cfg__get_string(cfg__ctx *ctx, const json_t *obj, const char *ptr, const ch
     return true;
 }
 
-bool cfg__get_identifier(cfg__ctx *ctx, const json_t *obj, const char *ptr,
-                         const char *key, const char **out)
+bool cfg__get_identifier(cfg__ctx *ctx, const json_t *obj, const char *ptr, const char *key,
+                         const char **out)
 {
     const char *s = NULL;
     if (!cfg__get_string(ctx, obj, ptr, key, &s))

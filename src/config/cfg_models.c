@@ -16,12 +16,12 @@
 /* PostgreSQL's limits for varchar(n) and numeric(p, s). */
 enum { MAX_LENGTH = 10485760, MAX_PRECISION = 1000 };
 
-static const char *const MODEL_KEYS[] = {"table",   "columns", "relationships", "version_column",
-                                         "checks",  NULL};
+static const char *const MODEL_KEYS[] = {"table",          "columns", "relationships",
+                                         "version_column", "checks",  NULL};
 static const char *const COLUMN_KEYS[] = {
-    "type",       "primary_key", "autoincrement", "nullable",  "unique",
-    "default",    "server_default", "references", "choices",   "length",
-    "precision",  "scale",       "write_only",    "read_only", NULL};
+    "type",      "primary_key",    "autoincrement", "nullable",  "unique",
+    "default",   "server_default", "references",    "choices",   "length",
+    "precision", "scale",          "write_only",    "read_only", NULL};
 static const char *const REL_KEYS[] = {"target",         "kind", "foreign_key", "secondary",
                                        "back_populates", "lazy", "order_by",    NULL};
 
@@ -61,8 +61,7 @@ static bool has(const json_t *obj, const char *key)
 static void parse_choices(cfg__ctx *ctx, cfg_column *c, const json_t *v, const char *ptr)
 {
     if (!json_is_array(v)) {
-        cfg__error(ctx, ptr, "\"choices\" must be an array of strings, got %s",
-                   cfg__json_kind(v));
+        cfg__error(ctx, ptr, "\"choices\" must be an array of strings, got %s", cfg__json_kind(v));
         return;
     }
     size_t n = json_array_size(v);
@@ -107,8 +106,7 @@ static bool valid_reference(cfg__ctx *ctx, const char *ref)
 }
 
 /* Checks that depend on the column's type; only run when it is known. */
-static void check_typed_options(cfg__ctx *ctx, cfg_column *c, const json_t *spec,
-                                const char *ptr)
+static void check_typed_options(cfg__ctx *ctx, cfg_column *c, const json_t *spec, const char *ptr)
 {
     bool is_string = c->type == CFG_TYPE_STRING || c->type == CFG_TYPE_TEXT;
     bool is_int = c->type == CFG_TYPE_INTEGER || c->type == CFG_TYPE_BIGINT;
@@ -122,8 +120,7 @@ static void check_typed_options(cfg__ctx *ctx, cfg_column *c, const json_t *spec
                        cfg_type_name(c->type));
         if (has(spec, "scale"))
             cfg__error(ctx, cfg__ptr(ctx, ptr, "scale"),
-                       "\"scale\" applies only to numeric columns, not %s",
-                       cfg_type_name(c->type));
+                       "\"scale\" applies only to numeric columns, not %s", cfg_type_name(c->type));
     } else if (has(spec, "scale") && c->precision == 0 && !has(spec, "precision")) {
         cfg__error(ctx, cfg__ptr(ctx, ptr, "scale"), "\"scale\" needs a \"precision\"");
     } else if (c->precision > 0 && c->scale > c->precision) {
@@ -136,19 +133,21 @@ static void check_typed_options(cfg__ctx *ctx, cfg_column *c, const json_t *spec
                    cfg_type_name(c->type));
     if (c->choices && c->length > 0) {
         for (size_t i = 0; i < c->n_choices; i++)
-            if (strlen(c->choices[i]) > (size_t) c->length) /* bytes >= characters */
+            if (cfg__utf8_chars(c->choices[i]) > (size_t) c->length)
                 cfg__error(ctx, cfg__ptr_index(ctx, cfg__ptr(ctx, ptr, "choices"), i),
-                           "choice \"%s\" is longer than the column's length %d",
-                           c->choices[i], c->length);
+                           "choice \"%s\" is longer than the column's length %d", c->choices[i],
+                           c->length);
     }
     if (c->autoincrement && (!is_int || !c->primary_key))
         cfg__error(ctx, cfg__ptr(ctx, ptr, "autoincrement"),
                    "\"autoincrement\" applies only to integer and bigint primary key columns");
 }
 
-/* Fills c from spec; *pk_unknown is set when "primary_key" itself was bad,
- * so the model does not also get "no primary key". */
-static void parse_column(cfg__ctx *ctx, const cfg_model *m, cfg_column *c, const char *name,
+/* Fills c from spec. Returns false when the column cannot be checked
+ * against others (no object, unknown type, malformed "references");
+ * *pk_unknown is set when "primary_key" itself was bad, so the model does
+ * not also get "no primary key". */
+static bool parse_column(cfg__ctx *ctx, const cfg_model *m, cfg_column *c, const char *name,
                          const json_t *spec, bool *pk_unknown)
 {
     c->name = arena_strdup(ctx->a, name);
@@ -157,9 +156,8 @@ static void parse_column(cfg__ctx *ctx, const cfg_model *m, cfg_column *c, const
     if (!cfg__is_identifier(name))
         bad_name(ctx, ptr, "column", name);
     if (!json_is_object(spec)) {
-        cfg__error(ctx, ptr, "column \"%s\" must be an object, got %s", name,
-                   cfg__json_kind(spec));
-        return;
+        cfg__error(ctx, ptr, "column \"%s\" must be an object, got %s", name, cfg__json_kind(spec));
+        return false;
     }
     cfg__check_keys(ctx, spec, ptr, COLUMN_KEYS);
 
@@ -172,8 +170,9 @@ static void parse_column(cfg__ctx *ctx, const cfg_model *m, cfg_column *c, const
         cfg__error(ctx, cfg__ptr(ctx, ptr, "type"), "\"type\" must be a string, got %s",
                    cfg__json_kind(type));
     else if (!(type_ok = cfg__type_from_name(json_string_value(type), &c->type)))
-        cfg__error(ctx, cfg__ptr(ctx, ptr, "type"), "unknown column type \"%s\"; expected one of %s",
-                   json_string_value(type), cfg__type_list());
+        cfg__error(ctx, cfg__ptr(ctx, ptr, "type"),
+                   "unknown column type \"%s\"; expected one of %s", json_string_value(type),
+                   cfg__type_list());
 
     *pk_unknown = !cfg__get_bool(ctx, spec, ptr, "primary_key", &c->primary_key);
     cfg__get_bool(ctx, spec, ptr, "autoincrement", &c->autoincrement);
@@ -187,12 +186,13 @@ static void parse_column(cfg__ctx *ctx, const cfg_model *m, cfg_column *c, const
     cfg__get_string(ctx, spec, ptr, "server_default", &c->server_default);
 
     const char *ref = NULL;
-    if (cfg__get_string(ctx, spec, ptr, "references", &ref) && ref) {
-        if (valid_reference(ctx, ref))
-            c->references = ref;
-        else
-            cfg__error(ctx, cfg__ptr(ctx, ptr, "references"),
-                       "\"references\" must be \"table.column\", got \"%s\"", ref);
+    bool ref_ok = cfg__get_string(ctx, spec, ptr, "references", &ref);
+    if (ref_ok && ref && !valid_reference(ctx, ref)) {
+        cfg__error(ctx, cfg__ptr(ctx, ptr, "references"),
+                   "\"references\" must be \"table.column\", got \"%s\"", ref);
+        ref_ok = false;
+    } else if (ref_ok) {
+        c->references = ref;
     }
     const json_t *choices = json_object_get(spec, "choices");
     if (choices)
@@ -211,16 +211,17 @@ static void parse_column(cfg__ctx *ctx, const cfg_model *m, cfg_column *c, const
         cfg__error(ctx, cfg__ptr(ctx, ptr, "read_only"),
                    "a column cannot be both \"read_only\" and \"write_only\"");
     if (!type_ok)
-        return;
+        return false;
     check_typed_options(ctx, c, spec, ptr);
     const json_t *def = json_object_get(spec, "default");
     if (def && (!choices || c->choices))
         cfg__set_default(ctx, c, def, cfg__ptr(ctx, ptr, "default"));
+    return ref_ok;
 }
 
 /* False when the model has no usable columns. */
-static bool parse_columns(cfg__ctx *ctx, cfg_model *m, cfg__model_state *st,
-                          const json_t *spec, const char *ptr)
+static bool parse_columns(cfg__ctx *ctx, cfg_model *m, cfg__model_state *st, const json_t *spec,
+                          const char *ptr)
 {
     const json_t *cols = json_object_get(spec, "columns");
     const char *cptr = cfg__ptr(ctx, ptr, "columns");
@@ -243,14 +244,13 @@ static bool parse_columns(cfg__ctx *ctx, cfg_model *m, cfg__model_state *st,
     const char *name;
     json_t *col;
     json_t *o = (json_t *) cols;
-    json_object_foreach(o, name, col) {
+    json_object_foreach(o, name, col)
+    {
         size_t i = m->n_columns++;
         cfg_column *c = &m->columns[i];
-        size_t before = ctx->n_errors;
         bool pk_bad = false;
-        parse_column(ctx, m, c, name, col, &pk_bad);
+        st->col_bad[i] = !parse_column(ctx, m, c, name, col, &pk_bad);
         pk_unknown |= pk_bad;
-        st->col_bad[i] = ctx->n_errors != before;
         if (!c->primary_key)
             continue;
         if (m->n_pk == CFG_MAX_PK_COLUMNS) {
@@ -269,7 +269,9 @@ static bool parse_columns(cfg__ctx *ctx, cfg_model *m, cfg__model_state *st,
 
 /* ---- relationships ------------------------------------------------------- */
 
-static void parse_relationship(cfg__ctx *ctx, const cfg_model *m, cfg_relationship *r,
+/* Returns false when the relationship cannot be cross-checked (not an
+ * object, unknown kind). */
+static bool parse_relationship(cfg__ctx *ctx, const cfg_model *m, cfg_relationship *r,
                                const char *name, const json_t *spec)
 {
     r->name = arena_strdup(ctx->a, name);
@@ -282,7 +284,7 @@ static void parse_relationship(cfg__ctx *ctx, const cfg_model *m, cfg_relationsh
     if (!json_is_object(spec)) {
         cfg__error(ctx, ptr, "relationship \"%s\" must be an object, got %s", name,
                    cfg__json_kind(spec));
-        return;
+        return false;
     }
     cfg__check_keys(ctx, spec, ptr, REL_KEYS);
 
@@ -295,15 +297,15 @@ static void parse_relationship(cfg__ctx *ctx, const cfg_model *m, cfg_relationsh
     bool kind_ok = false;
     const json_t *kind = json_object_get(spec, "kind");
     if (!kind)
-        cfg__error(ctx, cfg__ptr(ctx, ptr, "kind"), "relationship \"%s\" needs a \"kind\": one of %s",
-                   name, cfg__rel_kind_list());
+        cfg__error(ctx, cfg__ptr(ctx, ptr, "kind"),
+                   "relationship \"%s\" needs a \"kind\": one of %s", name, cfg__rel_kind_list());
     else if (!json_is_string(kind))
         cfg__error(ctx, cfg__ptr(ctx, ptr, "kind"), "\"kind\" must be a string, got %s",
                    cfg__json_kind(kind));
     else if (!(kind_ok = cfg__rel_kind_from_name(json_string_value(kind), &r->kind)))
         cfg__error(ctx, cfg__ptr(ctx, ptr, "kind"),
-                   "unknown relationship kind \"%s\"; expected one of %s",
-                   json_string_value(kind), cfg__rel_kind_list());
+                   "unknown relationship kind \"%s\"; expected one of %s", json_string_value(kind),
+                   cfg__rel_kind_list());
 
     cfg__get_identifier(ctx, spec, ptr, "foreign_key", &r->foreign_key);
     cfg__get_string(ctx, spec, ptr, "secondary", &r->secondary_name);
@@ -313,8 +315,8 @@ static void parse_relationship(cfg__ctx *ctx, const cfg_model *m, cfg_relationsh
     r->lazy = CFG_LAZY_RAISE;
     if (cfg__get_string(ctx, spec, ptr, "lazy", &lazy) && lazy &&
         !cfg__lazy_from_name(lazy, &r->lazy))
-        cfg__error(ctx, cfg__ptr(ctx, ptr, "lazy"), "unknown loader strategy \"%s\"; expected one of %s",
-                   lazy, cfg__lazy_list());
+        cfg__error(ctx, cfg__ptr(ctx, ptr, "lazy"),
+                   "unknown loader strategy \"%s\"; expected one of %s", lazy, cfg__lazy_list());
 
     const char *order_by = NULL;
     if (cfg__get_string(ctx, spec, ptr, "order_by", &order_by) && order_by) {
@@ -327,7 +329,7 @@ static void parse_relationship(cfg__ctx *ctx, const cfg_model *m, cfg_relationsh
     }
 
     if (!kind_ok)
-        return;
+        return false;
     const char *kname = cfg_rel_kind_name(r->kind);
     if (r->kind == CFG_REL_MANY_TO_MANY) {
         if (has(spec, "foreign_key"))
@@ -337,7 +339,7 @@ static void parse_relationship(cfg__ctx *ctx, const cfg_model *m, cfg_relationsh
         if (!has(spec, "secondary"))
             cfg__error(ctx, cfg__ptr(ctx, ptr, "secondary"),
                        "a many_to_many relationship needs a \"secondary\" association model");
-        return;
+        return true;
     }
     if (has(spec, "secondary"))
         cfg__error(ctx, cfg__ptr(ctx, ptr, "secondary"),
@@ -352,6 +354,7 @@ static void parse_relationship(cfg__ctx *ctx, const cfg_model *m, cfg_relationsh
     if (r->kind == CFG_REL_MANY_TO_ONE && has(spec, "order_by"))
         cfg__error(ctx, cfg__ptr(ctx, ptr, "order_by"),
                    "\"order_by\" applies only to one_to_many and many_to_many relationships");
+    return true;
 }
 
 static void parse_relationships(cfg__ctx *ctx, cfg_model *m, cfg__model_state *st,
@@ -366,16 +369,17 @@ static void parse_relationships(cfg__ctx *ctx, cfg_model *m, cfg__model_state *s
         return;
     }
     size_t n = json_object_size(rels);
+    if (n == 0)
+        return;
     m->relationships = ARENA_ARRAY(ctx->a, cfg_relationship, n);
     st->rel_bad = ARENA_ARRAY(ctx->scratch, bool, n);
     const char *name;
     json_t *spec_r;
     json_t *o = (json_t *) rels;
-    json_object_foreach(o, name, spec_r) {
+    json_object_foreach(o, name, spec_r)
+    {
         size_t i = m->n_relationships++;
-        size_t before = ctx->n_errors;
-        parse_relationship(ctx, m, &m->relationships[i], name, spec_r);
-        st->rel_bad[i] = ctx->n_errors != before;
+        st->rel_bad[i] = !parse_relationship(ctx, m, &m->relationships[i], name, spec_r);
     }
 }
 
@@ -392,11 +396,14 @@ static void parse_checks(cfg__ctx *ctx, cfg_model *m, const json_t *spec, const 
                    cfg__json_kind(checks));
         return;
     }
+    if (json_object_size(checks) == 0)
+        return;
     m->checks = ARENA_ARRAY(ctx->a, cfg_check, json_object_size(checks));
     const char *name;
     json_t *expr;
     json_t *o = (json_t *) checks;
-    json_object_foreach(o, name, expr) {
+    json_object_foreach(o, name, expr)
+    {
         const char *eptr = cfg__ptr(ctx, cptr, name);
         bool ok = true;
         if (!cfg__is_identifier(name)) {
@@ -426,8 +433,9 @@ static void parse_version_column(cfg__ctx *ctx, cfg_model *m, const cfg__model_s
     const cfg_column *c = cfg_column_by_name(m, name);
     if (!c) {
         if (m->n_columns > 0) /* else "columns" is already reported */
-            cfg__error(ctx, vptr, "\"version_column\" names \"%s\", which is not a column of \"%s\"",
-                       name, m->name);
+            cfg__error(ctx, vptr,
+                       "\"version_column\" names \"%s\", which is not a column of \"%s\"", name,
+                       m->name);
         return;
     }
     if (st->col_bad[c - m->columns])
@@ -472,8 +480,7 @@ static void parse_model(cfg__ctx *ctx, cfg_model *m, cfg__model_state *st, const
     if (!cfg__is_identifier(name))
         bad_name(ctx, ptr, "model", name);
     if (!json_is_object(spec)) {
-        cfg__error(ctx, ptr, "model \"%s\" must be an object, got %s", name,
-                   cfg__json_kind(spec));
+        cfg__error(ctx, ptr, "model \"%s\" must be an object, got %s", name, cfg__json_kind(spec));
         st->broken = true;
         return;
     }
@@ -493,13 +500,16 @@ void cfg__parse_models(cfg__ctx *ctx, const json_t *models, const char *ptr)
         return;
     }
     size_t n = json_object_size(models);
+    if (n == 0)
+        return;
     cfg_config *cfg = ctx->cfg;
     cfg->models = ARENA_ARRAY(ctx->a, cfg_model, n);
     ctx->ms = ARENA_ARRAY(ctx->scratch, cfg__model_state, n);
     const char *name;
     json_t *spec;
     json_t *o = (json_t *) models;
-    json_object_foreach(o, name, spec) {
+    json_object_foreach(o, name, spec)
+    {
         size_t i = cfg->n_models++;
         parse_model(ctx, &cfg->models[i], &ctx->ms[i], name, spec);
     }

@@ -18,9 +18,8 @@ static const char *const TYPE_NAMES[] = {
 };
 
 static const char *const LAZY_NAMES[] = {
-    [CFG_LAZY_RAISE] = "raise",       [CFG_LAZY_SELECT] = "select",
-    [CFG_LAZY_SELECTIN] = "selectin", [CFG_LAZY_JOINED] = "joined",
-    [CFG_LAZY_NOLOAD] = "noload",
+    [CFG_LAZY_RAISE] = "raise",   [CFG_LAZY_SELECT] = "select", [CFG_LAZY_SELECTIN] = "selectin",
+    [CFG_LAZY_JOINED] = "joined", [CFG_LAZY_NOLOAD] = "noload",
 };
 
 static const char *const KIND_NAMES[] = {

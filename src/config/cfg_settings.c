@@ -33,9 +33,9 @@ typedef struct setting {
     const char *section; /* NULL: a top-level key */
     const char *key;
     setting_kind kind;
-    size_t offset;       /* of the field in cfg_config */
-    long long min, max;  /* S_INT, S_SIZE */
-    double dmin, dmax;   /* S_SECONDS */
+    size_t offset;        /* of the field in cfg_config */
+    long long min, max;   /* S_INT, S_SIZE */
+    double dmin, dmax;    /* S_SECONDS */
     const char *shortcut; /* a second environment name; the long one wins */
 } setting;
 
@@ -80,8 +80,7 @@ enum { N_SETTINGS = sizeof SETTINGS / sizeof SETTINGS[0] };
 
 static const char *const SECTIONS[] = {"database", "server", "session"};
 
-static const char *const ISOLATION_LEVELS[] = {"READ COMMITTED", "REPEATABLE READ",
-                                               "SERIALIZABLE"};
+static const char *const ISOLATION_LEVELS[] = {"READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE"};
 
 /* A parsed value, whichever source it came from. */
 typedef union value {
@@ -93,6 +92,24 @@ typedef union value {
 
 /* ---- one value ---------------------------------------------------------- */
 
+/* Remembers that a value of s was refused, so checks that combine it with
+ * other settings stay quiet. */
+static void refuse(cfg__ctx *ctx, const setting *s)
+{
+    if (!ctx->setting_bad)
+        ctx->setting_bad = ARENA_ARRAY(ctx->scratch, bool, N_SETTINGS);
+    ctx->setting_bad[s - SETTINGS] = true;
+}
+
+static bool refused(const cfg__ctx *ctx, const char *section, const char *key)
+{
+    for (size_t i = 0; ctx->setting_bad && i < N_SETTINGS; i++)
+        if (SETTINGS[i].section && strcmp(SETTINGS[i].section, section) == 0 &&
+            strcmp(SETTINGS[i].key, key) == 0)
+            return ctx->setting_bad[i];
+    return false;
+}
+
 static const char *setting_ptr(cfg__ctx *ctx, const setting *s)
 {
     const char *parent = s->section ? cfg__ptr(ctx, "", s->section) : "";
@@ -102,9 +119,8 @@ static const char *setting_ptr(cfg__ctx *ctx, const setting *s)
 /* "RETORT_DATABASE_POOL_SIZE"; scratch. */
 static const char *env_name(cfg__ctx *ctx, const setting *s)
 {
-    const char *name = s->section
-                           ? arena_sprintf(ctx->scratch, "RETORT_%s_%s", s->section, s->key)
-                           : arena_sprintf(ctx->scratch, "RETORT_%s", s->key);
+    const char *name = s->section ? arena_sprintf(ctx->scratch, "RETORT_%s_%s", s->section, s->key)
+                                  : arena_sprintf(ctx->scratch, "RETORT_%s", s->key);
     char *up = (char *) name;
     for (char *p = up; *p; p++)
         *p = (char) toupper((unsigned char) *p);
@@ -121,15 +137,14 @@ static const char *canonical_isolation(const char *text)
 
 /* Range and enum checks shared by both sources. who: "\"port\"" or
  * "environment variable RETORT_SERVER_PORT". */
-static bool check_value(cfg__ctx *ctx, const setting *s, value *v, const char *ptr,
-                        const char *who)
+static bool check_value(cfg__ctx *ctx, const setting *s, value *v, const char *ptr, const char *who)
 {
     switch (s->kind) {
     case S_INT:
     case S_SIZE:
         if (v->i < s->min || v->i > s->max) {
-            cfg__error(ctx, ptr, "%s must be between %lld and %lld, got %lld", who, s->min,
-                       s->max, v->i);
+            cfg__error(ctx, ptr, "%s must be between %lld and %lld, got %lld", who, s->min, s->max,
+                       v->i);
             return false;
         }
         return true;
@@ -193,8 +208,7 @@ static void store(cfg__ctx *ctx, const setting *s, value v)
 
 /* ---- the file ----------------------------------------------------------- */
 
-static bool from_json(cfg__ctx *ctx, const setting *s, const json_t *j, const char *ptr,
-                      value *out)
+static bool from_json(cfg__ctx *ctx, const setting *s, const json_t *j, const char *ptr, value *out)
 {
     const char *want = NULL;
     switch (s->kind) {
@@ -247,11 +261,11 @@ static void parse_one(cfg__ctx *ctx, const setting *s, const json_t *j)
 {
     const char *ptr = setting_ptr(ctx, s);
     value v = {0};
-    if (!from_json(ctx, s, j, ptr, &v))
-        return;
     const char *who = arena_sprintf(ctx->scratch, "\"%s\"", s->key);
-    if (check_value(ctx, s, &v, ptr, who))
+    if (from_json(ctx, s, j, ptr, &v) && check_value(ctx, s, &v, ptr, who))
         store(ctx, s, v);
+    else
+        refuse(ctx, s);
 }
 
 static void parse_section(cfg__ctx *ctx, const json_t *root, const char *section)
@@ -371,6 +385,8 @@ void cfg__apply_env(cfg__ctx *ctx)
         value v = {0};
         if (from_text(ctx, s, text, ptr, who, &v) && check_value(ctx, s, &v, ptr, who))
             store(ctx, s, v);
+        else
+            refuse(ctx, s);
     }
 }
 
@@ -379,8 +395,10 @@ void cfg__apply_env(cfg__ctx *ctx)
 void cfg__check_settings(cfg__ctx *ctx)
 {
     const cfg_server *srv = &ctx->cfg->server;
+    if (refused(ctx, "server", "default_limit") || refused(ctx, "server", "max_limit"))
+        return;
     if (srv->default_limit > srv->max_limit)
         cfg__error(ctx, "/server/default_limit",
-                   "\"default_limit\" (%d) must not exceed \"max_limit\" (%d)",
-                   srv->default_limit, srv->max_limit);
+                   "\"default_limit\" (%d) must not exceed \"max_limit\" (%d)", srv->default_limit,
+                   srv->max_limit);
 }

@@ -127,8 +127,7 @@ static bool is_decimal(const char *s)
     return *s == '\0';
 }
 
-/* Length in characters of valid UTF-8 (jansson has validated it). */
-static size_t utf8_chars(const char *s)
+size_t cfg__utf8_chars(const char *s)
 {
     size_t n = 0;
     for (; *s; s++)
@@ -183,8 +182,8 @@ static bool check_string(cfg__ctx *ctx, const cfg_column *c, const json_t *v, co
     if (!json_is_string(v))
         return want(ctx, c, v, ptr, format);
     if (!valid(json_string_value(v))) {
-        cfg__error(ctx, ptr, "default \"%s\" of %s column \"%s\" is not %s",
-                   json_string_value(v), cfg_type_name(c->type), c->name, format);
+        cfg__error(ctx, ptr, "default \"%s\" of %s column \"%s\" is not %s", json_string_value(v),
+                   cfg_type_name(c->type), c->name, format);
         return false;
     }
     return true;
@@ -214,9 +213,9 @@ static bool check_type(cfg__ctx *ctx, const cfg_column *c, const json_t *v, cons
     case CFG_TYPE_TEXT:
         if (!json_is_string(v))
             return want(ctx, c, v, ptr, "a string");
-        if (c->length > 0 && utf8_chars(json_string_value(v)) > (size_t) c->length) {
-            cfg__error(ctx, ptr, "default of column \"%s\" is longer than its length %d",
-                       c->name, c->length);
+        if (c->length > 0 && cfg__utf8_chars(json_string_value(v)) > (size_t) c->length) {
+            cfg__error(ctx, ptr, "default of column \"%s\" is longer than its length %d", c->name,
+                       c->length);
             return false;
         }
         if (c->choices) {

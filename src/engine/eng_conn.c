@@ -114,6 +114,18 @@ void eng__conn_free(eng_conn *c)
     free(c);
 }
 
+/* Server notices and warnings ("there is no transaction in progress")
+ * would go to stderr through libpq's default processor; they belong in
+ * the log, at debug level. */
+static void notice_to_log(void *arg, const char *message)
+{
+    const eng_conn *c = arg;
+    size_t n = strlen(message);
+    while (n > 0 && message[n - 1] == '\n')
+        n--;
+    log_debug("engine: connection %llu: %.*s", (unsigned long long) c->id, (int) n, message);
+}
+
 bool eng__conn_open(eng_conn *c, err_report *err)
 {
     eng_pool *p = c->pool;
@@ -148,6 +160,7 @@ bool eng__conn_open(eng_conn *c, err_report *err)
         PQfinish(pg);
         return false;
     }
+    PQsetNoticeProcessor(pg, notice_to_log, c);
     c->pg = pg;
     c->created_at = eng__now();
     c->backend_pid = PQbackendPID(pg);

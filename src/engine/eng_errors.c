@@ -17,19 +17,31 @@ static bool starts_with(const char *s, const char *prefix)
     return s && strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
+static bool is_live_protocol_error(const PGresult *res)
+{
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    return state && strcmp(state, "08P01") == 0 && severity && strcmp(severity, "ERROR") == 0;
+}
+
 bool eng__is_connection_error(const eng_conn *c, const PGresult *res)
 {
     if (!c->pg || PQstatus(c->pg) != CONNECTION_OK)
         return true;
     if (!res)
         return true; /* out of memory or a protocol mix-up: do not trust it */
+    const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
+    if (severity && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0))
+        return true;
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    /* 08P01 at ERROR level is the server refusing one message ("bind
+     * message supplies 2 parameters, but prepared statement requires 1");
+     * the session goes on. */
+    if (is_live_protocol_error(res))
+        return false;
     /* Class 08 (connection exception) and 57P0x (admin/crash shutdown,
      * cannot connect now, database dropped, idle session timeout). */
-    if (starts_with(state, "08") || starts_with(state, "57P"))
-        return true;
-    const char *severity = PQresultErrorField(res, PG_DIAG_SEVERITY_NONLOCALIZED);
-    return severity && (strcmp(severity, "FATAL") == 0 || strcmp(severity, "PANIC") == 0);
+    return starts_with(state, "08") || starts_with(state, "57P");
 }
 
 static const char *field(arena *a, const PGresult *res, int code)
@@ -66,6 +78,15 @@ void eng__error_from_result(eng_conn *c, const PGresult *res, const char *sql,
                                             : primary;
 
     err_set_sqlstate(err, state, message);
+    if (!connection_level && res && is_live_protocol_error(res)) {
+        /* A malformed request of ours (wrong parameter count), not an
+         * unavailable database: a bug, not a 503 worth retrying. */
+        err->kind = ERR_INTERNAL;
+        err->status = err_kind_status(ERR_INTERNAL);
+        err->type = err_kind_type(ERR_INTERNAL);
+        err->title = err_kind_title(ERR_INTERNAL);
+        err->retry_after = 0;
+    }
     err->hint = field(err->arena, res, PG_DIAG_MESSAGE_HINT);
     err->table = field(err->arena, res, PG_DIAG_TABLE_NAME);
     err->column = field(err->arena, res, PG_DIAG_COLUMN_NAME);

@@ -96,8 +96,9 @@ void eng__stmt_cache_init(eng__stmt_cache *sc, size_t cap);
  * going). */
 void eng__stmt_cache_clear(eng__stmt_cache *sc);
 eng__stmt *eng__stmt_cache_find(eng__stmt_cache *sc, const char *sql);
-/* Inserts a new entry (the caller checked there is room); returns it. */
-eng__stmt *eng__stmt_cache_add(eng__stmt_cache *sc, const char *sql);
+/* Inserts a new entry as the most recently used, under the given server
+ * name; the cache may exceed cap (the caller trims). Returns it. */
+eng__stmt *eng__stmt_cache_add(eng__stmt_cache *sc, const char *sql, const char *name);
 void eng__stmt_cache_touch(eng__stmt_cache *sc, eng__stmt *e);
 /* Unlinks e; the caller frees it with eng__stmt_free(). */
 void eng__stmt_cache_remove(eng__stmt_cache *sc, eng__stmt *e);
@@ -141,8 +142,9 @@ struct eng_pool {
     eng__conn_list lists[ENG_CONN_NSTATES]; /* FREE list stays empty */
     int open;              /* connections in any state but FREE */
     eng__waiter *wait_head, *wait_tail;
-    int waiting;
-    bool closing;          /* eng_pool_destroy ran with connections out */
+    int waiting;           /* waiters in the queue */
+    int sleepers;          /* threads inside the wait, queued or just woken */
+    bool closing;          /* eng_pool_destroy ran; the last one out frees */
     uint64_t next_id;
     uint64_t timeouts, recycled, invalidated, checkouts, connects, pings_failed;
 };
@@ -170,6 +172,16 @@ bool eng__conn_ping(eng_conn *c);
 /* Records a connection-level failure: sets c->broken and, if the
  * connection is checked out, moves it to BROKEN (takes the pool lock). */
 void eng__conn_mark_broken(eng_conn *c);
+
+/* ---- execution helpers (eng_exec.c) ------------------------------------ */
+
+/* False (err filled) when c is NULL, broken or closed, or nparams is out of
+ * the protocol's range. No I/O. */
+bool eng__conn_usable(eng_conn *c, int nparams, err_report *err);
+/* Turns a PQexec* result into an eng_result in a, or fills err and clears
+ * res. sql is for the log. */
+eng_result *eng__result_or_error(eng_conn *c, arena *a, PGresult *res, const char *sql,
+                                 err_report *err);
 
 /* ---- errors (eng_errors.c) ---------------------------------------------- */
 

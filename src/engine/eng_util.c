@@ -42,12 +42,18 @@ const char *eng__one_line(arena *a, const char *msg)
         return "the database connection failed";
     if (!a)
         return NULL;
-    char *s = arena_strdup(a, msg);
-    size_t n = strlen(s);
-    while (n > 0 && (s[n - 1] == '\n' || s[n - 1] == ' ' || s[n - 1] == '\r'))
-        s[--n] = '\0';
-    for (char *q = s; *q; q++)
-        if (*q == '\n' || *q == '\r' || *q == '\t')
-            *q = ' ';
+    /* Runs of blanks (newlines, the tab libpq indents with) become one
+     * space; leading and trailing blanks go. */
+    char *s = arena_alloc(a, strlen(msg) + 1), *out = s;
+    for (const char *q = msg; *q; q++) {
+        bool blank = *q == '\n' || *q == '\r' || *q == '\t' || *q == ' ';
+        if (!blank)
+            *out++ = *q;
+        else if (out > s && out[-1] != ' ')
+            *out++ = ' ';
+    }
+    while (out > s && out[-1] == ' ')
+        out--;
+    *out = '\0';
     return s;
 }
