@@ -724,20 +724,21 @@ sql_from *sql_from_subquery(sql_builder *b, sql_select *s, const char *alias);
  * derived table's output: its label, or the name of an unlabelled column
  * reference); an unknown name is an ERR_BAD_REQUEST problem. */
 sql_node *sql_col(sql_builder *b, const sql_from *f, const char *name);
-sql_node *sql_colref(sql_builder *b, const sql_from *f, const sql_column *c);
-sql_node *sql_excluded(sql_builder *b, const sql_column *c);
+sql_node *sql_col_of(sql_builder *b, const sql_from *f, const sql_column *c);
+sql_node *sql_excluded_col(sql_builder *b, const sql_column *c);
 
-/* Parameters. sql_param lets PostgreSQL infer the type from context
- * (col = $1, VALUES, SET, LIMIT); sql_param_cast emits $n::type where the
- * context says nothing (e.g. a bare SELECT item). */
-sql_node *sql_param(sql_builder *b, sql_value v);
-sql_node *sql_param_cast(sql_builder *b, sql_value v, sql_type_kind type);
+/* Parameters (bound values). sql_bind lets PostgreSQL infer the type from
+ * context (col = $1, VALUES, SET, LIMIT); sql_bind_cast emits $n::type
+ * where the context says nothing (e.g. a bare SELECT item). */
+sql_node *sql_bind(sql_builder *b, sql_value v);
+sql_node *sql_bind_cast(sql_builder *b, sql_value v, sql_type_kind type);
 
-sql_node *sql_literal(sql_builder *b, sql_literal_kind value);
+/* The literals SQL demands: NULL, TRUE, FALSE, * and DEFAULT. */
+sql_node *sql_lit(sql_builder *b, sql_literal_kind value);
 sql_node *sql_star(sql_builder *b);
 
-/* Binary operators. */
-sql_node *sql_binop(sql_builder *b, sql_op op, sql_node *left, sql_node *right);
+/* Binary operators: comparisons, [NOT] [I]LIKE, arithmetic (a + $1). */
+sql_node *sql_binary(sql_builder *b, sql_op op, sql_node *left, sql_node *right);
 sql_node *sql_eq(sql_builder *b, sql_node *left, sql_node *right);
 
 /* AND/OR of n operands (any depth). No operand: TRUE for AND, FALSE for
@@ -746,11 +747,11 @@ sql_node *sql_and(sql_builder *b, sql_node *const *args, size_t n);
 sql_node *sql_or(sql_builder *b, sql_node *const *args, size_t n);
 sql_node *sql_and2(sql_builder *b, sql_node *x, sql_node *y);
 sql_node *sql_or2(sql_builder *b, sql_node *x, sql_node *y);
-sql_node *sql_not(sql_builder *b, sql_node *x);
+sql_node *sql_negate(sql_builder *b, sql_node *x);
 
 sql_node *sql_is_null(sql_builder *b, sql_node *x);
 sql_node *sql_is_not_null(sql_builder *b, sql_node *x);
-sql_node *sql_between(sql_builder *b, sql_node *x, sql_node *low, sql_node *high);
+sql_node *sql_is_between(sql_builder *b, sql_node *x, sql_node *low, sql_node *high);
 
 /* IN / NOT IN: x = ANY($n::type[]) / x <> ALL($n::type[]) with ONE array
  * parameter whatever n is (n may be 0), so the statement shape does not
@@ -762,15 +763,15 @@ sql_node *sql_in_typed(sql_builder *b, sql_node *x, sql_type_kind type, bool neg
                        const sql_value *values, size_t n);
 
 /* Functions; arity is checked (now: 0, coalesce: >= 1, others: 1). */
-sql_node *sql_func(sql_builder *b, sql_func_kind fn, sql_node *const *args, size_t n);
-sql_node *sql_func1(sql_builder *b, sql_func_kind fn, sql_node *arg);
+sql_node *sql_call(sql_builder *b, sql_func_kind fn, sql_node *const *args, size_t n);
+sql_node *sql_call1(sql_builder *b, sql_func_kind fn, sql_node *arg);
 sql_node *sql_count_star(sql_builder *b);
 sql_node *sql_count_distinct(sql_builder *b, sql_node *x);
 
 /* EXISTS (subquery); the subquery may reference outer FROM items
  * (correlation). Finish building s first: its height is taken now (the
  * compiler re-checks the depth anyway). */
-sql_node *sql_exists(sql_builder *b, sql_select *s);
+sql_node *sql_exists_select(sql_builder *b, sql_select *s);
 
 /* Relationship any/has: EXISTS (SELECT 1 FROM target AS inner [JOIN
  * secondary] WHERE <join path from outer> [AND cond]). inner must be a
@@ -818,7 +819,7 @@ bool sql_insert_row(sql_builder *b, sql_insert *ins, sql_node *const *values);
 bool sql_insert_on_conflict_do_nothing(sql_builder *b, sql_insert *ins,
                                        const sql_column *const *target, size_t n);
 /* ON CONFLICT (target) DO UPDATE SET ... (target required); add the SET
- * list with sql_insert_conflict_set (e.g. col = sql_excluded(col)). */
+ * list with sql_insert_conflict_set (e.g. col = sql_excluded_col(col)). */
 bool sql_insert_on_conflict_do_update(sql_builder *b, sql_insert *ins,
                                       const sql_column *const *target, size_t n);
 bool sql_insert_conflict_set(sql_builder *b, sql_insert *ins, const sql_column *c,

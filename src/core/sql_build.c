@@ -171,7 +171,7 @@ sql_node *sql_col(sql_builder *b, const sql_from *f, const char *name)
                          f->table->name, name);
             return NULL;
         }
-        return sql_colref(b, f, c);
+        return sql_col_of(b, f, c);
     }
     if (!sql__subquery_item(f->subquery, name)) {
         sql__problem(b, ERR_BAD_REQUEST, "The subquery \"%s\" has no column \"%s\".", f->alias,
@@ -184,7 +184,7 @@ sql_node *sql_col(sql_builder *b, const sql_from *f, const char *name)
     return SQL_NODE(r);
 }
 
-sql_node *sql_colref(sql_builder *b, const sql_from *f, const sql_column *c)
+sql_node *sql_col_of(sql_builder *b, const sql_from *f, const sql_column *c)
 {
     if (!sql__operand(b, f, "FROM item") || !sql__operand(b, c, "column"))
         return NULL;
@@ -200,7 +200,7 @@ sql_node *sql_colref(sql_builder *b, const sql_from *f, const sql_column *c)
     return SQL_NODE(r);
 }
 
-sql_node *sql_excluded(sql_builder *b, const sql_column *c)
+sql_node *sql_excluded_col(sql_builder *b, const sql_column *c)
 {
     if (!sql__operand(b, c, "column"))
         return NULL;
@@ -234,7 +234,7 @@ static bool value_ok(sql_builder *b, sql_value v)
     return false;
 }
 
-sql_node *sql_param(sql_builder *b, sql_value v)
+sql_node *sql_bind(sql_builder *b, sql_value v)
 {
     if (!value_ok(b, v) || !sql__count_param(b))
         return NULL;
@@ -243,11 +243,11 @@ sql_node *sql_param(sql_builder *b, sql_value v)
     return SQL_NODE(p);
 }
 
-sql_node *sql_param_cast(sql_builder *b, sql_value v, sql_type_kind type)
+sql_node *sql_bind_cast(sql_builder *b, sql_value v, sql_type_kind type)
 {
     if (!type_ok(b, type))
         return NULL;
-    sql_param *p = SQL_CAST(sql_param(b, v), sql_param);
+    sql_param *p = SQL_CAST(sql_bind(b, v), sql_param);
     if (p) {
         p->type = type;
         p->cast = true;
@@ -255,7 +255,7 @@ sql_node *sql_param_cast(sql_builder *b, sql_value v, sql_type_kind type)
     return SQL_NODE(p);
 }
 
-sql_node *sql_literal(sql_builder *b, sql_literal_kind value)
+sql_node *sql_lit(sql_builder *b, sql_literal_kind value)
 {
     if (value < SQL_LIT_NULL || value > SQL_LIT_DEFAULT) {
         sql__problem(b, ERR_INTERNAL, "Unknown literal %d.", (int) value);
@@ -268,12 +268,12 @@ sql_node *sql_literal(sql_builder *b, sql_literal_kind value)
 
 sql_node *sql_star(sql_builder *b)
 {
-    return sql_literal(b, SQL_LIT_STAR);
+    return sql_lit(b, SQL_LIT_STAR);
 }
 
 /* ==== operators ======================================================= */
 
-sql_node *sql_binop(sql_builder *b, sql_op op, sql_node *left, sql_node *right)
+sql_node *sql_binary(sql_builder *b, sql_op op, sql_node *left, sql_node *right)
 {
     if (!sql__expr_operand(b, left, "left operand") ||
         !sql__expr_operand(b, right, "right operand"))
@@ -295,13 +295,13 @@ sql_node *sql_binop(sql_builder *b, sql_op op, sql_node *left, sql_node *right)
 
 sql_node *sql_eq(sql_builder *b, sql_node *left, sql_node *right)
 {
-    return sql_binop(b, SQL_OP_EQ, left, right);
+    return sql_binary(b, SQL_OP_EQ, left, right);
 }
 
 static sql_node *boolop(sql_builder *b, sql_boolop_kind op, sql_node *const *args, size_t n)
 {
     if (n == 0)
-        return sql_literal(b, op == SQL_AND ? SQL_LIT_TRUE : SQL_LIT_FALSE);
+        return sql_lit(b, op == SQL_AND ? SQL_LIT_TRUE : SQL_LIT_FALSE);
     int h = 0;
     for (size_t i = 0; i < n; i++) {
         if (!sql__expr_operand(b, args ? args[i] : NULL, op == SQL_AND ? "AND operand"
@@ -344,7 +344,7 @@ sql_node *sql_or2(sql_builder *b, sql_node *x, sql_node *y)
     return boolop(b, SQL_OR, args, 2);
 }
 
-sql_node *sql_not(sql_builder *b, sql_node *x)
+sql_node *sql_negate(sql_builder *b, sql_node *x)
 {
     if (!sql__expr_operand(b, x, "NOT operand") || !sql__height_ok(b, x->height + 1))
         return NULL;
@@ -375,7 +375,7 @@ sql_node *sql_is_not_null(sql_builder *b, sql_node *x)
     return nulltest(b, x, true);
 }
 
-sql_node *sql_between(sql_builder *b, sql_node *x, sql_node *low, sql_node *high)
+sql_node *sql_is_between(sql_builder *b, sql_node *x, sql_node *low, sql_node *high)
 {
     if (!sql__expr_operand(b, x, "BETWEEN operand") ||
         !sql__expr_operand(b, low, "BETWEEN lower bound") ||
@@ -453,7 +453,7 @@ sql_node *sql_not_in(sql_builder *b, sql_node *x, const sql_value *values, size_
 
 /* ==== functions and EXISTS ============================================ */
 
-sql_node *sql_func(sql_builder *b, sql_func_kind fn, sql_node *const *args, size_t n)
+sql_node *sql_call(sql_builder *b, sql_func_kind fn, sql_node *const *args, size_t n)
 {
     const char *name = sql__func_sql(fn);
     if (!name) {
@@ -490,21 +490,21 @@ sql_node *sql_func(sql_builder *b, sql_func_kind fn, sql_node *const *args, size
     return SQL_NODE(f);
 }
 
-sql_node *sql_func1(sql_builder *b, sql_func_kind fn, sql_node *arg)
+sql_node *sql_call1(sql_builder *b, sql_func_kind fn, sql_node *arg)
 {
     if (!sql__expr_operand(b, arg, "function argument"))
         return NULL;
-    return sql_func(b, fn, &arg, 1);
+    return sql_call(b, fn, &arg, 1);
 }
 
 sql_node *sql_count_star(sql_builder *b)
 {
-    return sql_func1(b, SQL_FN_COUNT, sql_star(b));
+    return sql_call1(b, SQL_FN_COUNT, sql_star(b));
 }
 
 sql_node *sql_count_distinct(sql_builder *b, sql_node *x)
 {
-    sql_func *f = SQL_CAST(sql_func1(b, SQL_FN_COUNT, x), sql_func);
+    sql_func *f = SQL_CAST(sql_call1(b, SQL_FN_COUNT, x), sql_func);
     if (f && sql_is(x, SQL_LITERAL)) {
         sql__problem(b, ERR_BAD_REQUEST, "count(DISTINCT ...) needs an expression.");
         return NULL;
@@ -514,7 +514,7 @@ sql_node *sql_count_distinct(sql_builder *b, sql_node *x)
     return SQL_NODE(f);
 }
 
-sql_node *sql_exists(sql_builder *b, sql_select *s)
+sql_node *sql_exists_select(sql_builder *b, sql_select *s)
 {
     if (!sql__operand(b, s, "EXISTS subquery") || !sql__height_ok(b, s->height + 1))
         return NULL;

@@ -230,7 +230,7 @@ static bool paging(sql_builder *b, sql_select *s, sql_param **slot, int64_t n,
         (*slot)->value = sql_val_int(n);
         return true;
     }
-    sql_param *p = SQL_CAST(sql_param(b, sql_val_int(n)), sql_param);
+    sql_param *p = SQL_CAST(sql_bind(b, sql_val_int(n)), sql_param);
     if (!p || !grow_height(b, s, p))
         return false;
     *slot = p;

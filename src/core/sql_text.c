@@ -232,7 +232,7 @@ bool sql_text_bind(sql_builder *b, sql_text *t, const char *name, sql_value v)
                                         : v;
             return true;
         }
-        sql_param *p = SQL_CAST(sql_param(b, v), sql_param);
+        sql_param *p = SQL_CAST(sql_bind(b, v), sql_param);
         if (!p)
             return false;
         t->bindings[i] = p;

@@ -4,8 +4,10 @@
  * libpq-fe.h; nothing above it sees libpq types.
  *
  * Pool semantics follow SQLAlchemy's QueuePool: pool_size connections are
- * kept; up to max_overflow more are opened under load and closed when
- * returned; a checkout waits at most pool_timeout seconds, served in FIFO
+ * kept; up to max_overflow more are opened under load, and a connection
+ * returned while pool_size are already idle is closed (so overflow drops
+ * back to 0 once load falls, without closing and reopening under steady
+ * load); a checkout waits at most pool_timeout seconds, served in FIFO
  * order, then fails with ERR_POOL_TIMEOUT; pool_recycle replaces
  * connections older than that at checkout; pool_pre_ping tests a
  * connection at checkout and transparently replaces a dead one; a
@@ -42,12 +44,19 @@ typedef struct eng_pool_options {
     double pool_timeout;      /* seconds a checkout may wait */
     double pool_recycle;      /* seconds; <= 0 disables */
     bool pre_ping;
-    int connect_timeout;      /* seconds; 0 = libpq default */
+    int connect_timeout;      /* seconds; 0 = libpq default (the URL's
+                                 connect_timeout, else no limit) */
     bool prepared_statements; /* false: unnamed statements (PgBouncer) */
-    int statement_cache_size; /* prepared statements kept per connection */
+    int statement_cache_size; /* prepared statements kept per connection;
+                                 0 = unnamed statements, as if
+                                 prepared_statements were false */
     const char *application_name;
 } eng_pool_options;
 
+/* Defaults: pool_size 5, max_overflow 10, pool_timeout 30, pool_recycle off,
+ * pre_ping off, connect_timeout 10, prepared_statements on,
+ * statement_cache_size 256, application_name "retort", conninfo NULL (the
+ * libpq environment: PGHOST, PGDATABASE ...). */
 void eng_pool_options_init(eng_pool_options *o);
 
 typedef struct eng_pool_status {
@@ -61,12 +70,16 @@ typedef struct eng_pool_status {
     uint64_t checkouts, connects, pings_failed;
 } eng_pool_status;
 
-/* Creates the pool. No connection is opened until the first checkout
- * (like SQLAlchemy); use eng_pool_ping() to verify reachability. */
+/* Creates the pool (opts is copied; NULL = defaults). No connection is
+ * opened until the first checkout (like SQLAlchemy); use eng_pool_ping()
+ * to verify reachability. ERR_CONFIG for impossible sizes or a conninfo
+ * libpq cannot parse. */
 eng_pool *eng_pool_create(const eng_pool_options *opts, err_report *err);
 
-/* Closes every idle connection and frees the pool. All connections must
- * have been checked in. */
+/* Closes every idle connection and frees the pool. All connections should
+ * have been checked in: checkouts still waiting fail with ERR_UNAVAILABLE,
+ * and with connections still out the pool is freed (with a warning in the
+ * log) when the last of them is checked in. */
 void eng_pool_destroy(eng_pool *p);
 
 /* Checks a connection out, waiting up to pool_timeout in FIFO order.
@@ -75,15 +88,23 @@ void eng_pool_destroy(eng_pool *p);
 eng_conn *eng_pool_checkout(eng_pool *p, err_report *err);
 
 /* Returns a connection: a transaction still open (or failed) is rolled
- * back; an invalidated or broken connection is closed; an overflow
- * connection is closed. NULL is accepted. */
+ * back (if that fails, the connection is closed); an invalidated or broken
+ * connection is closed (invalidated++); otherwise it goes straight to the
+ * longest-waiting checkout, else back to the pool, else — pool_size
+ * already idle — it is overflow and is closed. NULL is accepted. The
+ * connection must not be used afterwards. */
 void eng_pool_checkin(eng_pool *p, eng_conn *c);
 
 /* Checks out a connection, tests it with a round trip (always, whatever
  * pre_ping says), checks it in. For /health/ready. */
 bool eng_pool_ping(eng_pool *p, err_report *err);
 
-/* A consistent snapshot of the counters. */
+/* A consistent snapshot of the counters, taken under the pool lock.
+ * checked_out counts every connection held for a caller: in use, being
+ * opened or vetted for a checkout, being rolled back at checkin, or broken
+ * and not yet returned. overflow is max(0, open connections - pool_size).
+ * With nothing checked out: checked_out 0, overflow 0, checked_in <=
+ * pool_size. */
 void eng_pool_get_status(eng_pool *p, eng_pool_status *out /* OUT */);
 
 /* Marks a connection so that checkin closes it instead of pooling it. */
@@ -105,7 +126,9 @@ eng_result *eng_exec(eng_conn *c, arena *a, const char *sql, int nparams,
                      const char *const *values, err_report *err);
 
 /* Like eng_exec, but prepares sql once per connection under a generated
- * name, keyed by the sql text, in a bounded LRU per connection. With
+ * name ("rs_<n>"), keyed by the sql text, in a bounded LRU per connection
+ * (evicted statements are DEALLOCATEd, outside transactions only). A
+ * statement the server forgot (26000) is prepared again, once. With
  * prepared_statements off it runs as an unnamed statement. */
 eng_result *eng_exec_prepared(eng_conn *c, arena *a, const char *sql, int nparams,
                               const char *const *values, err_report *err);

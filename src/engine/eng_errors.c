@@ -50,8 +50,7 @@ static const char *field(arena *a, const PGresult *res, int code)
     return v && a ? arena_strdup(a, v) : NULL;
 }
 
-void eng__error_from_result(eng_conn *c, const PGresult *res, const char *sql,
-                            err_report *err)
+void eng__error_from_result(eng_conn *c, const PGresult *res, const char *sql, err_report *err)
 {
     bool connection_level = eng__is_connection_error(c, res);
     if (connection_level)
@@ -68,14 +67,15 @@ void eng__error_from_result(eng_conn *c, const PGresult *res, const char *sql,
 
     const char *primary = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY) : NULL;
     if (!primary)
-        primary = eng__one_line(scratch, res && *PQresultErrorMessage(res)
-                                             ? PQresultErrorMessage(res)
-                                             : c->pg ? PQerrorMessage(c->pg) : NULL);
+        primary =
+            eng__one_line(scratch, res && *PQresultErrorMessage(res) ? PQresultErrorMessage(res)
+                                   : c->pg                           ? PQerrorMessage(c->pg)
+                                                                     : NULL);
     const char *detail = res ? PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL) : NULL;
     /* PostgreSQL's primary message has no final period; its detail is
      * sentences ("Key (email)=(a@b.c) already exists."). */
-    const char *message = detail && primary ? arena_sprintf(scratch, "%s. %s", primary, detail)
-                                            : primary;
+    const char *message =
+        detail && primary ? arena_sprintf(scratch, "%s. %s", primary, detail) : primary;
 
     err_set_sqlstate(err, state, message);
     if (!connection_level && res && is_live_protocol_error(res)) {
@@ -94,7 +94,6 @@ void eng__error_from_result(eng_conn *c, const PGresult *res, const char *sql,
 
     if (err->status >= 500)
         log_warn("engine: connection %llu: SQLSTATE %s: %s%s%.300s", (unsigned long long) c->id,
-                 err->sqlstate, message ? message : "", sql ? "; statement: " : "",
-                 sql ? sql : "");
+                 err->sqlstate, message ? message : "", sql ? "; statement: " : "", sql ? sql : "");
     arena_destroy(scratch);
 }

@@ -22,8 +22,12 @@ enum { ENG_MAX_PARAMS = 65535 }; /* the protocol's Int16 parameter count */
  * Shared by eng_exec.c and eng_prepared.c
  * ------------------------------------------------------------------------ */
 
-bool eng__conn_usable(eng_conn *c, int nparams, err_report *err)
+bool eng__conn_usable(eng_conn *c, const char *sql, int nparams, err_report *err)
 {
+    if (!sql) {
+        err_set(err, ERR_INTERNAL, "No statement was given.");
+        return false;
+    }
     if (!c || !c->pg || c->broken || PQstatus(c->pg) != CONNECTION_OK) {
         /* 08003: connection does not exist. No I/O on a dead session. */
         err_set_sqlstate(err, "08003", "the database connection was lost earlier");
@@ -41,7 +45,8 @@ bool eng__conn_usable(eng_conn *c, int nparams, err_report *err)
  * data read, so the connection is given up instead. */
 static void abandon_copy(eng_conn *c, ExecStatusType st)
 {
-    if (st == PGRES_COPY_IN && PQputCopyEnd(c->pg, "COPY FROM STDIN goes through eng_copy_in") == 1) {
+    if (st == PGRES_COPY_IN &&
+        PQputCopyEnd(c->pg, "COPY FROM STDIN goes through eng_copy_in") == 1) {
         PGresult *r;
         while ((r = PQgetResult(c->pg)) != NULL)
             PQclear(r);
@@ -77,10 +82,10 @@ eng_result *eng__result_or_error(eng_conn *c, arena *a, PGresult *res, const cha
  * Statements
  * ------------------------------------------------------------------------ */
 
-eng_result *eng_exec(eng_conn *c, arena *a, const char *sql, int nparams,
-                     const char *const *values, err_report *err)
+eng_result *eng_exec(eng_conn *c, arena *a, const char *sql, int nparams, const char *const *values,
+                     err_report *err)
 {
-    if (!eng__conn_usable(c, nparams, err))
+    if (!eng__conn_usable(c, sql, nparams, err))
         return NULL;
     /* Unnamed statement, extended protocol: parameters travel apart from
      * the SQL, as text; results come back as text. */
@@ -92,7 +97,7 @@ eng_result *eng_exec(eng_conn *c, arena *a, const char *sql, int nparams,
 static bool run_command(eng_conn *c, const char *sql, PGresult **keep /* OUT, may be NULL */,
                         err_report *err)
 {
-    if (!eng__conn_usable(c, 0, err))
+    if (!eng__conn_usable(c, sql, 0, err))
         return false;
     PGresult *res = PQexec(c->pg, sql);
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
@@ -147,16 +152,17 @@ static const char *canonical_isolation(const char *level)
     return NULL;
 }
 
-bool eng_begin(eng_conn *c, const char *isolation_level, int statement_timeout_ms,
-               err_report *err)
+bool eng_begin(eng_conn *c, const char *isolation_level, int statement_timeout_ms, err_report *err)
 {
     const char *level = NULL;
     if (isolation_level && *isolation_level) {
         level = canonical_isolation(isolation_level);
         if (!level) {
+            bool first = err && !err_is_set(err);
             err_set(err, ERR_BAD_REQUEST, "Unknown isolation level \"%.64s\".", isolation_level);
-            if (err && err->kind == ERR_BAD_REQUEST && !err->hint)
-                err->hint = "Use READ COMMITTED, REPEATABLE READ, SERIALIZABLE or READ UNCOMMITTED.";
+            if (first)
+                err->hint =
+                    "Use READ COMMITTED, REPEATABLE READ, SERIALIZABLE or READ UNCOMMITTED.";
             return false;
         }
     }
@@ -164,7 +170,7 @@ bool eng_begin(eng_conn *c, const char *isolation_level, int statement_timeout_m
         err_set(err, ERR_BAD_REQUEST, "A statement timeout cannot be negative.");
         return false;
     }
-    if (!eng__conn_usable(c, 0, err))
+    if (!eng__conn_usable(c, "BEGIN", 0, err))
         return false;
     if (eng_conn_in_transaction(c)) {
         /* PostgreSQL would only warn and carry on inside the old one. */
@@ -222,16 +228,22 @@ enum { COPY_CHUNK = 256 * 1024 };
 int64_t eng_copy_in(eng_conn *c, const char *copy_sql, const char *data, size_t len,
                     err_report *err)
 {
-    if (!eng__conn_usable(c, 0, err))
+    if (!eng__conn_usable(c, copy_sql, 0, err))
         return -1;
+    if (!data && len > 0) {
+        err_set(err, ERR_INTERNAL, "No COPY data was given.");
+        return -1;
+    }
     PGresult *res = PQexec(c->pg, copy_sql);
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st != PGRES_COPY_IN) {
         if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY)
-            err_set(err, ERR_INTERNAL, "The statement given to eng_copy_in is not COPY FROM STDIN.");
+            err_set(err, ERR_INTERNAL,
+                    "The statement given to eng_copy_in is not COPY FROM STDIN.");
         else if (st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
             abandon_copy(c, st);
-            err_set(err, ERR_INTERNAL, "The statement given to eng_copy_in is not COPY FROM STDIN.");
+            err_set(err, ERR_INTERNAL,
+                    "The statement given to eng_copy_in is not COPY FROM STDIN.");
         } else
             eng__error_from_result(c, res, copy_sql, err);
         PQclear(res);

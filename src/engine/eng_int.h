@@ -46,7 +46,7 @@
  *                                             eng_conn_invalidate()
  *              -> CONNECTING                  replaced at checkout (pool_recycle,
  *                                             failed pre-ping), same slot
- *              -> CLOSING                     surplus overflow at checkin
+ *              -> CLOSING                     checkin to a full pool (overflow)
  *   RESETTING  -> IDLE | IN_USE | CLOSING     rolled back (IN_USE: handed to the
  *                                             head waiter) | rollback failed
  *   BROKEN     -> CLOSING                     checkin
@@ -77,10 +77,10 @@ typedef struct eng__conn_list {
 /* ---- per-connection prepared-statement cache (eng_stmt_cache.c) ------- */
 
 typedef struct eng__stmt {
-    char *sql;                    /* key; heap copy */
-    char name[24];                /* "rs_<n>" on the server */
+    char *sql;     /* key; heap copy */
+    char name[24]; /* "rs_<n>" on the server */
     uint64_t hash;
-    struct eng__stmt *hnext;      /* bucket chain */
+    struct eng__stmt *hnext;         /* bucket chain */
     struct eng__stmt *newer, *older; /* LRU list */
 } eng__stmt;
 
@@ -108,15 +108,15 @@ void eng__stmt_free(eng__stmt *e);
 
 struct eng_conn {
     eng_pool *pool;
-    eng_conn_state state;       /* guarded by pool->mu */
-    eng_conn *prev, *next;      /* in pool->lists[state] */
-    PGconn *pg;                 /* NULL until connected */
-    uint64_t id;                /* for logs */
-    double created_at;          /* monotonic; for pool_recycle */
+    eng_conn_state state;  /* guarded by pool->mu */
+    eng_conn *prev, *next; /* in pool->lists[state] */
+    PGconn *pg;            /* NULL until connected */
+    uint64_t id;           /* for logs */
+    double created_at;     /* monotonic; for pool_recycle */
     int backend_pid;
-    bool broken;                /* connection-level failure seen */
-    bool invalidated;           /* eng_conn_invalidate() was called */
-    uint64_t prepare_count;     /* PQprepare calls on this connection */
+    bool broken;            /* connection-level failure seen */
+    bool invalidated;       /* eng_conn_invalidate() was called */
+    uint64_t prepare_count; /* PQprepare calls on this connection */
     eng__stmt_cache stmts;
 };
 
@@ -136,15 +136,15 @@ struct eng_pool {
     /* immutable after create */
     eng_pool_options opts; /* string members point at the copies below */
     char *conninfo, *application_name;
-    int capacity;          /* pool_size + max_overflow, INT_MAX if unlimited */
+    int capacity; /* pool_size + max_overflow, INT_MAX if unlimited */
 
     pthread_mutex_t mu;
     eng__conn_list lists[ENG_CONN_NSTATES]; /* FREE list stays empty */
-    int open;              /* connections in any state but FREE */
+    int open;                               /* connections in any state but FREE */
     eng__waiter *wait_head, *wait_tail;
-    int waiting;           /* waiters in the queue */
-    int sleepers;          /* threads inside the wait, queued or just woken */
-    bool closing;          /* eng_pool_destroy ran; the last one out frees */
+    int waiting;  /* waiters in the queue */
+    int sleepers; /* threads inside the wait, queued or just woken */
+    bool closing; /* eng_pool_destroy ran; the last one out frees */
     uint64_t next_id;
     uint64_t timeouts, recycled, invalidated, checkouts, connects, pings_failed;
 };
@@ -175,9 +175,9 @@ void eng__conn_mark_broken(eng_conn *c);
 
 /* ---- execution helpers (eng_exec.c) ------------------------------------ */
 
-/* False (err filled) when c is NULL, broken or closed, or nparams is out of
- * the protocol's range. No I/O. */
-bool eng__conn_usable(eng_conn *c, int nparams, err_report *err);
+/* False (err filled) when sql or c is NULL, c is broken or closed, or
+ * nparams is out of the protocol's range. No I/O. */
+bool eng__conn_usable(eng_conn *c, const char *sql, int nparams, err_report *err);
 /* Turns a PQexec* result into an eng_result in a, or fills err and clears
  * res. sql is for the log. */
 eng_result *eng__result_or_error(eng_conn *c, arena *a, PGresult *res, const char *sql,
@@ -189,8 +189,7 @@ eng_result *eng__result_or_error(eng_conn *c, arena *a, PGresult *res, const cha
  * connection's error message) and marks the connection broken on a
  * connection-level failure. Copies every string into err->arena before the
  * caller clears res. sql goes to the log (for 5xx), never into err. */
-void eng__error_from_result(eng_conn *c, const PGresult *res, const char *sql,
-                            err_report *err);
+void eng__error_from_result(eng_conn *c, const PGresult *res, const char *sql, err_report *err);
 /* True when the SQLSTATE (or the connection status) means the session is
  * gone: class 08, 57P0x, or FATAL/PANIC severity. */
 bool eng__is_connection_error(const eng_conn *c, const PGresult *res);

@@ -59,8 +59,9 @@ static bool check_options(const eng_pool_options *o, err_report *err)
         return false;
     }
     if (o->pool_size == 0 && o->max_overflow == 0) {
-        err_set(err, ERR_CONFIG, "pool_size and max_overflow are both 0: no connection could "
-                                 "ever be checked out.");
+        err_set(err, ERR_CONFIG,
+                "pool_size and max_overflow are both 0: no connection could "
+                "ever be checked out.");
         return false;
     }
     if (!(o->pool_timeout >= 0) || o->connect_timeout < 0 || o->statement_cache_size < 0) {
@@ -236,7 +237,7 @@ static struct timespec deadline_after(double seconds)
     if (!(seconds > 0))
         return ts;
     if (seconds > 1e7)
-        seconds = 1e7; /* "forever" without overflowing time_t arithmetic */
+        seconds = 1e7;               /* "forever" without overflowing time_t arithmetic */
     time_t whole = (time_t) seconds; /* positive: truncation is floor */
     ts.tv_sec += whole;
     ts.tv_nsec += (long) ((seconds - (double) whole) * 1e9);
@@ -335,8 +336,7 @@ static eng_conn *make_ready(eng_pool *p, eng_conn *c, err_report *err)
         uint64_t *reason = NULL;
         if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
             reason = &p->invalidated;
-        } else if (p->opts.pool_recycle > 0 &&
-                   eng__now() - c->created_at > p->opts.pool_recycle) {
+        } else if (p->opts.pool_recycle > 0 && eng__now() - c->created_at > p->opts.pool_recycle) {
             reason = &p->recycled;
         } else if (p->opts.pre_ping && !eng__conn_ping(c)) {
             reason = &p->invalidated;

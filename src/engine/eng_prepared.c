@@ -234,7 +234,7 @@ static bool stale_statement(const PGresult *res)
 eng_result *eng_exec_prepared(eng_conn *c, arena *a, const char *sql, int nparams,
                               const char *const *values, err_report *err)
 {
-    if (!eng__conn_usable(c, nparams, err))
+    if (!eng__conn_usable(c, sql, nparams, err))
         return NULL;
     const eng_pool_options *o = &c->pool->opts;
     if (!o->prepared_statements || o->statement_cache_size <= 0)

@@ -16,7 +16,7 @@ typedef struct fixture {
     char url[512];
     char schema[64];
     eng_pool *pool;
-    arena *a;   /* per test */
+    arena *a;    /* per test */
     eng_conn *c; /* per test, from pool */
 } fixture;
 
@@ -173,9 +173,9 @@ static void test_result_accessors(void **state)
     assert_string_equal(eng_result_colname(r, 0), "n");
     assert_string_equal(eng_result_colname(r, 1), "Label");
     assert_null(eng_result_colname(r, 3));
-    assert_int_equal(eng_result_coltype(r, 0), 23); /* int4 */
-    assert_int_equal(eng_result_coltype(r, 1), 25); /* text */
-    assert_int_equal(eng_result_coltype(r, 2), 16); /* bool */
+    assert_int_equal(eng_result_coltype(r, 0), 23);       /* int4 */
+    assert_int_equal(eng_result_coltype(r, 1), 25);       /* text */
+    assert_int_equal(eng_result_coltype(r, 2), 16);       /* bool */
     assert_int_equal(eng_result_colindex(r, "Label"), 1); /* exact, no case folding */
     assert_int_equal(eng_result_colindex(r, "label"), -1);
     assert_int_equal(eng_result_colindex(r, "even"), 2);
@@ -266,8 +266,8 @@ static void test_syntax_error_keeps_sql_out(void **state)
     (void) state;
     err_report err;
     err_init(&err, F.a);
-    assert_null(eng_exec(F.c, F.a, "SELEC id FROM users WHERE email = 'secret-value'", 0, NULL,
-                         &err));
+    assert_null(
+        eng_exec(F.c, F.a, "SELEC id FROM users WHERE email = 'secret-value'", 0, NULL, &err));
     assert_int_equal(err.kind, ERR_DB);
     assert_int_equal(err.status, 500);
     assert_string_equal(err.sqlstate, "42601");
@@ -373,14 +373,15 @@ static void test_prepared_lru_eviction(void **state)
     (void) state;
     eng_pool *p = make_pool(true, 2);
     eng_conn *c = et_checkout(p, F.a);
-    const char *A = "SELECT $1::int + 100", *B = "SELECT $1::int + 200", *C = "SELECT $1::int + 300";
+    const char *A = "SELECT $1::int + 100", *B = "SELECT $1::int + 200",
+               *C = "SELECT $1::int + 300";
 
     assert_string_equal(run_prepared(c, A, "1"), "101");
     assert_string_equal(run_prepared(c, B, "1"), "201");
     assert_int_equal(eng_conn_prepare_count(c), 2);
     assert_string_equal(run_prepared(c, C, "1"), "301"); /* evicts A */
     assert_int_equal(eng_conn_prepare_count(c), 3);
-    assert_int_equal(server_prepared(c), 2); /* A was DEALLOCATEd */
+    assert_int_equal(server_prepared(c), 2);             /* A was DEALLOCATEd */
     assert_string_equal(run_prepared(c, B, "2"), "202"); /* hit; B is newest */
     assert_int_equal(eng_conn_prepare_count(c), 3);
     assert_string_equal(run_prepared(c, A, "2"), "102"); /* miss, evicts C */
@@ -426,9 +427,8 @@ static void test_prepared_error_is_classified(void **state)
     err_report err;
     err_init(&err, F.a);
     const char *p[1] = {"-5"};
-    assert_null(eng_exec_prepared(F.c, F.a,
-                                  "INSERT INTO users (email, age) VALUES ('p@x', $1::int)", 1, p,
-                                  &err));
+    assert_null(eng_exec_prepared(
+        F.c, F.a, "INSERT INTO users (email, age) VALUES ('p@x', $1::int)", 1, p, &err));
     assert_string_equal(err.sqlstate, "23514");
     assert_string_equal(err.constraint, "users_age_check");
 
@@ -545,6 +545,7 @@ static void test_bad_isolation_rejected(void **state)
         assert_false(eng_begin(F.c, bad[i], 0, &err));
         assert_int_equal(err.kind, ERR_BAD_REQUEST);
         assert_int_equal(err.status, 400);
+        assert_non_null(err.hint);
         assert_false(eng_conn_in_transaction(F.c));
     }
     err_report err;

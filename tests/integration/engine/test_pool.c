@@ -20,7 +20,8 @@ typedef struct fixture {
 
 static fixture F;
 
-static eng_pool *make_pool(int size, int overflow, double timeout, void (*tweak)(eng_pool_options *))
+static eng_pool *make_pool(int size, int overflow, double timeout,
+                           void (*tweak)(eng_pool_options *))
 {
     eng_pool_options o;
     eng_pool_options_init(&o);
@@ -47,12 +48,12 @@ static eng_pool_status status_of(eng_pool *p)
     return s;
 }
 
-#define assert_status(p, in, out, over)                                                       \
-    do {                                                                                      \
-        eng_pool_status s_ = status_of(p);                                                    \
-        assert_int_equal(s_.checked_in, (in));                                                \
-        assert_int_equal(s_.checked_out, (out));                                              \
-        assert_int_equal(s_.overflow, (over));                                                \
+#define assert_status(p, in, out, over)                                                            \
+    do {                                                                                           \
+        eng_pool_status s_ = status_of(p);                                                         \
+        assert_int_equal(s_.checked_in, (in));                                                     \
+        assert_int_equal(s_.checked_out, (out));                                                   \
+        assert_int_equal(s_.overflow, (over));                                                     \
     } while (0)
 
 /* pg_terminate_backend(pid, timeout) waits until the backend is gone. */
@@ -606,7 +607,7 @@ static void test_destroy_with_connection_out(void **state)
     assert_true(d.waited < 5);
 
     assert_string_equal(et_scalar(c, F.a, "SELECT 1"), "1"); /* still usable */
-    eng_pool_checkin(p, c); /* closes it and frees the pool */
+    eng_pool_checkin(p, c);                                  /* closes it and frees the pool */
 }
 
 /* ---- database down and back ------------------------------------------------------ */
