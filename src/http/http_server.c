@@ -294,12 +294,12 @@ http_server *http_server_start(const http_server_options *opts, const http_route
         return NULL;
     }
     s->daemon = MHD_start_daemon(
-        flags, (uint16_t) opts->port, NULL, NULL, on_request, s, MHD_OPTION_SOCK_ADDR, sa,
+        flags, (uint16_t) opts->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+        log_mhd, NULL, MHD_OPTION_SOCK_ADDR, sa,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_UNESCAPE_CALLBACK,
         keep_escaped, NULL, MHD_OPTION_THREAD_POOL_SIZE, (unsigned) s->opts.io_threads,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned) 10000, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned) 120, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned) 1024,
-        MHD_OPTION_EXTERNAL_LOGGER, log_mhd, NULL, MHD_OPTION_END);
+        (unsigned) 120, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned) 1024, MHD_OPTION_END);
     if (!s->daemon) {
         err_set(err, ERR_CONFIG, "Cannot listen on %s:%d (address in use or not available).",
                 host, opts->port);

@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "http.h"
+#include "strbuf.h"
 #include "testsupport.h"
 
 static atomic_int gate_open;   /* blocking handler waits for this */
