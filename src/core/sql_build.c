@@ -77,8 +77,7 @@ bool sql__expr_operand(sql_builder *b, const void *x, const char *what)
         sql__problem(b, ERR_INTERNAL, "The %s cannot be a %s.", what,
                      sql_node_kind_name(((const sql_node *) x)->kind));
         return false;
-    default:
-        return true;
+    default: return true;
     }
 }
 
@@ -304,8 +303,8 @@ static sql_node *boolop(sql_builder *b, sql_boolop_kind op, sql_node *const *arg
         return sql_lit(b, op == SQL_AND ? SQL_LIT_TRUE : SQL_LIT_FALSE);
     int h = 0;
     for (size_t i = 0; i < n; i++) {
-        if (!sql__expr_operand(b, args ? args[i] : NULL, op == SQL_AND ? "AND operand"
-                                                                       : "OR operand"))
+        if (!sql__expr_operand(b, args ? args[i] : NULL,
+                               op == SQL_AND ? "AND operand" : "OR operand"))
             return NULL;
         h = max2(h, args[i]->height);
     }
@@ -463,8 +462,7 @@ sql_node *sql_call(sql_builder *b, sql_func_kind fn, sql_node *const *args, size
     size_t want_min = fn == SQL_FN_NOW ? 0 : 1;
     size_t want_max = fn == SQL_FN_NOW ? 0 : fn == SQL_FN_COALESCE ? (size_t) -1 : 1;
     if (n < want_min || n > want_max) {
-        sql__problem(b, ERR_BAD_REQUEST, "The function %s does not take %zu arguments.", name,
-                     n);
+        sql__problem(b, ERR_BAD_REQUEST, "The function %s does not take %zu arguments.", name, n);
         return NULL;
     }
     int h = 0;

@@ -22,7 +22,7 @@
 #include "sql_int.h"
 
 typedef struct entry {
-    struct entry *hnext;      /* bucket chain */
+    struct entry *hnext;       /* bucket chain */
     struct entry *prev, *next; /* LRU list: head = most recent */
     uint64_t hash;
     size_t key_len, sql_len, n_params;

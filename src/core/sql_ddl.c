@@ -63,12 +63,10 @@ static bool fk_covered(const sql_table *t, const sql_foreign_key *fk)
     if (leading(fk->columns, fk->n_columns, t->primary_key, t->n_primary_key))
         return true;
     for (size_t i = 0; i < t->n_uniques; i++)
-        if (leading(fk->columns, fk->n_columns, t->uniques[i].columns,
-                    t->uniques[i].n_columns))
+        if (leading(fk->columns, fk->n_columns, t->uniques[i].columns, t->uniques[i].n_columns))
             return true;
     for (size_t i = 0; i < t->n_indexes; i++)
-        if (leading(fk->columns, fk->n_columns, t->indexes[i].columns,
-                    t->indexes[i].n_columns))
+        if (leading(fk->columns, fk->n_columns, t->indexes[i].columns, t->indexes[i].n_columns))
             return true;
     return false;
 }

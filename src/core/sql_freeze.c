@@ -17,13 +17,10 @@ static int type_family(sql_type_kind k)
 {
     switch (k) {
     case SQL_TYPE_INTEGER:
-    case SQL_TYPE_BIGINT:
-        return 1;
+    case SQL_TYPE_BIGINT: return 1;
     case SQL_TYPE_STRING:
-    case SQL_TYPE_TEXT:
-        return 2;
-    default:
-        return 100 + (int) k;
+    case SQL_TYPE_TEXT: return 2;
+    default: return 100 + (int) k;
     }
 }
 
@@ -58,8 +55,7 @@ static bool is_unique_key(const sql_table *t, const sql_column *const *cols, siz
     return false;
 }
 
-static bool resolve_fk(const sql_metadata *md, sql_table *t, sql_foreign_key *fk,
-                       err_report *err)
+static bool resolve_fk(const sql_metadata *md, sql_table *t, sql_foreign_key *fk, err_report *err)
 {
     const sql_table *rt = sql_metadata_table(md, fk->ref_table_name);
     if (!rt) {
@@ -80,10 +76,9 @@ static bool resolve_fk(const sql_metadata *md, sql_table *t, sql_foreign_key *fk
             ok = false;
         } else if (type_family(rc[i]->type.kind) != type_family(fk->columns[i]->type.kind)) {
             err_add_item(err, ERR_CONFIG, NULL,
-                         "The column \"%s.%s\" (%s) cannot reference \"%s.%s\" (%s).",
-                         t->name, fk->columns[i]->name,
-                         sql_type_kind_name(fk->columns[i]->type.kind), rt->name, rc[i]->name,
-                         sql_type_kind_name(rc[i]->type.kind));
+                         "The column \"%s.%s\" (%s) cannot reference \"%s.%s\" (%s).", t->name,
+                         fk->columns[i]->name, sql_type_kind_name(fk->columns[i]->type.kind),
+                         rt->name, rc[i]->name, sql_type_kind_name(rc[i]->type.kind));
             ok = false;
         }
     }
@@ -103,10 +98,9 @@ static bool resolve_fk(const sql_metadata *md, sql_table *t, sql_foreign_key *fk
     return true;
 }
 
-static bool resolve_pairs(const sql_table *rel_owner, const char *rel_name,
-                          const sql_table *local, const sql_table *remote,
-                          const sql_name_pair *names, size_t n, sql_column_pair **out,
-                          arena *a, err_report *err)
+static bool resolve_pairs(const sql_table *rel_owner, const char *rel_name, const sql_table *local,
+                          const sql_table *remote, const sql_name_pair *names, size_t n,
+                          sql_column_pair **out, arena *a, err_report *err)
 {
     sql_column_pair *pairs = ARENA_ARRAY(a, sql_column_pair, n);
     bool ok = true;
@@ -125,8 +119,8 @@ static bool resolve_pairs(const sql_table *rel_owner, const char *rel_name,
             err_add_item(err, ERR_CONFIG, NULL,
                          "The relation \"%s.%s\" joins \"%s.%s\" with \"%s.%s\" of another "
                          "type.",
-                         rel_owner->name, rel_name, local->name, pairs[i].local->name,
-                         remote->name, pairs[i].remote->name);
+                         rel_owner->name, rel_name, local->name, pairs[i].local->name, remote->name,
+                         pairs[i].remote->name);
             ok = false;
         }
     }
@@ -134,20 +128,19 @@ static bool resolve_pairs(const sql_table *rel_owner, const char *rel_name,
     return ok;
 }
 
-static bool resolve_relation(const sql_metadata *md, sql_table *t, sql_relation *r,
-                             err_report *err)
+static bool resolve_relation(const sql_metadata *md, sql_table *t, sql_relation *r, err_report *err)
 {
     const sql_relation_def *d = r->def;
     const sql_table *target = sql_metadata_table(md, d->target);
     const sql_table *secondary = d->secondary ? sql_metadata_table(md, d->secondary) : NULL;
     if (!target || (d->secondary && !secondary)) {
         err_add_item(err, ERR_CONFIG, NULL,
-                     "The relation \"%s.%s\" names the unknown table \"%s\".", t->name,
-                     d->name, target ? d->secondary : d->target);
+                     "The relation \"%s.%s\" names the unknown table \"%s\".", t->name, d->name,
+                     target ? d->secondary : d->target);
         return false;
     }
-    bool ok = resolve_pairs(t, d->name, t, secondary ? secondary : target, d->on, d->n_on,
-                            &r->on, md->arena, err);
+    bool ok = resolve_pairs(t, d->name, t, secondary ? secondary : target, d->on, d->n_on, &r->on,
+                            md->arena, err);
     if (secondary)
         ok = resolve_pairs(t, d->name, secondary, target, d->secondary_on, d->n_secondary_on,
                            &r->secondary_on, md->arena, err) &&
@@ -223,14 +216,13 @@ typedef struct name_seen {
     size_t n;
 } name_seen;
 
-static bool note_name(name_seen *s, arena *a, const char *name, const char *table,
-                      err_report *err)
+static bool note_name(name_seen *s, arena *a, const char *name, const char *table, err_report *err)
 {
     for (size_t i = 0; i < s->n; i++) {
         if (strcmp(s->names[i], name) == 0) {
             err_add_item(err, ERR_CONFIG, NULL,
-                         "The constraint or index name \"%s\" (table \"%s\") is used twice.",
-                         name, table);
+                         "The constraint or index name \"%s\" (table \"%s\") is used twice.", name,
+                         table);
             return false;
         }
     }

@@ -16,10 +16,10 @@ struct sql_builder {
     arena *arena;
     err_report *err;
     size_t n_params;
-    size_t n_problems;          /* problems this builder recorded */
-    bool param_limit_reported;  /* report each limit once, not per node */
+    size_t n_problems;         /* problems this builder recorded */
+    bool param_limit_reported; /* report each limit once, not per node */
     bool depth_limit_reported;
-    const char *pointer;        /* JSON Pointer for problems; may be NULL */
+    const char *pointer; /* JSON Pointer for problems; may be NULL */
 };
 
 /* Records a problem (err_add_item with the builder's pointer). */
@@ -76,8 +76,8 @@ void sql__append_literal(sbuf *s, const char *str);
 
 /* PostgreSQL-style generated names: "<table>_<col>_<col>_<suffix>",
  * truncated to SQL_MAX_IDENT bytes on a UTF-8 boundary. */
-const char *sql__make_name(arena *a, const char *table, const sql_column *const *cols,
-                           size_t n, const char *suffix);
+const char *sql__make_name(arena *a, const char *table, const sql_column *const *cols, size_t n,
+                           const char *suffix);
 
 /* ---- compiler helpers (sql_compile.c, sql_text.c) ------------------------ */
 

@@ -53,8 +53,8 @@ static size_t clip_utf8(const char *s, size_t len, size_t max)
  * NAMEDATALEN - 1 bytes. Matching it means the names we give in DDL are
  * the ones PostgreSQL would have chosen, so constraint lookups work the
  * same for reflected databases. */
-const char *sql__make_name(arena *a, const char *table, const sql_column *const *cols,
-                           size_t n, const char *suffix)
+const char *sql__make_name(arena *a, const char *table, const sql_column *const *cols, size_t n,
+                           const char *suffix)
 {
     sbuf name2;
     sbuf_init(&name2, a, 64);
@@ -101,9 +101,8 @@ static bool check_name(const char *what, const char *name, err_report *err)
     if (!name)
         err_add_item(err, ERR_CONFIG, NULL, "A %s needs a name.", what);
     else
-        err_add_item(err, ERR_CONFIG, NULL,
-                     "The %s name \"%s\" must be 1 to %d bytes long.", what, name,
-                     SQL_MAX_IDENT);
+        err_add_item(err, ERR_CONFIG, NULL, "The %s name \"%s\" must be 1 to %d bytes long.", what,
+                     name, SQL_MAX_IDENT);
     return false;
 }
 
@@ -137,18 +136,18 @@ sql_table *sql_table_add(sql_metadata *md, const char *name, err_report *err)
 static bool check_type(const sql_table *t, const char *name, sql_type type, err_report *err)
 {
     if (type.kind <= SQL_TYPE_NONE || type.kind > SQL_TYPE_JSON) {
-        err_add_item(err, ERR_CONFIG, NULL, "The column \"%s.%s\" has no valid type.",
-                     t->name, name);
+        err_add_item(err, ERR_CONFIG, NULL, "The column \"%s.%s\" has no valid type.", t->name,
+                     name);
         return false;
     }
     if (type.kind == SQL_TYPE_STRING && (type.length < 0 || type.length > 10485760)) {
         err_add_item(err, ERR_CONFIG, NULL,
-                     "The length of \"%s.%s\" must be between 0 (no limit) and 10485760.", t->name, name);
+                     "The length of \"%s.%s\" must be between 0 (no limit) and 10485760.", t->name,
+                     name);
         return false;
     }
-    if (type.kind == SQL_TYPE_NUMERIC &&
-        (type.precision < 0 || type.precision > 1000 || type.scale < 0 ||
-         type.scale > type.precision)) {
+    if (type.kind == SQL_TYPE_NUMERIC && (type.precision < 0 || type.precision > 1000 ||
+                                          type.scale < 0 || type.scale > type.precision)) {
         err_add_item(err, ERR_CONFIG, NULL,
                      "The numeric column \"%s.%s\" needs 1 <= precision <= 1000 and "
                      "0 <= scale <= precision.",
@@ -164,8 +163,8 @@ static bool check_opts(const sql_table *t, const char *name, sql_type type,
     bool ok = true;
     if (o->autoincrement && type.kind != SQL_TYPE_INTEGER && type.kind != SQL_TYPE_BIGINT) {
         err_add_item(err, ERR_CONFIG, NULL,
-                     "The column \"%s.%s\" is autoincrement but not an integer or bigint.",
-                     t->name, name);
+                     "The column \"%s.%s\" is autoincrement but not an integer or bigint.", t->name,
+                     name);
         ok = false;
     }
     if (o->autoincrement && o->server_default) {
@@ -176,30 +175,30 @@ static bool check_opts(const sql_table *t, const char *name, sql_type type,
         ok = false;
     }
     if (o->server_default && !o->server_default[0]) {
-        err_add_item(err, ERR_CONFIG, NULL, "The server_default of \"%s.%s\" is empty.",
-                     t->name, name);
+        err_add_item(err, ERR_CONFIG, NULL, "The server_default of \"%s.%s\" is empty.", t->name,
+                     name);
         ok = false;
     }
     if (o->n_choices) {
         if (type.kind != SQL_TYPE_STRING && type.kind != SQL_TYPE_TEXT) {
             err_add_item(err, ERR_CONFIG, NULL,
-                         "The column \"%s.%s\" has choices but is not a string or text.",
-                         t->name, name);
+                         "The column \"%s.%s\" has choices but is not a string or text.", t->name,
+                         name);
             ok = false;
         }
         for (size_t i = 0; i < o->n_choices; i++) {
             const char *c = o->choices ? o->choices[i] : NULL;
             if (!c) {
-                err_add_item(err, ERR_CONFIG, NULL,
-                             "Choice %zu of \"%s.%s\" is missing.", i, t->name, name);
+                err_add_item(err, ERR_CONFIG, NULL, "Choice %zu of \"%s.%s\" is missing.", i,
+                             t->name, name);
                 ok = false;
             } else if (type.kind == SQL_TYPE_STRING && type.length > 0 &&
                        strlen(c) > (size_t) type.length) {
                 /* Bytes over characters: a conservative refusal only for
                  * multi-byte choices right at the limit. */
                 err_add_item(err, ERR_CONFIG, NULL,
-                             "The choice \"%s\" is longer than \"%s.%s\" allows.", c,
-                             t->name, name);
+                             "The choice \"%s\" is longer than \"%s.%s\" allows.", c, t->name,
+                             name);
                 ok = false;
             }
         }
@@ -270,8 +269,7 @@ sql_column *sql_table_add_column(sql_table *t, const char *name, sql_type type,
     if (!t || refuse_frozen(t->metadata, err) || !check_name("column", name, err))
         return NULL;
     if (name_taken(t, name)) {
-        err_add_item(err, ERR_CONFIG, NULL, "The name \"%s.%s\" is declared twice.", t->name,
-                     name);
+        err_add_item(err, ERR_CONFIG, NULL, "The name \"%s.%s\" is declared twice.", t->name, name);
         return NULL;
     }
     if (!check_type(t, name, type, err) || !check_opts(t, name, type, o, err))
@@ -319,21 +317,19 @@ sql_column *sql_table_add_column(sql_table *t, const char *name, sql_type type,
         cols[0] = c;
         const char **ref_cols = ARENA_ARRAY(a, const char *, 1);
         ref_cols[0] = arena_strdup(a, dot + 1);
-        add_fk(t, NULL, cols, 1,
-               arena_strndup(a, o->references, (size_t) (dot - o->references)), ref_cols);
+        add_fk(t, NULL, cols, 1, arena_strndup(a, o->references, (size_t) (dot - o->references)),
+               ref_cols);
     }
     return c;
 }
 
 /* Columns of t by name, for table-level constraints: every name must
  * exist, none twice. NULL (with a problem) otherwise. */
-static const sql_column **columns_by_name(sql_table *t, const char *what,
-                                          const char *const *names, size_t n,
-                                          err_report *err)
+static const sql_column **columns_by_name(sql_table *t, const char *what, const char *const *names,
+                                          size_t n, err_report *err)
 {
     if (n == 0 || !names) {
-        err_add_item(err, ERR_CONFIG, NULL, "The %s of \"%s\" lists no columns.", what,
-                     t->name);
+        err_add_item(err, ERR_CONFIG, NULL, "The %s of \"%s\" lists no columns.", what, t->name);
         return NULL;
     }
     const sql_column **cols = ARENA_ARRAY(t->metadata->arena, const sql_column *, n);
@@ -341,17 +337,16 @@ static const sql_column **columns_by_name(sql_table *t, const char *what,
     for (size_t i = 0; i < n; i++) {
         cols[i] = names[i] ? sql_table_column(t, names[i]) : NULL;
         if (!cols[i]) {
-            err_add_item(err, ERR_CONFIG, NULL,
-                         "The %s of \"%s\" names the unknown column \"%s\".", what, t->name,
-                         names[i] ? names[i] : "(null)");
+            err_add_item(err, ERR_CONFIG, NULL, "The %s of \"%s\" names the unknown column \"%s\".",
+                         what, t->name, names[i] ? names[i] : "(null)");
             ok = false;
             continue;
         }
         for (size_t j = 0; j < i; j++) {
             if (cols[j] == cols[i]) {
                 err_add_item(err, ERR_CONFIG, NULL,
-                             "The %s of \"%s\" names the column \"%s\" twice.", what,
-                             t->name, names[i]);
+                             "The %s of \"%s\" names the column \"%s\" twice.", what, t->name,
+                             names[i]);
                 ok = false;
             }
         }
@@ -359,8 +354,7 @@ static const sql_column **columns_by_name(sql_table *t, const char *what,
     return ok ? cols : NULL;
 }
 
-bool sql_table_set_primary_key(sql_table *t, const char *const *columns, size_t n,
-                               err_report *err)
+bool sql_table_set_primary_key(sql_table *t, const char *const *columns, size_t n, err_report *err)
 {
     if (!t || refuse_frozen(t->metadata, err))
         return false;
@@ -382,8 +376,8 @@ bool sql_table_set_primary_key(sql_table *t, const char *const *columns, size_t 
     return true;
 }
 
-bool sql_table_add_unique(sql_table *t, const char *name, const char *const *columns,
-                          size_t n, err_report *err)
+bool sql_table_add_unique(sql_table *t, const char *name, const char *const *columns, size_t n,
+                          err_report *err)
 {
     if (!t || refuse_frozen(t->metadata, err) || (name && !check_name("constraint", name, err)))
         return false;
@@ -399,9 +393,9 @@ bool sql_table_add_unique(sql_table *t, const char *name, const char *const *col
     return true;
 }
 
-bool sql_table_add_foreign_key(sql_table *t, const char *name, const char *const *columns,
-                               size_t n, const char *ref_table,
-                               const char *const *ref_columns, err_report *err)
+bool sql_table_add_foreign_key(sql_table *t, const char *name, const char *const *columns, size_t n,
+                               const char *ref_table, const char *const *ref_columns,
+                               err_report *err)
 {
     if (!t || refuse_frozen(t->metadata, err) || (name && !check_name("constraint", name, err)))
         return false;
@@ -429,8 +423,8 @@ bool sql_table_add_check(sql_table *t, const char *name, const char *expr, err_r
     if (!t || refuse_frozen(t->metadata, err) || !check_name("check constraint", name, err))
         return false;
     if (!expr || !expr[0]) {
-        err_add_item(err, ERR_CONFIG, NULL, "The check \"%s\" of \"%s\" has no expression.",
-                     name, t->name);
+        err_add_item(err, ERR_CONFIG, NULL, "The check \"%s\" of \"%s\" has no expression.", name,
+                     t->name);
         return false;
     }
     arena *a = t->metadata->arena;
@@ -442,8 +436,8 @@ bool sql_table_add_check(sql_table *t, const char *name, const char *expr, err_r
     return true;
 }
 
-bool sql_table_add_index(sql_table *t, const char *name, const char *const *columns,
-                         size_t n, bool unique, err_report *err)
+bool sql_table_add_index(sql_table *t, const char *name, const char *const *columns, size_t n,
+                         bool unique, err_report *err)
 {
     if (!t || refuse_frozen(t->metadata, err) || (name && !check_name("index", name, err)))
         return false;
@@ -474,8 +468,8 @@ static bool pairs_ok(const sql_table *t, const sql_relation_def *d, const sql_na
                      size_t n, const char *what, err_report *err)
 {
     if (n == 0 || !p) {
-        err_add_item(err, ERR_CONFIG, NULL, "The relation \"%s.%s\" has no %s columns.",
-                     t->name, d->name, what);
+        err_add_item(err, ERR_CONFIG, NULL, "The relation \"%s.%s\" has no %s columns.", t->name,
+                     d->name, what);
         return false;
     }
     for (size_t i = 0; i < n; i++) {
@@ -489,11 +483,9 @@ static bool pairs_ok(const sql_table *t, const sql_relation_def *d, const sql_na
     return true;
 }
 
-sql_relation *sql_table_add_relation(sql_table *t, const sql_relation_def *def,
-                                     err_report *err)
+sql_relation *sql_table_add_relation(sql_table *t, const sql_relation_def *def, err_report *err)
 {
-    if (!t || !def || refuse_frozen(t->metadata, err) ||
-        !check_name("relation", def->name, err))
+    if (!t || !def || refuse_frozen(t->metadata, err) || !check_name("relation", def->name, err))
         return NULL;
     if (name_taken(t, def->name)) {
         err_add_item(err, ERR_CONFIG, NULL, "The name \"%s.%s\" is declared twice.", t->name,
@@ -570,8 +562,8 @@ static bool found(sql_constraint_info *out, sql_constraint_kind kind, const sql_
     return true;
 }
 
-bool sql_metadata_find_constraint(const sql_metadata *md, const char *table,
-                                  const char *name, sql_constraint_info *out)
+bool sql_metadata_find_constraint(const sql_metadata *md, const char *table, const char *name,
+                                  sql_constraint_info *out)
 {
     if (!md || !name)
         return false;
@@ -592,15 +584,13 @@ bool sql_metadata_find_constraint(const sql_metadata *md, const char *table,
                              t->foreign_keys[i].columns, t->foreign_keys[i].n_columns);
         for (size_t i = 0; i < t->n_checks; i++)
             if (strcmp(t->checks[i].name, name) == 0)
-                return found(out, SQL_CONSTRAINT_CHECK, t, t->checks[i].name,
-                             t->checks[i].columns, t->checks[i].n_columns);
+                return found(out, SQL_CONSTRAINT_CHECK, t, t->checks[i].name, t->checks[i].columns,
+                             t->checks[i].n_columns);
         for (size_t i = 0; i < t->n_indexes; i++)
             if (strcmp(t->indexes[i].name, name) == 0)
                 return found(out,
-                             t->indexes[i].unique ? SQL_CONSTRAINT_UNIQUE
-                                                  : SQL_CONSTRAINT_INDEX,
-                             t, t->indexes[i].name, t->indexes[i].columns,
-                             t->indexes[i].n_columns);
+                             t->indexes[i].unique ? SQL_CONSTRAINT_UNIQUE : SQL_CONSTRAINT_INDEX, t,
+                             t->indexes[i].name, t->indexes[i].columns, t->indexes[i].n_columns);
     }
     return false;
 }

@@ -9,15 +9,12 @@
 #include "sql_int.h"
 
 static const char *const KIND_NAMES[SQL_NODE_KIND_COUNT] = {
-    [SQL_FROM] = "SQL_FROM",         [SQL_COLREF] = "SQL_COLREF",
-    [SQL_EXCLUDED] = "SQL_EXCLUDED", [SQL_PARAM] = "SQL_PARAM",
-    [SQL_LITERAL] = "SQL_LITERAL",   [SQL_BINOP] = "SQL_BINOP",
-    [SQL_BOOLOP] = "SQL_BOOLOP",     [SQL_NOT] = "SQL_NOT",
-    [SQL_NULLTEST] = "SQL_NULLTEST", [SQL_BETWEEN] = "SQL_BETWEEN",
-    [SQL_ANY] = "SQL_ANY",           [SQL_FUNC] = "SQL_FUNC",
-    [SQL_EXISTS] = "SQL_EXISTS",     [SQL_TEXT] = "SQL_TEXT",
-    [SQL_SELECT] = "SQL_SELECT",     [SQL_INSERT] = "SQL_INSERT",
-    [SQL_UPDATE] = "SQL_UPDATE",     [SQL_DELETE] = "SQL_DELETE",
+    [SQL_FROM] = "SQL_FROM",       [SQL_COLREF] = "SQL_COLREF",   [SQL_EXCLUDED] = "SQL_EXCLUDED",
+    [SQL_PARAM] = "SQL_PARAM",     [SQL_LITERAL] = "SQL_LITERAL", [SQL_BINOP] = "SQL_BINOP",
+    [SQL_BOOLOP] = "SQL_BOOLOP",   [SQL_NOT] = "SQL_NOT",         [SQL_NULLTEST] = "SQL_NULLTEST",
+    [SQL_BETWEEN] = "SQL_BETWEEN", [SQL_ANY] = "SQL_ANY",         [SQL_FUNC] = "SQL_FUNC",
+    [SQL_EXISTS] = "SQL_EXISTS",   [SQL_TEXT] = "SQL_TEXT",       [SQL_SELECT] = "SQL_SELECT",
+    [SQL_INSERT] = "SQL_INSERT",   [SQL_UPDATE] = "SQL_UPDATE",   [SQL_DELETE] = "SQL_DELETE",
 };
 
 const char *sql_node_kind_name(sql_node_kind kind)
@@ -83,40 +80,29 @@ const char *sql__func_sql(sql_func_kind fn)
 int sql__prec(const sql_node *n)
 {
     switch (n->kind) {
-    case SQL_BOOLOP:
-        return ((const sql_boolop *) n)->op == SQL_OR ? 1 : 2;
-    case SQL_NOT:
-        return 3;
-    case SQL_NULLTEST:
-        return 4;
-    case SQL_ANY:
-        return 5;
-    case SQL_BETWEEN:
-        return 6;
+    case SQL_BOOLOP: return ((const sql_boolop *) n)->op == SQL_OR ? 1 : 2;
+    case SQL_NOT: return 3;
+    case SQL_NULLTEST: return 4;
+    case SQL_ANY: return 5;
+    case SQL_BETWEEN: return 6;
     case SQL_BINOP:
         switch (((const sql_binop *) n)->op) {
         case SQL_OP_LIKE:
         case SQL_OP_NOT_LIKE:
         case SQL_OP_ILIKE:
-        case SQL_OP_NOT_ILIKE:
-            return 6;
+        case SQL_OP_NOT_ILIKE: return 6;
         case SQL_OP_ADD:
-        case SQL_OP_SUB:
-            return 8;
+        case SQL_OP_SUB: return 8;
         case SQL_OP_MUL:
-        case SQL_OP_DIV:
-            return 9;
-        default:
-            return 5;
+        case SQL_OP_DIV: return 9;
+        default: return 5;
         }
     case SQL_TEXT:
     case SQL_SELECT:
     case SQL_INSERT:
     case SQL_UPDATE:
-    case SQL_DELETE:
-        return 0;
-    default:
-        return 10;
+    case SQL_DELETE: return 0;
+    default: return 10;
     }
 }
 
@@ -138,25 +124,21 @@ static sql_type_kind func_type(const sql_func *f)
 {
     sql_type_kind arg = f->n_args ? sql_expr_type(f->args[0]) : SQL_TYPE_NONE;
     switch (f->fn) {
-    case SQL_FN_COUNT:
-        return SQL_TYPE_BIGINT;
+    case SQL_FN_COUNT: return SQL_TYPE_BIGINT;
     case SQL_FN_SUM:
         /* sum(integer) is bigint, sum(bigint) numeric, others keep theirs. */
         if (arg == SQL_TYPE_INTEGER)
             return SQL_TYPE_BIGINT;
         return arg == SQL_TYPE_BIGINT ? SQL_TYPE_NUMERIC : arg;
     case SQL_FN_AVG:
-        return arg == SQL_TYPE_FLOAT ? SQL_TYPE_FLOAT
+        return arg == SQL_TYPE_FLOAT  ? SQL_TYPE_FLOAT
                : arg == SQL_TYPE_NONE ? SQL_TYPE_NONE
                                       : SQL_TYPE_NUMERIC;
     case SQL_FN_MIN:
-    case SQL_FN_MAX:
-        return arg;
+    case SQL_FN_MAX: return arg;
     case SQL_FN_LOWER:
-    case SQL_FN_UPPER:
-        return SQL_TYPE_TEXT;
-    case SQL_FN_NOW:
-        return SQL_TYPE_TIMESTAMPTZ;
+    case SQL_FN_UPPER: return SQL_TYPE_TEXT;
+    case SQL_FN_NOW: return SQL_TYPE_TIMESTAMPTZ;
     case SQL_FN_COALESCE:
         for (size_t i = 0; i < f->n_args; i++) {
             sql_type_kind k = sql_expr_type(f->args[i]);
@@ -177,13 +159,11 @@ sql_type_kind sql_expr_type(const sql_node *n)
         const sql_colref *c = (const sql_colref *) n;
         if (c->column)
             return c->column->type.kind;
-        const sql_node *item = c->from && c->from->subquery
-                                   ? sql__subquery_item(c->from->subquery, c->name)
-                                   : NULL;
+        const sql_node *item =
+            c->from && c->from->subquery ? sql__subquery_item(c->from->subquery, c->name) : NULL;
         return item ? sql_expr_type(item) : SQL_TYPE_NONE;
     }
-    case SQL_EXCLUDED:
-        return ((const sql_excluded *) n)->column->type.kind;
+    case SQL_EXCLUDED: return ((const sql_excluded *) n)->column->type.kind;
     case SQL_PARAM: {
         const sql_param *p = (const sql_param *) n;
         if (p->type != SQL_TYPE_NONE || p->is_array)
@@ -206,12 +186,9 @@ sql_type_kind sql_expr_type(const sql_node *n)
     case SQL_NULLTEST:
     case SQL_BETWEEN:
     case SQL_ANY:
-    case SQL_EXISTS:
-        return SQL_TYPE_BOOLEAN;
-    case SQL_FUNC:
-        return func_type((const sql_func *) n);
-    default:
-        return SQL_TYPE_NONE;
+    case SQL_EXISTS: return SQL_TYPE_BOOLEAN;
+    case SQL_FUNC: return func_type((const sql_func *) n);
+    default: return SQL_TYPE_NONE;
     }
 }
 

@@ -29,16 +29,16 @@ static sql_node *pairs_condition(sql_builder *b, const sql_column_pair *pairs, s
 {
     sql_node **eqs = ARENA_ARRAY(b->arena, sql_node *, n ? n : 1);
     for (size_t i = 0; i < n; i++) {
-        eqs[i] = sql_eq(b, sql_col_of(b, local, pairs[i].local),
-                        sql_col_of(b, remote, pairs[i].remote));
+        eqs[i] =
+            sql_eq(b, sql_col_of(b, local, pairs[i].local), sql_col_of(b, remote, pairs[i].remote));
         if (!eqs[i])
             return NULL;
     }
     return sql_and(b, eqs, n);
 }
 
-sql_node *sql_relation_condition(sql_builder *b, const sql_relation *rel,
-                                 const sql_from *local, const sql_from *remote)
+sql_node *sql_relation_condition(sql_builder *b, const sql_relation *rel, const sql_from *local,
+                                 const sql_from *remote)
 {
     if (!resolved(b, rel))
         return NULL;
@@ -64,8 +64,8 @@ sql_node *sql_relation_exists(sql_builder *b, const sql_relation *rel, const sql
         !sql__operand(b, inner, "inner FROM item"))
         return NULL;
     if (inner->table != rel->target) {
-        sql__problem(b, ERR_INTERNAL, "The relation \"%s\" leads to \"%s\", not \"%s\".",
-                     rel->name, rel->target->name, inner->alias);
+        sql__problem(b, ERR_INTERNAL, "The relation \"%s\" leads to \"%s\", not \"%s\".", rel->name,
+                     rel->target->name, inner->alias);
         return NULL;
     }
     sql_select *s = sql_select_new(b);

@@ -108,9 +108,7 @@ static void header(shaper *s, const sql_node *n)
         put_str(s, r->name);
         break;
     }
-    case SQL_EXCLUDED:
-        put_str(s, ((const sql_excluded *) n)->column->name);
-        break;
+    case SQL_EXCLUDED: put_str(s, ((const sql_excluded *) n)->column->name); break;
     case SQL_PARAM: {
         const sql_param *p = (const sql_param *) n;
         put_u32(s, p->type);
@@ -120,26 +118,17 @@ static void header(shaper *s, const sql_node *n)
         s->params[s->n_params++] = p;
         break;
     }
-    case SQL_LITERAL:
-        put_u32(s, ((const sql_literal *) n)->value);
-        break;
-    case SQL_BINOP:
-        put_u32(s, ((const sql_binop *) n)->op);
-        break;
+    case SQL_LITERAL: put_u32(s, ((const sql_literal *) n)->value); break;
+    case SQL_BINOP: put_u32(s, ((const sql_binop *) n)->op); break;
     case SQL_BOOLOP:
         put_u32(s, ((const sql_boolop *) n)->op);
         put_size(s, ((const sql_boolop *) n)->n_args);
         break;
     case SQL_NOT:
     case SQL_BETWEEN:
-    case SQL_EXISTS:
-        break;
-    case SQL_NULLTEST:
-        put_u32(s, ((const sql_nulltest *) n)->negated);
-        break;
-    case SQL_ANY:
-        put_u32(s, ((const sql_any *) n)->negated);
-        break;
+    case SQL_EXISTS: break;
+    case SQL_NULLTEST: put_u32(s, ((const sql_nulltest *) n)->negated); break;
+    case SQL_ANY: put_u32(s, ((const sql_any *) n)->negated); break;
     case SQL_FUNC: {
         const sql_func *f = (const sql_func *) n;
         put_u32(s, f->fn);
@@ -157,9 +146,7 @@ static void header(shaper *s, const sql_node *n)
             put_u32(s, t->bindings[i] != NULL);
         break;
     }
-    case SQL_SELECT:
-        header_select(s, (const sql_select *) n);
-        break;
+    case SQL_SELECT: header_select(s, (const sql_select *) n); break;
     case SQL_INSERT: {
         const sql_insert *q = (const sql_insert *) n;
         put_columns(s, q->columns, q->n_columns);
@@ -183,8 +170,7 @@ static void header(shaper *s, const sql_node *n)
         put_items(s, q->returning, q->n_returning);
         break;
     }
-    case SQL_NODE_KIND_COUNT:
-        break;
+    case SQL_NODE_KIND_COUNT: break;
     }
 }
 

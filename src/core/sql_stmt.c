@@ -40,10 +40,10 @@ static bool and_into(sql_builder *b, void *stmt, sql_node **where, sql_node *con
         return false;
     sql_node *w = cond;
     if (*where) {
-        const sql_boolop *old = sql_is(*where, SQL_BOOLOP) &&
-                                        ((const sql_boolop *) *where)->op == SQL_AND
-                                    ? (const sql_boolop *) *where
-                                    : NULL;
+        const sql_boolop *old =
+            sql_is(*where, SQL_BOOLOP) && ((const sql_boolop *) *where)->op == SQL_AND
+                ? (const sql_boolop *) *where
+                : NULL;
         size_t n = old ? old->n_args + 1 : 2;
         sql_node **args = ARENA_ARRAY(b->arena, sql_node *, n);
         if (old)
@@ -61,8 +61,8 @@ static bool and_into(sql_builder *b, void *stmt, sql_node **where, sql_node *con
     return true;
 }
 
-static bool add_item(sql_builder *b, void *stmt, sql_select_item **items, size_t *n,
-                     sql_node *expr, const char *label)
+static bool add_item(sql_builder *b, void *stmt, sql_select_item **items, size_t *n, sql_node *expr,
+                     const char *label)
 {
     if (!sql__expr_operand(b, expr, "column expression") || !label_ok(b, label) ||
         !grow_height(b, stmt, expr))
@@ -202,8 +202,7 @@ bool sql_select_having(sql_builder *b, sql_select *s, sql_node *cond)
     return and_into(b, s, &s->having, cond);
 }
 
-bool sql_select_order_by(sql_builder *b, sql_select *s, sql_node *expr, bool desc,
-                         sql_nulls nulls)
+bool sql_select_order_by(sql_builder *b, sql_select *s, sql_node *expr, bool desc, sql_nulls nulls)
 {
     if (!sql__operand(b, s, "SELECT") || !sql__expr_operand(b, expr, "ORDER BY expression") ||
         !grow_height(b, s, expr))
@@ -217,8 +216,7 @@ bool sql_select_order_by(sql_builder *b, sql_select *s, sql_node *expr, bool des
     return true;
 }
 
-static bool paging(sql_builder *b, sql_select *s, sql_param **slot, int64_t n,
-                   const char *what)
+static bool paging(sql_builder *b, sql_select *s, sql_param **slot, int64_t n, const char *what)
 {
     if (!sql__operand(b, s, "SELECT"))
         return false;
@@ -312,8 +310,8 @@ bool sql_insert_row(sql_builder *b, sql_insert *ins, sql_node *const *values)
     return true;
 }
 
-static bool conflict(sql_builder *b, sql_insert *ins, const sql_column *const *target,
-                     size_t n, sql_on_conflict how)
+static bool conflict(sql_builder *b, sql_insert *ins, const sql_column *const *target, size_t n,
+                     sql_on_conflict how)
 {
     if (!sql__operand(b, ins, "INSERT"))
         return false;
@@ -361,8 +359,7 @@ static bool add_set(sql_builder *b, void *stmt, const sql_from *target, sql_set_
     return true;
 }
 
-bool sql_insert_conflict_set(sql_builder *b, sql_insert *ins, const sql_column *c,
-                             sql_node *value)
+bool sql_insert_conflict_set(sql_builder *b, sql_insert *ins, const sql_column *c, sql_node *value)
 {
     if (!sql__operand(b, ins, "INSERT"))
         return false;

@@ -143,20 +143,24 @@ static void unterminated(scan *s, const char *what)
 static void parse(scan *s)
 {
     const char *p = s->sql;
-    while (*p && !s->bad) {
+    while (!s->bad && *p) {
         char c = *p;
         bool after_word = p > s->sql && word_char(p[-1]);
         if (c == '\'') {
             bool e = after_word && (p[-1] == 'E' || p[-1] == 'e') &&
                      !(p - 1 > s->sql && word_char(p[-2]));
             const char *next = copy_quoted(s, p, '\'', e);
-            if (!next)
+            if (!next) {
                 unterminated(s, "string");
+                break;
+            }
             p = next;
         } else if (c == '"') {
             const char *next = copy_quoted(s, p, '"', false);
-            if (!next)
+            if (!next) {
                 unterminated(s, "quoted identifier");
+                break;
+            }
             p = next;
         } else if (c == '-' && p[1] == '-') {
             size_t n = strcspn(p, "\n");
@@ -164,8 +168,10 @@ static void parse(scan *s)
             p += n;
         } else if (c == '/' && p[1] == '*') {
             const char *next = copy_block_comment(s, p);
-            if (!next)
+            if (!next) {
                 unterminated(s, "comment");
+                break;
+            }
             p = next;
         } else if (c == '$' && !after_word) {
             if (isdigit((unsigned char) p[1])) {
@@ -176,9 +182,11 @@ static void parse(scan *s)
             }
             bool open = false;
             const char *next = copy_dollar_quote(s, p, &open);
-            if (open)
+            if (open) {
                 unterminated(s, "dollar-quoted string");
-            else if (!next)
+                break;
+            }
+            if (!next)
                 sbuf_append_char(&s->piece, *p++);
             else
                 p = next;
@@ -227,9 +235,8 @@ bool sql_text_bind(sql_builder *b, sql_text *t, const char *name, sql_value v)
         if (strcmp(t->names[i], name) != 0)
             continue;
         if (t->bindings[i]) { /* rebinding: reuse the counted parameter */
-            t->bindings[i]->value = v.kind == SQL_VAL_TEXT
-                                        ? sql_val_str(arena_strdup(b->arena, v.u.s))
-                                        : v;
+            t->bindings[i]->value =
+                v.kind == SQL_VAL_TEXT ? sql_val_str(arena_strdup(b->arena, v.u.s)) : v;
             return true;
         }
         sql_param *p = SQL_CAST(sql_bind(b, v), sql_param);

@@ -117,20 +117,11 @@ void sql__append_double(sbuf *s, double f)
 static void append_scalar(sbuf *s, const sql_value *v)
 {
     switch (v->kind) {
-    case SQL_VAL_BOOL:
-        sbuf_append(s, v->u.b ? "true" : "false");
-        break;
-    case SQL_VAL_INT:
-        sbuf_printf(s, "%" PRId64, v->u.i);
-        break;
-    case SQL_VAL_FLOAT:
-        sql__append_double(s, v->u.f);
-        break;
-    case SQL_VAL_TEXT:
-        sbuf_append(s, v->u.s);
-        break;
-    case SQL_VAL_NULL:
-        break;
+    case SQL_VAL_BOOL: sbuf_append(s, v->u.b ? "true" : "false"); break;
+    case SQL_VAL_INT: sbuf_printf(s, "%" PRId64, v->u.i); break;
+    case SQL_VAL_FLOAT: sql__append_double(s, v->u.f); break;
+    case SQL_VAL_TEXT: sbuf_append(s, v->u.s); break;
+    case SQL_VAL_NULL: break;
     }
 }
 

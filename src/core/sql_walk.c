@@ -61,13 +61,11 @@ static bool walk_select(const walker *w, const sql_select *s, int d)
 static bool walk_children(const walker *w, const sql_node *n, int d)
 {
     switch (n->kind) {
-    case SQL_FROM:
-        return walk(w, SQL_NODE(((const sql_from *) n)->subquery), d);
+    case SQL_FROM: return walk(w, SQL_NODE(((const sql_from *) n)->subquery), d);
     case SQL_COLREF:
     case SQL_EXCLUDED:
     case SQL_PARAM:
-    case SQL_LITERAL:
-        return true;
+    case SQL_LITERAL: return true;
     case SQL_BINOP: {
         const sql_binop *b = (const sql_binop *) n;
         return walk(w, b->left, d) && walk(w, b->right, d);
@@ -76,10 +74,8 @@ static bool walk_children(const walker *w, const sql_node *n, int d)
         const sql_boolop *b = (const sql_boolop *) n;
         return walk_nodes(w, b->args, b->n_args, d);
     }
-    case SQL_NOT:
-        return walk(w, ((const sql_not *) n)->arg, d);
-    case SQL_NULLTEST:
-        return walk(w, ((const sql_nulltest *) n)->arg, d);
+    case SQL_NOT: return walk(w, ((const sql_not *) n)->arg, d);
+    case SQL_NULLTEST: return walk(w, ((const sql_nulltest *) n)->arg, d);
     case SQL_BETWEEN: {
         const sql_between *b = (const sql_between *) n;
         return walk(w, b->arg, d) && walk(w, b->low, d) && walk(w, b->high, d);
@@ -92,8 +88,7 @@ static bool walk_children(const walker *w, const sql_node *n, int d)
         const sql_func *f = (const sql_func *) n;
         return walk_nodes(w, f->args, f->n_args, d);
     }
-    case SQL_EXISTS:
-        return walk(w, SQL_NODE(((const sql_exists *) n)->select), d);
+    case SQL_EXISTS: return walk(w, SQL_NODE(((const sql_exists *) n)->select), d);
     case SQL_TEXT: {
         /* Names in first-occurrence order = $n order. */
         const sql_text *t = (const sql_text *) n;
@@ -102,8 +97,7 @@ static bool walk_children(const walker *w, const sql_node *n, int d)
                 return false;
         return true;
     }
-    case SQL_SELECT:
-        return walk_select(w, (const sql_select *) n, d);
+    case SQL_SELECT: return walk_select(w, (const sql_select *) n, d);
     case SQL_INSERT: {
         const sql_insert *s = (const sql_insert *) n;
         return walk(w, SQL_NODE(s->target), d) &&
@@ -121,8 +115,7 @@ static bool walk_children(const walker *w, const sql_node *n, int d)
         return walk(w, SQL_NODE(s->target), d) && walk(w, s->where, d) &&
                walk_items(w, s->returning, s->n_returning, d);
     }
-    case SQL_NODE_KIND_COUNT:
-        break;
+    case SQL_NODE_KIND_COUNT: break;
     }
     return true;
 }
@@ -134,12 +127,9 @@ static bool walk(const walker *w, const sql_node *n, int depth)
     if (depth > SQL_MAX_DEPTH)
         return false;
     switch (w->fn(n, depth, w->ctx)) {
-    case SQL_WALK_STOP:
-        return false;
-    case SQL_WALK_PRUNE:
-        return true;
-    case SQL_WALK_CONTINUE:
-        break;
+    case SQL_WALK_STOP: return false;
+    case SQL_WALK_PRUNE: return true;
+    case SQL_WALK_CONTINUE: break;
     }
     return walk_children(w, n, depth + 1);
 }

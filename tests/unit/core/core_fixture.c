@@ -4,7 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define NAMES(...) (const char *const[]){__VA_ARGS__}
+#define NAMES(...)                                                                                 \
+    (const char *const[])                                                                          \
+    {                                                                                              \
+        __VA_ARGS__                                                                                \
+    }
 #define N_OF(...) (sizeof((const char *const[]){__VA_ARGS__}) / sizeof(const char *))
 
 static sql_table *table(sql_metadata *md, const char *name, err_report *err)
@@ -18,8 +22,7 @@ static void column(sql_table *t, const char *name, sql_type type, sql_column_opt
                    err_report *err)
 {
     if (!sql_table_add_column(t, name, type, &opts, err))
-        fail_msg("column %s.%s: %s", t->name, name,
-                 err->n_items ? err->items[0].detail : "?");
+        fail_msg("column %s.%s: %s", t->name, name, err->n_items ? err->items[0].detail : "?");
 }
 
 sql_metadata *fx_metadata(arena *a)
@@ -70,8 +73,8 @@ sql_metadata *fx_metadata(arena *a)
     sql_table *genres = table(md, "genres", &err);
     column(genres, "id", sql_type_of(SQL_TYPE_INTEGER),
            (sql_column_opts){.primary_key = true, .autoincrement = true}, &err);
-    column(genres, "name", sql_type_string(50),
-           (sql_column_opts){.not_null = true, .unique = true}, &err);
+    column(genres, "name", sql_type_string(50), (sql_column_opts){.not_null = true, .unique = true},
+           &err);
 
     sql_table *accounts = table(md, "accounts", &err);
     column(accounts, "id", sql_type_of(SQL_TYPE_BIGINT),
@@ -94,28 +97,40 @@ sql_metadata *fx_metadata(arena *a)
            &err);
     column(weird, "co\"l", sql_type_of(SQL_TYPE_TEXT), (sql_column_opts){0}, &err);
 
-    assert_non_null(sql_table_add_relation(
-        users,
-        &(sql_relation_def){.name = "orders", .kind = SQL_REL_TO_MANY, .target = "orders",
-                            .on = (sql_name_pair[]){{"id", "user_id"}}, .n_on = 1},
-        &err));
-    assert_non_null(sql_table_add_relation(
-        orders,
-        &(sql_relation_def){.name = "user", .kind = SQL_REL_TO_ONE, .target = "users",
-                            .on = (sql_name_pair[]){{"user_id", "id"}}, .n_on = 1},
-        &err));
+    assert_non_null(
+        sql_table_add_relation(users,
+                               &(sql_relation_def){.name = "orders",
+                                                   .kind = SQL_REL_TO_MANY,
+                                                   .target = "orders",
+                                                   .on = (sql_name_pair[]){{"id", "user_id"}},
+                                                   .n_on = 1},
+                               &err));
+    assert_non_null(
+        sql_table_add_relation(orders,
+                               &(sql_relation_def){.name = "user",
+                                                   .kind = SQL_REL_TO_ONE,
+                                                   .target = "users",
+                                                   .on = (sql_name_pair[]){{"user_id", "id"}},
+                                                   .n_on = 1},
+                               &err));
     assert_non_null(sql_table_add_relation(
         books,
-        &(sql_relation_def){.name = "genres", .kind = SQL_REL_TO_MANY, .target = "genres",
-                            .on = (sql_name_pair[]){{"id", "book_id"}}, .n_on = 1,
+        &(sql_relation_def){.name = "genres",
+                            .kind = SQL_REL_TO_MANY,
+                            .target = "genres",
+                            .on = (sql_name_pair[]){{"id", "book_id"}},
+                            .n_on = 1,
                             .secondary = "book_genres",
                             .secondary_on = (sql_name_pair[]){{"genre_id", "id"}},
                             .n_secondary_on = 1},
         &err));
     assert_non_null(sql_table_add_relation(
         genres,
-        &(sql_relation_def){.name = "books", .kind = SQL_REL_TO_MANY, .target = "books",
-                            .on = (sql_name_pair[]){{"id", "genre_id"}}, .n_on = 1,
+        &(sql_relation_def){.name = "books",
+                            .kind = SQL_REL_TO_MANY,
+                            .target = "books",
+                            .on = (sql_name_pair[]){{"id", "genre_id"}},
+                            .n_on = 1,
                             .secondary = "book_genres",
                             .secondary_on = (sql_name_pair[]){{"book_id", "id"}},
                             .n_secondary_on = 1},
