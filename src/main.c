@@ -14,17 +14,22 @@
 #include "eng.h"
 #include "http.h"
 #include "log.h"
+#include "orm.h"
+#include "sql.h"
 
 typedef struct command {
     const char *name;
     const char *summary;
     const char *usage;
-    int (*run)(const cfg_config *cfg);
+    /* args: the positional arguments after the command's options. */
+    int (*run)(const cfg_config *cfg, int nargs, char **args);
     bool needs_config;
+    int max_args;
 } command;
 
-static int cmd_serve(const cfg_config *cfg);
-static int cmd_check(const cfg_config *cfg);
+static int cmd_serve(const cfg_config *cfg, int nargs, char **args);
+static int cmd_check(const cfg_config *cfg, int nargs, char **args);
+static int cmd_schema(const cfg_config *cfg, int nargs, char **args);
 
 static const command COMMANDS[] = {
     {"serve", "serve the configured models over HTTP",
@@ -32,12 +37,21 @@ static const command COMMANDS[] = {
      "Loads CONFIG, opens the connection pool and serves the REST API on\n"
      "server.host:server.port until SIGINT or SIGTERM, which stop accepting\n"
      "connections, finish in-flight requests and close the pool.\n",
-     cmd_serve, true},
+     cmd_serve, true, 0},
     {"check", "validate the configuration and exit",
      "Usage: retort check -c CONFIG\n\n"
      "Loads CONFIG with the environment applied and checks every setting and\n"
      "model. Prints each problem with its JSON path and exits 1, or exits 0.\n",
-     cmd_check, true},
+     cmd_check, true, 0},
+    {"schema", "create, drop or print the tables of the models",
+     "Usage: retort schema create|drop|sql -c CONFIG\n\n"
+     "  create  CREATE TABLE IF NOT EXISTS for every model, with keys, unique,\n"
+     "          not-null, defaults, foreign keys, choices as CHECK and an index\n"
+     "          per foreign key, in dependency order, in one transaction\n"
+     "          (idempotent)\n"
+     "  drop    DROP TABLE IF EXISTS for every model, in reverse order\n"
+     "  sql     print the CREATE statements without touching the database\n",
+     cmd_schema, true, 1},
 };
 enum { N_COMMANDS = sizeof COMMANDS / sizeof COMMANDS[0] };
 
@@ -72,16 +86,89 @@ static void print_config_errors(const err_report *err, const char *path)
 
 /* ---- check ------------------------------------------------------------- */
 
-static int cmd_check(const cfg_config *cfg)
+static int cmd_check(const cfg_config *cfg, int nargs, char **args)
 {
+    (void) nargs;
+    (void) args;
     printf("%s: ok (%zu models)\n", cfg->path ? cfg->path : "configuration", cfg->n_models);
     return 0;
 }
 
+/* ---- schema ------------------------------------------------------------ */
+
+/* One connection is all DDL needs; pre-ping off since it is fresh. */
+static eng_pool *open_pool(const cfg_config *cfg, int size, err_report *err)
+{
+    eng_pool_options po;
+    eng_pool_options_init(&po);
+    po.conninfo = cfg->database.url;
+    po.pool_size = size;
+    po.max_overflow = cfg->database.max_overflow;
+    po.pool_timeout = cfg->database.pool_timeout;
+    po.pool_recycle = cfg->database.pool_recycle;
+    po.pre_ping = cfg->database.pool_pre_ping;
+    po.connect_timeout = cfg->database.connect_timeout;
+    po.prepared_statements = cfg->database.prepared_statements;
+    po.application_name = "retort";
+    return eng_pool_create(&po, err);
+}
+
+static void print_error(const char *what, const err_report *err)
+{
+    fprintf(stderr, "retort: %s: %s\n", what, err->title ? err->title : "error");
+    if (err->detail)
+        fprintf(stderr, "  %s\n", err->detail);
+    for (size_t i = 0; i < err->n_items; i++)
+        fprintf(stderr, "  %s: %s\n", err->items[i].pointer ? err->items[i].pointer : "",
+                err->items[i].detail);
+}
+
+static int cmd_schema(const cfg_config *cfg, int nargs, char **args)
+{
+    const char *action = nargs > 0 ? args[0] : "";
+    bool create = strcmp(action, "create") == 0, drop = strcmp(action, "drop") == 0,
+         print = strcmp(action, "sql") == 0;
+    if (!create && !drop && !print) {
+        fprintf(stderr, "retort schema: expected create, drop or sql\n");
+        return 2;
+    }
+    arena *a = arena_create(NULL, "schema");
+    err_report err;
+    err_init(&err, a);
+    int rc = 1;
+    sql_metadata *md = orm_metadata_from_config(a, cfg, &err);
+    if (!md) {
+        print_error("the models cannot be mapped", &err);
+    } else if (print) {
+        sql_stmts ddl = {0};
+        if (sql_compile_create_all(md, a, &ddl, &err)) {
+            fputs(sql_stmts_script(&ddl, a), stdout);
+            rc = 0;
+        } else {
+            print_error("cannot generate the schema", &err);
+        }
+    } else {
+        eng_pool *pool = open_pool(cfg, 1, &err);
+        bool ok = pool && (create ? orm_schema_create_all(pool, md, a, &err)
+                                  : orm_schema_drop_all(pool, md, a, &err));
+        if (ok) {
+            printf("schema %s: %zu tables\n", create ? "created" : "dropped", cfg->n_models);
+            rc = 0;
+        } else {
+            print_error(create ? "schema create failed" : "schema drop failed", &err);
+        }
+        eng_pool_destroy(pool);
+    }
+    arena_destroy(a);
+    return rc;
+}
+
 /* ---- serve ------------------------------------------------------------- */
 
-static int cmd_serve(const cfg_config *cfg)
+static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
 {
+    (void) nargs;
+    (void) args;
     /* Signals are taken synchronously by this thread with sigwait(); every
      * thread started below inherits the blocked mask. */
     sigset_t stop_signals;
@@ -95,18 +182,7 @@ static int cmd_serve(const cfg_config *cfg)
     err_report err;
     err_init(&err, a);
 
-    eng_pool_options po;
-    eng_pool_options_init(&po);
-    po.conninfo = cfg->database.url;
-    po.pool_size = cfg->database.pool_size;
-    po.max_overflow = cfg->database.max_overflow;
-    po.pool_timeout = cfg->database.pool_timeout;
-    po.pool_recycle = cfg->database.pool_recycle;
-    po.pre_ping = cfg->database.pool_pre_ping;
-    po.connect_timeout = cfg->database.connect_timeout;
-    po.prepared_statements = cfg->database.prepared_statements;
-    po.application_name = "retort";
-    eng_pool *pool = eng_pool_create(&po, &err);
+    eng_pool *pool = open_pool(cfg, cfg->database.pool_size, &err);
     if (!pool) {
         log_error("cannot create the connection pool: %s", err.detail ? err.detail : err.title);
         arena_destroy(a);
@@ -191,8 +267,9 @@ int main(int argc, char **argv)
             return 2;
         }
     }
-    if (optind < argc) {
-        fprintf(stderr, "retort %s: unexpected argument \"%s\"\n", cmd->name, argv[optind]);
+    if (argc - optind > cmd->max_args) {
+        fprintf(stderr, "retort %s: unexpected argument \"%s\"\n", cmd->name,
+                argv[optind + cmd->max_args]);
         fputs(cmd->usage, stderr);
         return 2;
     }
@@ -210,7 +287,7 @@ int main(int argc, char **argv)
         print_config_errors(&err, config_path);
         rc = 1;
     } else {
-        rc = cmd->run(cfg);
+        rc = cmd->run(cfg, argc - optind, argv + optind);
     }
     arena_destroy(process);
     return rc;

@@ -25,16 +25,30 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "cfg.h"
 #include "eng.h"
+#include "sql.h"
 #include "error.h"
 
 typedef struct orm_session orm_session;
+
+/* Core metadata (tables, keys, constraints, named relations) for the
+ * configured models, frozen. Lives in a (the process arena). NULL with
+ * ERR_CONFIG items when Core refuses something the config allowed. */
+sql_metadata *orm_metadata_from_config(arena *a, const cfg_config *cfg, err_report *err);
+
+/* metadata.create_all / drop_all: runs the DDL of every table, in
+ * foreign-key order (reverse for drop), in one transaction on a pooled
+ * connection. create is idempotent (IF NOT EXISTS). */
+bool orm_schema_create_all(eng_pool *pool, const sql_metadata *md, arena *a, err_report *err);
+bool orm_schema_drop_all(eng_pool *pool, const sql_metadata *md, arena *a, err_report *err);
 
 typedef struct orm_session_options {
     eng_pool *pool;              /* borrowed; outlives every session */
     const char *isolation_level; /* NULL = server default */
     int statement_timeout_ms;    /* 0 = none */
     bool use_prepared;           /* run statements through the per-connection cache */
+    sql_cache *cache;            /* compiled-statement cache; NULL = compile each time */
 } orm_session_options;
 
 /* Opens a session in a; nothing touches the database yet. Registers its
@@ -60,6 +74,10 @@ eng_conn *orm_session_connection(orm_session *s, err_report *err);
  * failed: only rollback is possible afterwards. */
 eng_result *orm_session_execute(orm_session *s, const char *sql, int nparams,
                                 const char *const *values, err_report *err);
+
+/* Compiles a Core statement (through the options' cache when there is
+ * one) and runs it like orm_session_execute. */
+eng_result *orm_session_execute_stmt(orm_session *s, const sql_node *stmt, err_report *err);
 
 /* Commits the open transaction, if any. The connection stays checked out
  * until close so that the next statement starts a new transaction on it. */

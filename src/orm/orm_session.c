@@ -87,6 +87,16 @@ eng_result *orm_session_execute(orm_session *s, const char *sql, int nparams,
     return r;
 }
 
+eng_result *orm_session_execute_stmt(orm_session *s, const sql_node *stmt, err_report *err)
+{
+    sql_compiled c;
+    bool ok = s->opts.cache ? sql_cache_compile(s->opts.cache, stmt, s->arena, &c, err)
+                            : sql_compile(stmt, s->arena, &c, err);
+    if (!ok)
+        return NULL;
+    return orm_session_execute(s, c.sql, (int) c.n_params, c.params, err);
+}
+
 void orm_session_count_statement(orm_session *s, double ms)
 {
     s->stats.statements++;
