@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "eng.h"
+#include "orm.h"
 
 /* Well-known PostgreSQL type OIDs (pg_type.dat). */
 enum {
@@ -56,5 +57,54 @@ json_t *dto_rows(const eng_result *r);
  * 3339 ("2026-01-02T03:04:05.123Z"); written into out (at least 40
  * bytes). Returns false for text it does not recognise (copied as is). */
 bool dto_rfc3339(const char *pg_text, char *out, size_t cap);
+
+/* ==== input: create and update bodies ====================================
+ *
+ * Validation per model, collecting every problem (422, one item per field
+ * with its JSON Pointer: pointer_prefix + "/" + field): unknown fields,
+ * read_only fields, wrong JSON types, NOT NULL, string length (code
+ * points), choices, uuid/date/timestamptz/numeric formats (the same value
+ * rules as query documents: sql_doc_value). On create, a non-nullable
+ * column without default, server_default or autoincrement is required;
+ * client-side defaults are filled by orm_session_add. Values are written
+ * into the entity (text form) only when the whole body is valid.
+ */
+
+typedef enum dto_mode { DTO_CREATE, DTO_UPDATE } dto_mode;
+
+enum {
+    DTO_ALLOW_ADD = 1 << 0,     /* {"$add": n} on numeric columns (transactions) */
+    DTO_ALLOW_PRIMARY_KEY = 1 << 1 /* update may name the key (never changes it) */
+};
+
+bool dto_apply_input(const orm_mapper *m, const json_t *body, dto_mode mode,
+                     const char *pointer_prefix, unsigned flags, orm_entity *e,
+                     err_report *err);
+
+/* A bulk-insert row validated like a create body, into text values for
+ * every column of m that is present in `columns` (the union of keys the
+ * caller computed); absent keys get the client default or NULL/DEFAULT
+ * (is_default[i] true: let the server apply it). Lives in a. */
+bool dto_row_values(const orm_mapper *m, const json_t *row, const char *pointer_prefix,
+                    const size_t *columns, size_t n_columns, arena *a,
+                    const char ***values /* OUT */, bool **is_default /* OUT */,
+                    err_report *err);
+
+/* ==== output ==============================================================
+ *
+ * An entity as its DTO: every column except write_only ones (or only
+ * `fields` when given: columns and relationship names), each value in its
+ * JSON form by column type; a relationship appears when the plan loaded it
+ * (effective strategy selectin/joined, or named): to-one as an object or
+ * null, to-many as an array, nested by the plan's children. noload
+ * relationships never appear.
+ */
+json_t *dto_entity(const orm_entity *e, const orm_load_plan *plan, const char *const *fields,
+                   size_t n_fields);
+/* An array of DTOs. */
+json_t *dto_entities(orm_entity *const *items, size_t n, const orm_load_plan *plan,
+                     const char *const *fields, size_t n_fields);
+/* A column value in text form as JSON by the column's type. */
+json_t *dto_column_value(const sql_column *c, const char *text);
 
 #endif

@@ -105,4 +105,187 @@ void orm_session_get_stats(const orm_session *s, orm_session_stats *out /* OUT *
  * eng_copy_in) and adds its time. */
 void orm_session_count_statement(orm_session *s, double ms);
 
+/* ==== mappers ============================================================
+ *
+ * One mapper per configured model: the model (cfg), its Core table, its
+ * columns aligned by index (mapper->columns[i] is model->columns[i]), its
+ * relationships with their Core join paths, targets and inverses. The
+ * registry owns all mappers and the frozen Core metadata; it lives in the
+ * process arena and is read-only afterwards (shared by every thread).
+ */
+
+typedef struct orm_mapper orm_mapper;
+typedef struct orm_registry orm_registry;
+
+typedef enum orm_strategy {
+    ORM_LOAD_RAISE = 0, /* touching it is a 400 naming the option */
+    ORM_LOAD_SELECT,    /* lazy: one SELECT per parent when touched */
+    ORM_LOAD_SELECTIN,  /* one "... WHERE fk = ANY($1)" per level, 500 keys a batch */
+    ORM_LOAD_JOINED,    /* LEFT OUTER JOIN in the parent statement */
+    ORM_LOAD_NOLOAD     /* never loaded, never serialised */
+} orm_strategy;
+
+typedef struct orm_relationship {
+    const char *name;
+    size_t index;                   /* in mapper->relationships */
+    const cfg_relationship *cfg;
+    const sql_relation *relation;   /* Core join path */
+    const orm_mapper *mapper;       /* owner */
+    const orm_mapper *target;
+    const orm_mapper *secondary;    /* many_to_many association; NULL otherwise */
+    const struct orm_relationship *inverse; /* back_populates; NULL when none */
+    bool to_many;
+    orm_strategy lazy;              /* the model's default strategy */
+} orm_relationship;
+
+struct orm_mapper {
+    const char *name;               /* "User" */
+    const char *resource;           /* "users": the table and URL name */
+    size_t index;                   /* in the registry, FK dependency order */
+    const cfg_model *model;
+    const sql_table *table;
+    const sql_column **columns;     /* aligned with model->columns */
+    size_t n_columns;
+    const size_t *pk;               /* column indexes, key-column order */
+    size_t n_pk;
+    int version;                    /* column index of version_column; -1 = none */
+    orm_relationship *relationships;
+    size_t n_relationships;
+};
+
+/* Builds the Core metadata and every mapper; NULL with ERR_CONFIG items. */
+orm_registry *orm_registry_create(arena *process, const cfg_config *cfg, err_report *err);
+const sql_metadata *orm_registry_metadata(const orm_registry *r);
+const cfg_config *orm_registry_config(const orm_registry *r);
+size_t orm_registry_count(const orm_registry *r);
+/* Mappers in foreign-key dependency order (parents first). */
+const orm_mapper *orm_registry_at(const orm_registry *r, size_t i);
+const orm_mapper *orm_mapper_by_name(const orm_registry *r, const char *model_name);
+const orm_mapper *orm_mapper_by_resource(const orm_registry *r, const char *resource);
+/* Column index by name; -1 when none. */
+int orm_mapper_column(const orm_mapper *m, const char *name);
+const orm_relationship *orm_mapper_relationship(const orm_mapper *m, const char *name);
+
+/* ==== entities ===========================================================
+ *
+ * An instance of a mapper inside one session (lives in the session's
+ * arena). Column values are kept in PostgreSQL text form (NULL = SQL
+ * NULL), exactly as they travel to and from libpq; the DTO layer turns
+ * them into JSON by column type. Each value remembers whether it is loaded
+ * and whether it changed since the last flush (attribute-level dirty
+ * tracking, so an UPDATE sets only changed columns).
+ */
+
+typedef struct orm_entity orm_entity;
+
+typedef enum orm_state {
+    ORM_TRANSIENT, /* not in a session */
+    ORM_PENDING,   /* added, not flushed */
+    ORM_PERSISTENT,/* has a row, in the identity map */
+    ORM_DELETED,   /* delete flushed or pending */
+    ORM_DETACHED   /* was persistent; the session forgot it (rollback of its insert, close) */
+} orm_state;
+
+/* A new transient instance; columns unset (client defaults applied on
+ * add). */
+orm_entity *orm_entity_new(orm_session *s, const orm_mapper *m);
+const orm_mapper *orm_entity_mapper(const orm_entity *e);
+orm_state orm_entity_state(const orm_entity *e);
+
+/* Column value in text form; NULL when SQL NULL or not loaded (see
+ * orm_entity_is_loaded). Borrowed until the session ends. */
+const char *orm_entity_get(const orm_entity *e, size_t column);
+bool orm_entity_is_loaded(const orm_entity *e, size_t column);
+/* Sets a column (text form, NULL = SQL NULL; copied). Marks it changed
+ * when the value differs from what was loaded. */
+void orm_entity_set(orm_entity *e, size_t column, const char *text);
+/* Sets a column to "col = col + delta" for the next flush (a transaction
+ * document's $add); delta in text form (numeric). */
+void orm_entity_add_to(orm_entity *e, size_t column, const char *delta);
+bool orm_entity_is_modified(const orm_entity *e);
+
+/* The primary key as one string ("3" or "3,7", each part percent-encoded
+ * as in URLs); lives in the session arena. NULL while pending without a
+ * key. */
+const char *orm_entity_identity(const orm_entity *e);
+
+typedef enum orm_rel_state {
+    ORM_REL_UNLOADED, /* never loaded (strategy raise/select not yet touched/noload) */
+    ORM_REL_LOADED
+} orm_rel_state;
+
+/* Loaded related instances: to-one gives n 0 or 1. */
+orm_rel_state orm_entity_related(const orm_entity *e, size_t relationship,
+                                 orm_entity *const **items /* OUT */, size_t *n /* OUT */);
+
+/* ==== the unit of work ==================================================== */
+
+/* transient -> pending (client-side defaults filled). */
+bool orm_session_add(orm_session *s, orm_entity *e, err_report *err);
+/* persistent -> deleted at the next flush. */
+bool orm_session_delete(orm_session *s, orm_entity *e, err_report *err);
+/* Writes pending changes: INSERT ... RETURNING (server defaults, keys)
+ * parents first, UPDATE of changed columns only (version_column checked
+ * and incremented; zero rows is ERR_STALE), DELETE children first. */
+bool orm_session_flush(orm_session *s, err_report *err);
+/* flush + COMMIT; with expire_on_commit, loaded values are expired. */
+bool orm_session_commit_all(orm_session *s, err_report *err);
+/* ROLLBACK and undo instance states: pending and inserted-this-transaction
+ * become transient (no key pretends to exist), deleted become persistent
+ * again, modified values are expired. */
+void orm_session_rollback_all(orm_session *s);
+
+/* ==== loading ============================================================ */
+
+/* What to load with the primary entities: a tree of relationship paths,
+ * each with its effective strategy and whether the request named it
+ * (include=, fields). Built from a query document's options, include and
+ * fields by the SPEC's precise rules. Lives in the session arena. */
+typedef struct orm_load_plan orm_load_plan;
+
+typedef struct orm_load_node {
+    const orm_relationship *rel;
+    orm_strategy strategy;
+    bool named;     /* in include= or fields: must be in the DTO */
+    bool explicit_; /* set by an option naming this hop */
+    struct orm_load_node **children;
+    size_t n_children;
+} orm_load_node;
+
+struct orm_load_plan {
+    const orm_mapper *mapper;
+    orm_load_node **children;  /* one per relationship of mapper that is loaded or named */
+    size_t n_children;
+    bool wildcard_raise;       /* {"raiseload": "*"} */
+    bool wildcard_noload;      /* {"noload": "*"} */
+};
+
+/* Builds the plan for m from parsed options (sql_doc_option, in document
+ * order), include paths and field names. A named relationship whose
+ * effective strategy is raise is a 400 naming it and the option that
+ * would load it (pointer = where it was named). */
+orm_load_plan *orm_load_plan_build(orm_session *s, const orm_mapper *m,
+                                   const sql_doc_query *q, err_report *err);
+
+/* Session.get: the identity map first (no SQL when the key is loaded),
+ * else SELECT by primary key; then the plan's relationships. *out is NULL
+ * when no row has that key (not an error). pk: text values in key order. */
+bool orm_session_get(orm_session *s, const orm_mapper *m, const char *const *pk,
+                     const orm_load_plan *plan, orm_entity **out /* OUT */, err_report *err);
+
+/* Runs a translated query document: autoflush, SELECT of the mapper's
+ * entities (where, order_by, limit, offset; joined loads in the same
+ * statement), hydration through the identity map (a row already loaded
+ * returns that same instance), then selectin loads per level. count, when
+ * asked, runs SELECT count(*) with the same where. */
+bool orm_session_query(orm_session *s, const orm_mapper *m, const sql_doc_query *q,
+                       const orm_load_plan *plan, orm_entity ***out /* OUT */,
+                       size_t *n /* OUT */, int64_t *count /* OUT, -1 when not asked */,
+                       err_report *err);
+
+/* Loads one relationship of one instance now (strategy select: the N+1 a
+ * client may choose). Raise strategy is an ERR_BAD_REQUEST naming it. */
+bool orm_session_load_relationship(orm_session *s, orm_entity *e,
+                                   const orm_relationship *rel, err_report *err);
+
 #endif
