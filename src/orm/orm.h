@@ -31,6 +31,11 @@
 #include "error.h"
 
 typedef struct orm_session orm_session;
+typedef struct orm_mapper orm_mapper;
+typedef struct orm_registry orm_registry;
+/* A translated query document (src/core sql_doc); C11 allows the repeated
+ * typedef. */
+typedef struct sql_doc_query sql_doc_query;
 
 /* Core metadata (tables, keys, constraints, named relations) for the
  * configured models, frozen. Lives in a (the process arena). NULL with
@@ -49,6 +54,9 @@ typedef struct orm_session_options {
     int statement_timeout_ms;    /* 0 = none */
     bool use_prepared;           /* run statements through the per-connection cache */
     sql_cache *cache;            /* compiled-statement cache; NULL = compile each time */
+    const orm_registry *registry; /* mappers; may be NULL for Core-only use */
+    bool expire_on_commit;
+    bool autoflush;              /* flush before every query */
 } orm_session_options;
 
 /* Opens a session in a; nothing touches the database yet. Registers its
@@ -113,9 +121,6 @@ void orm_session_count_statement(orm_session *s, double ms);
  * registry owns all mappers and the frozen Core metadata; it lives in the
  * process arena and is read-only afterwards (shared by every thread).
  */
-
-typedef struct orm_mapper orm_mapper;
-typedef struct orm_registry orm_registry;
 
 typedef enum orm_strategy {
     ORM_LOAD_RAISE = 0, /* touching it is a 400 naming the option */
@@ -228,12 +233,11 @@ bool orm_session_delete(orm_session *s, orm_entity *e, err_report *err);
  * parents first, UPDATE of changed columns only (version_column checked
  * and incremented; zero rows is ERR_STALE), DELETE children first. */
 bool orm_session_flush(orm_session *s, err_report *err);
-/* flush + COMMIT; with expire_on_commit, loaded values are expired. */
-bool orm_session_commit_all(orm_session *s, err_report *err);
-/* ROLLBACK and undo instance states: pending and inserted-this-transaction
- * become transient (no key pretends to exist), deleted become persistent
- * again, modified values are expired. */
-void orm_session_rollback_all(orm_session *s);
+/* orm_session_commit (above) flushes first, then COMMITs; with
+ * expire_on_commit, loaded values are expired (a later read refreshes).
+ * orm_session_rollback (above) also undoes instance states: pending and
+ * inserted-this-transaction instances become transient (no key pretends
+ * to exist), deleted ones persistent again, modified values expired. */
 
 /* ==== loading ============================================================ */
 
