@@ -84,16 +84,6 @@ static void print_config_errors(const err_report *err, const char *path)
         fprintf(stderr, "  ... and %zu more\n", err->dropped_items);
 }
 
-/* ---- check ------------------------------------------------------------- */
-
-static int cmd_check(const cfg_config *cfg, int nargs, char **args)
-{
-    (void) nargs;
-    (void) args;
-    printf("%s: ok (%zu models)\n", cfg->path ? cfg->path : "configuration", cfg->n_models);
-    return 0;
-}
-
 /* ---- schema ------------------------------------------------------------ */
 
 /* One connection is all DDL needs; pre-ping off since it is fresh. */
@@ -121,6 +111,25 @@ static void print_error(const char *what, const err_report *err)
     for (size_t i = 0; i < err->n_items; i++)
         fprintf(stderr, "  %s: %s\n", err->items[i].pointer ? err->items[i].pointer : "",
                 err->items[i].detail);
+}
+
+static int cmd_check(const cfg_config *cfg, int nargs, char **args)
+{
+    (void) nargs;
+    (void) args;
+    /* The models must also map onto Core tables and relations. */
+    arena *a = arena_create(NULL, "check");
+    err_report err;
+    err_init(&err, a);
+    int rc = 0;
+    if (!orm_registry_create(a, cfg, &err)) {
+        print_error("the models cannot be mapped", &err);
+        rc = 1;
+    } else {
+        printf("%s: ok (%zu models)\n", cfg->path ? cfg->path : "configuration", cfg->n_models);
+    }
+    arena_destroy(a);
+    return rc;
 }
 
 static int cmd_schema(const cfg_config *cfg, int nargs, char **args)
@@ -188,8 +197,21 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
         arena_destroy(a);
         return 1;
     }
+    orm_registry *registry = orm_registry_create(a, cfg, &err);
+    if (!registry) {
+        print_error("the models cannot be mapped", &err);
+        eng_pool_destroy(pool);
+        arena_destroy(a);
+        return 1;
+    }
     http_metrics *metrics = http_metrics_create();
-    http_app app = {.config = cfg, .pool = pool, .metrics = metrics};
+    sql_cache *cache = sql_cache_create(0);
+    http_app app = {.config = cfg, .pool = pool, .metrics = metrics, .registry = registry,
+                    .cache = cache};
+    size_t n_routes = HTTP_N_BUILTIN_ROUTES + HTTP_N_API_ROUTES;
+    http_route *routes = ARENA_ARRAY(a, http_route, n_routes);
+    memcpy(routes, HTTP_BUILTIN_ROUTES, sizeof *routes * HTTP_N_BUILTIN_ROUTES);
+    memcpy(routes + HTTP_N_BUILTIN_ROUTES, HTTP_API_ROUTES, sizeof *routes * HTTP_N_API_ROUTES);
 
     http_server_options so = {
         .host = cfg->server.host,
@@ -201,8 +223,7 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
         .access_log = cfg->server.access_log,
         .shutdown_grace_s = 10,
     };
-    http_server *server = http_server_start(&so, HTTP_BUILTIN_ROUTES, HTTP_N_BUILTIN_ROUTES,
-                                            &app, &err);
+    http_server *server = http_server_start(&so, routes, n_routes, &app, &err);
     int rc = 0;
     if (!server) {
         log_error("cannot start the server: %s", err.detail ? err.detail : err.title);
@@ -218,6 +239,7 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
     }
     eng_pool_destroy(pool);
     http_metrics_destroy(metrics);
+    sql_cache_destroy(cache);
     arena_destroy(a);
     if (rc == 0)
         log_info("retort stopped");

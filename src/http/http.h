@@ -42,7 +42,8 @@ typedef struct http_app {
     const cfg_config *config;
     eng_pool *pool;
     http_metrics *metrics;
-    void *user; /* layers above may hang their registry here */
+    const orm_registry *registry; /* mappers of the configured models; NULL = none */
+    sql_cache *cache;             /* compiled-statement cache shared by requests */
 } http_app;
 
 typedef enum http_method {
@@ -102,9 +103,12 @@ void http_server_stop(http_server *s);
  * tests). */
 int http_server_queue_length(http_server *s);
 
-/* The built-in routes (health, pool); layers above append their own. */
+/* The built-in routes (health, pool, metrics). */
 extern const http_route HTTP_BUILTIN_ROUTES[];
 extern const size_t HTTP_N_BUILTIN_ROUTES;
+/* The REST API over the app's registry (SPEC.md §2). */
+extern const http_route HTTP_API_ROUTES[];
+extern const size_t HTTP_N_API_ROUTES;
 
 /* ---- request accessors (borrowed until the request ends) ------------- */
 
@@ -116,6 +120,9 @@ const char *http_req_route_name(const http_request *req);
 const char *http_req_request_id(const http_request *req);
 /* A "{name}" segment of the route, percent-decoded; NULL when absent. */
 const char *http_req_path_param(const http_request *req, const char *name);
+/* The same segment still percent-encoded (composite keys split on ","
+ * before decoding). */
+const char *http_req_path_param_raw(const http_request *req, const char *name);
 /* A query-string parameter, percent-decoded ('+' is a space); NULL when
  * absent; "" for "?flag". */
 const char *http_req_query(const http_request *req, const char *name);

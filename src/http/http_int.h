@@ -36,6 +36,7 @@ struct http_request {
     unsigned allowed;      /* methods of templates matching the path (405) */
     const char *param_names[HTTP_MAX_PATH_PARAMS];
     const char *param_values[HTTP_MAX_PATH_PARAMS];
+    const char *param_raw[HTTP_MAX_PATH_PARAMS];
     size_t n_params;
     const char *query_names[HTTP_MAX_QUERY_PARAMS];
     const char *query_values[HTTP_MAX_QUERY_PARAMS];
@@ -101,6 +102,39 @@ void http__run_handler(http_request *req);
 
 /* Queues req's response on its connection (I/O thread). */
 enum MHD_Result http__send(http_request *req);
+
+/* ---- REST API helpers (http_api_*.c) ---- */
+
+/* The mapper of the {resource} path parameter; 404 when unknown. */
+const orm_mapper *http__api_mapper(http_request *req, err_report *err);
+/* The {id} path parameter split into key values (composite keys: comma
+ * separated, each percent-encoded); NULL with a 404 when the id cannot be
+ * a key of m (wrong arity, or a value its column type cannot hold). */
+const char **http__api_key(http_request *req, const orm_mapper *m, const char *raw_id,
+                           err_report *err);
+/* Replies with err, first turning constraint violations into pointers at
+ * the model fields of the constraint (prefix + "/" + column). */
+void http__api_fail(http_request *req, const orm_mapper *m, const char *pointer_prefix,
+                    err_report *err);
+/* Adds JSON-Pointer items for a constraint error (shared by bulk and
+ * transaction paths); a no-op for other errors. */
+void http__api_point_at_constraint(const http_app *app, const orm_mapper *m,
+                                   const char *pointer_prefix, err_report *err);
+/* The URL of an entity: /api/<resource>/<identity>. */
+const char *http__api_location(arena *a, const orm_mapper *m, const orm_entity *e);
+/* Document limits from the server configuration. */
+sql_doc_limits http__api_limits(const http_app *app);
+
+/* Route handlers (http_api_*.c). */
+void http__api_get_entity(http_request *req);
+void http__api_create_entity(http_request *req);
+void http__api_update_entity(http_request *req);
+void http__api_delete_entity(http_request *req);
+void http__api_list(http_request *req);
+void http__api_query(http_request *req);
+void http__api_bulk_insert(http_request *req);
+void http__api_bulk_update(http_request *req);
+void http__api_transaction(http_request *req);
 
 http_method http__method_from_name(const char *name);
 const char *http__method_names(arena *a, unsigned methods); /* "GET, POST" */

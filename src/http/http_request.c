@@ -111,6 +111,14 @@ const char *http_req_path_param(const http_request *req, const char *name)
     return NULL;
 }
 
+const char *http_req_path_param_raw(const http_request *req, const char *name)
+{
+    for (size_t i = 0; i < req->n_params; i++)
+        if (strcmp(req->param_names[i], name) == 0)
+            return req->param_raw[i];
+    return NULL;
+}
+
 const char *http_req_query(const http_request *req, const char *name)
 {
     for (size_t i = 0; i < req->n_query; i++)
@@ -156,6 +164,10 @@ orm_session *http_req_session(http_request *req)
             .isolation_level = app->config->database.isolation_level,
             .statement_timeout_ms = app->config->database.statement_timeout_ms,
             .use_prepared = true,
+            .cache = app->cache,
+            .registry = app->registry,
+            .expire_on_commit = app->config->session.expire_on_commit,
+            .autoflush = app->config->session.autoflush,
         };
         req->session = orm_session_open(req->arena, &o);
     }

@@ -109,6 +109,7 @@ void http__route(http_request *req, const http_route *routes, size_t n)
         req->param_names[req->n_params] =
             arena_strndup(req->arena, best_tmpl.start[i] + 1, best_tmpl.len[i] - 2);
         req->param_values[req->n_params] = value;
+        req->param_raw[req->n_params] = arena_strndup(req->arena, path.start[i], path.len[i]);
         req->n_params++;
     }
 }

@@ -214,6 +214,10 @@ bool orm_entity_is_modified(const orm_entity *e);
  * key. */
 const char *orm_entity_identity(const orm_entity *e);
 
+/* The primary key values in key-column order (text form); NULL while
+ * pending without a key. Borrowed until the session ends. */
+const char *const *orm_entity_key(const orm_entity *e);
+
 typedef enum orm_rel_state {
     ORM_REL_UNLOADED, /* never loaded (strategy raise/select not yet touched/noload) */
     ORM_REL_LOADED
@@ -264,7 +268,8 @@ struct orm_load_plan {
     bool wildcard_noload;      /* {"noload": "*"} */
 };
 
-/* Builds the plan for m from parsed options (sql_doc_option, in document
+/* q NULL: the model's defaults only (what create and update responses
+ * carry). Builds the plan for m from parsed options (sql_doc_option, in document
  * order), include paths and field names. A named relationship whose
  * effective strategy is raise is a 400 naming it and the option that
  * would load it (pointer = where it was named). */

@@ -1,0 +1,228 @@
+/*
+ * sql_doc_common — what every part of the translator uses: the state of a
+ * translation (limits, counters), JSON Pointers built lazily from path
+ * links, problem recording with the 400-over-422 rule, names for
+ * messages, and the aliases of EXISTS subqueries.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "sql_doc_int.h"
+
+/* ==== a translation ==================================================== */
+
+void sql_doc__begin(sql_doc__ctx *x, sql_builder *b, const sql_doc_limits *lim,
+                    const char *prefix, err_report *err)
+{
+    memset(x, 0, sizeof *x);
+    x->b = b;
+    x->a = b->arena;
+    x->err = err;
+    if (lim)
+        x->lim = *lim;
+    if (x->lim.default_limit <= 0)
+        x->lim.default_limit = SQL_DOC_DEFAULT_LIMIT;
+    if (x->lim.max_limit <= 0)
+        x->lim.max_limit = SQL_DOC_MAX_LIMIT;
+    if (x->lim.default_limit > x->lim.max_limit)
+        x->lim.default_limit = x->lim.max_limit;
+    if (x->lim.max_depth <= 0)
+        x->lim.max_depth = SQL_DOC_MAX_DEPTH;
+    if (x->lim.max_depth > SQL_MAX_DEPTH) /* recursion is bounded whatever is asked */
+        x->lim.max_depth = SQL_MAX_DEPTH;
+    if (x->lim.max_nodes == 0)
+        x->lim.max_nodes = SQL_DOC_MAX_NODES;
+    if (x->lim.max_in_list == 0)
+        x->lim.max_in_list = SQL_DOC_MAX_IN_LIST;
+    x->err_was_clean = !err_is_set(err);
+    x->builder_problems_before = b->n_problems;
+    x->saved_builder_pointer = b->pointer;
+    b->pointer = prefix && *prefix ? arena_strdup(b->arena, prefix) : NULL;
+}
+
+bool sql_doc__end(sql_doc__ctx *x)
+{
+    x->b->pointer = x->saved_builder_pointer;
+    bool builder_failed = x->b->n_problems > x->builder_problems_before + x->problems;
+    err_report *err = x->err;
+    /* Builders report limits as 400s too. */
+    if (builder_failed && err)
+        x->saw_bad_request = true;
+    if (err && x->err_was_clean && x->saw_bad_request && err->kind == ERR_VALIDATION) {
+        err->kind = ERR_BAD_REQUEST;
+        err->status = err_kind_status(ERR_BAD_REQUEST);
+        err->type = err_kind_type(ERR_BAD_REQUEST);
+        err->title = err_kind_title(ERR_BAD_REQUEST);
+    }
+    return x->problems == 0 && !builder_failed;
+}
+
+/* ==== pointers ========================================================= */
+
+static void append_escaped(sbuf *s, const char *key)
+{
+    for (const char *c = key; *c; c++) {
+        if (*c == '~')
+            sbuf_append(s, "~0");
+        else if (*c == '/')
+            sbuf_append(s, "~1");
+        else
+            sbuf_append_char(s, *c);
+    }
+}
+
+const char *sql_doc__pointer(arena *a, const sql_doc__path *p)
+{
+    size_t n = 0;
+    for (const sql_doc__path *q = p; q; q = q->up)
+        n++;
+    const sql_doc__path **links = ARENA_ARRAY(a, const sql_doc__path *, n ? n : 1);
+    size_t i = n;
+    for (const sql_doc__path *q = p; q; q = q->up)
+        links[--i] = q;
+    sbuf s;
+    sbuf_init(&s, a, 32);
+    for (i = 0; i < n; i++) {
+        const sql_doc__path *l = links[i];
+        if (l->raw) {
+            sbuf_append(&s, l->raw);
+        } else if (l->key) {
+            sbuf_append_char(&s, '/');
+            append_escaped(&s, l->key);
+        } else {
+            sbuf_printf(&s, "/%zu", l->index);
+        }
+    }
+    return sbuf_str(&s);
+}
+
+/* ==== problems ========================================================= */
+
+static void problem(sql_doc__ctx *x, err_kind kind, const sql_doc__path *p, const char *fmt,
+                    va_list ap)
+{
+    x->problems++;
+    x->b->n_problems++;
+    if (kind == ERR_BAD_REQUEST)
+        x->saw_bad_request = true;
+    if (!x->err)
+        return;
+    if (x->err->n_items >= ERR_MAX_ITEMS) { /* counted, not formatted */
+        err_add_item(x->err, kind, NULL, "%s", "");
+        return;
+    }
+    const char *msg = arena_vsprintf(x->a, fmt, ap);
+    err_add_item(x->err, kind, sql_doc__pointer(x->a, p), "%s", msg);
+}
+
+void sql_doc__bad(sql_doc__ctx *x, const sql_doc__path *p, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    problem(x, ERR_BAD_REQUEST, p, fmt, ap);
+    va_end(ap);
+}
+
+void sql_doc__invalid(sql_doc__ctx *x, const sql_doc__path *p, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    problem(x, ERR_VALIDATION, p, fmt, ap);
+    va_end(ap);
+}
+
+bool sql_doc__count_node(sql_doc__ctx *x, const sql_doc__path *p)
+{
+    if (x->aborted)
+        return false;
+    if (++x->nodes <= x->lim.max_nodes)
+        return true;
+    x->aborted = true;
+    sql_doc__bad(x, p, "The document is too large: more than %zu keys and array elements.",
+                 x->lim.max_nodes);
+    return false;
+}
+
+/* ==== names in messages ================================================ */
+
+enum { QUOTE_MAX = 64 };
+
+const char *sql_doc__quote(arena *a, const char *name)
+{
+    size_t n = strlen(name);
+    if (n <= QUOTE_MAX)
+        return arena_sprintf(a, "\"%s\"", name);
+    size_t cut = QUOTE_MAX;
+    while (cut > 0 && ((unsigned char) name[cut] & 0xC0) == 0x80) /* UTF-8 boundary */
+        cut--;
+    return arena_sprintf(a, "\"%.*s...\"", (int) cut, name);
+}
+
+const char *sql_doc__json_type(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    }
+    return "a JSON value";
+}
+
+const char *sql_doc__field_list(arena *a, const sql_table *t)
+{
+    sbuf s;
+    sbuf_init(&s, a, 64);
+    for (size_t i = 0; i < t->n_columns; i++) {
+        if (i)
+            sbuf_append(&s, ", ");
+        sbuf_append(&s, t->columns[i]->name);
+    }
+    for (size_t i = 0; i < t->n_relations; i++) {
+        sbuf_append(&s, i ? ", " : "; relationships: ");
+        sbuf_append(&s, t->relations[i]->name);
+    }
+    return sbuf_str(&s);
+}
+
+/* ==== aliases ========================================================== */
+
+const char *sql_doc__alias(sql_doc__ctx *x, const char *table)
+{
+    for (;;) {
+        char num[24];
+        int k = snprintf(num, sizeof num, "_%u", ++x->alias_seq);
+        size_t room = SQL_MAX_IDENT - (size_t) k;
+        size_t n = strlen(table);
+        if (n > room) {
+            n = room;
+            while (n > 0 && ((unsigned char) table[n] & 0xC0) == 0x80)
+                n--;
+        }
+        const char *alias = arena_sprintf(x->a, "%.*s%s", (int) n, table, num);
+        const sql_metadata *md = x->root && x->root->table ? x->root->table->metadata : NULL;
+        if (md && sql_metadata_table(md, alias))
+            continue;
+        if (x->root && strcmp(x->root->alias, alias) == 0)
+            continue;
+        return alias;
+    }
+}
+
+bool sql_doc__label_ok(const char *s)
+{
+    size_t n = strlen(s);
+    if (n == 0 || n > SQL_MAX_IDENT)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        bool alpha = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+        if (!alpha && (i == 0 || c < '0' || c > '9'))
+            return false;
+    }
+    return true;
+}

@@ -1,0 +1,539 @@
+/*
+ * sql_doc_values — a value from a document (JSON, or the text of a GET
+ * parameter) checked against its column's type and turned into a
+ * parameter value.
+ *
+ * Constraint: what passes here must be accepted by PostgreSQL for that
+ * type, so a bad value is a 422 naming the field, not a database error
+ * after a round trip. The checks are therefore strict (canonical uuid
+ * form, real calendar dates, RFC 3339 timestamps with an offset, exact
+ * decimal text for numeric) and never depend on the server's settings
+ * (DateStyle, TimeZone).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "sql_doc_int.h"
+
+enum { NUMERIC_MAX_DIGITS = 1000 }; /* digits of one numeric value */
+
+/* ==== shared checks ==================================================== */
+
+bool sql_doc__orderable(sql_type_kind k)
+{
+    return k != SQL_TYPE_JSON && k != SQL_TYPE_BOOLEAN;
+}
+
+bool sql_doc__is_string(sql_type_kind k)
+{
+    return k == SQL_TYPE_STRING || k == SQL_TYPE_TEXT;
+}
+
+static const char *colname(arena *a, const sql_column *c)
+{
+    return arena_sprintf(a, "\"%s.%s\"", c->table->name, c->name);
+}
+
+static bool is_digit(char c)
+{
+    return c >= '0' && c <= '9';
+}
+
+static bool is_hex(char c)
+{
+    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+}
+
+/* n digits at s, their value in *v. */
+static bool digits(const char *s, int n, int *v)
+{
+    int x = 0;
+    for (int i = 0; i < n; i++) {
+        if (!is_digit(s[i]))
+            return false;
+        x = x * 10 + (s[i] - '0');
+    }
+    *v = x;
+    return true;
+}
+
+static size_t utf8_length(const char *s)
+{
+    size_t n = 0;
+    for (; *s; s++)
+        if (((unsigned char) *s & 0xC0) != 0x80)
+            n++;
+    return n;
+}
+
+static bool uuid_ok(const char *s)
+{
+    static const int groups[] = {8, 4, 4, 4, 12};
+    for (int g = 0; g < 5; g++) {
+        for (int i = 0; i < groups[g]; i++, s++)
+            if (!is_hex(*s))
+                return false;
+        if (g < 4 && *s++ != '-')
+            return false;
+    }
+    return *s == '\0';
+}
+
+static bool leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* YYYY-MM-DD at s (10 characters), a real calendar date, year 1..9999. */
+static bool date_ok(const char *s)
+{
+    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    int y, m, d;
+    if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &m) || s[7] != '-' ||
+        !digits(s + 8, 2, &d))
+        return false;
+    if (y < 1 || m < 1 || m > 12 || d < 1)
+        return false;
+    int max = days[m - 1] + (m == 2 && leap(y));
+    return d <= max;
+}
+
+/* RFC 3339 date-time: full-date ("T" / "t" / " ") hh:mm:ss[.frac]
+ * ("Z" / "z" / +hh:mm / -hh:mm). Second 60 (a leap second) is allowed,
+ * as RFC 3339 and PostgreSQL allow it. */
+static bool timestamp_ok(const char *s)
+{
+    int h, mi, se;
+    if (strlen(s) < 20 || !date_ok(s))
+        return false;
+    s += 10;
+    if (*s != 'T' && *s != 't' && *s != ' ')
+        return false;
+    s++;
+    if (!digits(s, 2, &h) || s[2] != ':' || !digits(s + 3, 2, &mi) || s[5] != ':' ||
+        !digits(s + 6, 2, &se))
+        return false;
+    if (h > 23 || mi > 59 || se > 60)
+        return false;
+    s += 8;
+    if (*s == '.') {
+        s++;
+        if (!is_digit(*s))
+            return false;
+        while (is_digit(*s))
+            s++;
+    }
+    if ((*s == 'Z' || *s == 'z') && s[1] == '\0')
+        return true;
+    if (*s != '+' && *s != '-')
+        return false;
+    int oh, om;
+    if (!digits(s + 1, 2, &oh) || s[3] != ':' || !digits(s + 4, 2, &om) || s[6] != '\0')
+        return false;
+    return oh <= 23 && om <= 59;
+}
+
+/* ==== numeric ========================================================== */
+
+/* Decimal text -?D+(.D+)? ; counts significant integer digits and
+ * fraction digits (trailing zeros do not count against the scale). */
+static bool decimal_syntax(const char *s, int *int_digits, int *frac_digits, size_t *total)
+{
+    const char *p = s;
+    if (*p == '-')
+        p++;
+    const char *int_start = p;
+    while (is_digit(*p))
+        p++;
+    if (p == int_start)
+        return false;
+    const char *int_end = p;
+    const char *frac_start = NULL, *frac_end = NULL;
+    if (*p == '.') {
+        frac_start = ++p;
+        while (is_digit(*p))
+            p++;
+        if (p == frac_start)
+            return false;
+        frac_end = p;
+    }
+    if (*p)
+        return false;
+    while (int_start < int_end - 1 && *int_start == '0')
+        int_start++;
+    *int_digits = (int_end - int_start == 1 && *int_start == '0') ? 0 : (int) (int_end - int_start);
+    *frac_digits = 0;
+    if (frac_start) {
+        while (frac_end > frac_start && frac_end[-1] == '0')
+            frac_end--;
+        *frac_digits = (int) (frac_end - frac_start);
+    }
+    *total = (size_t) (int_end - int_start) + (frac_start ? (size_t) (p - frac_start) : 0);
+    return true;
+}
+
+/* Plain decimal text of a double read from JSON: the shortest digits that
+ * read back as the same double, with the exponent written out, so 0.1 is
+ * "0.1" and 1e20 is "100000000000000000000". */
+static const char *plain_double(arena *a, double f)
+{
+    char buf[40];
+    int prec;
+    for (prec = 1; prec <= 17; prec++) {
+        snprintf(buf, sizeof buf, "%.*e", prec - 1, f);
+        if (strtod(buf, NULL) == f)
+            break;
+    }
+    /* buf: [-]d[.ddd]e[+-]xx */
+    const char *p = buf;
+    bool neg = *p == '-';
+    if (neg)
+        p++;
+    char dig[20];
+    size_t nd = 0;
+    for (; *p && *p != 'e'; p++)
+        if (is_digit(*p))
+            dig[nd++] = *p;
+    int exp = atoi(p + 1); /* value = d.ddd x 10^exp */
+    while (nd > 1 && dig[nd - 1] == '0')
+        nd--;
+    sbuf s;
+    sbuf_init(&s, a, 48);
+    if (neg && !(nd == 1 && dig[0] == '0'))
+        sbuf_append_char(&s, '-');
+    int point = exp + 1; /* digits before the decimal point */
+    if (point <= 0) {
+        sbuf_append(&s, "0.");
+        for (int i = 0; i < -point; i++)
+            sbuf_append_char(&s, '0');
+        sbuf_append_n(&s, dig, nd);
+    } else if ((size_t) point >= nd) {
+        sbuf_append_n(&s, dig, nd);
+        for (size_t i = nd; i < (size_t) point; i++)
+            sbuf_append_char(&s, '0');
+    } else {
+        sbuf_append_n(&s, dig, (size_t) point);
+        sbuf_append_char(&s, '.');
+        sbuf_append_n(&s, dig + point, nd - (size_t) point);
+    }
+    return sbuf_str(&s);
+}
+
+static const char *numeric_check(arena *a, const sql_column *c, const char *text, sql_value *out)
+{
+    int int_digits, frac_digits;
+    size_t total;
+    if (!decimal_syntax(text, &int_digits, &frac_digits, &total))
+        return arena_sprintf(a,
+                             "Expected a number or a decimal string like \"-12.50\" for %s.",
+                             colname(a, c));
+    if (total > NUMERIC_MAX_DIGITS)
+        return arena_sprintf(a, "The value for %s has more than %d digits.", colname(a, c),
+                             NUMERIC_MAX_DIGITS);
+    if (c->type.precision > 0) {
+        int scale = c->type.scale, before = c->type.precision - c->type.scale;
+        if (frac_digits > scale)
+            return arena_sprintf(a, "The value for %s may have at most %d decimal places.",
+                                 colname(a, c), scale);
+        if (int_digits > before)
+            return arena_sprintf(a,
+                                 "The value for %s may have at most %d digits before the "
+                                 "decimal point (numeric(%d,%d)).",
+                                 colname(a, c), before, c->type.precision, c->type.scale);
+    }
+    *out = sql_val_str(text);
+    return NULL;
+}
+
+/* ==== strings ========================================================== */
+
+static const char *string_check(arena *a, const sql_column *c, const char *s, size_t bytes,
+                                unsigned flags, sql_value *out)
+{
+    if (strlen(s) != bytes)
+        return arena_sprintf(a, "The value for %s must not contain NUL characters.",
+                             colname(a, c));
+    if (flags & SQL_DOC__STRICT) {
+        if (c->type.kind == SQL_TYPE_STRING && c->type.length > 0 &&
+            utf8_length(s) > (size_t) c->type.length)
+            return arena_sprintf(a, "The value for %s may be at most %d characters long.",
+                                 colname(a, c), c->type.length);
+        if (c->n_choices) {
+            bool found = false;
+            for (size_t i = 0; i < c->n_choices && !found; i++)
+                found = strcmp(c->choices[i], s) == 0;
+            if (!found) {
+                sbuf list;
+                sbuf_init(&list, a, 64);
+                for (size_t i = 0; i < c->n_choices; i++) {
+                    if (i)
+                        sbuf_append(&list, ", ");
+                    sbuf_append(&list, c->choices[i]);
+                }
+                return arena_sprintf(a, "The value for %s must be one of: %s.", colname(a, c),
+                                     sbuf_str(&list));
+            }
+        }
+    }
+    *out = sql_val_str(arena_strndup(a, s, bytes));
+    return NULL;
+}
+
+/* uuid, date, timestamptz: strings of a fixed form. */
+static const char *formatted_check(arena *a, const sql_column *c, const char *s, sql_value *out)
+{
+    switch (c->type.kind) {
+    case SQL_TYPE_UUID:
+        if (!uuid_ok(s))
+            return arena_sprintf(a,
+                                 "Expected a UUID like \"123e4567-e89b-12d3-a456-426614174000\" "
+                                 "for %s.",
+                                 colname(a, c));
+        break;
+    case SQL_TYPE_DATE:
+        if (strlen(s) != 10 || !date_ok(s))
+            return arena_sprintf(a, "Expected a date like \"2026-01-31\" (YYYY-MM-DD) for %s.",
+                                 colname(a, c));
+        break;
+    case SQL_TYPE_TIMESTAMPTZ:
+        if (!timestamp_ok(s))
+            return arena_sprintf(a,
+                                 "Expected an RFC 3339 timestamp like \"2026-01-31T12:00:00Z\" "
+                                 "for %s.",
+                                 colname(a, c));
+        break;
+    default: break;
+    }
+    *out = sql_val_str(arena_strdup(a, s));
+    return NULL;
+}
+
+static const char *json_text(arena *a, const json_t *v, sql_value *out)
+{
+    char *s = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
+    if (!s)
+        return "The JSON value could not be encoded.";
+    *out = sql_val_str(arena_strdup(a, s));
+    free(s);
+    return NULL;
+}
+
+/* ==== from JSON ======================================================== */
+
+static const char *expected(arena *a, const sql_column *c, const char *what, const json_t *v)
+{
+    return arena_sprintf(a, "Expected %s for %s, got %s.", what, colname(a, c),
+                         sql_doc__json_type(v));
+}
+
+const char *sql_doc__from_json(arena *a, const sql_column *c, const json_t *v, unsigned flags,
+                               sql_value *out)
+{
+    switch (c->type.kind) {
+    case SQL_TYPE_INTEGER:
+    case SQL_TYPE_BIGINT: {
+        bool small = c->type.kind == SQL_TYPE_INTEGER;
+        if (!json_is_integer(v))
+            return expected(a, c, small ? "an integer" : "an integer (bigint)", v);
+        json_int_t i = json_integer_value(v);
+        if (small && (i < INT32_MIN || i > INT32_MAX))
+            return arena_sprintf(a, "The value for %s must be between %" PRId32 " and %" PRId32
+                                    " (integer).",
+                                 colname(a, c), INT32_MIN, INT32_MAX);
+        *out = sql_val_int((int64_t) i);
+        return NULL;
+    }
+    case SQL_TYPE_FLOAT:
+        if (json_is_integer(v))
+            *out = sql_val_int((int64_t) json_integer_value(v));
+        else if (json_is_real(v))
+            *out = sql_val_float(json_real_value(v));
+        else
+            return expected(a, c, "a number", v);
+        return NULL;
+    case SQL_TYPE_NUMERIC:
+        if (json_is_integer(v))
+            return numeric_check(a, c, arena_sprintf(a, "%" JSON_INTEGER_FORMAT,
+                                                     json_integer_value(v)),
+                                 out);
+        if (json_is_real(v))
+            return numeric_check(a, c, plain_double(a, json_real_value(v)), out);
+        if (json_is_string(v))
+            return numeric_check(a, c, json_string_value(v), out);
+        return expected(a, c, "a number or a decimal string", v);
+    case SQL_TYPE_STRING:
+    case SQL_TYPE_TEXT:
+        if (!json_is_string(v))
+            return expected(a, c, "a string", v);
+        return string_check(a, c, json_string_value(v), json_string_length(v), flags, out);
+    case SQL_TYPE_BOOLEAN:
+        if (!json_is_boolean(v))
+            return expected(a, c, "true or false", v);
+        *out = sql_val_bool(json_is_true(v));
+        return NULL;
+    case SQL_TYPE_UUID:
+    case SQL_TYPE_DATE:
+    case SQL_TYPE_TIMESTAMPTZ: {
+        const char *what = c->type.kind == SQL_TYPE_UUID   ? "a UUID string"
+                           : c->type.kind == SQL_TYPE_DATE ? "a date string (YYYY-MM-DD)"
+                                                           : "an RFC 3339 timestamp string";
+        if (!json_is_string(v))
+            return expected(a, c, what, v);
+        if (strlen(json_string_value(v)) != json_string_length(v))
+            return arena_sprintf(a, "The value for %s must not contain NUL characters.",
+                                 colname(a, c));
+        return formatted_check(a, c, json_string_value(v), out);
+    }
+    case SQL_TYPE_JSON: return json_text(a, v, out);
+    case SQL_TYPE_NONE: break;
+    }
+    return arena_sprintf(a, "The field %s has no type values can be checked against.",
+                         colname(a, c));
+}
+
+/* ==== from text ======================================================== */
+
+/* [+-]digits, in range. */
+static bool parse_int(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+    const char *p = s;
+    if (*p == '+' || *p == '-')
+        p++;
+    if (!is_digit(*p))
+        return false;
+    for (const char *q = p; *q; q++)
+        if (!is_digit(*q))
+            return false;
+    errno = 0;
+    char *end;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end || v < min || v > max)
+        return false;
+    *out = v;
+    return true;
+}
+
+/* A decimal number: [+-](D+[.D*]|.D+)([eE][+-]D+)?, finite. */
+static bool parse_float(const char *s, double *out)
+{
+    const char *p = s;
+    if (*p == '+' || *p == '-')
+        p++;
+    bool any = false;
+    while (is_digit(*p))
+        p++, any = true;
+    if (*p == '.') {
+        p++;
+        while (is_digit(*p))
+            p++, any = true;
+    }
+    if (!any)
+        return false;
+    if (*p == 'e' || *p == 'E') {
+        p++;
+        if (*p == '+' || *p == '-')
+            p++;
+        if (!is_digit(*p))
+            return false;
+        while (is_digit(*p))
+            p++;
+    }
+    if (*p)
+        return false;
+    double f = strtod(s, NULL);
+    if (!isfinite(f))
+        return false;
+    *out = f;
+    return true;
+}
+
+const char *sql_doc__from_text(arena *a, const sql_column *c, const char *text, unsigned flags,
+                               sql_value *out)
+{
+    switch (c->type.kind) {
+    case SQL_TYPE_INTEGER:
+    case SQL_TYPE_BIGINT: {
+        bool small = c->type.kind == SQL_TYPE_INTEGER;
+        int64_t i;
+        if (!parse_int(text, small ? INT32_MIN : INT64_MIN, small ? INT32_MAX : INT64_MAX, &i))
+            return arena_sprintf(a, "Expected an integer%s for %s.",
+                                 small ? " between -2147483648 and 2147483647" : " (bigint)",
+                                 colname(a, c));
+        *out = sql_val_int(i);
+        return NULL;
+    }
+    case SQL_TYPE_FLOAT: {
+        double f;
+        if (!parse_float(text, &f))
+            return arena_sprintf(a, "Expected a number for %s.", colname(a, c));
+        *out = sql_val_float(f);
+        return NULL;
+    }
+    case SQL_TYPE_NUMERIC: return numeric_check(a, c, arena_strdup(a, text), out);
+    case SQL_TYPE_STRING:
+    case SQL_TYPE_TEXT: return string_check(a, c, text, strlen(text), flags, out);
+    case SQL_TYPE_BOOLEAN:
+        if (strcmp(text, "true") == 0 || strcmp(text, "false") == 0) {
+            *out = sql_val_bool(text[0] == 't');
+            return NULL;
+        }
+        return arena_sprintf(a, "Expected true or false for %s.", colname(a, c));
+    case SQL_TYPE_UUID:
+    case SQL_TYPE_DATE:
+    case SQL_TYPE_TIMESTAMPTZ: return formatted_check(a, c, text, out);
+    case SQL_TYPE_JSON: {
+        json_error_t jerr;
+        json_t *v = json_loads(text, JSON_DECODE_ANY, &jerr);
+        if (!v)
+            return arena_sprintf(a, "Expected JSON text for %s: %s.", colname(a, c), jerr.text);
+        const char *msg = json_text(a, v, out);
+        json_decref(v);
+        return msg;
+    }
+    case SQL_TYPE_NONE: break;
+    }
+    return arena_sprintf(a, "The field %s has no type values can be checked against.",
+                         colname(a, c));
+}
+
+/* ==== public ============================================================ */
+
+static bool report(sql_builder *b, const char *msg, const char *pointer, err_report *err)
+{
+    if (!msg)
+        return true;
+    b->n_problems++;
+    err_add_item(err, ERR_VALIDATION, pointer, "%s", msg);
+    return false;
+}
+
+bool sql_doc_value(sql_builder *b, const sql_column *c, const json_t *v, const char *pointer,
+                   sql_value *out, err_report *err)
+{
+    *out = sql_val_null();
+    if (!c || !v)
+        return report(b, "A value or its column is missing.", pointer, err);
+    if (json_is_null(v)) {
+        if (!c->nullable)
+            return report(b,
+                          arena_sprintf(b->arena, "The field %s must not be null.",
+                                        colname(b->arena, c)),
+                          pointer, err);
+        return true;
+    }
+    return report(b, sql_doc__from_json(b->arena, c, v, SQL_DOC__STRICT, out), pointer, err);
+}
+
+bool sql_doc_value_from_text(sql_builder *b, const sql_column *c, const char *text,
+                             const char *pointer, sql_value *out, err_report *err)
+{
+    *out = sql_val_null();
+    if (!c || !text)
+        return report(b, "A value or its column is missing.", pointer, err);
+    return report(b, sql_doc__from_text(b->arena, c, text, SQL_DOC__STRICT, out), pointer, err);
+}

@@ -1,0 +1,92 @@
+/*
+ * dto_int — what the files of src/dto share privately. Nothing here is
+ * part of the public API (dto.h); every name carries the dto__ prefix.
+ *
+ * Input validation runs in one dto__ctx: the arena values and pointers
+ * live in, the report problems go to, and a count of the problems this
+ * body (or row) produced, so the caller knows whether to write anything.
+ * Problems are always ERR_VALIDATION (422), whatever kind the shared value
+ * rules of Core use for query documents (400).
+ *
+ * Not thread-safe: one body, one thread, one context.
+ */
+#ifndef RETORT_DTO_INT_H
+#define RETORT_DTO_INT_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "dto.h"
+
+typedef struct dto__ctx {
+    arena *a;          /* texts and pointers; at least as long as the call */
+    err_report *err;   /* the caller's report */
+    size_t n_problems; /* problems recorded through this context */
+} dto__ctx;
+
+/* ---- pointers and problems (dto_check.c) ------------------------------ */
+
+/* prefix + "/" + token with RFC 6901 escaping (~ -> ~0, / -> ~1); prefix
+ * NULL counts as "". Lives in a. */
+const char *dto__pointer(arena *a, const char *prefix, const char *token);
+/* prefix + "/" + index. Lives in a. */
+const char *dto__pointer_index(arena *a, const char *prefix, size_t index);
+
+/* Records one 422 problem at pointer. */
+void dto__problem(dto__ctx *cx, const char *pointer, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* "an object", "a string", "an integer", ... for messages. */
+const char *dto__json_kind(const json_t *v);
+
+/* ---- the value rules (dto_check.c) ------------------------------------ */
+
+/* Checks a non-null JSON value against column `col` of m: its JSON type and
+ * format (the value rules shared with query documents, sql_doc_value),
+ * then what only stored values must satisfy: string length in code
+ * points, choices, numeric precision and scale. On success *text is the
+ * PostgreSQL text form (lives in cx->a). Every problem is recorded at
+ * pointer. */
+bool dto__column_text(dto__ctx *cx, const orm_mapper *m, size_t col, const json_t *v,
+                      const char *pointer, const char **text /* OUT */);
+
+/* The delta of {"$add": delta} on an integer, bigint, float or numeric
+ * column: a JSON number or a decimal string, checked like a value of the
+ * column. *text as above. */
+bool dto__delta_text(dto__ctx *cx, const orm_mapper *m, size_t col, const json_t *delta,
+                     const char *pointer, const char **text /* OUT */);
+
+/* The client-side default of a column ("default" in the config) in text
+ * form; NULL when the column has none or its default is null. Lives in a. */
+const char *dto__default_text(arena *a, const orm_mapper *m, size_t col);
+
+/* ---- the field rules (dto_fields.c) ----------------------------------- */
+
+/* What a body or row gives for one column, after validation. */
+typedef struct dto__field {
+    size_t column;
+    const char *text; /* NULL = SQL NULL (or, with is_add, never) */
+    bool is_add;      /* {"$add": delta}: text is the delta */
+} dto__field;
+
+/* Walks the members of an object body: unknown names, relationships,
+ * read-only and version columns, primary keys on update, nulls, $add and
+ * values; then, on create, the required columns that are missing. Fills
+ * fields[] (m->n_columns entries; present[col] says which columns were
+ * given) and returns the number of fields. e may be NULL (no primary-key
+ * comparison). Problems go to cx. */
+size_t dto__fields(dto__ctx *cx, const orm_mapper *m, const json_t *body, dto_mode mode,
+                   const char *prefix, unsigned flags, const orm_entity *e,
+                   dto__field *fields /* OUT */, bool *present /* OUT */);
+
+/* True for a column whose value the client must give on create: NOT NULL,
+ * no client default, no server default, not an identity, not the version
+ * column (the ORM sets it) and not read-only (the client could not). */
+bool dto__required(const orm_mapper *m, size_t col);
+
+/* True for a column never accepted on input: read_only, or the model's
+ * version column (the ORM owns it: 1 on insert, +1 per update). */
+bool dto__input_refused(const orm_mapper *m, size_t col);
+
+#endif

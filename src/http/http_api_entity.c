@@ -1,0 +1,182 @@
+/*
+ * One entity: GET, POST (create), PATCH (partial update through the unit
+ * of work) and DELETE on /api/{resource}[/{id}]. Every handler commits or
+ * rolls back explicitly; the worker closes the session afterwards.
+ */
+#include <string.h>
+
+#include "dto.h"
+#include "http_int.h"
+
+/* The translated query parameters of a single-entity route: only include
+ * and fields make sense there; anything else is a 400 naming it. */
+static bool entity_params(http_request *req, const orm_mapper *m, sql_builder *b,
+                          sql_doc_query *q, err_report *err)
+{
+    size_t n = http_req_query_count(req);
+    const char **names = ARENA_ARRAY(http_req_arena(req), const char *, n + 1);
+    const char **values = ARENA_ARRAY(http_req_arena(req), const char *, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        http_req_query_at(req, i, &names[i], &values[i]);
+        if (strcmp(names[i], "include") != 0 && strcmp(names[i], "fields") != 0)
+            err_add_item(err, ERR_BAD_REQUEST, arena_sprintf(http_req_arena(req), "/%s", names[i]),
+                         "Unknown query parameter \"%s\": a single %s takes include and fields.",
+                         names[i], m->resource);
+    }
+    if (err_is_set(err))
+        return false;
+    sql_doc_limits lim = http__api_limits(http_req_app(req));
+    sql_from *from = sql_from_table(b, m->table, NULL);
+    return sql_doc_parse_params(b, from, names, values, n, &lim, q, err);
+}
+
+static void set_etag(http_request *req, const orm_mapper *m, const orm_entity *e)
+{
+    if (m->version < 0)
+        return;
+    const char *v = orm_entity_get(e, (size_t) m->version);
+    if (v)
+        http_add_header(req, "ETag", arena_sprintf(http_req_arena(req), "\"%s\"", v));
+}
+
+/* If-Match against the version column: "*" or the strong ETag. */
+static bool if_match(http_request *req, const orm_mapper *m, const orm_entity *e,
+                     err_report *err)
+{
+    const char *want = http_req_header(req, "If-Match");
+    if (!want || m->version < 0)
+        return true;
+    const char *v = orm_entity_get(e, (size_t) m->version);
+    const char *etag = arena_sprintf(http_req_arena(req), "\"%s\"", v ? v : "");
+    /* A list of tags is allowed: any one matching is enough. */
+    for (const char *p = want; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t len = strcspn(p, ",");
+        while (len > 0 && p[len - 1] == ' ')
+            len--;
+        if ((len == 1 && *p == '*') || (len == strlen(etag) && strncmp(p, etag, len) == 0))
+            return true;
+        p += len;
+    }
+    err_set(err, ERR_STALE, "If-Match %s does not match the current version %s of this %s.",
+            want, etag, m->name);
+    return false;
+}
+
+static orm_entity *load_by_key(http_request *req, const orm_mapper *m, const orm_load_plan *plan,
+                               err_report *err)
+{
+    const char **key = http__api_key(req, m, http_req_path_param_raw(req, "id"), err);
+    if (!key)
+        return NULL;
+    orm_entity *e = NULL;
+    if (!orm_session_get(http_req_session(req), m, key, plan, &e, err))
+        return NULL;
+    if (!e)
+        err_set(err, ERR_NOT_FOUND, "There is no %s with key \"%s\".", m->resource,
+                http_req_path_param(req, "id"));
+    return e;
+}
+
+void http__api_get_entity(http_request *req)
+{
+    err_report err;
+    err_init(&err, http_req_arena(req));
+    orm_session *s = http_req_session(req);
+    sql_builder *b = sql_builder_new(http_req_arena(req), &err);
+    sql_doc_query q;
+    const orm_mapper *m = http__api_mapper(req, &err);
+    const orm_load_plan *plan = NULL;
+    orm_entity *e = NULL;
+    if (m && entity_params(req, m, b, &q, &err))
+        plan = orm_load_plan_build(s, m, &q, &err);
+    if (plan)
+        e = load_by_key(req, m, plan, &err);
+    if (!e || !orm_session_commit(s, &err)) {
+        http__api_fail(req, m, NULL, &err);
+        return;
+    }
+    set_etag(req, m, e);
+    http_reply_json(req, 200, dto_entity(e, plan, q.fields, q.n_fields));
+}
+
+/* The DTO of a created or updated entity carries the model-default eager
+ * relationships; it is built before COMMIT so that a failing commit never
+ * answers 2xx. */
+static json_t *written_dto(http_request *req, const orm_mapper *m, orm_entity *e,
+                           err_report *err)
+{
+    orm_session *s = http_req_session(req);
+    const orm_load_plan *plan = orm_load_plan_build(s, m, NULL, err);
+    if (!plan || !orm_session_flush(s, err))
+        return NULL;
+    orm_entity *loaded = NULL;
+    if (!orm_session_get(s, m, orm_entity_key(e), plan, &loaded, err))
+        return NULL;
+    return dto_entity(loaded ? loaded : e, plan, NULL, 0);
+}
+
+void http__api_create_entity(http_request *req)
+{
+    err_report err;
+    err_init(&err, http_req_arena(req));
+    orm_session *s = http_req_session(req);
+    const orm_mapper *m = http__api_mapper(req, &err);
+    if (!m) {
+        http_reply_problem(req, &err);
+        return;
+    }
+    orm_entity *e = orm_entity_new(s, m);
+    json_t *dto = NULL;
+    if (dto_apply_input(m, http_req_json(req), DTO_CREATE, "", 0, e, &err) &&
+        orm_session_add(s, e, &err) && (dto = written_dto(req, m, e, &err)) &&
+        orm_session_commit(s, &err)) {
+        http_add_header(req, "Location", http__api_location(http_req_arena(req), m, e));
+        set_etag(req, m, e);
+        http_reply_json(req, 201, dto);
+        return;
+    }
+    json_decref(dto);
+    orm_session_rollback(s);
+    http__api_fail(req, m, "", &err);
+}
+
+void http__api_update_entity(http_request *req)
+{
+    err_report err;
+    err_init(&err, http_req_arena(req));
+    orm_session *s = http_req_session(req);
+    const orm_mapper *m = http__api_mapper(req, &err);
+    orm_entity *e = m ? load_by_key(req, m, NULL, &err) : NULL;
+    json_t *dto = NULL;
+    if (e && if_match(req, m, e, &err) &&
+        dto_apply_input(m, http_req_json(req), DTO_UPDATE, "", 0, e, &err) &&
+        (dto = written_dto(req, m, e, &err)) && orm_session_commit(s, &err)) {
+        set_etag(req, m, e);
+        http_reply_json(req, 200, dto);
+        return;
+    }
+    json_decref(dto);
+    orm_session_rollback(s);
+    http__api_fail(req, m, "", &err);
+}
+
+void http__api_delete_entity(http_request *req)
+{
+    err_report err;
+    err_init(&err, http_req_arena(req));
+    orm_session *s = http_req_session(req);
+    const orm_mapper *m = http__api_mapper(req, &err);
+    orm_entity *e = m ? load_by_key(req, m, NULL, &err) : NULL;
+    if (e && if_match(req, m, e, &err) && orm_session_delete(s, e, &err) &&
+        orm_session_commit(s, &err)) {
+        http_reply_empty(req, 204);
+        return;
+    }
+    orm_session_rollback(s);
+    /* Rows elsewhere still reference this one: a 409 without a pointer,
+     * since no field of the request is at fault. */
+    http_reply_problem(req, &err);
+}
+

@@ -1,0 +1,98 @@
+/*
+ * Lists: GET /api/{resource} (query parameters) and POST
+ * /api/{resource}/query (a query document). Entity queries go through the
+ * ORM (identity map, loader strategies); aggregate documents go through
+ * Core and return rows, as SQLAlchemy recommends for reporting.
+ */
+#include <stdlib.h>
+
+#include "dto.h"
+#include "http_int.h"
+
+static json_t *envelope(json_t *data, const sql_doc_query *q, int64_t count)
+{
+    json_t *meta = json_pack("{s:I, s:I}", "limit", (json_int_t) q->limit, "offset",
+                             (json_int_t) q->offset);
+    json_object_set_new(meta, "count", count >= 0 ? json_integer(count) : json_null());
+    return json_pack("{s:o, s:o}", "data", data, "meta", meta);
+}
+
+/* Aggregates: rows, not entities. */
+static json_t *run_aggregate(orm_session *s, sql_builder *b, sql_from *from,
+                             const sql_doc_query *q, err_report *err)
+{
+    sql_select *sel = sql_doc_build_select(b, from, q, err);
+    eng_result *r = sel ? orm_session_execute_stmt(s, SQL_NODE(sel), err) : NULL;
+    if (!r)
+        return NULL;
+    int64_t count = -1;
+    if (q->count) {
+        sql_select *cs = sql_doc_build_count(b, from, q, err);
+        eng_result *cr = cs ? orm_session_execute_stmt(s, SQL_NODE(cs), err) : NULL;
+        if (!cr)
+            return NULL;
+        count = strtoll(eng_result_value(cr, 0, 0), NULL, 10);
+    }
+    return envelope(dto_rows(r), q, count);
+}
+
+static json_t *run_entities(orm_session *s, const orm_mapper *m, const sql_doc_query *q,
+                            err_report *err)
+{
+    const orm_load_plan *plan = orm_load_plan_build(s, m, q, err);
+    orm_entity **items = NULL;
+    size_t n = 0;
+    int64_t count = -1;
+    if (!plan || !orm_session_query(s, m, q, plan, &items, &n, &count, err))
+        return NULL;
+    return envelope(dto_entities(items, n, plan, q->fields, q->n_fields), q,
+                    q->count ? count : -1);
+}
+
+static void run(http_request *req, bool from_document)
+{
+    err_report err;
+    err_init(&err, http_req_arena(req));
+    arena *a = http_req_arena(req);
+    orm_session *s = http_req_session(req);
+    const orm_mapper *m = http__api_mapper(req, &err);
+    if (!m) {
+        http_reply_problem(req, &err);
+        return;
+    }
+    sql_builder *b = sql_builder_new(a, &err);
+    sql_from *from = sql_from_table(b, m->table, NULL);
+    sql_doc_limits lim = http__api_limits(http_req_app(req));
+    sql_doc_query q;
+    bool ok;
+    if (from_document) {
+        ok = sql_doc_parse_query(b, from, http_req_json(req), &lim, &q, &err);
+    } else {
+        size_t n = http_req_query_count(req);
+        const char **names = ARENA_ARRAY(a, const char *, n + 1);
+        const char **values = ARENA_ARRAY(a, const char *, n + 1);
+        for (size_t i = 0; i < n; i++)
+            http_req_query_at(req, i, &names[i], &values[i]);
+        ok = sql_doc_parse_params(b, from, names, values, n, &lim, &q, &err);
+    }
+    json_t *out = NULL;
+    if (ok)
+        out = q.is_aggregate ? run_aggregate(s, b, from, &q, &err) : run_entities(s, m, &q, &err);
+    if (!out || !orm_session_commit(s, &err)) {
+        json_decref(out);
+        orm_session_rollback(s);
+        http_reply_problem(req, &err);
+        return;
+    }
+    http_reply_json(req, 200, out);
+}
+
+void http__api_list(http_request *req)
+{
+    run(req, false);
+}
+
+void http__api_query(http_request *req)
+{
+    run(req, true);
+}
