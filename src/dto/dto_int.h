@@ -23,7 +23,18 @@ typedef struct dto__ctx {
     arena *a;          /* texts and pointers; at least as long as the call */
     err_report *err;   /* the caller's report */
     size_t n_problems; /* problems recorded through this context */
+    /* Core's value rules report into their own report first (pointer
+     * strings are then only made for values that fail): `doc` is that
+     * report, `b` the builder whose arena values live in (a). */
+    sql_builder *b;
+    err_report doc;
+    /* True when pointers live in a scratch arena that dies before err:
+     * they are then only recorded when err copies them (err->arena). */
+    bool scratch_pointers;
 } dto__ctx;
+
+/* Prepares cx: values and pointers in a, problems to err. */
+void dto__ctx_init(dto__ctx *cx, arena *a, err_report *err, bool scratch_pointers);
 
 /* ---- pointers and problems (dto_check.c) ------------------------------ */
 

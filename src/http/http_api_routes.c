@@ -19,5 +19,9 @@ const http_route HTTP_API_ROUTES[] = {
     {HTTP_DELETE, "/api/{resource}/{id}", http__api_delete_entity, DB, "/api/{resource}/{id}"},
     {HTTP_POST, "/api/{resource}/query", http__api_query, DB | JSON_BODY,
      "/api/{resource}/query"},
+    {HTTP_POST, "/api/{resource}/bulk", http__api_bulk_insert, DB | JSON_BODY,
+     "/api/{resource}/bulk"},
+    {HTTP_PATCH, "/api/{resource}", http__api_bulk_update, DB | JSON_BODY, "/api/{resource}"},
+    {HTTP_POST, "/api/transaction", http__api_transaction, DB | JSON_BODY, "/api/transaction"},
 };
 const size_t HTTP_N_API_ROUTES = sizeof HTTP_API_ROUTES / sizeof HTTP_API_ROUTES[0];

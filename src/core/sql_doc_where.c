@@ -1,0 +1,505 @@
+/*
+ * sql_doc_where — a where document into a condition tree.
+ *
+ *   {"email": {"like": "%@x.org"}, "or": [{"name": "a"}, {"name": null}],
+ *    "orders": {"any": {"status": "paid"}}}
+ *
+ * becomes
+ *
+ *   "users"."email" LIKE $1 AND ("users"."name" = $2 OR "users"."name" IS NULL)
+ *   AND EXISTS (SELECT 1 FROM "orders" AS "orders_1"
+ *               WHERE "users"."id" = "orders_1"."user_id" AND "orders_1"."status" = $3)
+ *
+ * Constraints that shaped it:
+ *   - Hostile documents fail fast: every key and element is counted
+ *     against max_nodes before it is looked at, and nesting is checked
+ *     against max_depth before recursing, so neither the work nor the C
+ *     stack depends on the document beyond those limits.
+ *   - Every other problem is recorded and the translation goes on with the
+ *     next key, so one response lists them all. A failed sub-condition is
+ *     never handed to a builder (builders treat a NULL operand without a
+ *     problem of their own as misuse).
+ *   - Names are looked up (columns, relationships, operators), never
+ *     copied into SQL; values go through sql_doc__from_json and become
+ *     parameters.
+ */
+#include <string.h>
+
+#include "sql_doc_int.h"
+
+typedef enum op_kind {
+    OP_EQ,
+    OP_NE,
+    OP_LT,
+    OP_LE,
+    OP_GT,
+    OP_GE,
+    OP_LIKE,
+    OP_ILIKE,
+    OP_IN,
+    OP_NOT_IN,
+    OP_IS_NULL,
+    OP_BETWEEN
+} op_kind;
+
+static const struct {
+    const char *name;
+    op_kind op;
+    sql_op sql;
+} OPS[] = {
+    {"eq", OP_EQ, SQL_OP_EQ},         {"ne", OP_NE, SQL_OP_NE},
+    {"lt", OP_LT, SQL_OP_LT},         {"le", OP_LE, SQL_OP_LE},
+    {"gt", OP_GT, SQL_OP_GT},         {"ge", OP_GE, SQL_OP_GE},
+    {"like", OP_LIKE, SQL_OP_LIKE},   {"ilike", OP_ILIKE, SQL_OP_ILIKE},
+    {"in", OP_IN, SQL_OP_EQ},         {"not_in", OP_NOT_IN, SQL_OP_NE},
+    {"is_null", OP_IS_NULL, SQL_OP_EQ}, {"between", OP_BETWEEN, SQL_OP_EQ},
+};
+
+enum { N_OPS = sizeof OPS / sizeof OPS[0] };
+
+static const char OP_LIST[] = "eq, ne, lt, le, gt, ge, like, ilike, in, not_in, is_null, between";
+
+static bool where_object(sql_doc__ctx *x, const sql_from *from, const json_t *where,
+                         const sql_doc__path *p, int depth, sql_node **out);
+
+/* ==== values ============================================================ */
+
+/* A parameter for v (not null) compared with column c. */
+static sql_node *bind_value(sql_doc__ctx *x, const sql_column *c, const json_t *v, unsigned flags,
+                            const sql_doc__path *p)
+{
+    sql_value val;
+    const char *msg = sql_doc__from_json(x->a, c, v, flags, &val);
+    if (msg) {
+        sql_doc__invalid(x, p, "%s", msg);
+        return NULL;
+    }
+    return sql_bind(x->b, val);
+}
+
+static sql_node *column_ref(sql_doc__ctx *x, const sql_from *from, const sql_column *c)
+{
+    return sql_col_of(x->b, from, c);
+}
+
+/* ==== operators ========================================================= */
+
+static bool null_operand(sql_doc__ctx *x, const char *op, const json_t *v, const sql_doc__path *p)
+{
+    if (!json_is_null(v))
+        return false;
+    sql_doc__invalid(x, p,
+                     "The operator \"%s\" needs a value, not null (use is_null to test for "
+                     "null).",
+                     op);
+    return true;
+}
+
+/* in / not_in: one array parameter whatever the length. */
+static sql_node *in_list(sql_doc__ctx *x, const sql_from *from, const sql_column *c, bool negated,
+                         const json_t *arr, const sql_doc__path *p)
+{
+    const char *op = negated ? "not_in" : "in";
+    if (!json_is_array(arr)) {
+        sql_doc__bad(x, p, "The operator \"%s\" takes an array of values, not %s.", op,
+                     sql_doc__json_type(arr));
+        return NULL;
+    }
+    size_t n = json_array_size(arr);
+    if (n > x->lim.max_in_list) {
+        sql_doc__bad(x, p, "The list of \"%s\" has %zu values; at most %zu are allowed.", op, n,
+                     x->lim.max_in_list);
+        return NULL;
+    }
+    sql_value *vals = ARENA_ARRAY(x->a, sql_value, n ? n : 1);
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        sql_doc__path ep = SQL_DOC__INDEX(p, i);
+        if (!sql_doc__count_node(x, &ep))
+            return NULL;
+        const json_t *v = json_array_get(arr, i);
+        if (json_is_null(v)) {
+            sql_doc__invalid(x, &ep,
+                             "A list of \"%s\" must not contain null (it never matches; "
+                             "combine with is_null in an \"or\").",
+                             op);
+            ok = false;
+            continue;
+        }
+        const char *msg = sql_doc__from_json(x->a, c, v, SQL_DOC__STRICT, &vals[i]);
+        if (msg) {
+            sql_doc__invalid(x, &ep, "%s", msg);
+            ok = false;
+        }
+    }
+    if (!ok)
+        return NULL;
+    sql_node *col = column_ref(x, from, c);
+    if (!col)
+        return NULL;
+    return negated ? sql_not_in(x->b, col, vals, n) : sql_in(x->b, col, vals, n);
+}
+
+static sql_node *between(sql_doc__ctx *x, const sql_from *from, const sql_column *c,
+                         const json_t *arr, const sql_doc__path *p)
+{
+    if (!json_is_array(arr) || json_array_size(arr) != 2) {
+        sql_doc__bad(x, p, "The operator \"between\" takes an array of two values [low, high].");
+        return NULL;
+    }
+    sql_node *bounds[2] = {NULL, NULL};
+    bool ok = true;
+    for (size_t i = 0; i < 2; i++) {
+        sql_doc__path ep = SQL_DOC__INDEX(p, i);
+        if (!sql_doc__count_node(x, &ep))
+            return NULL;
+        const json_t *v = json_array_get(arr, i);
+        if (null_operand(x, "between", v, &ep)) {
+            ok = false;
+            continue;
+        }
+        bounds[i] = bind_value(x, c, v, 0, &ep);
+        ok = ok && bounds[i];
+    }
+    if (!ok)
+        return NULL;
+    sql_node *col = column_ref(x, from, c);
+    return col ? sql_is_between(x->b, col, bounds[0], bounds[1]) : NULL;
+}
+
+/* One operator applied to column c; NULL after a problem. */
+static sql_node *apply_op(sql_doc__ctx *x, const sql_from *from, const sql_column *c, size_t k,
+                          const json_t *v, const sql_doc__path *p)
+{
+    op_kind op = OPS[k].op;
+    const char *name = OPS[k].name;
+    sql_type_kind type = c->type.kind;
+
+    if ((op == OP_LIKE || op == OP_ILIKE) && !sql_doc__is_string(type)) {
+        sql_doc__bad(x, p,
+                     "The operator \"%s\" applies to string and text fields; \"%s\" is %s.", name,
+                     c->name, sql_type_kind_name(type));
+        return NULL;
+    }
+    if ((op == OP_LT || op == OP_LE || op == OP_GT || op == OP_GE || op == OP_BETWEEN) &&
+        !sql_doc__orderable(type)) {
+        sql_doc__bad(x, p, "The operator \"%s\" does not apply to %s fields such as \"%s\".", name,
+                     sql_type_kind_name(type), c->name);
+        return NULL;
+    }
+
+    switch (op) {
+    case OP_EQ:
+    case OP_NE: {
+        if (json_is_null(v)) {
+            sql_node *col = column_ref(x, from, c);
+            if (!col)
+                return NULL;
+            return op == OP_EQ ? sql_is_null(x->b, col) : sql_is_not_null(x->b, col);
+        }
+        sql_node *val = bind_value(x, c, v, SQL_DOC__STRICT, p);
+        sql_node *col = val ? column_ref(x, from, c) : NULL;
+        return col ? sql_binary(x->b, OPS[k].sql, col, val) : NULL;
+    }
+    case OP_LT:
+    case OP_LE:
+    case OP_GT:
+    case OP_GE: {
+        if (null_operand(x, name, v, p))
+            return NULL;
+        sql_node *val = bind_value(x, c, v, 0, p);
+        sql_node *col = val ? column_ref(x, from, c) : NULL;
+        return col ? sql_binary(x->b, OPS[k].sql, col, val) : NULL;
+    }
+    case OP_LIKE:
+    case OP_ILIKE: {
+        if (!json_is_string(v)) {
+            sql_doc__invalid(x, p, "The operator \"%s\" takes a pattern string, not %s.", name,
+                             sql_doc__json_type(v));
+            return NULL;
+        }
+        sql_node *val = bind_value(x, c, v, 0, p); /* a pattern may exceed the length */
+        sql_node *col = val ? column_ref(x, from, c) : NULL;
+        return col ? sql_binary(x->b, OPS[k].sql, col, val) : NULL;
+    }
+    case OP_IN:
+    case OP_NOT_IN: return in_list(x, from, c, op == OP_NOT_IN, v, p);
+    case OP_IS_NULL: {
+        if (!json_is_boolean(v)) {
+            sql_doc__bad(x, p, "The operator \"is_null\" takes true or false, not %s.",
+                         sql_doc__json_type(v));
+            return NULL;
+        }
+        sql_node *col = column_ref(x, from, c);
+        if (!col)
+            return NULL;
+        return json_is_true(v) ? sql_is_null(x->b, col) : sql_is_not_null(x->b, col);
+    }
+    case OP_BETWEEN: return between(x, from, c, v, p);
+    }
+    return NULL;
+}
+
+/* ANDs the parts that translated; false when any failed. n = 0 gives NULL. */
+static bool and_parts(sql_doc__ctx *x, sql_node **parts, size_t n, bool ok, sql_node **out)
+{
+    *out = NULL;
+    if (!ok || x->aborted)
+        return false;
+    if (n == 0)
+        return true;
+    *out = sql_and(x->b, parts, n);
+    return *out != NULL;
+}
+
+/* "field": value — eq, IS NULL, or an object of operators. */
+static bool column_condition(sql_doc__ctx *x, const sql_from *from, const sql_column *c,
+                             const json_t *v, const sql_doc__path *p, sql_node **out)
+{
+    *out = NULL;
+    if (json_is_null(v)) {
+        sql_node *col = column_ref(x, from, c);
+        *out = col ? sql_is_null(x->b, col) : NULL;
+        return *out != NULL;
+    }
+    if (!json_is_object(v)) {
+        if (json_is_array(v) && c->type.kind != SQL_TYPE_JSON) {
+            sql_doc__invalid(x, p,
+                             "Expected a single value for \"%s\", got an array (use {\"in\": "
+                             "[...]} for a list).",
+                             c->name);
+            return false;
+        }
+        sql_node *val = bind_value(x, c, v, SQL_DOC__STRICT, p);
+        sql_node *col = val ? column_ref(x, from, c) : NULL;
+        *out = col ? sql_eq(x->b, col, val) : NULL;
+        return *out != NULL;
+    }
+    size_t n = json_object_size(v);
+    if (n == 0) {
+        sql_doc__bad(x, p, "Expected a value or an object of operators (%s) for \"%s\".", OP_LIST,
+                     c->name);
+        return false;
+    }
+    sql_node **parts = ARENA_ARRAY(x->a, sql_node *, n);
+    size_t np = 0;
+    bool ok = true;
+    const char *key;
+    const json_t *arg;
+    json_object_foreach ((json_t *) v, key, arg) {
+        sql_doc__path kp = SQL_DOC__KEY(p, key);
+        if (!sql_doc__count_node(x, &kp))
+            return false;
+        size_t k = 0;
+        while (k < N_OPS && strcmp(OPS[k].name, key) != 0)
+            k++;
+        if (k == N_OPS) {
+            sql_doc__bad(x, &kp, "Unknown operator %s; expected one of %s.",
+                         sql_doc__quote(x->a, key), OP_LIST);
+            ok = false;
+            continue;
+        }
+        sql_node *cond = apply_op(x, from, c, k, arg, &kp);
+        if (!cond) {
+            ok = false;
+            if (x->aborted)
+                return false;
+            continue;
+        }
+        parts[np++] = cond;
+    }
+    return and_parts(x, parts, np, ok, out);
+}
+
+/* "relationship": {"any": where} or {"has": where}. */
+static bool relation_condition(sql_doc__ctx *x, const sql_from *from, const sql_relation *rel,
+                               const json_t *v, const sql_doc__path *p, int depth, sql_node **out)
+{
+    *out = NULL;
+    bool many = rel->kind == SQL_REL_TO_MANY;
+    const char *want = many ? "any" : "has", *other = many ? "has" : "any";
+    const char *kind = many ? "to-many" : "to-one";
+    if (!json_is_object(v) || json_object_size(v) != 1) {
+        sql_doc__bad(x, p,
+                     "The relationship \"%s\" takes {\"%s\": {...}} (a where document for "
+                     "\"%s\"), not %s.",
+                     rel->name, want, rel->target ? rel->target->name : "?",
+                     json_is_object(v) ? "an object with several keys" : sql_doc__json_type(v));
+        return false;
+    }
+    const char *key = json_object_iter_key(json_object_iter((json_t *) v));
+    const json_t *sub = json_object_iter_value(json_object_iter((json_t *) v));
+    sql_doc__path kp = SQL_DOC__KEY(p, key);
+    if (!sql_doc__count_node(x, &kp))
+        return false;
+    if (strcmp(key, want) != 0) {
+        if (strcmp(key, other) == 0)
+            sql_doc__bad(x, &kp, "\"%s\" is a %s relationship: use \"%s\", not \"%s\".",
+                         rel->name, kind, want, other);
+        else
+            sql_doc__bad(x, &kp,
+                         "Unknown key %s under the relationship \"%s\"; expected \"%s\" (it is "
+                         "%s).",
+                         sql_doc__quote(x->a, key), rel->name, want, kind);
+        return false;
+    }
+    if (!json_is_object(sub)) {
+        sql_doc__bad(x, &kp, "\"%s\" takes a where document (an object), not %s.", want,
+                     sql_doc__json_type(sub));
+        return false;
+    }
+    if (depth + 1 > x->lim.max_depth) {
+        x->aborted = true;
+        sql_doc__bad(x, &kp, "The where document is nested more than %d levels deep.",
+                     x->lim.max_depth);
+        return false;
+    }
+    sql_from *inner = sql_from_table(x->b, rel->target, sql_doc__alias(x, rel->target->name));
+    if (!inner)
+        return false;
+    sql_node *cond;
+    if (!where_object(x, inner, sub, &kp, depth + 1, &cond))
+        return false;
+    const char *sec_alias = rel->secondary ? sql_doc__alias(x, rel->secondary->name) : NULL;
+    *out = sql_relation_exists(x->b, rel, from, inner, sec_alias, cond);
+    return *out != NULL;
+}
+
+/* "and"/"or": a non-empty array of where documents; "not": one. */
+static bool logical(sql_doc__ctx *x, const sql_from *from, const char *key, const json_t *v,
+                    const sql_doc__path *p, int depth, sql_node **out)
+{
+    *out = NULL;
+    if (depth + 1 > x->lim.max_depth) {
+        x->aborted = true;
+        sql_doc__bad(x, p, "The where document is nested more than %d levels deep.",
+                     x->lim.max_depth);
+        return false;
+    }
+    if (strcmp(key, "not") == 0) {
+        if (!json_is_object(v)) {
+            sql_doc__bad(x, p, "\"not\" takes a where document (an object), not %s.",
+                         sql_doc__json_type(v));
+            return false;
+        }
+        sql_node *cond;
+        if (!where_object(x, from, v, p, depth + 1, &cond))
+            return false;
+        if (!cond)
+            cond = sql_lit(x->b, SQL_LIT_TRUE); /* {} matches everything */
+        *out = sql_negate(x->b, cond);
+        return *out != NULL;
+    }
+    bool is_and = strcmp(key, "and") == 0;
+    if (!json_is_array(v) || json_array_size(v) == 0) {
+        sql_doc__bad(x, p, "\"%s\" takes a non-empty array of where documents, not %s.", key,
+                     json_is_array(v) ? "an empty array" : sql_doc__json_type(v));
+        return false;
+    }
+    size_t n = json_array_size(v);
+    sql_node **parts = ARENA_ARRAY(x->a, sql_node *, n);
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        sql_doc__path ep = SQL_DOC__INDEX(p, i);
+        if (!sql_doc__count_node(x, &ep))
+            return false;
+        const json_t *w = json_array_get(v, i);
+        if (!json_is_object(w)) {
+            sql_doc__bad(x, &ep, "Each element of \"%s\" must be a where document (an object), "
+                                 "not %s.",
+                         key, sql_doc__json_type(w));
+            ok = false;
+            continue;
+        }
+        if (!where_object(x, from, w, &ep, depth + 1, &parts[i])) {
+            ok = false;
+            if (x->aborted)
+                return false;
+            continue;
+        }
+        if (!parts[i])
+            parts[i] = sql_lit(x->b, SQL_LIT_TRUE);
+        ok = ok && parts[i];
+    }
+    if (!ok)
+        return false;
+    *out = is_and ? sql_and(x->b, parts, n) : sql_or(x->b, parts, n);
+    return *out != NULL;
+}
+
+/* ==== a where object ==================================================== */
+
+static bool where_object(sql_doc__ctx *x, const sql_from *from, const json_t *where,
+                         const sql_doc__path *p, int depth, sql_node **out)
+{
+    *out = NULL;
+    const sql_table *t = from->table;
+    size_t n = json_object_size(where);
+    if (n == 0)
+        return true;
+    sql_node **parts = ARENA_ARRAY(x->a, sql_node *, n);
+    size_t np = 0;
+    bool ok = true;
+    const char *key;
+    const json_t *v;
+    json_object_foreach ((json_t *) where, key, v) {
+        sql_doc__path kp = SQL_DOC__KEY(p, key);
+        if (!sql_doc__count_node(x, &kp))
+            return false;
+        sql_node *cond = NULL;
+        bool done;
+        const sql_column *c;
+        const sql_relation *rel;
+        if (strcmp(key, "and") == 0 || strcmp(key, "or") == 0 || strcmp(key, "not") == 0) {
+            done = logical(x, from, key, v, &kp, depth, &cond);
+        } else if ((c = sql_table_column(t, key))) {
+            done = column_condition(x, from, c, v, &kp, &cond);
+        } else if ((rel = sql_table_relation(t, key))) {
+            done = relation_condition(x, from, rel, v, &kp, depth, &cond);
+        } else {
+            sql_doc__bad(x, &kp, "Unknown field %s on %s; expected one of %s, or and/or/not.",
+                         sql_doc__quote(x->a, key), t->name, sql_doc__field_list(x->a, t));
+            done = false;
+        }
+        if (x->aborted)
+            return false;
+        if (!done || !cond) {
+            ok = false;
+            continue;
+        }
+        parts[np++] = cond;
+    }
+    return and_parts(x, parts, np, ok, out);
+}
+
+bool sql_doc__where(sql_doc__ctx *x, const sql_from *from, const json_t *where,
+                    const sql_doc__path *p, sql_node **out)
+{
+    *out = NULL;
+    if (!from || !from->table) {
+        sql_doc__bad(x, p, "A where document needs a table to apply to.");
+        return false;
+    }
+    if (!json_is_object(where)) {
+        sql_doc__bad(x, p, "A where document must be an object, not %s.",
+                     sql_doc__json_type(where));
+        return false;
+    }
+    if (!x->root)
+        x->root = from;
+    return where_object(x, from, where, p, 0, out);
+}
+
+sql_node *sql_doc_where(sql_builder *b, const sql_from *from, const json_t *where,
+                        const char *pointer_prefix, const sql_doc_limits *lim, err_report *err)
+{
+    sql_doc__ctx x;
+    sql_doc__begin(&x, b, lim, pointer_prefix, err);
+    sql_doc__path root = SQL_DOC__ROOT(pointer_prefix);
+    sql_node *cond = NULL;
+    if (where)
+        sql_doc__where(&x, from, where, &root, &cond);
+    if (!sql_doc__end(&x))
+        return NULL;
+    return cond;
+}

@@ -1,0 +1,174 @@
+/*
+ * dto_check — one value of a create/update body or bulk row checked against
+ * its column, and the JSON Pointers and problems of input validation.
+ *
+ * The value rules themselves (JSON type, int32 range, numeric precision and
+ * scale, string length in code points, choices, uuid/date/timestamptz
+ * formats, NOT NULL) are Core's sql_doc_value, the same code that checks
+ * the values of query documents, so a body and a where clause can never
+ * disagree about what an "integer" or a "uuid" is. This file adds what only
+ * bodies have: {"$add": delta} and the client-side default.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "dto_int.h"
+#include "strbuf.h"
+
+/* ==== context, pointers, problems ====================================== */
+
+void dto__ctx_init(dto__ctx *cx, arena *a, err_report *err, bool scratch_pointers)
+{
+    cx->a = a;
+    cx->err = err;
+    cx->n_problems = 0;
+    err_init(&cx->doc, a);
+    cx->b = sql_builder_new(a, &cx->doc);
+    cx->scratch_pointers = scratch_pointers;
+}
+
+static void append_token(sbuf *s, const char *token)
+{
+    for (const char *p = token; *p; p++) {
+        if (*p == '~')
+            sbuf_append(s, "~0");
+        else if (*p == '/')
+            sbuf_append(s, "~1");
+        else
+            sbuf_append_char(s, *p);
+    }
+}
+
+const char *dto__pointer(arena *a, const char *prefix, const char *token)
+{
+    sbuf s;
+    sbuf_init(&s, a, 32);
+    sbuf_append(&s, prefix ? prefix : "");
+    sbuf_append_char(&s, '/');
+    append_token(&s, token);
+    return sbuf_str(&s);
+}
+
+const char *dto__pointer_index(arena *a, const char *prefix, size_t index)
+{
+    return arena_sprintf(a, "%s/%zu", prefix ? prefix : "", index);
+}
+
+void dto__problem(dto__ctx *cx, const char *pointer, const char *fmt, ...)
+{
+    cx->n_problems++;
+    if (!cx->err)
+        return;
+    /* Without an arena of its own the report borrows pointers, and a
+     * scratch pointer would dangle: leave it out (details are dropped by
+     * such a report anyway). */
+    if (cx->scratch_pointers && !cx->err->arena)
+        pointer = NULL;
+    va_list ap;
+    va_start(ap, fmt);
+    char *detail = arena_vsprintf(cx->a, fmt, ap);
+    va_end(ap);
+    err_add_item(cx->err, ERR_VALIDATION, pointer, "%s", detail);
+}
+
+const char *dto__json_kind(const json_t *v)
+{
+    switch (json_typeof(v)) {
+    case JSON_OBJECT: return "an object";
+    case JSON_ARRAY: return "an array";
+    case JSON_STRING: return "a string";
+    case JSON_INTEGER: return "an integer";
+    case JSON_REAL: return "a real number";
+    case JSON_TRUE:
+    case JSON_FALSE: return "a boolean";
+    case JSON_NULL: return "null";
+    }
+    return "a JSON value";
+}
+
+/* Moves what Core's value rules reported into the caller's report, at the
+ * real pointer (made now, only for a value that failed). */
+static bool take_doc_problems(dto__ctx *cx, bool ok, const char *pointer)
+{
+    if (ok && cx->doc.n_items == 0)
+        return true;
+    for (size_t i = 0; i < cx->doc.n_items; i++)
+        dto__problem(cx, pointer, "%s", cx->doc.items[i].detail ? cx->doc.items[i].detail : "");
+    if (cx->doc.n_items == 0)
+        dto__problem(cx, pointer, "The value is invalid.");
+    err_clear(&cx->doc);
+    return false;
+}
+
+/* ==== values ============================================================ */
+
+bool dto__column_text(dto__ctx *cx, const orm_mapper *m, size_t col, const json_t *v,
+                      const char *pointer, const char **text)
+{
+    sql_value out;
+    bool ok = sql_doc_value(cx->b, m->columns[col], v, NULL, &out, &cx->doc);
+    if (!take_doc_problems(cx, ok, pointer))
+        return false;
+    *text = sql_value_text(cx->a, &out);
+    return true;
+}
+
+static bool addable(sql_type_kind k)
+{
+    return k == SQL_TYPE_INTEGER || k == SQL_TYPE_BIGINT || k == SQL_TYPE_FLOAT ||
+           k == SQL_TYPE_NUMERIC;
+}
+
+bool dto__delta_text(dto__ctx *cx, const orm_mapper *m, size_t col, const json_t *delta,
+                     const char *pointer, const char **text)
+{
+    const sql_column *c = m->columns[col];
+    if (!addable(c->type.kind)) {
+        dto__problem(cx, pointer,
+                     "\"$add\" applies to integer, bigint, float and numeric fields; "
+                     "\"%s.%s\" is %s.",
+                     c->table->name, c->name, sql_type_kind_name(c->type.kind));
+        return false;
+    }
+    if (!json_is_number(delta) && !json_is_string(delta)) {
+        dto__problem(cx, pointer,
+                     "Expected a number or a decimal string as the \"$add\" of \"%s.%s\", "
+                     "got %s.",
+                     c->table->name, c->name, dto__json_kind(delta));
+        return false;
+    }
+    /* A delta is checked like a value of the column (range, scale); a
+     * decimal string is read as the column's text form ("5" for an
+     * integer), which also refuses "1.5" for one. */
+    sql_value out;
+    bool ok = json_is_string(delta) && c->type.kind != SQL_TYPE_NUMERIC
+                  ? sql_doc_value_from_text(cx->b, c, json_string_value(delta), NULL, &out,
+                                            &cx->doc)
+                  : sql_doc_value(cx->b, c, delta, NULL, &out, &cx->doc);
+    if (!take_doc_problems(cx, ok, pointer))
+        return false;
+    *text = sql_value_text(cx->a, &out);
+    return true;
+}
+
+const char *dto__default_text(arena *a, const orm_mapper *m, size_t col)
+{
+    const cfg_column *cc = &m->model->columns[col];
+    if (!cc->default_json)
+        return NULL;
+    json_t *v = json_loads(cc->default_json, JSON_DECODE_ANY, NULL);
+    if (!v)
+        return NULL;
+    /* The config loader checked the default against the column already;
+     * this only converts it (errors cannot happen, and would be dropped). */
+    err_report quiet;
+    err_init(&quiet, a);
+    sql_value out;
+    const char *text = NULL;
+    if (sql_doc_value(sql_builder_new(a, &quiet), m->columns[col], v, NULL, &out, &quiet))
+        text = sql_value_text(a, &out);
+    json_decref(v);
+    return text;
+}

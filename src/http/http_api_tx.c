@@ -1,0 +1,364 @@
+/*
+ * POST /api/transaction: several operations in one session and one
+ * transaction. Later operations see earlier ones (each write is flushed
+ * before the next operation, so generated keys exist for $ref); all
+ * commit together or none do. A serialization failure or deadlock replays
+ * the whole document in a fresh session with exponential backoff and
+ * jitter, up to session.retry_attempts replays.
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <time.h>
+
+#include "dto.h"
+#include "http_int.h"
+
+typedef struct tx_ref {
+    const char *name;
+    json_t *dto; /* the result of the operation that declared it (borrowed from results) */
+} tx_ref;
+
+typedef struct tx_run {
+    http_request *req;
+    arena *a;
+    orm_session *s;
+    const json_t *ops;
+    tx_ref *refs;
+    size_t n_refs;
+    json_t *results;
+    err_report *err;
+} tx_run;
+
+static const char *const ISOLATION_LEVELS[] = {"READ COMMITTED", "REPEATABLE READ",
+                                               "SERIALIZABLE", NULL};
+
+/* Replaces every {"$ref": "name.field"} in v (a copy) by that field of the
+ * named earlier result. NULL with a 400 item when a reference is unknown. */
+static json_t *resolve_refs(tx_run *t, const json_t *v, const char *pointer)
+{
+    if (json_is_object(v)) {
+        const json_t *ref = json_object_get(v, "$ref");
+        if (ref && json_object_size(v) == 1) {
+            const char *text = json_string_value(ref);
+            const char *dot = text ? strchr(text, '.') : NULL;
+            for (size_t i = 0; dot && i < t->n_refs; i++) {
+                if (strlen(t->refs[i].name) == (size_t) (dot - text) &&
+                    strncmp(t->refs[i].name, text, (size_t) (dot - text)) == 0) {
+                    json_t *field = json_object_get(t->refs[i].dto, dot + 1);
+                    if (field)
+                        return json_incref(field);
+                }
+            }
+            err_add_item(t->err, ERR_BAD_REQUEST, pointer,
+                         "Unknown $ref \"%s\": it must name an earlier operation's ref and one "
+                         "of its fields, as \"ref.field\".",
+                         text ? text : "");
+            return NULL;
+        }
+        json_t *out = json_object();
+        const char *key;
+        json_t *child;
+        json_object_foreach((json_t *) v, key, child)
+        {
+            json_t *r = resolve_refs(t, child, arena_sprintf(t->a, "%s/%s", pointer, key));
+            if (!r) {
+                json_decref(out);
+                return NULL;
+            }
+            json_object_set_new(out, key, r);
+        }
+        return out;
+    }
+    return json_incref((json_t *) v);
+}
+
+/* Key of an update/delete operation: a string, a number, an array for
+ * composite keys, or a {"$ref"}. */
+static const char **op_key(tx_run *t, const orm_mapper *m, const json_t *id, const char *pointer)
+{
+    json_t *resolved = resolve_refs(t, id, pointer);
+    if (!resolved)
+        return NULL;
+    const char **key = ARENA_ARRAY(t->a, const char *, m->n_pk);
+    size_t n = json_is_array(resolved) ? json_array_size(resolved) : 1;
+    bool ok = n == m->n_pk;
+    for (size_t k = 0; ok && k < n; k++) {
+        const json_t *part = json_is_array(resolved) ? json_array_get(resolved, k) : resolved;
+        if (json_is_string(part))
+            key[k] = arena_strdup(t->a, json_string_value(part));
+        else if (json_is_integer(part))
+            key[k] = arena_sprintf(t->a, "%lld", (long long) json_integer_value(part));
+        else
+            ok = false;
+    }
+    json_decref(resolved);
+    if (!ok) {
+        err_add_item(t->err, ERR_VALIDATION, pointer,
+                     "id must be the key of %s (%zu value%s) or a $ref.", m->resource, m->n_pk,
+                     m->n_pk == 1 ? "" : "s");
+        return NULL;
+    }
+    return key;
+}
+
+static orm_entity *op_load(tx_run *t, const orm_mapper *m, const json_t *op, const char *base)
+{
+    const char *pointer = arena_sprintf(t->a, "%s/id", base);
+    const char **key = op_key(t, m, json_object_get(op, "id"), pointer);
+    if (!key)
+        return NULL;
+    orm_entity *e = NULL;
+    if (!orm_session_get(t->s, m, key, NULL, &e, t->err))
+        return NULL;
+    if (!e)
+        err_set(t->err, ERR_NOT_FOUND, "There is no %s with that key.", m->resource);
+    return e;
+}
+
+static json_t *op_write_result(tx_run *t, const orm_mapper *m, orm_entity *e)
+{
+    const orm_load_plan *plan = orm_load_plan_build(t->s, m, NULL, t->err);
+    if (!plan || !orm_session_flush(t->s, t->err))
+        return NULL;
+    orm_entity *loaded = NULL;
+    if (!orm_session_get(t->s, m, orm_entity_key(e), plan, &loaded, t->err))
+        return NULL;
+    return dto_entity(loaded ? loaded : e, plan, NULL, 0);
+}
+
+static json_t *op_query(tx_run *t, const orm_mapper *m, const json_t *doc, const char *base)
+{
+    /* The translator points into the query document; prefix its items. */
+    err_report qerr;
+    err_init(&qerr, t->a);
+    sql_builder *b = sql_builder_new(t->a, &qerr);
+    sql_from *from = sql_from_table(b, m->table, NULL);
+    sql_doc_limits lim = http__api_limits(http_req_app(t->req));
+    sql_doc_query q;
+    json_t *out = NULL;
+    json_t *empty = doc ? NULL : json_object();
+    if (sql_doc_parse_query(b, from, doc ? doc : empty, &lim, &q, &qerr)) {
+        if (q.is_aggregate) {
+            err_add_item(&qerr, ERR_BAD_REQUEST, "",
+                         "Aggregates are not available inside a transaction document.");
+        } else {
+            const orm_load_plan *plan = orm_load_plan_build(t->s, m, &q, &qerr);
+            orm_entity **items = NULL;
+            size_t n = 0;
+            int64_t count = -1;
+            if (plan && orm_session_query(t->s, m, &q, plan, &items, &n, &count, &qerr)) {
+                json_t *meta = json_pack("{s:I, s:I}", "limit", (json_int_t) q.limit, "offset",
+                                         (json_int_t) q.offset);
+                json_object_set_new(meta, "count", q.count ? json_integer(count) : json_null());
+                out = json_pack("{s:o, s:o}", "data",
+                                dto_entities(items, n, plan, q.fields, q.n_fields), "meta", meta);
+            }
+        }
+    }
+    if (!out) {
+        const char *prefix = arena_sprintf(t->a, "%s/query", base);
+        err_report *err = t->err;
+        if (!err_is_set(err)) {
+            err_copy(err, &qerr);
+            err->n_items = 0;
+            err->dropped_items = 0;
+            for (size_t i = 0; i < qerr.n_items; i++)
+                err_add_item(err, qerr.kind, arena_sprintf(t->a, "%s%s", prefix,
+                                                           qerr.items[i].pointer
+                                                               ? qerr.items[i].pointer
+                                                               : ""),
+                             "%s", qerr.items[i].detail);
+        }
+    }
+    json_decref(empty);
+    return out;
+}
+
+/* One operation; its result is appended to t->results. */
+static bool run_op(tx_run *t, size_t i, const json_t *op)
+{
+    const char *base = arena_sprintf(t->a, "/operations/%zu", i);
+    if (!json_is_object(op)) {
+        err_add_item(t->err, ERR_VALIDATION, base, "An operation is an object.");
+        return false;
+    }
+    const char *kind = json_string_value(json_object_get(op, "op"));
+    const char *resource = json_string_value(json_object_get(op, "resource"));
+    const char *ref = json_string_value(json_object_get(op, "ref"));
+    bool known = kind && (strcmp(kind, "create") == 0 || strcmp(kind, "update") == 0 ||
+                          strcmp(kind, "delete") == 0 || strcmp(kind, "query") == 0);
+    if (!known) {
+        err_add_item(t->err, ERR_BAD_REQUEST, arena_sprintf(t->a, "%s/op", base),
+                     "Unknown op \"%s\": expected create, update, delete or query.",
+                     kind ? kind : "");
+        return false;
+    }
+    const orm_mapper *m = resource ? orm_mapper_by_resource(http_req_app(t->req)->registry,
+                                                            resource)
+                                   : NULL;
+    if (!m) {
+        err_add_item(t->err, ERR_NOT_FOUND, arena_sprintf(t->a, "%s/resource", base),
+                     "There is no resource named \"%s\".", resource ? resource : "");
+        return false;
+    }
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *) op, key, v)
+    {
+        if (strcmp(key, "op") && strcmp(key, "resource") && strcmp(key, "ref") &&
+            strcmp(key, "values") && strcmp(key, "id") && strcmp(key, "query"))
+            err_add_item(t->err, ERR_BAD_REQUEST, arena_sprintf(t->a, "%s/%s", base, key),
+                         "Unknown key \"%s\" in an operation.", key);
+    }
+    if (err_is_set(t->err))
+        return false;
+
+    json_t *result = NULL;
+    if (strcmp(kind, "query") == 0) {
+        result = op_query(t, m, json_object_get(op, "query"), base);
+    } else if (strcmp(kind, "delete") == 0) {
+        orm_entity *e = op_load(t, m, op, base);
+        if (e && orm_session_delete(t->s, e, t->err) && orm_session_flush(t->s, t->err))
+            result = json_pack("{s:b}", "deleted", 1);
+    } else {
+        const char *vp = arena_sprintf(t->a, "%s/values", base);
+        json_t *values = resolve_refs(t, json_object_get(op, "values") ? json_object_get(op, "values")
+                                                                        : json_null(),
+                                      vp);
+        bool create = strcmp(kind, "create") == 0;
+        orm_entity *e = !values ? NULL : create ? orm_entity_new(t->s, m) : op_load(t, m, op, base);
+        if (e && dto_apply_input(m, values, create ? DTO_CREATE : DTO_UPDATE, vp, DTO_ALLOW_ADD,
+                                 e, t->err) &&
+            (!create || orm_session_add(t->s, e, t->err)))
+            result = op_write_result(t, m, e);
+        json_decref(values);
+    }
+    if (!result) {
+        http__api_point_at_constraint(http_req_app(t->req), m,
+                                      arena_sprintf(t->a, "%s/values", base), t->err);
+        return false;
+    }
+    json_array_append_new(t->results, result);
+    if (ref) {
+        t->refs[t->n_refs].name = ref;
+        t->refs[t->n_refs].dto = result;
+        t->n_refs++;
+    }
+    return true;
+}
+
+/* One attempt in a fresh session (its own child arena), so a replay starts
+ * from nothing: no identity map, no half-applied state. */
+static bool attempt(http_request *req, const json_t *doc, const char *isolation,
+                    json_t **results, err_report *err)
+{
+    http_app *app = http_req_app(req);
+    arena *a = arena_create(http_req_arena(req), "transaction attempt");
+    orm_session_options o = {
+        .pool = app->pool,
+        .isolation_level = isolation ? isolation : app->config->database.isolation_level,
+        .statement_timeout_ms = app->config->database.statement_timeout_ms,
+        .use_prepared = true,
+        .cache = app->cache,
+        .registry = app->registry,
+        .expire_on_commit = app->config->session.expire_on_commit,
+        .autoflush = app->config->session.autoflush,
+    };
+    const json_t *ops = json_object_get(doc, "operations");
+    tx_run t = {.req = req, .a = http_req_arena(req), .s = orm_session_open(a, &o), .ops = ops,
+                .results = json_array(), .err = err};
+    t.refs = ARENA_ARRAY(t.a, tx_ref, json_array_size(ops) + 1);
+    bool ok = true;
+    size_t i;
+    const json_t *op;
+    json_array_foreach(ops, i, op)
+    {
+        if (!run_op(&t, i, op)) {
+            err->operation = (int) i;
+            ok = false;
+            break;
+        }
+    }
+    if (ok)
+        ok = orm_session_commit(t.s, err);
+    if (!ok)
+        orm_session_rollback(t.s);
+    orm_session_close(t.s);
+    /* The request's timing and X-Query-Count report the last attempt. */
+    req->session = t.s;
+    *results = ok ? t.results : NULL;
+    if (!ok)
+        json_decref(t.results);
+    return ok;
+}
+
+static void backoff(int attempt_no, int base_ms)
+{
+    unsigned r = 0;
+    if (getrandom(&r, sizeof r, 0) != (ssize_t) sizeof r)
+        r = (unsigned) time(NULL);
+    long ms = (long) base_ms << (attempt_no < 10 ? attempt_no : 10);
+    ms = ms / 2 + (long) (r % (unsigned long) (ms / 2 + 1)); /* jitter: [ms/2, ms] */
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    nanosleep(&ts, NULL);
+}
+
+void http__api_transaction(http_request *req)
+{
+    err_report err;
+    err_init(&err, http_req_arena(req));
+    const json_t *doc = http_req_json(req);
+    const char *isolation = NULL;
+    if (!json_is_object(doc)) {
+        err_add_item(&err, ERR_VALIDATION, "",
+                     "A transaction document is an object with operations.");
+    } else {
+        const char *key;
+        const json_t *v;
+        json_object_foreach((json_t *) doc, key, v)
+        {
+            if (strcmp(key, "operations") != 0 && strcmp(key, "isolation_level") != 0)
+                err_add_item(&err, ERR_BAD_REQUEST,
+                             arena_sprintf(http_req_arena(req), "/%s", key),
+                             "Unknown key \"%s\": a transaction takes operations and "
+                             "isolation_level.",
+                             key);
+        }
+        const json_t *level = json_object_get(doc, "isolation_level");
+        if (level) {
+            for (size_t i = 0; json_is_string(level) && ISOLATION_LEVELS[i]; i++)
+                if (strcasecmp(json_string_value(level), ISOLATION_LEVELS[i]) == 0)
+                    isolation = ISOLATION_LEVELS[i];
+            if (!isolation)
+                err_add_item(&err, ERR_BAD_REQUEST, "/isolation_level",
+                             "Unknown isolation_level: expected READ COMMITTED, REPEATABLE READ "
+                             "or SERIALIZABLE.");
+        }
+        const json_t *ops = json_object_get(doc, "operations");
+        if (!json_is_array(ops) || json_array_size(ops) == 0)
+            err_add_item(&err, ERR_VALIDATION, "/operations",
+                         "operations must be a non-empty array.");
+    }
+    if (err_is_set(&err)) {
+        http_reply_problem(req, &err);
+        return;
+    }
+    const cfg_session *cs = &http_req_app(req)->config->session;
+    json_t *results = NULL;
+    for (int replay = 0;; replay++) {
+        err_clear(&err);
+        if (attempt(req, doc, isolation, &results, &err))
+            break;
+        if (!err_is_retryable(&err) || replay >= cs->retry_attempts) {
+            if (err_is_retryable(&err))
+                err.retry_after = 1;
+            http_reply_problem(req, &err);
+            return;
+        }
+        if (http_req_app(req)->metrics)
+            http_metrics_add(http_req_app(req)->metrics, HTTP_METRIC_TX_RETRIES, 1);
+        backoff(replay, cs->retry_backoff_ms);
+    }
+    http_reply_json(req, 200, json_pack("{s:o}", "results", results));
+}
