@@ -11,8 +11,8 @@
 
 /* ==== a translation ==================================================== */
 
-void sql_doc__begin(sql_doc__ctx *x, sql_builder *b, const sql_doc_limits *lim,
-                    const char *prefix, err_report *err)
+void sql_doc__begin(sql_doc__ctx *x, sql_builder *b, const sql_doc_limits *lim, const char *prefix,
+                    err_report *err)
 {
     memset(x, 0, sizeof *x);
     x->b = b;
@@ -161,31 +161,42 @@ const char *sql_doc__quote(arena *a, const char *name)
 const char *sql_doc__json_type(const json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a number";
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a number";
     case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        return "null";
     }
     return "a JSON value";
 }
 
-const char *sql_doc__field_list(arena *a, const sql_table *t)
+const char *sql_doc__field_list(arena *a, const sql_table *t, bool relationships)
 {
     sbuf s;
     sbuf_init(&s, a, 64);
+    sbuf_append(&s, "Columns: ");
     for (size_t i = 0; i < t->n_columns; i++) {
         if (i)
             sbuf_append(&s, ", ");
         sbuf_append(&s, t->columns[i]->name);
     }
-    for (size_t i = 0; i < t->n_relations; i++) {
-        sbuf_append(&s, i ? ", " : "; relationships: ");
+    sbuf_append_char(&s, '.');
+    for (size_t i = 0; relationships && i < t->n_relations; i++) {
+        sbuf_append(&s, i ? ", " : " Relationships: ");
         sbuf_append(&s, t->relations[i]->name);
     }
+    if (relationships && t->n_relations)
+        sbuf_append_char(&s, '.');
     return sbuf_str(&s);
 }
 

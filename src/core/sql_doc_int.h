@@ -40,14 +40,14 @@ typedef struct sql_doc__ctx {
     bool err_was_clean;   /* err held nothing when the call began */
     size_t builder_problems_before;
     const char *saved_builder_pointer;
-    unsigned alias_seq; /* for the aliases of EXISTS subqueries */
+    unsigned alias_seq;   /* for the aliases of EXISTS subqueries */
     const sql_from *root; /* the queried FROM item (its alias is taken) */
 } sql_doc__ctx;
 
 /* Starts a translation: limits with defaults, the builder's pointer set to
  * prefix (for limit problems the builder itself finds). */
-void sql_doc__begin(sql_doc__ctx *x, sql_builder *b, const sql_doc_limits *lim,
-                    const char *prefix, err_report *err);
+void sql_doc__begin(sql_doc__ctx *x, sql_builder *b, const sql_doc_limits *lim, const char *prefix,
+                    err_report *err);
 /* Ends it: restores the builder's pointer, makes a report that holds a
  * query error a 400 (query errors win over value errors). True when
  * neither the translation nor the builder recorded a problem. */
@@ -73,9 +73,10 @@ const char *sql_doc__quote(arena *a, const char *name);
 /* "a JSON string", "an array", ... for messages. Static. */
 const char *sql_doc__json_type(const json_t *v);
 
-/* "id, email, name; relationships: orders" — the valid names of t, for
- * messages. In the arena. */
-const char *sql_doc__field_list(arena *a, const sql_table *t);
+/* "Columns: id, email. Relationships: orders." — the valid names of t,
+ * for messages (relationships only when they would be valid). In the
+ * arena. */
+const char *sql_doc__field_list(arena *a, const sql_table *t, bool relationships);
 
 /* A fresh alias for an EXISTS subquery's table: "<name>_<n>", not the name
  * of any table and not the root's alias (so it never shadows an outer

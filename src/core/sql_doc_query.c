@@ -146,9 +146,8 @@ bool sql_doc__add_option(sql_doc__ctx *x, sql_doc_query *q, const sql_table *t, 
                 sql_doc__bad(x, p, "The loader path %s has an empty step.",
                              sql_doc__quote(x->a, path));
             else
-                sql_doc__bad(x, p, "Unknown relationship %s in %s: %s.",
-                             sql_doc__quote(x->a, name), sql_doc__quote(x->a, path),
-                             relation_list(x->a, at));
+                sql_doc__bad(x, p, "Unknown relationship %s in %s: %s.", sql_doc__quote(x->a, name),
+                             sql_doc__quote(x->a, path), relation_list(x->a, at));
             return false;
         }
         hops[n++] = rel;
@@ -172,8 +171,9 @@ static void parse_options(sql_doc__ctx *x, sql_doc_query *q, const json_t *v,
                           const sql_doc__path *p)
 {
     if (!json_is_array(v)) {
-        sql_doc__bad(x, p, "\"options\" takes an array like [{\"selectinload\": \"orders\"}], "
-                           "not %s.",
+        sql_doc__bad(x, p,
+                     "\"options\" takes an array like [{\"selectinload\": \"orders\"}], "
+                     "not %s.",
                      sql_doc__json_type(v));
         return;
     }
@@ -211,15 +211,14 @@ static void parse_options(sql_doc__ctx *x, sql_doc_query *q, const json_t *v,
 
 /* ==== fields, order_by, group_by, aggregates ============================ */
 
-bool sql_doc__add_field(sql_doc__ctx *x, sql_doc_query *q, const char *name,
-                        const sql_doc__path *p)
+bool sql_doc__add_field(sql_doc__ctx *x, sql_doc_query *q, const char *name, const sql_doc__path *p)
 {
     const sql_table *t = q->from->table;
     const sql_column *c = sql_table_column(t, name);
     const sql_relation *rel = c ? NULL : sql_table_relation(t, name);
     if (!c && !rel) {
-        sql_doc__bad(x, p, "Unknown field %s on %s; expected one of %s.",
-                     sql_doc__quote(x->a, name), t->name, sql_doc__field_list(x->a, t));
+        sql_doc__bad(x, p, "Unknown field %s on %s. %s", sql_doc__quote(x->a, name), t->name,
+                     sql_doc__field_list(x->a, t, true));
         return false;
     }
     for (size_t i = 0; i < q->n_fields; i++) {
@@ -239,8 +238,7 @@ bool sql_doc__add_field(sql_doc__ctx *x, sql_doc_query *q, const char *name,
     return true;
 }
 
-static void parse_fields(sql_doc__ctx *x, sql_doc_query *q, const json_t *v,
-                         const sql_doc__path *p)
+static void parse_fields(sql_doc__ctx *x, sql_doc_query *q, const json_t *v, const sql_doc__path *p)
 {
     if (!json_is_array(v) || json_array_size(v) == 0) {
         sql_doc__bad(x, p, "\"fields\" takes a non-empty array of field names, not %s.",
@@ -287,11 +285,12 @@ bool sql_doc__add_order(sql_doc__ctx *x, sql_doc_query *q, const char *name, boo
         o.column = sql_table_column(t, name);
         if (!o.column) {
             if (sql_table_relation(t, name))
-                sql_doc__bad(x, p, "\"%s\" is a relationship; order_by takes columns of %s.",
-                             name, t->name);
+                sql_doc__bad(x, p, "\"%s\" is a relationship; order_by takes columns of %s.", name,
+                             t->name);
             else
-                sql_doc__bad(x, p, "Unknown column %s on %s for order_by; expected one of %s.",
-                             sql_doc__quote(x->a, name), t->name, sql_doc__field_list(x->a, t));
+                sql_doc__bad(x, p, "Unknown column %s on %s for order_by. %s",
+                             sql_doc__quote(x->a, name), t->name,
+                             sql_doc__field_list(x->a, t, false));
             return false;
         }
         o.name = o.column->name;
@@ -313,7 +312,8 @@ static bool order_spec(sql_doc__ctx *x, const json_t *spec, const sql_doc__path 
         const json_t *v;
         bool ok = true;
         dir = NULL;
-        json_object_foreach ((json_t *) spec, key, v) {
+        json_object_foreach((json_t *) spec, key, v)
+        {
             sql_doc__path kp = SQL_DOC__KEY(p, key);
             if (!sql_doc__count_node(x, &kp))
                 return false;
@@ -357,8 +357,9 @@ static bool order_spec(sql_doc__ctx *x, const json_t *spec, const sql_doc__path 
         *desc = s[0] == 'd';
         return true;
     }
-    sql_doc__bad(x, p, "An order_by direction is \"asc\" or \"desc\" (or {\"dir\": \"desc\", "
-                       "\"nulls\": \"last\"}).");
+    sql_doc__bad(x, p,
+                 "An order_by direction is \"asc\" or \"desc\" (or {\"dir\": \"desc\", "
+                 "\"nulls\": \"last\"}).");
     return false;
 }
 
@@ -418,8 +419,8 @@ static void parse_group_by(sql_doc__ctx *x, sql_doc_query *q, const json_t *v,
         }
         const sql_column *c = sql_table_column(t, name);
         if (!c) {
-            sql_doc__bad(x, &ep, "Unknown column %s on %s for group_by; expected one of %s.",
-                         sql_doc__quote(x->a, name), t->name, sql_doc__field_list(x->a, t));
+            sql_doc__bad(x, &ep, "Unknown column %s on %s for group_by. %s",
+                         sql_doc__quote(x->a, name), t->name, sql_doc__field_list(x->a, t, false));
             continue;
         }
         bool dup = false;
@@ -512,8 +513,8 @@ static void parse_aggregate(sql_doc__ctx *x, sql_doc_query *q, const char *label
     } else {
         c = sql_table_column(t, cname);
         if (!c) {
-            sql_doc__bad(x, &fp, "Unknown column %s on %s; expected one of %s.",
-                         sql_doc__quote(x->a, cname), t->name, sql_doc__field_list(x->a, t));
+            sql_doc__bad(x, &fp, "Unknown column %s on %s. %s", sql_doc__quote(x->a, cname),
+                         t->name, sql_doc__field_list(x->a, t, false));
             return;
         }
         sql_type_kind tk = c->type.kind;
@@ -550,7 +551,8 @@ static void parse_aggregates(sql_doc__ctx *x, sql_doc_query *q, const json_t *v,
     }
     const char *label;
     const json_t *spec;
-    json_object_foreach ((json_t *) v, label, spec) {
+    json_object_foreach((json_t *) v, label, spec)
+    {
         sql_doc__path kp = SQL_DOC__KEY(p, label);
         if (!sql_doc__count_node(x, &kp))
             return;
@@ -560,7 +562,7 @@ static void parse_aggregates(sql_doc__ctx *x, sql_doc_query *q, const json_t *v,
 
 /* ==== the document ====================================================== */
 
-static const char *const KEYS[] = {"where",   "order_by", "limit", "offset",    "fields",
+static const char *const KEYS[] = {"where",   "order_by", "limit",    "offset",    "fields",
                                    "options", "count",    "group_by", "aggregates"};
 
 static bool known_key(const char *k)
@@ -604,7 +606,8 @@ bool sql_doc_parse_query(sql_builder *b, const sql_from *from, const json_t *doc
 
     const char *key;
     const json_t *v;
-    json_object_foreach ((json_t *) doc, key, v) {
+    json_object_foreach((json_t *) doc, key, v)
+    {
         sql_doc__path kp = SQL_DOC__KEY(NULL, key);
         if (!sql_doc__count_node(&x, &kp))
             return sql_doc__end(&x);
@@ -626,13 +629,19 @@ bool sql_doc_parse_query(sql_builder *b, const sql_from *from, const json_t *doc
         sql_doc__path p = SQL_DOC__KEY(NULL, "aggregates");
         parse_aggregates(&x, out, aggregates, &p);
     }
+    if (group_by && !aggregates && json_is_array(group_by) && json_array_size(group_by) == 0) {
+        sql_doc__path p = SQL_DOC__KEY(NULL, "group_by");
+        sql_doc__bad(&x, &p, "\"group_by\" needs at least one column (or give aggregates).");
+    }
 
     const json_t *where = json_object_get(doc, "where");
     if (where && !json_is_null(where) && !x.aborted) {
         sql_doc__path p = SQL_DOC__KEY(NULL, "where");
         sql_node *cond;
+        b->pointer = "/where"; /* for limits the builders find themselves */
         if (sql_doc__where(&x, from, where, &p, &cond))
             out->where = cond;
+        b->pointer = NULL;
     }
     if (x.aborted)
         return sql_doc__end(&x);

@@ -229,8 +229,7 @@ static const char *numeric_check(arena *a, const sql_column *c, const char *text
     int int_digits, frac_digits;
     size_t total;
     if (!decimal_syntax(text, &int_digits, &frac_digits, &total))
-        return arena_sprintf(a,
-                             "Expected a number or a decimal string like \"-12.50\" for %s.",
+        return arena_sprintf(a, "Expected a number or a decimal string like \"-12.50\" for %s.",
                              colname(a, c));
     if (total > NUMERIC_MAX_DIGITS)
         return arena_sprintf(a, "The value for %s has more than %d digits.", colname(a, c),
@@ -256,8 +255,7 @@ static const char *string_check(arena *a, const sql_column *c, const char *s, si
                                 unsigned flags, sql_value *out)
 {
     if (strlen(s) != bytes)
-        return arena_sprintf(a, "The value for %s must not contain NUL characters.",
-                             colname(a, c));
+        return arena_sprintf(a, "The value for %s must not contain NUL characters.", colname(a, c));
     if (flags & SQL_DOC__STRICT) {
         if (c->type.kind == SQL_TYPE_STRING && c->type.length > 0 &&
             utf8_length(s) > (size_t) c->type.length)
@@ -307,7 +305,8 @@ static const char *formatted_check(arena *a, const sql_column *c, const char *s,
                                  "for %s.",
                                  colname(a, c));
         break;
-    default: break;
+    default:
+        break;
     }
     *out = sql_val_str(arena_strdup(a, s));
     return NULL;
@@ -342,9 +341,9 @@ const char *sql_doc__from_json(arena *a, const sql_column *c, const json_t *v, u
             return expected(a, c, small ? "an integer" : "an integer (bigint)", v);
         json_int_t i = json_integer_value(v);
         if (small && (i < INT32_MIN || i > INT32_MAX))
-            return arena_sprintf(a, "The value for %s must be between %" PRId32 " and %" PRId32
-                                    " (integer).",
-                                 colname(a, c), INT32_MIN, INT32_MAX);
+            return arena_sprintf(
+                a, "The value for %s must be between %" PRId32 " and %" PRId32 " (integer).",
+                colname(a, c), INT32_MIN, INT32_MAX);
         *out = sql_val_int((int64_t) i);
         return NULL;
     }
@@ -358,9 +357,8 @@ const char *sql_doc__from_json(arena *a, const sql_column *c, const json_t *v, u
         return NULL;
     case SQL_TYPE_NUMERIC:
         if (json_is_integer(v))
-            return numeric_check(a, c, arena_sprintf(a, "%" JSON_INTEGER_FORMAT,
-                                                     json_integer_value(v)),
-                                 out);
+            return numeric_check(
+                a, c, arena_sprintf(a, "%" JSON_INTEGER_FORMAT, json_integer_value(v)), out);
         if (json_is_real(v))
             return numeric_check(a, c, plain_double(a, json_real_value(v)), out);
         if (json_is_string(v))
@@ -389,8 +387,10 @@ const char *sql_doc__from_json(arena *a, const sql_column *c, const json_t *v, u
                                  colname(a, c));
         return formatted_check(a, c, json_string_value(v), out);
     }
-    case SQL_TYPE_JSON: return json_text(a, v, out);
-    case SQL_TYPE_NONE: break;
+    case SQL_TYPE_JSON:
+        return json_text(a, v, out);
+    case SQL_TYPE_NONE:
+        break;
     }
     return arena_sprintf(a, "The field %s has no type values can be checked against.",
                          colname(a, c));
@@ -474,9 +474,11 @@ const char *sql_doc__from_text(arena *a, const sql_column *c, const char *text, 
         *out = sql_val_float(f);
         return NULL;
     }
-    case SQL_TYPE_NUMERIC: return numeric_check(a, c, arena_strdup(a, text), out);
+    case SQL_TYPE_NUMERIC:
+        return numeric_check(a, c, arena_strdup(a, text), out);
     case SQL_TYPE_STRING:
-    case SQL_TYPE_TEXT: return string_check(a, c, text, strlen(text), flags, out);
+    case SQL_TYPE_TEXT:
+        return string_check(a, c, text, strlen(text), flags, out);
     case SQL_TYPE_BOOLEAN:
         if (strcmp(text, "true") == 0 || strcmp(text, "false") == 0) {
             *out = sql_val_bool(text[0] == 't');
@@ -485,7 +487,8 @@ const char *sql_doc__from_text(arena *a, const sql_column *c, const char *text, 
         return arena_sprintf(a, "Expected true or false for %s.", colname(a, c));
     case SQL_TYPE_UUID:
     case SQL_TYPE_DATE:
-    case SQL_TYPE_TIMESTAMPTZ: return formatted_check(a, c, text, out);
+    case SQL_TYPE_TIMESTAMPTZ:
+        return formatted_check(a, c, text, out);
     case SQL_TYPE_JSON: {
         json_error_t jerr;
         json_t *v = json_loads(text, JSON_DECODE_ANY, &jerr);
@@ -495,7 +498,8 @@ const char *sql_doc__from_text(arena *a, const sql_column *c, const char *text, 
         json_decref(v);
         return msg;
     }
-    case SQL_TYPE_NONE: break;
+    case SQL_TYPE_NONE:
+        break;
     }
     return arena_sprintf(a, "The field %s has no type values can be checked against.",
                          colname(a, c));
@@ -520,10 +524,9 @@ bool sql_doc_value(sql_builder *b, const sql_column *c, const json_t *v, const c
         return report(b, "A value or its column is missing.", pointer, err);
     if (json_is_null(v)) {
         if (!c->nullable)
-            return report(b,
-                          arena_sprintf(b->arena, "The field %s must not be null.",
-                                        colname(b->arena, c)),
-                          pointer, err);
+            return report(
+                b, arena_sprintf(b->arena, "The field %s must not be null.", colname(b->arena, c)),
+                pointer, err);
         return true;
     }
     return report(b, sql_doc__from_json(b->arena, c, v, SQL_DOC__STRICT, out), pointer, err);

@@ -47,11 +47,11 @@ static const struct {
     op_kind op;
     sql_op sql;
 } OPS[] = {
-    {"eq", OP_EQ, SQL_OP_EQ},         {"ne", OP_NE, SQL_OP_NE},
-    {"lt", OP_LT, SQL_OP_LT},         {"le", OP_LE, SQL_OP_LE},
-    {"gt", OP_GT, SQL_OP_GT},         {"ge", OP_GE, SQL_OP_GE},
-    {"like", OP_LIKE, SQL_OP_LIKE},   {"ilike", OP_ILIKE, SQL_OP_ILIKE},
-    {"in", OP_IN, SQL_OP_EQ},         {"not_in", OP_NOT_IN, SQL_OP_NE},
+    {"eq", OP_EQ, SQL_OP_EQ},           {"ne", OP_NE, SQL_OP_NE},
+    {"lt", OP_LT, SQL_OP_LT},           {"le", OP_LE, SQL_OP_LE},
+    {"gt", OP_GT, SQL_OP_GT},           {"ge", OP_GE, SQL_OP_GE},
+    {"like", OP_LIKE, SQL_OP_LIKE},     {"ilike", OP_ILIKE, SQL_OP_ILIKE},
+    {"in", OP_IN, SQL_OP_EQ},           {"not_in", OP_NOT_IN, SQL_OP_NE},
     {"is_null", OP_IS_NULL, SQL_OP_EQ}, {"between", OP_BETWEEN, SQL_OP_EQ},
 };
 
@@ -176,9 +176,8 @@ static sql_node *apply_op(sql_doc__ctx *x, const sql_from *from, const sql_colum
     sql_type_kind type = c->type.kind;
 
     if ((op == OP_LIKE || op == OP_ILIKE) && !sql_doc__is_string(type)) {
-        sql_doc__bad(x, p,
-                     "The operator \"%s\" applies to string and text fields; \"%s\" is %s.", name,
-                     c->name, sql_type_kind_name(type));
+        sql_doc__bad(x, p, "The operator \"%s\" applies to string and text fields; \"%s\" is %s.",
+                     name, c->name, sql_type_kind_name(type));
         return NULL;
     }
     if ((op == OP_LT || op == OP_LE || op == OP_GT || op == OP_GE || op == OP_BETWEEN) &&
@@ -223,7 +222,8 @@ static sql_node *apply_op(sql_doc__ctx *x, const sql_from *from, const sql_colum
         return col ? sql_binary(x->b, OPS[k].sql, col, val) : NULL;
     }
     case OP_IN:
-    case OP_NOT_IN: return in_list(x, from, c, op == OP_NOT_IN, v, p);
+    case OP_NOT_IN:
+        return in_list(x, from, c, op == OP_NOT_IN, v, p);
     case OP_IS_NULL: {
         if (!json_is_boolean(v)) {
             sql_doc__bad(x, p, "The operator \"is_null\" takes true or false, not %s.",
@@ -235,7 +235,8 @@ static sql_node *apply_op(sql_doc__ctx *x, const sql_from *from, const sql_colum
             return NULL;
         return json_is_true(v) ? sql_is_null(x->b, col) : sql_is_not_null(x->b, col);
     }
-    case OP_BETWEEN: return between(x, from, c, v, p);
+    case OP_BETWEEN:
+        return between(x, from, c, v, p);
     }
     return NULL;
 }
@@ -286,7 +287,8 @@ static bool column_condition(sql_doc__ctx *x, const sql_from *from, const sql_co
     bool ok = true;
     const char *key;
     const json_t *arg;
-    json_object_foreach ((json_t *) v, key, arg) {
+    json_object_foreach((json_t *) v, key, arg)
+    {
         sql_doc__path kp = SQL_DOC__KEY(p, key);
         if (!sql_doc__count_node(x, &kp))
             return false;
@@ -334,8 +336,8 @@ static bool relation_condition(sql_doc__ctx *x, const sql_from *from, const sql_
         return false;
     if (strcmp(key, want) != 0) {
         if (strcmp(key, other) == 0)
-            sql_doc__bad(x, &kp, "\"%s\" is a %s relationship: use \"%s\", not \"%s\".",
-                         rel->name, kind, want, other);
+            sql_doc__bad(x, &kp, "\"%s\" is a %s relationship: use \"%s\", not \"%s\".", rel->name,
+                         kind, want, other);
         else
             sql_doc__bad(x, &kp,
                          "Unknown key %s under the relationship \"%s\"; expected \"%s\" (it is "
@@ -405,8 +407,9 @@ static bool logical(sql_doc__ctx *x, const sql_from *from, const char *key, cons
             return false;
         const json_t *w = json_array_get(v, i);
         if (!json_is_object(w)) {
-            sql_doc__bad(x, &ep, "Each element of \"%s\" must be a where document (an object), "
-                                 "not %s.",
+            sql_doc__bad(x, &ep,
+                         "Each element of \"%s\" must be a where document (an object), "
+                         "not %s.",
                          key, sql_doc__json_type(w));
             ok = false;
             continue;
@@ -442,7 +445,8 @@ static bool where_object(sql_doc__ctx *x, const sql_from *from, const json_t *wh
     bool ok = true;
     const char *key;
     const json_t *v;
-    json_object_foreach ((json_t *) where, key, v) {
+    json_object_foreach((json_t *) where, key, v)
+    {
         sql_doc__path kp = SQL_DOC__KEY(p, key);
         if (!sql_doc__count_node(x, &kp))
             return false;
@@ -457,8 +461,8 @@ static bool where_object(sql_doc__ctx *x, const sql_from *from, const json_t *wh
         } else if ((rel = sql_table_relation(t, key))) {
             done = relation_condition(x, from, rel, v, &kp, depth, &cond);
         } else {
-            sql_doc__bad(x, &kp, "Unknown field %s on %s; expected one of %s, or and/or/not.",
-                         sql_doc__quote(x->a, key), t->name, sql_doc__field_list(x->a, t));
+            sql_doc__bad(x, &kp, "Unknown field %s on %s. %s Or and, or, not.",
+                         sql_doc__quote(x->a, key), t->name, sql_doc__field_list(x->a, t, true));
             done = false;
         }
         if (x->aborted)

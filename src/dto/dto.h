@@ -1,6 +1,6 @@
 /*
- * dto — data transfer objects: PostgreSQL values to JSON (jansson) and,
- * next, per-model input validation and output shaping.
+ * dto — data transfer objects: PostgreSQL values to JSON (jansson),
+ * per-model input validation, and output shaping of entities.
  *
  * Typed values: results arrive from libpq as text; the column's type OID
  * decides the JSON form. integer/bigint/smallint → JSON integer; float →
@@ -10,7 +10,12 @@
  * a ±hh:mm offset); json/jsonb → the JSON value itself.
  *
  * Ownership: returned json_t values are new references the caller owns
- * (hand them to a jansson `_new` setter, or to http_reply_json).
+ * (hand them to a jansson `_new` setter, or to http_reply_json); input
+ * functions borrow the bodies they are given and keep no reference.
+ *
+ * Thread-safety: every function is reentrant; an entity and its session
+ * belong to one thread at a time. Errors: bool returns, err_report last;
+ * input problems are ERR_VALIDATION (422) items, all of them collected.
  */
 #ifndef RETORT_DTO_H
 #define RETORT_DTO_H
@@ -61,30 +66,60 @@ bool dto_rfc3339(const char *pg_text, char *out, size_t cap);
 /* ==== input: create and update bodies ====================================
  *
  * Validation per model, collecting every problem (422, one item per field
- * with its JSON Pointer: pointer_prefix + "/" + field): unknown fields,
- * read_only fields, wrong JSON types, NOT NULL, string length (code
- * points), choices, uuid/date/timestamptz/numeric formats (the same value
- * rules as query documents: sql_doc_value). On create, a non-nullable
- * column without default, server_default or autoincrement is required;
- * client-side defaults are filled by orm_session_add. Values are written
- * into the entity (text form) only when the whole body is valid.
+ * with its JSON Pointer: pointer_prefix + "/" + field, e.g. "/email",
+ * "/operations/2/values/total", "/3/total"; a body that is not an object
+ * is one item at pointer_prefix itself, "" without a prefix). Problems:
+ * unknown fields (each named; a relationship name is refused too: related
+ * rows are written through their own resource), read_only fields, the
+ * version column (the ORM owns it: 1 on insert, +1 per update, checked
+ * against If-Match; it is treated as read-only on input), the primary key
+ * on update, wrong JSON types, explicit null on a NOT NULL column, and
+ * the value rules shared with query documents (sql_doc_value: int32
+ * range, numeric as a number or decimal string with its precision and
+ * scale, string length in code points, choices, canonical uuid, real
+ * dates, RFC 3339 timestamps). On create, a column that is NOT NULL
+ * without a client default, server_default or autoincrement is required
+ * (never the version column, never a read_only one); a key with a server
+ * default or an identity may be omitted or given. On update nothing is
+ * required. Client-side defaults are filled by orm_session_add, not here.
+ *
+ * Values are written into the entity (orm_entity_set, text form; $add
+ * through orm_entity_add_to) only when the whole body is valid; on any
+ * problem the entity is untouched. e may be NULL to validate only.
+ * Problem pointers and details are copied into err's arena: initialise
+ * err with one (err_init(err, request_arena)); a report without an arena
+ * gets the items without pointers or details.
  */
 
 typedef enum dto_mode { DTO_CREATE, DTO_UPDATE } dto_mode;
 
 enum {
-    DTO_ALLOW_ADD = 1 << 0,     /* {"$add": n} on numeric columns (transactions) */
-    DTO_ALLOW_PRIMARY_KEY = 1 << 1 /* update may name the key (never changes it) */
+    /* {"$add": n} on integer, bigint, float and numeric columns of an
+     * update (transaction documents): n a JSON number or a decimal string,
+     * checked like a value of the column; the object must have no other
+     * member. Without the flag, or on create, "$add" is a 422. */
+    DTO_ALLOW_ADD = 1 << 0,
+    /* update may name the key with its current value (a client sending
+     * back a whole DTO); a different value is a 422. Without the flag any
+     * key column in an update body is a 422. The key is never written. */
+    DTO_ALLOW_PRIMARY_KEY = 1 << 1
 };
 
 bool dto_apply_input(const orm_mapper *m, const json_t *body, dto_mode mode,
                      const char *pointer_prefix, unsigned flags, orm_entity *e,
                      err_report *err);
 
-/* A bulk-insert row validated like a create body, into text values for
- * every column of m that is present in `columns` (the union of keys the
- * caller computed); absent keys get the client default or NULL/DEFAULT
- * (is_default[i] true: let the server apply it). Lives in a. */
+/* A bulk-insert row validated like a create body (no $add), into text
+ * values for the columns listed in `columns` (mapper column indexes: the
+ * union of keys the caller computed over all rows). For each i: a key the
+ * row gives → its text (NULL for JSON null); an absent key whose column
+ * has a client default → that default's text (is_default[i] false); any
+ * other absent key → is_default[i] true and values[i] NULL: the caller
+ * writes DEFAULT there (server default, identity, or NULL). A valid key
+ * not listed in `columns` is ignored. Arrays and texts live in a; on
+ * failure *values and *is_default are NULL and every problem of the row
+ * is in err (pointer_prefix "/3" gives "/3/total"). Arena use of a valid
+ * row is its values only; pointer strings are made for problems alone. */
 bool dto_row_values(const orm_mapper *m, const json_t *row, const char *pointer_prefix,
                     const size_t *columns, size_t n_columns, arena *a,
                     const char ***values /* OUT */, bool **is_default /* OUT */,
@@ -92,19 +127,33 @@ bool dto_row_values(const orm_mapper *m, const json_t *row, const char *pointer_
 
 /* ==== output ==============================================================
  *
- * An entity as its DTO: every column except write_only ones (or only
- * `fields` when given: columns and relationship names), each value in its
- * JSON form by column type; a relationship appears when the plan loaded it
- * (effective strategy selectin/joined, or named): to-one as an object or
- * null, to-many as an array, nested by the plan's children. noload
- * relationships never appear.
+ * An entity as its DTO object: its loaded columns in model order, never a
+ * write_only one (an unloaded column, e.g. of a transient instance, is
+ * left out, not null); with `fields` (n_fields > 0) only the columns named
+ * there. Each value in its JSON form by column type (dto_column_value).
+ *
+ * Relationships follow SPEC.md §2 "Loading": one appears when its plan
+ * node's effective strategy is selectin or joined, or the node is named
+ * (include=, fields), never with noload; without a node (or without a
+ * plan) when the model's lazy is selectin/joined or `fields` names it,
+ * unless the plan's wildcard raiseload/noload covers the top level. Only
+ * what orm_entity_related reports LOADED is serialised (nothing here runs
+ * SQL: the ORM loads named select relationships first). To-one: an object
+ * or null; to-many: an array; nested levels by the node's children, with
+ * all their columns. An entity already on the path from the root (a
+ * cycle through back_populates) is emitted with its columns only.
+ * Returns a new reference; dto_entity(NULL, ...) is JSON null.
  */
 json_t *dto_entity(const orm_entity *e, const orm_load_plan *plan, const char *const *fields,
                    size_t n_fields);
-/* An array of DTOs. */
+/* An array of DTOs (NULL items are null). */
 json_t *dto_entities(orm_entity *const *items, size_t n, const orm_load_plan *plan,
                      const char *const *fields, size_t n_fields);
-/* A column value in text form as JSON by the column's type. */
+/* A column value in text form as JSON by the column's type: integer and
+ * bigint → integer; float → real (NaN/Infinity → string); numeric →
+ * string with its exact digits; boolean ('t'/'true') → true/false; uuid,
+ * date, string, text → string; timestamptz → RFC 3339 string; json → the
+ * parsed value; NULL → null. New reference. */
 json_t *dto_column_value(const sql_column *c, const char *text);
 
 #endif

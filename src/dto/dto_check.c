@@ -7,7 +7,7 @@
  * formats, NOT NULL) are Core's sql_doc_value, the same code that checks
  * the values of query documents, so a body and a where clause can never
  * disagree about what an "integer" or a "uuid" is. This file adds what only
- * bodies have: {"$add": delta} and the client-side default.
+ * bodies have: {"$add": delta}.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -151,24 +151,4 @@ bool dto__delta_text(dto__ctx *cx, const orm_mapper *m, size_t col, const json_t
         return false;
     *text = sql_value_text(cx->a, &out);
     return true;
-}
-
-const char *dto__default_text(arena *a, const orm_mapper *m, size_t col)
-{
-    const cfg_column *cc = &m->model->columns[col];
-    if (!cc->default_json)
-        return NULL;
-    json_t *v = json_loads(cc->default_json, JSON_DECODE_ANY, NULL);
-    if (!v)
-        return NULL;
-    /* The config loader checked the default against the column already;
-     * this only converts it (errors cannot happen, and would be dropped). */
-    err_report quiet;
-    err_init(&quiet, a);
-    sql_value out;
-    const char *text = NULL;
-    if (sql_doc_value(sql_builder_new(a, &quiet), m->columns[col], v, NULL, &out, &quiet))
-        text = sql_value_text(a, &out);
-    json_decref(v);
-    return text;
 }

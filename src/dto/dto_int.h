@@ -68,9 +68,6 @@ bool dto__column_text(dto__ctx *cx, const orm_mapper *m, size_t col, const json_
 bool dto__delta_text(dto__ctx *cx, const orm_mapper *m, size_t col, const json_t *delta,
                      const char *pointer, const char **text /* OUT */);
 
-/* The client-side default of a column ("default" in the config) in text
- * form; NULL when the column has none or its default is null. Lives in a. */
-const char *dto__default_text(arena *a, const orm_mapper *m, size_t col);
 
 /* ---- the field rules (dto_fields.c) ----------------------------------- */
 

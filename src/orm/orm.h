@@ -141,6 +141,9 @@ typedef struct orm_relationship {
     const struct orm_relationship *inverse; /* back_populates; NULL when none */
     bool to_many;
     orm_strategy lazy;              /* the model's default strategy */
+    int order_by;                   /* column of target ordering the children;
+                                     * -1 = the target's key */
+    bool order_desc;                /* order_by was "-col" */
 } orm_relationship;
 
 struct orm_mapper {
@@ -156,6 +159,13 @@ struct orm_mapper {
     int version;                    /* column index of version_column; -1 = none */
     orm_relationship *relationships;
     size_t n_relationships;
+    /* Client-side defaults ("default" in the config) in text form, by
+     * column: has_default[i] says one is declared; defaults[i] is its text
+     * (NULL when the default is JSON null). json columns keep the JSON
+     * text, strings their contents, numbers and booleans their JSON
+     * spelling. Live with the registry. */
+    const char *const *defaults;
+    const bool *has_default;
 };
 
 /* Builds the Core metadata and every mapper; NULL with ERR_CONFIG items. */

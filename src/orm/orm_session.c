@@ -1,15 +1,24 @@
-#include "orm.h"
+/*
+ * orm_session — the request-scoped session: lazy checkout and BEGIN,
+ * statement counting (X-Query-Count), commit and rollback, and what they
+ * do to the instances of the unit of work (orm_flush.c writes them).
+ *
+ * Instance states across the transaction's end:
+ *   commit:   flush first; then, with expire_on_commit, every persistent
+ *             instance is expired (the next orm_session_get or
+ *             orm_session_refresh reloads it with one SELECT); instances
+ *             whose DELETE ran become detached.
+ *   rollback: pending instances and those inserted in the transaction
+ *             become transient (identity and server-filled values gone,
+ *             what the caller set kept); deleted ones are persistent
+ *             again; modified or updated ones are expired.
+ *   close:    the transaction is rolled back, the instances are detached
+ *             but keep their values, so DTOs can still be written from
+ *             them after the connection went back to the pool.
+ */
+#include "orm_int.h"
 
 #include <time.h>
-
-struct orm_session {
-    arena *arena;
-    orm_session_options opts;
-    eng_conn *conn;     /* NULL until the first statement */
-    bool in_tx;
-    bool closed;
-    orm_session_stats stats;
-};
 
 static double now_ms(void)
 {
@@ -103,18 +112,109 @@ void orm_session_count_statement(orm_session *s, double ms)
     s->stats.db_ms += ms;
 }
 
-bool orm_session_commit(orm_session *s, err_report *err)
+/* ==== transaction end: what happens to the instances ===================== */
+
+static void after_commit(orm_session *s)
 {
-    if (!s->in_tx)
-        return true;
-    double t0 = now_ms();
-    bool ok = eng_commit(s->conn, err);
-    s->stats.db_ms += now_ms() - t0;
-    s->in_tx = false;
-    return ok;
+    for (size_t i = 0; i < s->tx_touched.n; i++) {
+        orm_entity *e = s->tx_touched.items[i];
+        e->in_touched = false;
+        e->tx_inserted = e->tx_updated = false;
+        if (e->state == ORM_DELETED && e->delete_flushed)
+            e->state = ORM_DETACHED;
+    }
+    s->tx_touched.n = 0;
+    if (!s->opts.expire_on_commit)
+        return;
+    for (size_t i = 0; i < s->all.n; i++) {
+        orm_entity *e = s->all.items[i];
+        if (e->state == ORM_PERSISTENT)
+            orm__entity_expire(e);
+    }
 }
 
-void orm_session_rollback(orm_session *s)
+/* An instance whose INSERT is undone: transient, no key, only what the
+ * caller set. */
+static void make_transient(orm_session *s, orm_entity *e)
+{
+    orm__identity_remove(s, e);
+    e->identity = NULL;
+    e->state = ORM_TRANSIENT;
+    e->tx_inserted = e->tx_updated = e->delete_flushed = false;
+    for (size_t i = 0; i < e->mapper->n_columns; i++) {
+        if (e->flags[i] & ORM_COL_USER) {
+            e->flags[i] = ORM_COL_LOADED | ORM_COL_CHANGED | ORM_COL_USER;
+        } else {
+            e->flags[i] = 0;
+            e->values[i] = NULL;
+        }
+        e->orig[i] = NULL;
+    }
+    for (size_t k = 0; k < e->mapper->n_relationships; k++) {
+        e->rels[k].state = ORM_REL_UNLOADED;
+        e->rels[k].items.n = 0;
+    }
+}
+
+static void undo_states(orm_session *s)
+{
+    for (size_t i = 0; i < s->added.n; i++) {
+        orm_entity *e = s->added.items[i];
+        if (e->in_added && e->state == ORM_PENDING)
+            e->state = ORM_TRANSIENT;
+        e->in_added = false;
+    }
+    for (size_t i = 0; i < s->tx_touched.n; i++) {
+        orm_entity *e = s->tx_touched.items[i];
+        e->in_touched = false;
+        if (e->tx_inserted) {
+            make_transient(s, e);
+            continue;
+        }
+        if (e->delete_flushed) {
+            e->delete_flushed = false;
+            e->state = ORM_PERSISTENT;
+            orm__identity_put(s, e, e->identity);
+        }
+        if (e->tx_updated)
+            orm__entity_expire(e);
+        e->tx_updated = false;
+    }
+    for (size_t i = 0; i < s->deleted.n; i++) {
+        orm_entity *e = s->deleted.items[i];
+        if (e->in_deleted && e->state == ORM_DELETED)
+            e->state = ORM_PERSISTENT;
+        e->in_deleted = false;
+    }
+    for (size_t i = 0; i < s->dirty.n; i++) {
+        orm_entity *e = s->dirty.items[i];
+        if (e->in_dirty && e->state == ORM_PERSISTENT)
+            orm__entity_expire(e);
+        e->in_dirty = false;
+    }
+    s->added.n = s->tx_touched.n = s->deleted.n = s->dirty.n = 0;
+}
+
+bool orm_session_commit(orm_session *s, err_report *err)
+{
+    if (!orm_session_flush(s, err))
+        return false; /* the transaction failed: only rollback is left */
+    if (s->in_tx) {
+        double t0 = now_ms();
+        bool ok = eng_commit(s->conn, err);
+        s->stats.db_ms += now_ms() - t0;
+        s->in_tx = false;
+        if (!ok) {
+            /* A failed COMMIT rolled the transaction back. */
+            undo_states(s);
+            return false;
+        }
+    }
+    after_commit(s);
+    return true;
+}
+
+static void rollback_db(orm_session *s)
 {
     if (!s->in_tx)
         return;
@@ -127,11 +227,29 @@ void orm_session_rollback(orm_session *s)
     s->in_tx = false;
 }
 
+void orm_session_rollback(orm_session *s)
+{
+    rollback_db(s);
+    undo_states(s);
+}
+
 void orm_session_close(orm_session *s)
 {
     if (s->closed)
         return;
-    orm_session_rollback(s);
+    rollback_db(s);
+    /* Detach without expiring: DTOs are written after close. */
+    for (size_t i = 0; i < s->all.n; i++) {
+        orm_entity *e = s->all.items[i];
+        if (e->state == ORM_PERSISTENT || e->state == ORM_DELETED)
+            e->state = ORM_DETACHED;
+    }
+    for (size_t i = 0; i < s->added.n; i++) {
+        orm_entity *e = s->added.items[i];
+        if (e->state == ORM_PENDING)
+            e->state = ORM_TRANSIENT;
+    }
+    s->added.n = s->tx_touched.n = s->deleted.n = s->dirty.n = 0;
     if (s->conn) {
         eng_pool_checkin(s->opts.pool, s->conn);
         s->conn = NULL;

@@ -86,13 +86,13 @@ typedef struct ce_fixture {
     ts_cluster cluster; /* used when RETORT_TEST_DATABASE_URL is not set */
     char url[512];
     const char *prefix;
-    arena *process;     /* config and metadata: the process arena */
+    arena *process; /* config and metadata: the process arena */
     cfg_config *cfg;
     sql_metadata *md;
     const sql_table *owners, *things, *tags, *thing_tags;
-    eng_pool *pool;     /* pool_size 2: two sessions at once */
+    eng_pool *pool; /* pool_size 2: two sessions at once */
     sql_cache *cache;
-    arena *a;           /* per test */
+    arena *a; /* per test */
 } ce_fixture;
 
 /* Prints every part of a report that should not be set, then fails. */
@@ -206,6 +206,19 @@ static inline int ce_group_teardown(ce_fixture *f)
             fprintf(stderr, "drop_all: %s\n", err.detail ? err.detail : "?");
             rc = -1;
         }
+        /* Every table is gone. */
+        eng_conn *c = eng_pool_checkout(f->pool, &err);
+        const char *sql =
+            arena_sprintf(f->process,
+                          "SELECT count(to_regclass(t)) FROM unnest(ARRAY['%sowners', "
+                          "'%sthings', '%stags', '%sthing_tags']) t",
+                          f->prefix, f->prefix, f->prefix, f->prefix);
+        eng_result *r = c ? eng_exec(c, f->process, sql, 0, NULL, &err) : NULL;
+        if (!r || strcmp(eng_result_value(r, 0, 0), "0") != 0) {
+            fprintf(stderr, "drop_all left tables behind\n");
+            rc = -1;
+        }
+        eng_pool_checkin(f->pool, c);
     }
     eng_pool_destroy(f->pool);
     sql_cache_destroy(f->cache);
@@ -246,8 +259,7 @@ static inline void ce_truncate(const ce_fixture *f, arena *a)
 
 /* Runs a Core statement built with b; asserts the builder and the
  * execution succeeded. */
-static inline eng_result *ce_run(orm_session *s, sql_builder *b, const void *stmt,
-                                 err_report *berr)
+static inline eng_result *ce_run(orm_session *s, sql_builder *b, const void *stmt, err_report *berr)
 {
     ce_assert_ok(berr, "build");
     assert_false(sql_builder_failed(b));

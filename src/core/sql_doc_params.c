@@ -1,0 +1,194 @@
+/*
+ * sql_doc_params — the query parameters of GET /api/{resource} into a
+ * sql_doc_query, the same structure a query document gives:
+ *
+ *   ?status=paid&order_by=-created_at,id&limit=20&include=user&count=true
+ *
+ * SPEC: pointers for GET query parameters name the parameter ("/limit",
+ * "/order_by"); inside where= they continue into the where document
+ * ("/where/email/like"). Parameter values arrive percent-decoded, as text:
+ * a column's value is converted to its type here (sql_doc__from_text).
+ */
+#include <string.h>
+
+#include "sql_doc_int.h"
+
+static const char *const CONTROL[] = {"limit", "offset", "order_by", "include",
+                                      "count", "fields", "where"};
+
+static bool is_control(const char *name)
+{
+    for (size_t i = 0; i < sizeof CONTROL / sizeof CONTROL[0]; i++)
+        if (strcmp(CONTROL[i], name) == 0)
+            return true;
+    return false;
+}
+
+/* Strict non-negative decimal integer (no sign, no spaces), <= INT64_MAX. */
+static bool parse_count(const char *s, int64_t *out)
+{
+    if (!*s)
+        return false;
+    int64_t v = 0;
+    for (const char *p = s; *p; p++) {
+        if (*p < '0' || *p > '9')
+            return false;
+        int d = *p - '0';
+        if (v > (INT64_MAX - d) / 10)
+            return false;
+        v = v * 10 + d;
+    }
+    *out = v;
+    return true;
+}
+
+/* Calls fn for each comma-separated item of list; an empty item is a
+ * problem. */
+typedef void (*item_fn)(sql_doc__ctx *x, sql_doc_query *q, const char *item,
+                        const sql_doc__path *p);
+
+static void each_item(sql_doc__ctx *x, sql_doc_query *q, const char *list, const sql_doc__path *p,
+                      item_fn fn)
+{
+    const char *s = list;
+    for (;;) {
+        const char *comma = strchr(s, ',');
+        size_t n = comma ? (size_t) (comma - s) : strlen(s);
+        if (!sql_doc__count_node(x, p))
+            return;
+        if (n == 0) {
+            sql_doc__bad(x, p, "The list %s has an empty item.", sql_doc__quote(x->a, list));
+        } else {
+            fn(x, q, arena_strndup(x->a, s, n), p);
+        }
+        if (!comma || x->aborted)
+            return;
+        s = comma + 1;
+    }
+}
+
+static void order_item(sql_doc__ctx *x, sql_doc_query *q, const char *item, const sql_doc__path *p)
+{
+    bool desc = item[0] == '-';
+    if (desc && !item[1]) {
+        sql_doc__bad(x, p, "\"-\" must be followed by a column name.");
+        return;
+    }
+    sql_doc__add_order(x, q, desc ? item + 1 : item, desc, SQL_NULLS_DEFAULT, p);
+}
+
+static void include_item(sql_doc__ctx *x, sql_doc_query *q, const char *item,
+                         const sql_doc__path *p)
+{
+    sql_doc__add_option(x, q, q->from->table, SQL_DOC_LOAD_SELECTIN, item, true, p);
+}
+
+static void field_item(sql_doc__ctx *x, sql_doc_query *q, const char *item, const sql_doc__path *p)
+{
+    sql_doc__add_field(x, q, item, p);
+}
+
+static void control(sql_doc__ctx *x, sql_doc_query *q, const char *name, const char *value,
+                    const sql_doc__path *p)
+{
+    if (strcmp(name, "limit") == 0 || strcmp(name, "offset") == 0) {
+        int64_t v;
+        if (!parse_count(value, &v)) {
+            sql_doc__bad(x, p, "The %s is a non-negative integer, not %s.", name,
+                         sql_doc__quote(x->a, value));
+            return;
+        }
+        sql_doc__set_paging(x, q, name[0] == 'l', v, p);
+    } else if (strcmp(name, "order_by") == 0) {
+        each_item(x, q, value, p, order_item);
+    } else if (strcmp(name, "include") == 0) {
+        each_item(x, q, value, p, include_item);
+    } else if (strcmp(name, "fields") == 0) {
+        each_item(x, q, value, p, field_item);
+    } else if (strcmp(name, "count") == 0) {
+        if (strcmp(value, "true") == 0 || strcmp(value, "false") == 0)
+            q->count = value[0] == 't';
+        else
+            sql_doc__bad(x, p, "count is true or false, not %s.", sql_doc__quote(x->a, value));
+    } else { /* where */
+        json_error_t jerr;
+        json_t *doc = json_loads(value, JSON_REJECT_DUPLICATES, &jerr);
+        if (!doc) {
+            sql_doc__bad(x, p, "where= is not a JSON object: %s (at character %d).", jerr.text,
+                         jerr.position);
+            return;
+        }
+        sql_node *cond;
+        x->b->pointer = "/where";
+        if (sql_doc__where(x, q->from, doc, p, &cond))
+            sql_doc__and_where(x, q, cond);
+        x->b->pointer = NULL;
+        json_decref(doc);
+    }
+}
+
+/* name=value for a column: equality with the converted value. */
+static void equality(sql_doc__ctx *x, sql_doc_query *q, const sql_column *c, const char *value,
+                     const sql_doc__path *p)
+{
+    sql_value v;
+    const char *msg = sql_doc__from_text(x->a, c, value, SQL_DOC__STRICT, &v);
+    if (msg) {
+        sql_doc__invalid(x, p, "%s", msg);
+        return;
+    }
+    sql_node *col = sql_col_of(x->b, q->from, c);
+    sql_node *param = col ? sql_bind(x->b, v) : NULL;
+    sql_node *cond = param ? sql_eq(x->b, col, param) : NULL;
+    if (cond)
+        sql_doc__and_where(x, q, cond);
+}
+
+bool sql_doc_parse_params(sql_builder *b, const sql_from *from, const char *const *names,
+                          const char *const *values, size_t n, const sql_doc_limits *lim,
+                          sql_doc_query *out, err_report *err)
+{
+    sql_doc__ctx x;
+    sql_doc__begin(&x, b, lim, NULL, err);
+    sql_doc__query_init(&x, out, from);
+    if (!from || !from->table) {
+        sql_doc__path root = SQL_DOC__ROOT("");
+        sql_doc__bad(&x, &root, "Query parameters need a table to apply to.");
+        return sql_doc__end(&x);
+    }
+    const sql_table *t = from->table;
+    for (size_t i = 0; i < n && !x.aborted; i++) {
+        const char *name = names[i] ? names[i] : "";
+        const char *value = values && values[i] ? values[i] : "";
+        sql_doc__path p = SQL_DOC__KEY(NULL, name);
+        if (!sql_doc__count_node(&x, &p))
+            break;
+        bool dup = false;
+        for (size_t j = 0; j < i && !dup; j++)
+            dup = names[j] && strcmp(names[j], name) == 0;
+        if (dup) {
+            sql_doc__bad(&x, &p, "The parameter %s is given more than once.",
+                         sql_doc__quote(x.a, name));
+            continue;
+        }
+        const sql_column *c;
+        if (is_control(name)) {
+            control(&x, out, name, value, &p);
+        } else if ((c = sql_table_column(t, name))) {
+            equality(&x, out, c, value, &p);
+        } else if (sql_table_relation(t, name)) {
+            sql_doc__bad(&x, &p,
+                         "\"%s\" is a relationship: filter it with where={\"%s\": {\"%s\": "
+                         "{...}}}, load it with include=%s.",
+                         name, name,
+                         sql_table_relation(t, name)->kind == SQL_REL_TO_MANY ? "any" : "has",
+                         name);
+        } else {
+            sql_doc__bad(&x, &p,
+                         "Unknown query parameter %s; expected limit, offset, order_by, include, "
+                         "count, fields, where, or a column of %s. %s",
+                         sql_doc__quote(x.a, name), t->name, sql_doc__field_list(x.a, t, true));
+        }
+    }
+    return sql_doc__end(&x);
+}

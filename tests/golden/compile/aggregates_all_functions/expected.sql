@@ -1,0 +1,1 @@
+SELECT count(*) AS "n", count("orders"."total") AS "with_total", count(DISTINCT "orders"."user_id") AS "users", sum("orders"."total") AS "revenue", avg("orders"."total") AS "mean", min("orders"."created_at") AS "first", max("orders"."status") AS "last_status" FROM "orders" LIMIT $1 OFFSET $2

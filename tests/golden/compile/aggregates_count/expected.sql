@@ -1,0 +1,2 @@
+SELECT "orders"."status", sum("orders"."total") AS "revenue" FROM "orders" WHERE EXISTS (SELECT 1 FROM "users" AS "users_1" WHERE "orders"."user_id" = "users_1"."id" AND "users_1"."name" = $1) GROUP BY "orders"."status" LIMIT $2 OFFSET $3
+SELECT count(*) AS "count" FROM (SELECT "orders"."status", sum("orders"."total") AS "revenue" FROM "orders" WHERE EXISTS (SELECT 1 FROM "users" AS "users_1" WHERE "orders"."user_id" = "users_1"."id" AND "users_1"."name" = $1) GROUP BY "orders"."status") AS "groups"

@@ -1,0 +1,1 @@
+SELECT "orders"."status", "orders"."user_id", count(*) AS "n" FROM "orders" WHERE "orders"."created_at" >= $1 GROUP BY "orders"."status", "orders"."user_id" ORDER BY count(*) DESC, "orders"."status" LIMIT $2 OFFSET $3

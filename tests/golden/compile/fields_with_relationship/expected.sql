@@ -1,0 +1,1 @@
+SELECT "users"."id" FROM "users" LIMIT $1 OFFSET $2

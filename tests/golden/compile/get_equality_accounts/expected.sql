@@ -1,0 +1,1 @@
+SELECT "accounts"."id", "accounts"."owner", "accounts"."balance", "accounts"."active", "accounts"."opened", "accounts"."rate", "accounts"."notes", "accounts"."data", "accounts"."score" FROM "accounts" WHERE "accounts"."active" = $1 AND "accounts"."opened" = $2 AND "accounts"."rate" = $3 AND "accounts"."id" = $4 AND "accounts"."data" = $5 LIMIT $6 OFFSET $7

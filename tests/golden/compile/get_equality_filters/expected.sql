@@ -1,0 +1,1 @@
+SELECT "orders"."id", "orders"."user_id", "orders"."total", "orders"."status", "orders"."version", "orders"."created_at" FROM "orders" WHERE "orders"."status" = $1 AND "orders"."version" = $2 AND "orders"."total" = $3 AND "orders"."user_id" = $4 LIMIT $5 OFFSET $6

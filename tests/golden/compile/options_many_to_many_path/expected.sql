@@ -1,0 +1,1 @@
+SELECT "books"."id", "books"."title" FROM "books" LIMIT $1 OFFSET $2

@@ -1,0 +1,1 @@
+SELECT "users"."id", "users"."email", "users"."name", "users"."created_at" FROM "users" ORDER BY "users"."name", "users"."email" DESC, "users"."created_at" DESC NULLS LAST, "users"."id" NULLS FIRST, "users"."name" LIMIT $1 OFFSET $2

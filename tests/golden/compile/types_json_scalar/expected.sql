@@ -1,0 +1,1 @@
+SELECT "accounts"."id", "accounts"."owner", "accounts"."balance", "accounts"."active", "accounts"."opened", "accounts"."rate", "accounts"."notes", "accounts"."data", "accounts"."score" FROM "accounts" WHERE "accounts"."data" = $1 LIMIT $2 OFFSET $3

@@ -1,0 +1,1 @@
+SELECT "accounts"."id", "accounts"."owner", "accounts"."balance", "accounts"."active", "accounts"."opened", "accounts"."rate", "accounts"."notes", "accounts"."data", "accounts"."score" FROM "accounts" WHERE "accounts"."balance" = ANY($1::numeric[]) AND "accounts"."score" > $2 LIMIT $3 OFFSET $4

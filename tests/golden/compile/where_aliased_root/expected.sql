@@ -1,0 +1,1 @@
+SELECT "u"."id", "u"."email", "u"."name", "u"."created_at" FROM "users" AS "u" WHERE EXISTS (SELECT 1 FROM "orders" AS "orders_1" WHERE "u"."id" = "orders_1"."user_id" AND "orders_1"."status" = $1) AND "u"."name" = $2 LIMIT $3 OFFSET $4

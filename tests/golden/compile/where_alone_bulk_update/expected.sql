@@ -1,0 +1,1 @@
+"accounts"."active" = $1 AND "accounts"."balance" < $2

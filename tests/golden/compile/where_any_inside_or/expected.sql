@@ -1,0 +1,1 @@
+SELECT "users"."id", "users"."email", "users"."name", "users"."created_at" FROM "users" WHERE EXISTS (SELECT 1 FROM "orders" AS "orders_1" WHERE "users"."id" = "orders_1"."user_id" AND "orders_1"."status" = $1) OR EXISTS (SELECT 1 FROM "orders" AS "orders_2" WHERE "users"."id" = "orders_2"."user_id" AND "orders_2"."status" = $2) LIMIT $3 OFFSET $4

@@ -1,0 +1,1 @@
+SELECT "books"."id", "books"."title" FROM "books" WHERE EXISTS (SELECT 1 FROM "book_genres" AS "book_genres_2" JOIN "genres" AS "genres_1" ON "book_genres_2"."genre_id" = "genres_1"."id" WHERE "books"."id" = "book_genres_2"."book_id" AND "genres_1"."name" = $1) LIMIT $2 OFFSET $3

@@ -1,0 +1,1 @@
+SELECT "genres"."id", "genres"."name" FROM "genres" WHERE EXISTS (SELECT 1 FROM "book_genres" AS "book_genres_2" JOIN "books" AS "books_1" ON "book_genres_2"."book_id" = "books_1"."id" WHERE "genres"."id" = "book_genres_2"."genre_id" AND "books_1"."title" ILIKE $1) LIMIT $2 OFFSET $3

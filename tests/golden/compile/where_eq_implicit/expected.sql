@@ -1,0 +1,1 @@
+SELECT "users"."id", "users"."email", "users"."name", "users"."created_at" FROM "users" WHERE "users"."email" = $1 LIMIT $2 OFFSET $3

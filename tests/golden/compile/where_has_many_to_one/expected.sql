@@ -1,0 +1,1 @@
+SELECT "orders"."id", "orders"."user_id", "orders"."total", "orders"."status", "orders"."version", "orders"."created_at" FROM "orders" WHERE EXISTS (SELECT 1 FROM "users" AS "users_1" WHERE "orders"."user_id" = "users_1"."id" AND "users_1"."email" LIKE $1) LIMIT $2 OFFSET $3

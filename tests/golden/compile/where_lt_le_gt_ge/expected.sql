@@ -1,0 +1,1 @@
+SELECT "orders"."id", "orders"."user_id", "orders"."total", "orders"."status", "orders"."version", "orders"."created_at" FROM "orders" WHERE "orders"."version" < $1 AND "orders"."version" <= $2 AND "orders"."version" > $3 AND "orders"."version" >= $4 LIMIT $5 OFFSET $6

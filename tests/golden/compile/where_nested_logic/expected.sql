@@ -1,0 +1,1 @@
+SELECT "users"."id", "users"."email", "users"."name", "users"."created_at" FROM "users" WHERE ("users"."name" = $1 AND NOT ("users"."email" LIKE $2) OR "users"."name" IS NULL) AND "users"."email" <> $3 LIMIT $4 OFFSET $5

@@ -1,0 +1,1 @@
+SELECT "users"."id", "users"."email", "users"."name", "users"."created_at" FROM "users" WHERE NOT EXISTS (SELECT 1 FROM "orders" AS "orders_1" WHERE "users"."id" = "orders_1"."user_id") LIMIT $1 OFFSET $2

@@ -1,0 +1,1 @@
+SELECT "orders"."id", "orders"."user_id", "orders"."total", "orders"."status", "orders"."version", "orders"."created_at" FROM "orders" WHERE "orders"."version" <> ALL($1::integer[]) LIMIT $2 OFFSET $3

@@ -1,0 +1,1 @@
+SELECT "users_1"."id", "users_1"."user_id", "users_1"."total", "users_1"."status", "users_1"."version", "users_1"."created_at" FROM "orders" AS "users_1" WHERE EXISTS (SELECT 1 FROM "users" AS "users_2" WHERE "users_1"."user_id" = "users_2"."id" AND "users_2"."name" = $1) LIMIT $2 OFFSET $3
