@@ -30,6 +30,7 @@ typedef struct command {
 static int cmd_serve(const cfg_config *cfg, int nargs, char **args);
 static int cmd_check(const cfg_config *cfg, int nargs, char **args);
 static int cmd_schema(const cfg_config *cfg, int nargs, char **args);
+static int cmd_openapi(const cfg_config *cfg, int nargs, char **args);
 
 static const command COMMANDS[] = {
     {"serve", "serve the configured models over HTTP",
@@ -52,6 +53,11 @@ static const command COMMANDS[] = {
      "  drop    DROP TABLE IF EXISTS for every model, in reverse order\n"
      "  sql     print the CREATE statements without touching the database\n",
      cmd_schema, true, 1},
+    {"openapi", "print the OpenAPI document of the models",
+     "Usage: retort openapi -c CONFIG\n\n"
+     "Prints the OpenAPI 3.1 document generated from the models of CONFIG (what\n"
+     "GET /openapi.json serves), without touching the database.\n",
+     cmd_openapi, true, 0},
 };
 enum { N_COMMANDS = sizeof COMMANDS / sizeof COMMANDS[0] };
 
@@ -172,6 +178,27 @@ static int cmd_schema(const cfg_config *cfg, int nargs, char **args)
     return rc;
 }
 
+/* ---- openapi ----------------------------------------------------------- */
+
+static int cmd_openapi(const cfg_config *cfg, int nargs, char **args)
+{
+    (void) nargs;
+    (void) args;
+    arena *a = arena_create(NULL, "openapi");
+    err_report err;
+    err_init(&err, a);
+    int rc = 1;
+    orm_registry *registry = orm_registry_create(a, cfg, &err);
+    if (!registry) {
+        print_error("the models cannot be mapped", &err);
+    } else {
+        fputs(http_openapi_text(registry, cfg, a), stdout);
+        rc = fflush(stdout) == 0 ? 0 : 1;
+    }
+    arena_destroy(a);
+    return rc;
+}
+
 /* ---- serve ------------------------------------------------------------- */
 
 static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
@@ -208,10 +235,14 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
     sql_cache *cache = sql_cache_create(0);
     http_app app = {.config = cfg, .pool = pool, .metrics = metrics, .registry = registry,
                     .cache = cache};
-    size_t n_routes = HTTP_N_BUILTIN_ROUTES + HTTP_N_API_ROUTES;
+    app.openapi_json = http_openapi_text(registry, cfg, a);
+    app.docs_dir = http_docs_find_dir(cfg, a);
+    size_t n_routes = HTTP_N_BUILTIN_ROUTES + HTTP_N_API_ROUTES + HTTP_N_DOCS_ROUTES;
     http_route *routes = ARENA_ARRAY(a, http_route, n_routes);
     memcpy(routes, HTTP_BUILTIN_ROUTES, sizeof *routes * HTTP_N_BUILTIN_ROUTES);
     memcpy(routes + HTTP_N_BUILTIN_ROUTES, HTTP_API_ROUTES, sizeof *routes * HTTP_N_API_ROUTES);
+    memcpy(routes + HTTP_N_BUILTIN_ROUTES + HTTP_N_API_ROUTES, HTTP_DOCS_ROUTES,
+           sizeof *routes * HTTP_N_DOCS_ROUTES);
 
     http_server_options so = {
         .host = cfg->server.host,

@@ -1040,10 +1040,10 @@ const char *sql_doc_load_name(sql_doc_load kind);
 
 typedef struct sql_doc_option {
     sql_doc_load kind;
-    const char *path;           /* as given: "orders.user", "*", "orders.*" */
-    const sql_relation **hops;  /* n_hops relations, the first one of the
-                                 * queried table, each next of the previous
-                                 * one's target */
+    const char *path;          /* as given: "orders.user", "*", "orders.*" */
+    const sql_relation **hops; /* n_hops relations, the first one of the
+                                * queried table, each next of the previous
+                                * one's target */
     size_t n_hops;
     bool wildcard;       /* the path ends in "*" (raiseload/noload only):
                           * every relationship below hops (of the queried
@@ -1106,20 +1106,37 @@ bool sql_doc_value_from_text(sql_builder *b, const sql_column *c, const char *te
                              const char *pointer, sql_value *out /* OUT */, err_report *err);
 
 /* Translates a where document over `from` (a FROM item of a table): keys
- * ANDed; a non-object value means eq, null means IS NULL; operators eq ne
- * lt le gt ge like ilike in not_in is_null between; and/or take arrays of
- * where documents, not one; a relationship takes {"any": where} (to-many)
- * or {"has": where} (to-one), compiled to a correlated EXISTS. Pointers
- * start with pointer_prefix ("/where", "/operations/2/where"; "" for a
- * document that is the where itself). Returns the condition, or NULL: for
- * an empty document (no condition, err untouched) or after problems
- * (err_is_set). lim may be NULL. */
+ * ANDed; a non-object value means eq, null means IS NULL (eq null / ne
+ * null too); operators eq ne lt le gt ge like ilike in not_in is_null
+ * between (like/ilike on string and text only; lt..between not on boolean
+ * or json; in/not_in one array parameter, no null elements); and/or take
+ * non-empty arrays of where documents, not one; a relationship takes
+ * {"any": where} (to-many) or {"has": where} (to-one), compiled to a
+ * correlated EXISTS over the target (through the secondary table for
+ * many-to-many), with fresh aliases ("orders_1") that never shadow an
+ * outer FROM item; {"any": {}} means "has at least one". An empty object
+ * inside and/or/not is refused ({"or": [{}]} would match every row and so
+ * defeat a bulk update's "non-empty where" check). Pointers start with
+ * pointer_prefix ("/where", "/operations/2/where"; "" for a document that
+ * is the where itself). Returns the condition, or NULL: for an empty
+ * document or where == NULL (no condition, err untouched), or after
+ * problems (err_is_set). lim may be NULL. */
 sql_node *sql_doc_where(sql_builder *b, const sql_from *from, const json_t *where,
                         const char *pointer_prefix, const sql_doc_limits *lim, err_report *err);
 
-/* Translates a query document (POST .../query): where, order_by, limit,
- * offset, fields, options, count, group_by, aggregates; any other key is
- * an error. *out is filled even on failure (with what was valid). */
+/* Translates a query document (POST .../query): where, order_by (["id",
+ * {"created_at": "desc"}, {"name": {"dir": "asc", "nulls": "last"}}]),
+ * limit (0..max_limit, default default_limit), offset (>= 0), fields
+ * (columns and relationships), options ([{"selectinload": "orders.user"},
+ * {"raiseload": "*"}], kinds selectinload joinedload lazyload/selectload
+ * raiseload noload, each hop checked), count (boolean), group_by (columns)
+ * and aggregates ({"label": {"count": "*"|"col"}}, count_distinct, sum and
+ * avg on numbers, min and max on numbers, strings and times; labels
+ * identifier-safe and distinct from group_by columns). With group_by or
+ * aggregates the query is an aggregate: order_by names group_by columns
+ * or labels, fields and options are refused. Any other key is an error
+ * ("/<key>"); a document that is not an object is a 422. *out is filled
+ * even on failure (with what was valid). */
 bool sql_doc_parse_query(sql_builder *b, const sql_from *from, const json_t *doc,
                          const sql_doc_limits *lim, sql_doc_query *out /* OUT */, err_report *err);
 

@@ -137,11 +137,13 @@ static void equality(sql_doc__ctx *x, sql_doc_query *q, const sql_column *c, con
         sql_doc__invalid(x, p, "%s", msg);
         return;
     }
+    x->b->pointer = sql_doc__pointer(x->a, p); /* for limits the builders find */
     sql_node *col = sql_col_of(x->b, q->from, c);
     sql_node *param = col ? sql_bind(x->b, v) : NULL;
     sql_node *cond = param ? sql_eq(x->b, col, param) : NULL;
     if (cond)
         sql_doc__and_where(x, q, cond);
+    x->b->pointer = NULL;
 }
 
 bool sql_doc_parse_params(sql_builder *b, const sql_from *from, const char *const *names,

@@ -245,7 +245,7 @@ static const char *numeric_check(arena *a, const sql_column *c, const char *text
                                  "decimal point (numeric(%d,%d)).",
                                  colname(a, c), before, c->type.precision, c->type.scale);
     }
-    *out = sql_val_str(text);
+    *out = sql_val_str(arena_strdup(a, text)); /* text may be borrowed from a json_t */
     return NULL;
 }
 

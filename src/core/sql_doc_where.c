@@ -384,11 +384,13 @@ static bool logical(sql_doc__ctx *x, const sql_from *from, const char *key, cons
                          sql_doc__json_type(v));
             return false;
         }
+        if (json_object_size(v) == 0) {
+            sql_doc__bad(x, p, "\"not\" needs a condition; {} would match every row.");
+            return false;
+        }
         sql_node *cond;
         if (!where_object(x, from, v, p, depth + 1, &cond))
             return false;
-        if (!cond)
-            cond = sql_lit(x->b, SQL_LIT_TRUE); /* {} matches everything */
         *out = sql_negate(x->b, cond);
         return *out != NULL;
     }
@@ -406,6 +408,16 @@ static bool logical(sql_doc__ctx *x, const sql_from *from, const char *key, cons
         if (!sql_doc__count_node(x, &ep))
             return false;
         const json_t *w = json_array_get(v, i);
+        if (json_is_object(w) && json_object_size(w) == 0) {
+            /* Refused rather than read as TRUE: {"or": [{}]} would otherwise
+             * make a bulk update's "non-empty where" match every row. */
+            sql_doc__bad(x, &ep,
+                         "An empty where document in \"%s\" would match every row; "
+                         "give a condition or remove it.",
+                         key);
+            ok = false;
+            continue;
+        }
         if (!json_is_object(w)) {
             sql_doc__bad(x, &ep,
                          "Each element of \"%s\" must be a where document (an object), "
@@ -420,8 +432,6 @@ static bool logical(sql_doc__ctx *x, const sql_from *from, const char *key, cons
                 return false;
             continue;
         }
-        if (!parts[i])
-            parts[i] = sql_lit(x->b, SQL_LIT_TRUE);
         ok = ok && parts[i];
     }
     if (!ok)

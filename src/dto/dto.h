@@ -106,14 +106,14 @@ enum {
 };
 
 bool dto_apply_input(const orm_mapper *m, const json_t *body, dto_mode mode,
-                     const char *pointer_prefix, unsigned flags, orm_entity *e,
-                     err_report *err);
+                     const char *pointer_prefix, unsigned flags, orm_entity *e, err_report *err);
 
 /* A bulk-insert row validated like a create body (no $add), into text
  * values for the columns listed in `columns` (mapper column indexes: the
  * union of keys the caller computed over all rows). For each i: a key the
  * row gives → its text (NULL for JSON null); an absent key whose column
- * has a client default → that default's text (is_default[i] false); any
+ * has a client default → that default's text (is_default[i] false); the
+ * version column without any default → "1" (as orm_session_add does); any
  * other absent key → is_default[i] true and values[i] NULL: the caller
  * writes DEFAULT there (server default, identity, or NULL). A valid key
  * not listed in `columns` is ignored. Arrays and texts live in a; on
@@ -122,8 +122,7 @@ bool dto_apply_input(const orm_mapper *m, const json_t *body, dto_mode mode,
  * row is its values only; pointer strings are made for problems alone. */
 bool dto_row_values(const orm_mapper *m, const json_t *row, const char *pointer_prefix,
                     const size_t *columns, size_t n_columns, arena *a,
-                    const char ***values /* OUT */, bool **is_default /* OUT */,
-                    err_report *err);
+                    const char ***values /* OUT */, bool **is_default /* OUT */, err_report *err);
 
 /* ==== output ==============================================================
  *

@@ -41,22 +41,23 @@ static void append_token(sbuf *s, const char *token)
     }
 }
 
-const char *dto__pointer(arena *a, const char *prefix, const char *token)
+const char *dto__pointer(arena *a, const dto__loc *at)
 {
     sbuf s;
     sbuf_init(&s, a, 32);
-    sbuf_append(&s, prefix ? prefix : "");
-    sbuf_append_char(&s, '/');
-    append_token(&s, token);
+    sbuf_append(&s, at->prefix ? at->prefix : "");
+    if (at->key) {
+        sbuf_append_char(&s, '/');
+        append_token(&s, at->key);
+    }
+    if (at->sub) {
+        sbuf_append_char(&s, '/');
+        append_token(&s, at->sub);
+    }
     return sbuf_str(&s);
 }
 
-const char *dto__pointer_index(arena *a, const char *prefix, size_t index)
-{
-    return arena_sprintf(a, "%s/%zu", prefix ? prefix : "", index);
-}
-
-void dto__problem(dto__ctx *cx, const char *pointer, const char *fmt, ...)
+void dto__problem(dto__ctx *cx, const dto__loc *at, const char *fmt, ...)
 {
     cx->n_problems++;
     if (!cx->err)
@@ -64,8 +65,7 @@ void dto__problem(dto__ctx *cx, const char *pointer, const char *fmt, ...)
     /* Without an arena of its own the report borrows pointers, and a
      * scratch pointer would dangle: leave it out (details are dropped by
      * such a report anyway). */
-    if (cx->scratch_pointers && !cx->err->arena)
-        pointer = NULL;
+    const char *pointer = cx->scratch_pointers && !cx->err->arena ? NULL : dto__pointer(cx->a, at);
     va_list ap;
     va_start(ap, fmt);
     char *detail = arena_vsprintf(cx->a, fmt, ap);
@@ -76,28 +76,35 @@ void dto__problem(dto__ctx *cx, const char *pointer, const char *fmt, ...)
 const char *dto__json_kind(const json_t *v)
 {
     switch (json_typeof(v)) {
-    case JSON_OBJECT: return "an object";
-    case JSON_ARRAY: return "an array";
-    case JSON_STRING: return "a string";
-    case JSON_INTEGER: return "an integer";
-    case JSON_REAL: return "a real number";
+    case JSON_OBJECT:
+        return "an object";
+    case JSON_ARRAY:
+        return "an array";
+    case JSON_STRING:
+        return "a string";
+    case JSON_INTEGER:
+        return "an integer";
+    case JSON_REAL:
+        return "a real number";
     case JSON_TRUE:
-    case JSON_FALSE: return "a boolean";
-    case JSON_NULL: return "null";
+    case JSON_FALSE:
+        return "a boolean";
+    case JSON_NULL:
+        return "null";
     }
     return "a JSON value";
 }
 
 /* Moves what Core's value rules reported into the caller's report, at the
  * real pointer (made now, only for a value that failed). */
-static bool take_doc_problems(dto__ctx *cx, bool ok, const char *pointer)
+static bool take_doc_problems(dto__ctx *cx, bool ok, const dto__loc *at)
 {
     if (ok && cx->doc.n_items == 0)
         return true;
     for (size_t i = 0; i < cx->doc.n_items; i++)
-        dto__problem(cx, pointer, "%s", cx->doc.items[i].detail ? cx->doc.items[i].detail : "");
+        dto__problem(cx, at, "%s", cx->doc.items[i].detail ? cx->doc.items[i].detail : "");
     if (cx->doc.n_items == 0)
-        dto__problem(cx, pointer, "The value is invalid.");
+        dto__problem(cx, at, "The value is invalid.");
     err_clear(&cx->doc);
     return false;
 }
@@ -105,11 +112,11 @@ static bool take_doc_problems(dto__ctx *cx, bool ok, const char *pointer)
 /* ==== values ============================================================ */
 
 bool dto__column_text(dto__ctx *cx, const orm_mapper *m, size_t col, const json_t *v,
-                      const char *pointer, const char **text)
+                      const dto__loc *at, const char **text)
 {
     sql_value out;
     bool ok = sql_doc_value(cx->b, m->columns[col], v, NULL, &out, &cx->doc);
-    if (!take_doc_problems(cx, ok, pointer))
+    if (!take_doc_problems(cx, ok, at))
         return false;
     *text = sql_value_text(cx->a, &out);
     return true;
@@ -122,18 +129,18 @@ static bool addable(sql_type_kind k)
 }
 
 bool dto__delta_text(dto__ctx *cx, const orm_mapper *m, size_t col, const json_t *delta,
-                     const char *pointer, const char **text)
+                     const dto__loc *at, const char **text)
 {
     const sql_column *c = m->columns[col];
     if (!addable(c->type.kind)) {
-        dto__problem(cx, pointer,
+        dto__problem(cx, at,
                      "\"$add\" applies to integer, bigint, float and numeric fields; "
                      "\"%s.%s\" is %s.",
                      c->table->name, c->name, sql_type_kind_name(c->type.kind));
         return false;
     }
     if (!json_is_number(delta) && !json_is_string(delta)) {
-        dto__problem(cx, pointer,
+        dto__problem(cx, at,
                      "Expected a number or a decimal string as the \"$add\" of \"%s.%s\", "
                      "got %s.",
                      c->table->name, c->name, dto__json_kind(delta));
@@ -143,11 +150,11 @@ bool dto__delta_text(dto__ctx *cx, const orm_mapper *m, size_t col, const json_t
      * decimal string is read as the column's text form ("5" for an
      * integer), which also refuses "1.5" for one. */
     sql_value out;
-    bool ok = json_is_string(delta) && c->type.kind != SQL_TYPE_NUMERIC
-                  ? sql_doc_value_from_text(cx->b, c, json_string_value(delta), NULL, &out,
-                                            &cx->doc)
-                  : sql_doc_value(cx->b, c, delta, NULL, &out, &cx->doc);
-    if (!take_doc_problems(cx, ok, pointer))
+    bool ok =
+        json_is_string(delta) && c->type.kind != SQL_TYPE_NUMERIC
+            ? sql_doc_value_from_text(cx->b, c, json_string_value(delta), NULL, &out, &cx->doc)
+            : sql_doc_value(cx->b, c, delta, NULL, &out, &cx->doc);
+    if (!take_doc_problems(cx, ok, at))
         return false;
     *text = sql_value_text(cx->a, &out);
     return true;

@@ -69,60 +69,63 @@ static const json_t *add_operand(const orm_mapper *m, size_t col, const json_t *
     return json_object_get(v, "$add");
 }
 
-static void one_field(dto__ctx *cx, const orm_mapper *m, size_t col, const json_t *v,
-                      dto_mode mode, unsigned flags, const orm_entity *e, const char *ptr,
-                      dto__field *out, size_t *n_out)
+static void one_field(dto__ctx *cx, const orm_mapper *m, size_t col, const json_t *v, dto_mode mode,
+                      unsigned flags, const orm_entity *e, const dto__loc *at, dto__field *out,
+                      size_t *n_out)
 {
     const sql_column *c = m->columns[col];
     if (dto__input_refused(m, col)) {
         if (is_version(m, col))
-            dto__problem(cx, ptr,
+            dto__problem(cx, at,
                          "The field \"%s.%s\" is the version column; the server sets it "
                          "(send the version in If-Match instead).",
                          c->table->name, c->name);
         else
-            dto__problem(cx, ptr, "The field \"%s.%s\" is read-only.", c->table->name,
-                         c->name);
+            dto__problem(cx, at, "The field \"%s.%s\" is read-only.", c->table->name, c->name);
         return;
     }
     if (mode == DTO_UPDATE && c->primary_key && !(flags & DTO_ALLOW_PRIMARY_KEY)) {
-        dto__problem(cx, ptr, "The field \"%s.%s\" is part of the primary key and cannot be "
-                              "changed.",
+        dto__problem(cx, at,
+                     "The field \"%s.%s\" is part of the primary key and cannot be "
+                     "changed.",
                      c->table->name, c->name);
         return;
     }
     const json_t *delta = add_operand(m, col, v);
     if (delta) {
         if (!(flags & DTO_ALLOW_ADD)) {
-            dto__problem(cx, ptr,
+            dto__problem(cx, at,
                          "\"$add\" is only accepted in the update operations of a "
                          "transaction (\"%s.%s\").",
                          c->table->name, c->name);
             return;
         }
         if (mode != DTO_UPDATE || c->primary_key) {
-            dto__problem(cx, ptr, "\"$add\" applies only to updates of a non-key field "
-                                  "(\"%s.%s\").",
+            dto__problem(cx, at,
+                         "\"$add\" applies only to updates of a non-key field "
+                         "(\"%s.%s\").",
                          c->table->name, c->name);
             return;
         }
         if (json_object_size(v) != 1) {
-            dto__problem(cx, ptr, "Expected {\"$add\": number} for \"%s.%s\", with no other "
-                                  "member.",
+            dto__problem(cx, at,
+                         "Expected {\"$add\": number} for \"%s.%s\", with no other "
+                         "member.",
                          c->table->name, c->name);
             return;
         }
         const char *text;
-        if (dto__delta_text(cx, m, col, delta, dto__pointer(cx->a, ptr, "$add"), &text))
+        dto__loc sub = {.prefix = at->prefix, .key = at->key, .sub = "$add"};
+        if (dto__delta_text(cx, m, col, delta, &sub, &text))
             out[(*n_out)++] = (dto__field){.column = col, .text = text, .is_add = true};
         return;
     }
     const char *text;
-    if (!dto__column_text(cx, m, col, v, ptr, &text))
+    if (!dto__column_text(cx, m, col, v, at, &text))
         return;
     if (mode == DTO_UPDATE && c->primary_key) {
         if (!same_key(m, col, e, text))
-            dto__problem(cx, ptr,
+            dto__problem(cx, at,
                          "The field \"%s.%s\" is part of the primary key and cannot be "
                          "changed.",
                          c->table->name, c->name);
@@ -140,26 +143,26 @@ size_t dto__fields(dto__ctx *cx, const orm_mapper *m, const json_t *body, dto_mo
     json_t *v;
     json_object_foreach((json_t *) body, key, v)
     {
-        const char *ptr = dto__pointer(cx->a, prefix, key);
+        dto__loc at = {.prefix = prefix, .key = key};
         int col = orm_mapper_column(m, key);
         if (col < 0) {
             if (orm_mapper_relationship(m, key))
-                dto__problem(cx, ptr,
+                dto__problem(cx, &at,
                              "\"%s\" is a relationship of %s; related rows are written "
                              "through their own resource.",
                              key, m->resource);
             else
-                dto__problem(cx, ptr, "Unknown field \"%s\": %s has no such field.",
+                dto__problem(cx, &at, "Unknown field \"%s\": %s has no such field.",
                              short_name(cx->a, key), m->resource);
             continue;
         }
         present[col] = true;
-        one_field(cx, m, (size_t) col, v, mode, flags, e, ptr, fields, &n);
+        one_field(cx, m, (size_t) col, v, mode, flags, e, &at, fields, &n);
     }
     if (mode == DTO_CREATE) {
         for (size_t i = 0; i < m->n_columns; i++)
             if (!present[i] && dto__required(m, i))
-                dto__problem(cx, dto__pointer(cx->a, prefix, m->columns[i]->name),
+                dto__problem(cx, &(dto__loc){.prefix = prefix, .key = m->columns[i]->name},
                              "The field \"%s.%s\" is required.", m->columns[i]->table->name,
                              m->columns[i]->name);
     }

@@ -19,8 +19,9 @@ bool dto_apply_input(const orm_mapper *m, const json_t *body, dto_mode mode,
     dto__ctx_init(cx, scratch, err, true);
 
     if (!json_is_object(body)) {
-        dto__problem(cx, prefix, "Expected a JSON object with the fields of %s, got %s.",
-                     m->resource, body ? dto__json_kind(body) : "nothing");
+        dto__problem(cx, &(dto__loc){.prefix = prefix},
+                     "Expected a JSON object with the fields of %s, got %s.", m->resource,
+                     body ? dto__json_kind(body) : "nothing");
         arena_destroy(scratch);
         return false;
     }

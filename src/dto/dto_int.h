@@ -38,14 +38,19 @@ void dto__ctx_init(dto__ctx *cx, arena *a, err_report *err, bool scratch_pointer
 
 /* ---- pointers and problems (dto_check.c) ------------------------------ */
 
-/* prefix + "/" + token with RFC 6901 escaping (~ -> ~0, / -> ~1); prefix
- * NULL counts as "". Lives in a. */
-const char *dto__pointer(arena *a, const char *prefix, const char *token);
-/* prefix + "/" + index. Lives in a. */
-const char *dto__pointer_index(arena *a, const char *prefix, size_t index);
+/* Where a problem is: prefix [+ "/" + key [+ "/" + sub]]. Kept in parts so
+ * the JSON Pointer string is only made when a problem is recorded. */
+typedef struct dto__loc {
+    const char *prefix; /* already a pointer ("", "/3", "/operations/2/values") */
+    const char *key;    /* a body member, escaped when made; NULL = none */
+    const char *sub;    /* a member below it ("$add"); NULL = none */
+} dto__loc;
 
-/* Records one 422 problem at pointer. */
-void dto__problem(dto__ctx *cx, const char *pointer, const char *fmt, ...)
+/* The JSON Pointer of at (RFC 6901 escaping: ~ -> ~0, / -> ~1). Lives in a. */
+const char *dto__pointer(arena *a, const dto__loc *at);
+
+/* Records one 422 problem at `at`. */
+void dto__problem(dto__ctx *cx, const dto__loc *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* "an object", "a string", "an integer", ... for messages. */
@@ -57,17 +62,15 @@ const char *dto__json_kind(const json_t *v);
  * format (the value rules shared with query documents, sql_doc_value),
  * then what only stored values must satisfy: string length in code
  * points, choices, numeric precision and scale. On success *text is the
- * PostgreSQL text form (lives in cx->a). Every problem is recorded at
- * pointer. */
+ * PostgreSQL text form (lives in cx->a). Every problem is recorded at `at`. */
 bool dto__column_text(dto__ctx *cx, const orm_mapper *m, size_t col, const json_t *v,
-                      const char *pointer, const char **text /* OUT */);
+                      const dto__loc *at, const char **text /* OUT */);
 
 /* The delta of {"$add": delta} on an integer, bigint, float or numeric
  * column: a JSON number or a decimal string, checked like a value of the
  * column. *text as above. */
 bool dto__delta_text(dto__ctx *cx, const orm_mapper *m, size_t col, const json_t *delta,
-                     const char *pointer, const char **text /* OUT */);
-
+                     const dto__loc *at, const char **text /* OUT */);
 
 /* ---- the field rules (dto_fields.c) ----------------------------------- */
 

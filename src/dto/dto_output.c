@@ -53,7 +53,7 @@ static bool eager(orm_strategy s)
 typedef struct level {
     orm_load_node *const *nodes;
     size_t n;
-    bool planned;       /* a plan decides (else the models' lazy do) */
+    bool planned;        /* a plan decides (else the models' lazy do) */
     bool wildcard_raise; /* relationships without a node are not loaded */
 } level;
 
@@ -72,7 +72,8 @@ static bool wanted(const level *lv, const orm_relationship *r, const char *const
     *node = lv->planned ? node_for(lv, r) : NULL;
     if (*node) {
         orm_strategy s = (*node)->strategy;
-        return s != ORM_LOAD_NOLOAD && (eager(s) || (*node)->named);
+        return s != ORM_LOAD_NOLOAD &&
+               (eager(s) || (*node)->named || named_in(r->name, fields, n_fields));
     }
     if (lv->wildcard_raise || r->lazy == ORM_LOAD_NOLOAD)
         return false;

@@ -20,14 +20,15 @@ bool dto_row_values(const orm_mapper *m, const json_t *row, const char *pointer_
     dto__ctx_init(&cx, a, err, false);
 
     if (!json_is_object(row)) {
-        dto__problem(&cx, prefix, "Expected a JSON object with the fields of %s, got %s.",
-                     m->resource, row ? dto__json_kind(row) : "nothing");
+        dto__problem(&cx, &(dto__loc){.prefix = prefix},
+                     "Expected a JSON object with the fields of %s, got %s.", m->resource,
+                     row ? dto__json_kind(row) : "nothing");
         return false;
     }
     for (size_t i = 0; i < n_columns; i++) {
         if (columns[i] >= m->n_columns) {
-            err_set(err, ERR_INTERNAL, "Bulk column index %zu is out of range for %s.",
-                    columns[i], m->resource);
+            err_set(err, ERR_INTERNAL, "Bulk column index %zu is out of range for %s.", columns[i],
+                    m->resource);
             return false;
         }
     }
@@ -50,6 +51,8 @@ bool dto_row_values(const orm_mapper *m, const json_t *row, const char *pointer_
             vals[i] = given[col];
         } else if (m->has_default && m->has_default[col]) {
             vals[i] = m->defaults[col]; /* the registry's text; NULL for null */
+        } else if ((int) col == m->version && !m->columns[col]->server_default) {
+            vals[i] = "1"; /* as the unit of work does: a versioned row starts at 1 */
         } else {
             /* Neither given nor a client default: DEFAULT, i.e. the
              * server default, the identity, or NULL. */

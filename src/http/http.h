@@ -44,6 +44,8 @@ typedef struct http_app {
     http_metrics *metrics;
     const orm_registry *registry; /* mappers of the configured models; NULL = none */
     sql_cache *cache;             /* compiled-statement cache shared by requests */
+    const char *openapi_json;     /* GET /openapi.json (http_openapi_text); NULL = 404 */
+    const char *docs_dir;         /* Swagger UI's files for /docs (http_docs_find_dir); NULL = none */
 } http_app;
 
 typedef enum http_method {
@@ -109,6 +111,24 @@ extern const size_t HTTP_N_BUILTIN_ROUTES;
 /* The REST API over the app's registry (SPEC.md §2). */
 extern const http_route HTTP_API_ROUTES[];
 extern const size_t HTTP_N_API_ROUTES;
+/* GET /openapi.json, /docs and /docs/{file} (I/O thread, no database). */
+extern const http_route HTTP_DOCS_ROUTES[];
+extern const size_t HTTP_N_DOCS_ROUTES;
+
+/* The OpenAPI 3.1 document of the REST API generated from the models
+ * (reg may be NULL: no resources). A new reference, the caller's;
+ * deterministic for a given config. */
+json_t *http_openapi_document(const orm_registry *reg, const cfg_config *cfg);
+/* The same as text, JSON_INDENT(2) and a final newline, in a: what GET
+ * /openapi.json serves and `retort openapi` prints. */
+const char *http_openapi_text(const orm_registry *reg, const cfg_config *cfg, arena *a);
+/* The directory of Swagger UI's files for /docs: server.docs_dir, else
+ * $RETORT_DOCS_DIR, else the first holding swagger-ui-bundle.js of
+ * build/docs-assets/swagger-ui-dist, <executable dir>/docs-assets/...,
+ * <executable dir>/../build/docs-assets/..., .retort/tools/node_modules/
+ * swagger-ui-dist, /usr/share/retort/docs. NULL (with a warning) when
+ * none; lives in a. */
+const char *http_docs_find_dir(const cfg_config *cfg, arena *a);
 
 /* ---- request accessors (borrowed until the request ends) ------------- */
 

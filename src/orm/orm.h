@@ -198,7 +198,9 @@ typedef enum orm_state {
     ORM_PENDING,   /* added, not flushed */
     ORM_PERSISTENT,/* has a row, in the identity map */
     ORM_DELETED,   /* delete flushed or pending */
-    ORM_DETACHED   /* was persistent; the session forgot it (rollback of its insert, close) */
+    ORM_DETACHED   /* was persistent; the session let it go (close, its DELETE
+                    * committed, or its row vanished on refresh). Values stay
+                    * readable. An undone INSERT makes an instance transient. */
 } orm_state;
 
 /* A new transient instance; columns unset (client defaults applied on
@@ -211,17 +213,28 @@ orm_state orm_entity_state(const orm_entity *e);
  * orm_entity_is_loaded). Borrowed until the session ends. */
 const char *orm_entity_get(const orm_entity *e, size_t column);
 bool orm_entity_is_loaded(const orm_entity *e, size_t column);
+/* True after expire_on_commit or a rollback expired the instance: column
+ * values (all but the key) are unloaded until orm_session_refresh, or an
+ * orm_session_get of its key, reloads them with one SELECT. A query that
+ * returns its row fills them too. */
+bool orm_entity_is_expired(const orm_entity *e);
+/* The session the instance belongs to. */
+orm_session *orm_entity_session(const orm_entity *e);
 /* Sets a column (text form, NULL = SQL NULL; copied). Marks it changed
- * when the value differs from what was loaded. */
+ * when the value differs from what was loaded (setting it back to the
+ * loaded value un-marks it). The version column is managed by the flush:
+ * setting it has no effect on the UPDATE. */
 void orm_entity_set(orm_entity *e, size_t column, const char *text);
 /* Sets a column to "col = col + delta" for the next flush (a transaction
- * document's $add); delta in text form (numeric). */
+ * document's $add); delta in text form (numeric), cast to the column's
+ * type. Several calls add up; a later orm_entity_set replaces them.
+ * orm_entity_get shows the old value until the flush returns the new one. */
 void orm_entity_add_to(orm_entity *e, size_t column, const char *delta);
 bool orm_entity_is_modified(const orm_entity *e);
 
 /* The primary key as one string ("3" or "3,7", each part percent-encoded
- * as in URLs); lives in the session arena. NULL while pending without a
- * key. */
+ * as in URLs); lives in the session arena. NULL while transient, or
+ * pending without a key. This is also the identity map's key. */
 const char *orm_entity_identity(const orm_entity *e);
 
 /* The primary key values in key-column order (text form); NULL while
@@ -239,16 +252,30 @@ orm_rel_state orm_entity_related(const orm_entity *e, size_t relationship,
 
 /* ==== the unit of work ==================================================== */
 
-/* transient -> pending (client-side defaults filled). */
+/* transient -> pending: client-side defaults (mapper->defaults) fill the
+ * columns never set, and an unset version column starts at "1". Adding a
+ * pending or persistent instance does nothing; adding a deleted one not
+ * yet flushed cancels the delete; a detached one joins the identity map
+ * again when its key is free. */
 bool orm_session_add(orm_session *s, orm_entity *e, err_report *err);
-/* persistent -> deleted at the next flush. */
+/* persistent -> deleted at the next flush; a pending instance is simply
+ * forgotten (transient again). Transient or detached: ERR_INTERNAL. */
 bool orm_session_delete(orm_session *s, orm_entity *e, err_report *err);
 /* Writes pending changes: INSERT ... RETURNING (server defaults, keys)
  * parents first, UPDATE of changed columns only (version_column checked
- * and incremented; zero rows is ERR_STALE), DELETE children first. */
+ * and incremented; zero rows is ERR_STALE, or ERR_NOT_FOUND without a
+ * version column), DELETE children first (with a version column, zero
+ * rows is ERR_STALE). Order: mappers in dependency order, inserts and
+ * updates of one mapper in the order instances joined the session; then
+ * deletes in reverse dependency order. A failure leaves the transaction
+ * failed: roll back. */
 bool orm_session_flush(orm_session *s, err_report *err);
 /* orm_session_commit (above) flushes first, then COMMITs; with
- * expire_on_commit, loaded values are expired (a later read refreshes).
+ * expire_on_commit, loaded values are expired (orm_entity_is_expired;
+ * orm_session_get or orm_session_refresh reloads them). Instances whose
+ * DELETE was committed become detached. A failed COMMIT undoes the
+ * instance states like a rollback. It works without a registry (Core
+ * only: nothing to flush).
  * orm_session_rollback (above) also undoes instance states: pending and
  * inserted-this-transaction instances become transient (no key pretends
  * to exist), deleted ones persistent again, modified values expired. */
@@ -279,32 +306,65 @@ struct orm_load_plan {
 };
 
 /* q NULL: the model's defaults only (what create and update responses
- * carry). Builds the plan for m from parsed options (sql_doc_option, in document
- * order), include paths and field names. A named relationship whose
- * effective strategy is raise is a 400 naming it and the option that
- * would load it (pointer = where it was named). */
+ * carry). Builds the plan for m from parsed options (sql_doc_option, in
+ * document order), include paths and field names. A named relationship
+ * whose effective strategy is raise is a 400 naming it and the option
+ * that would load it (pointer = where it was named: the include option's
+ * pointer, or "/fields"). Plan nodes are exactly what is loaded and
+ * serialised: strategy selectin or joined, or select when named; children
+ * in relationship declaration order. See orm_plan.c for the rules
+ * (wildcards apply to one level, SQLAlchemy's per-entity wildcard). */
 orm_load_plan *orm_load_plan_build(orm_session *s, const orm_mapper *m,
                                    const sql_doc_query *q, err_report *err);
 
-/* Session.get: the identity map first (no SQL when the key is loaded),
- * else SELECT by primary key; then the plan's relationships. *out is NULL
- * when no row has that key (not an error). pk: text values in key order. */
+/* Session.get: the identity map first (no SQL when the key is loaded and
+ * not expired; an expired instance is reloaded with one SELECT), else
+ * autoflush and SELECT by primary key, joined loads in the same
+ * statement; then the plan's other relationships. *out is NULL when no row
+ * has that key, or its instance is deleted (not an error). pk: text values
+ * in key order (canonicalised: "007" finds 7, upper-case uuids match); a
+ * value PostgreSQL cannot read as the key's type is a database error, so
+ * validate client keys first (sql_doc_value_from_text). */
 bool orm_session_get(orm_session *s, const orm_mapper *m, const char *const *pk,
                      const orm_load_plan *plan, orm_entity **out /* OUT */, err_report *err);
 
 /* Runs a translated query document: autoflush, SELECT of the mapper's
- * entities (where, order_by, limit, offset; joined loads in the same
- * statement), hydration through the identity map (a row already loaded
- * returns that same instance), then selectin loads per level. count, when
- * asked, runs SELECT count(*) with the same where. */
+ * entities (where, order_by then the key, limit, offset; joined loads in
+ * the same statement, the parent SELECT wrapped as a derived table when a
+ * to-many join would otherwise page rows), hydration through the identity
+ * map (a row already loaded returns that same instance, its loaded values
+ * and unflushed changes untouched), then selectin loads per level and
+ * select loads per parent. count, when asked (q->count), runs SELECT
+ * count(*) with the same where. q NULL: every row, by key. An aggregate
+ * query is ERR_BAD_REQUEST (Core's job). *out lives in the session
+ * arena. */
 bool orm_session_query(orm_session *s, const orm_mapper *m, const sql_doc_query *q,
                        const orm_load_plan *plan, orm_entity ***out /* OUT */,
                        size_t *n /* OUT */, int64_t *count /* OUT, -1 when not asked */,
                        err_report *err);
 
 /* Loads one relationship of one instance now (strategy select: the N+1 a
- * client may choose). Raise strategy is an ERR_BAD_REQUEST naming it. */
+ * client may choose): one SELECT, none for a many-to-one whose target is
+ * already in the identity map (as SQLAlchemy's lazy loader). The model's
+ * raise strategy is an ERR_BAD_REQUEST naming it and the option that
+ * would load it; noload does nothing. */
 bool orm_session_load_relationship(orm_session *s, orm_entity *e,
                                    const orm_relationship *rel, err_report *err);
+
+/* Loads the plan's relationships for instances already in the session
+ * (e.g. the model-default eager relationships of a created or updated
+ * entity): joined nodes at the top are fetched like selectin (one
+ * statement), the levels below as the plan says. Autoflushes. */
+bool orm_session_load_plan(orm_session *s, orm_entity *const *entities, size_t n,
+                           const orm_load_plan *plan, err_report *err);
+
+/* Reloads every column of a persistent instance with one SELECT by key
+ * (Session.refresh): unflushed changes are discarded. The row gone is
+ * ERR_NOT_FOUND and the instance becomes detached. Autoflushes first. */
+bool orm_session_refresh(orm_session *s, orm_entity *e, err_report *err);
+
+/* The plan node of a dotted relationship path ("orders.items"); NULL when
+ * the plan does not load it. Borrowed from the plan. */
+const orm_load_node *orm_load_plan_find(const orm_load_plan *plan, const char *path);
 
 #endif

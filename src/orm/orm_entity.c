@@ -129,6 +129,17 @@ const char *orm_entity_identity(const orm_entity *e)
     }
 }
 
+const char *const *orm_entity_key(const orm_entity *e)
+{
+    if (e->state == ORM_TRANSIENT || !orm__entity_key(e))
+        return NULL;
+    const orm_mapper *m = e->mapper;
+    const char **pk = ARENA_ARRAY(e->session->arena, const char *, m->n_pk ? m->n_pk : 1);
+    for (size_t k = 0; k < m->n_pk; k++)
+        pk[k] = e->values[m->pk[k]];
+    return pk;
+}
+
 orm_rel_state orm_entity_related(const orm_entity *e, size_t relationship,
                                  orm_entity *const **items, size_t *n)
 {
@@ -218,9 +229,24 @@ orm_entity *orm__hydrate(orm_session *s, const orm_mapper *m, const eng_result *
     return e;
 }
 
+static bool is_key_column(const orm_mapper *m, size_t i)
+{
+    for (size_t k = 0; k < m->n_pk; k++)
+        if (m->pk[k] == i)
+            return true;
+    return false;
+}
+
+/* Key columns stay: they are the instance's identity (what a refresh
+ * selects by), as SQLAlchemy keeps the identity key of expired state. */
 void orm__entity_expire(orm_entity *e)
 {
     for (size_t i = 0; i < e->mapper->n_columns; i++) {
+        if (is_key_column(e->mapper, i) && (e->flags[i] & ORM_COL_ORIG)) {
+            e->values[i] = e->orig[i];
+            e->flags[i] = ORM_COL_LOADED | ORM_COL_ORIG;
+            continue;
+        }
         e->values[i] = NULL;
         e->orig[i] = NULL;
         e->flags[i] = 0;

@@ -191,14 +191,18 @@ typedef struct orm__fetch {
     size_t n_slots;
     int n_columns; /* result columns the slots use */
     unsigned alias_seq;
+    orm_entity **scratch; /* n_slots: the instances of the row being read */
 } orm__fetch;
 
 /* Adds slot 0 (m over from, columns at offset) and, recursively, a LEFT
  * OUTER JOIN with the columns of every joined node among nodes; appends
  * their ORDER BY (relationship order, then key) after what s already has. */
 bool orm__fetch_build(sql_builder *b, sql_select *s, orm__fetch *f, const orm_mapper *m,
-                      sql_from *from, int offset, orm_load_node *const *nodes, size_t n_nodes,
-                      const char *root_alias);
+                      sql_from *from, int offset, orm_load_node *const *nodes, size_t n_nodes);
+
+/* True when a joined node among nodes (or below a joined one) is to-many:
+ * the parent rows repeat, so LIMIT must apply to a wrapped parent SELECT. */
+bool orm__joins_to_many(orm_load_node *const *nodes, size_t n_nodes);
 
 /* Hydrates one row of a fetch: slot 0 (returned) and every joined slot,
  * assigning joined children to their parents (first sight of a parent
@@ -219,11 +223,12 @@ bool orm__load_nodes(orm_session *s, orm_entity *const *parents, size_t n_parent
                      err_report *err);
 
 /* Loads rel for parents with "WHERE key = ANY($1)" statements of at most
- * ORM_SELECTIN_BATCH keys, joining the joined nodes among `joined`, and
- * collects the distinct children in order into *children. */
+ * ORM_SELECTIN_BATCH distinct keys, joining the joined nodes among
+ * `joined` (the relationship's plan children). Every parent's collection
+ * is replaced (loaded, possibly empty). */
 bool orm__load_selectin(orm_session *s, const orm_relationship *rel, orm_entity *const *parents,
                         size_t n_parents, orm_load_node *const *joined, size_t n_joined,
-                        orm__vec *children /* OUT, appended */, err_report *err);
+                        err_report *err);
 
 /* The 400 for a relationship that must not be loaded. */
 void orm__raise_error(err_report *err, const orm_relationship *rel, const char *path,

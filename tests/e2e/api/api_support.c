@@ -208,9 +208,19 @@ int api_group_teardown(void)
     return rc == 0 ? 0 : -1;
 }
 
+static double test_started;
+static int deferred_failures;
+
+void api_defer_failure(void)
+{
+    deferred_failures++;
+}
+
 int api_test_setup(void **state)
 {
     (void) state;
+    test_started = ts_now();
+    deferred_failures = 0;
     arena_destroy(API.test);
     API.test = arena_create(NULL, "api test");
     return 0;
@@ -260,6 +270,11 @@ int api_test_teardown(void **state)
             rc = -1;
         }
     }
+    if (deferred_failures) {
+        printf("ERROR: %d deferred failure(s) in this test (see above)\n", deferred_failures);
+        rc = -1;
+    }
+    printf("  (%.2f s)\n", ts_now() - test_started);
     arena_destroy(API.test);
     API.test = NULL;
     return rc;
@@ -416,6 +431,23 @@ void api_expect_pointers(const api_reply *r, const char *const *pointers, const 
     }
 }
 
+void api_expect_pointer_prefix(const api_reply *r, const char *prefix, const char *file,
+                               int line)
+{
+    const json_t *errors = json_object_get(r->body, "errors");
+    size_t i;
+    const json_t *it;
+    json_array_foreach(errors, i, it)
+    {
+        const char *p = json_string_value(json_object_get(it, "pointer"));
+        if (p && strncmp(p, prefix, strlen(prefix)) == 0)
+            return;
+    }
+    print_error("no errors[] item has a pointer starting with \"%s\"\n", prefix);
+    describe(r);
+    _fail(file, line);
+}
+
 void api_expect_no_sql(const api_reply *r, const char *file, int line)
 {
     static const char *const needles[] = {
@@ -426,9 +458,14 @@ void api_expect_no_sql(const api_reply *r, const char *file, int line)
     const char *body = r->raw->body ? r->raw->body : "";
     for (size_t i = 0; needles[i]; i++) {
         if (strstr(body, needles[i])) {
-            print_error("the body contains SQL or a PostgreSQL message (\"%s\")\n", needles[i]);
+            /* deferred: the rest of the test still runs, the test fails in
+             * its teardown */
+            print_error("%s:%d: DEFERRED FAILURE: the problem body contains SQL or a raw "
+                        "PostgreSQL message (\"%s\")\n",
+                        file, line, needles[i]);
             describe(r);
-            _fail(file, line);
+            api_defer_failure();
+            return;
         }
     }
 }

@@ -54,6 +54,8 @@ int api_group_teardown(void);
 /* Per-test: a fresh arena; teardown checks /health and /health/pool. */
 int api_test_setup(void **state);
 int api_test_teardown(void **state);
+/* Marks the running test failed without stopping it. */
+void api_defer_failure(void);
 
 /* Starts another server on the same config with extra environment. */
 bool api_server_start(ts_server *s, const char *const *extra_env);
@@ -107,9 +109,16 @@ void api_expect_problem(const api_reply *r, int code, const char *pointer, const
     api_expect_pointers((rep), (const char *const[]){__VA_ARGS__, NULL}, __FILE__, __LINE__)
 void api_expect_pointers(const api_reply *r, const char *const *pointers, const char *file,
                          int line);
-/* The body contains no SQL text or PostgreSQL message. */
+/* The body contains no SQL text or PostgreSQL message. A violation is a
+ * deferred failure: reported at once, the test goes on and fails in its
+ * teardown (api_defer_failure). */
 #define EXPECT_NO_SQL(rep) api_expect_no_sql((rep), __FILE__, __LINE__)
 void api_expect_no_sql(const api_reply *r, const char *file, int line);
+/* Some errors[] item's pointer starts with prefix. */
+#define EXPECT_POINTER_PREFIX(rep, prefix)                                                     \
+    api_expect_pointer_prefix((rep), (prefix), __FILE__, __LINE__)
+void api_expect_pointer_prefix(const api_reply *r, const char *prefix, const char *file,
+                               int line);
 /* Whether errors[] has an item with this pointer. */
 bool api_has_pointer(const json_t *problem, const char *pointer);
 /* Concatenated detail texts (detail + errors[].detail), for "names X". */

@@ -19,12 +19,12 @@ static sql_walk_action visit(const sql_node *n, int depth, void *ctx)
 }
 
 static const char *const WORDS[] = {
-    "SELECT",  "DISTINCT", "FROM",    "WHERE",   "AND",     "OR",          "NOT",    "IS",
-    "NULL",    "TRUE",     "FALSE",   "BETWEEN", "LIKE",    "ILIKE",       "ANY",    "ALL",
-    "EXISTS",  "JOIN",     "LEFT",    "OUTER",   "ON",      "AS",          "GROUP",  "BY",
-    "ORDER",   "DESC",     "NULLS",   "FIRST",   "LAST",    "LIMIT",       "OFFSET", "count",
-    "sum",     "avg",      "min",     "max",     "integer", "bigint",      "double", "precision",
-    "numeric", "text",     "boolean", "uuid",    "date",    "timestamptz", "jsonb",
+    "SELECT",    "DELETE",  "DISTINCT", "FROM",    "WHERE",   "AND",     "OR",          "NOT",
+    "IS",        "NULL",    "TRUE",     "FALSE",   "BETWEEN", "LIKE",    "ILIKE",       "ANY",
+    "ALL",       "EXISTS",  "JOIN",     "LEFT",    "OUTER",   "ON",      "AS",          "GROUP",
+    "BY",        "ORDER",   "DESC",     "NULLS",   "FIRST",   "LAST",    "LIMIT",       "OFFSET",
+    "count",     "sum",     "avg",      "min",     "max",     "integer", "bigint",      "double",
+    "precision", "numeric", "text",     "boolean", "uuid",    "date",    "timestamptz", "jsonb",
 };
 
 static bool word_ok(const char *s, size_t n)

@@ -109,8 +109,8 @@ static inline void df_assert_ok(const err_report *err, const char *what)
 {
     if (!err_is_set(err))
         return;
-    print_message("%s failed: kind %d status %d detail '%s'\n", what, (int) err->kind,
-                  err->status, err->detail ? err->detail : "");
+    print_message("%s failed: kind %d status %d detail '%s'\n", what, (int) err->kind, err->status,
+                  err->detail ? err->detail : "");
     df_print_items(err);
     fail();
 }

@@ -143,21 +143,20 @@ static void unknown_fields_each_named(void **state)
 static void relationship_is_not_a_field(void **state)
 {
     df_fixture *f = *state;
-    assert_false(apply(f, f->user, "{'email': 'a@b.c', 'orders': []}", DTO_CREATE, NULL, 0,
-                       NULL));
+    assert_false(apply(f, f->user, "{'email': 'a@b.c', 'orders': []}", DTO_CREATE, NULL, 0, NULL));
     df_assert_problems(&f->err, 1, PTRS("/orders"), PTRS("relationship"));
 }
 
 static void read_only_and_version_refused(void **state)
 {
     df_fixture *f = *state;
-    assert_false(apply(f, f->item, "{'name': 'x', 'created_by': 'me', 'version': 1}",
-                       DTO_CREATE, NULL, 0, NULL));
+    assert_false(apply(f, f->item, "{'name': 'x', 'created_by': 'me', 'version': 1}", DTO_CREATE,
+                       NULL, 0, NULL));
     df_assert_problems(&f->err, 2, PTRS("/created_by", "/version"),
                        PTRS("read-only", "version column"));
     err_clear(&f->err);
-    assert_false(apply(f, f->item, "{'created_by': null, 'version': 2}", DTO_UPDATE, NULL, 0,
-                       NULL));
+    assert_false(
+        apply(f, f->item, "{'created_by': null, 'version': 2}", DTO_UPDATE, NULL, 0, NULL));
     df_assert_problems(&f->err, 2, PTRS("/created_by", "/version"), NULL);
 }
 
@@ -178,8 +177,8 @@ static void null_on_not_null(void **state)
 {
     df_fixture *f = *state;
     /* Also for columns with client and server defaults: null is a value. */
-    assert_false(apply(f, f->item, "{'name': null, 'status': null, 'seen_at': null}",
-                       DTO_CREATE, NULL, 0, NULL));
+    assert_false(apply(f, f->item, "{'name': null, 'status': null, 'seen_at': null}", DTO_CREATE,
+                       NULL, 0, NULL));
     df_assert_problems(&f->err, 3, PTRS("/name", "/status", "/seen_at"),
                        PTRS("must not be null", "must not be null", "must not be null"));
     err_clear(&f->err);
@@ -247,8 +246,8 @@ static void each_bad_value(void **state)
     df_fixture *f = *state;
     for (size_t i = 0; i < sizeof BAD / sizeof BAD[0]; i++) {
         err_clear(&f->err);
-        const char *body = arena_sprintf(f->a, "{'name': 'ok', '%s': %s}", BAD[i].field,
-                                         BAD[i].value);
+        const char *body =
+            arena_sprintf(f->a, "{'name': 'ok', '%s': %s}", BAD[i].field, BAD[i].value);
         if (strcmp(BAD[i].field, "name") == 0)
             body = arena_sprintf(f->a, "{'name': %s}", BAD[i].value);
         orm_entity *e;
@@ -291,8 +290,7 @@ static void primary_key_on_update(void **state)
     df_fixture *f = *state;
     orm_entity *e = orm_entity_new(f->session, f->item);
     orm_entity_set(e, df_col(f->item, "id"), "7");
-    assert_false(dto_apply_input(f->item, df_json(f, "{'id': 7}"), DTO_UPDATE, "", 0, e,
-                                 &f->err));
+    assert_false(dto_apply_input(f->item, df_json(f, "{'id': 7}"), DTO_UPDATE, "", 0, e, &f->err));
     df_assert_problems(&f->err, 1, PTRS("/id"), PTRS("primary key"));
     err_clear(&f->err);
     /* With the flag the current value may be repeated, never changed. */
@@ -353,15 +351,14 @@ static void add_refusals(void **state)
                        " 'amount': {'$add': 'x'}, 'active': {'$add': 1},"
                        " 'id': {'$add': 1}, 'version': {'$add': 1}}",
                        DTO_UPDATE, prefix, DTO_ALLOW_ADD, NULL));
-    df_assert_problems(
-        &f->err, 9,
-        PTRS("/operations/1/values/name/$add", "/operations/1/values/qty/$add",
-             "/operations/1/values/big/$add", "/operations/1/values/price/$add",
-             "/operations/1/values/ratio", "/operations/1/values/amount/$add",
-             "/operations/1/values/active/$add", "/operations/1/values/id",
-             "/operations/1/values/version"),
-        PTRS("string", "integer", "got null", "decimal places", "no other member", "decimal",
-             "boolean", "primary key", "version column"));
+    df_assert_problems(&f->err, 9,
+                       PTRS("/operations/1/values/name/$add", "/operations/1/values/qty/$add",
+                            "/operations/1/values/big/$add", "/operations/1/values/price/$add",
+                            "/operations/1/values/ratio", "/operations/1/values/amount/$add",
+                            "/operations/1/values/active/$add", "/operations/1/values/id",
+                            "/operations/1/values/version"),
+                       PTRS("string", "integer", "got null", "decimal places", "no other member",
+                            "decimal", "boolean", "primary key", "version column"));
     err_clear(&f->err);
     /* Not on create, even with the flag. */
     assert_false(apply(f, f->item, "{'name': 'x', 'qty': {'$add': 1}}", DTO_CREATE, NULL,
@@ -379,10 +376,10 @@ static void add_refusals(void **state)
 static void validate_only(void **state)
 {
     df_fixture *f = *state;
-    assert_true(dto_apply_input(f->item, df_json(f, "{'name': 'x'}"), DTO_CREATE, NULL, 0, NULL,
-                                &f->err));
-    assert_false(dto_apply_input(f->item, df_json(f, "{'name': 1}"), DTO_CREATE, NULL, 0, NULL,
-                                 &f->err));
+    assert_true(
+        dto_apply_input(f->item, df_json(f, "{'name': 'x'}"), DTO_CREATE, NULL, 0, NULL, &f->err));
+    assert_false(
+        dto_apply_input(f->item, df_json(f, "{'name': 1}"), DTO_CREATE, NULL, 0, NULL, &f->err));
     df_assert_problems(&f->err, 1, PTRS("/name"), NULL);
 }
 
@@ -391,8 +388,8 @@ static void report_without_arena(void **state)
     df_fixture *f = *state;
     err_report bare;
     err_init(&bare, NULL);
-    assert_false(dto_apply_input(f->item, df_json(f, "{'name': 1, 'x': 2}"), DTO_CREATE, NULL,
-                                 0, NULL, &bare));
+    assert_false(dto_apply_input(f->item, df_json(f, "{'name': 1, 'x': 2}"), DTO_CREATE, NULL, 0,
+                                 NULL, &bare));
     assert_int_equal(bare.status, 422);
     assert_int_equal(bare.n_items, 2);
     assert_null(bare.items[0].pointer); /* its scratch pointer would dangle */

@@ -1,0 +1,91 @@
+/*
+ * orm_load_selectin — selectin loading (and, one parent at a time, lazy
+ * "select" loading): the children of many parents in one statement per
+ * batch of at most ORM_SELECTIN_BATCH distinct keys.
+ *
+ *   SELECT "orders"."user_id", "orders".* FROM "orders"
+ *     WHERE "orders"."user_id" = ANY($1::integer[])
+ *     ORDER BY <order_by>, "orders"."id"
+ *
+ *   many-to-many: the association table's key of the parent side is the
+ *   first column, and the association table is joined:
+ *   SELECT "order_tags"."order_id", "tags".* FROM "tags"
+ *     JOIN "order_tags" ON "order_tags"."tag_id" = "tags"."id"
+ *     WHERE "order_tags"."order_id" = ANY($1::integer[]) ORDER BY ...
+ *
+ * The first column is the key a row belongs to; rows are handed to every
+ * parent with that key (several parents share one for many-to-one), in
+ * statement order, which is the relationship's order. The key array is one
+ * parameter, so the statement shape does not depend on the batch size.
+ * Joined nodes below the relationship join into the same statement.
+ */
+#include "orm_int.h"
+
+bool orm__load_selectin(orm_session *s, const orm_relationship *rel, orm_entity *const *parents,
+                        size_t n_parents, orm_load_node *const *joined, size_t n_joined,
+                        err_report *err)
+{
+    arena *a = s->arena;
+    const sql_relation *r = rel->relation;
+    size_t local = r->on[0].local->index;
+
+    /* Distinct keys in parent order, and the parents of each. Every parent
+     * gets a loaded, empty collection first. */
+    orm__strmap by_key = {0};
+    orm__vec keys = {0};
+    for (size_t i = 0; i < n_parents; i++) {
+        orm_entity *p = parents[i];
+        orm__rel_reset(p, rel->index);
+        const char *key = orm_entity_get(p, local);
+        if (!key)
+            continue;
+        orm__vec *list = orm__strmap_get(&by_key, key);
+        if (!list) {
+            list = ARENA_NEW(a, orm__vec);
+            orm__strmap_put(a, &by_key, key, list);
+            orm__vec_push(a, &keys, (void *) key);
+        }
+        orm__vec_push(a, list, p);
+    }
+
+    orm__tripleset seen = {0};
+    for (size_t start = 0; start < keys.n; start += ORM_SELECTIN_BATCH) {
+        size_t n = keys.n - start < ORM_SELECTIN_BATCH ? keys.n - start : ORM_SELECTIN_BATCH;
+        sql_value *vals = ARENA_ARRAY(a, sql_value, n);
+        for (size_t i = 0; i < n; i++)
+            vals[i] = sql_val_str(keys.items[start + i]);
+
+        sql_builder *b = orm__builder(s, err);
+        sql_select *sel = sql_select_new(b);
+        sql_from *target = sql_from_table(b, rel->target->table, NULL);
+        sql_from *keyed = target; /* the FROM item holding the key column */
+        sql_select_from(b, sel, target);
+        if (r->secondary) {
+            keyed = sql_from_table(b, r->secondary, NULL);
+            sql_select_join(b, sel, SQL_JOIN_INNER, keyed,
+                            sql_eq(b, sql_col_of(b, keyed, r->secondary_on[0].local),
+                                   sql_col_of(b, target, r->secondary_on[0].remote)));
+        }
+        sql_select_column(b, sel, sql_col_of(b, keyed, r->on[0].remote), NULL);
+        sql_select_where(b, sel, sql_in(b, sql_col_of(b, keyed, r->on[0].remote), vals, n));
+        orm__order_children(b, sel, rel, target);
+        orm__fetch f = {0};
+        orm__fetch_build(b, sel, &f, rel->target, target, 1, joined, n_joined);
+        if (!orm__builder_ok(b, err))
+            return false;
+        eng_result *res = orm_session_execute_stmt(s, SQL_NODE(sel), err);
+        if (!res)
+            return false;
+        int rows = eng_result_rows(res);
+        for (int row = 0; row < rows; row++) {
+            orm_entity *child = orm__fetch_row(s, &f, res, row, &seen);
+            const orm__vec *list = orm__strmap_get(&by_key, eng_result_value(res, row, 0));
+            if (!child || !list)
+                continue;
+            for (size_t i = 0; i < list->n; i++)
+                if (orm__tripleset_add(a, &seen, list->items[i], child, rel->index))
+                    orm__rel_append(list->items[i], rel->index, child);
+        }
+    }
+    return true;
+}

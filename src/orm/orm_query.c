@@ -1,0 +1,266 @@
+/*
+ * orm_query — reading entities: Session.get (identity map first),
+ * queries from translated query documents (with their joined loads, the
+ * count, and the plan's other loads), and refresh of expired instances.
+ *
+ * A limited query that joins a to-many relationship pages its parents,
+ * not its rows: the parent SELECT (where, order, LIMIT, OFFSET) becomes a
+ * derived table and the joins hang off it:
+ *
+ *   SELECT "ld_0".*, "ld_1".* FROM (SELECT "users".* FROM "users" WHERE ...
+ *       ORDER BY ..., "users"."id" LIMIT $1 OFFSET $2) AS "ld_0"
+ *     LEFT OUTER JOIN "orders" AS "ld_1" ON "ld_0"."id" = "ld_1"."user_id"
+ *     ORDER BY <the same order over "ld_0">, "ld_0"."id", <orders order>
+ *
+ * The primary key always ends the parent ORDER BY, so paging is stable.
+ */
+#include <stdlib.h>
+
+#include "orm_int.h"
+
+/* Adds the query's order, then the key, over from (the table or the
+ * wrapped parent SELECT). */
+static void order_parents(sql_builder *b, sql_select *sel, const orm_mapper *m,
+                          const sql_doc_query *q, const sql_from *from)
+{
+    for (size_t i = 0; q && i < q->n_order; i++) {
+        const sql_doc_order *o = &q->order[i];
+        if (!o->column)
+            continue; /* aggregate labels belong to aggregate queries */
+        sql_node *x = from->table ? sql_col_of(b, from, o->column) : sql_col(b, from, o->column->name);
+        sql_select_order_by(b, sel, x, o->desc, o->nulls);
+    }
+    for (size_t k = 0; k < m->n_pk; k++) {
+        const sql_column *c = m->columns[m->pk[k]];
+        sql_node *x = from->table ? sql_col_of(b, from, c) : sql_col(b, from, c->name);
+        sql_select_order_by(b, sel, x, false, SQL_NULLS_DEFAULT);
+    }
+}
+
+static void page(sql_builder *b, sql_select *sel, const sql_doc_query *q)
+{
+    if (!q)
+        return;
+    if (q->limit >= 0)
+        sql_select_limit(b, sel, q->limit);
+    sql_select_offset(b, sel, q->offset > 0 ? q->offset : 0);
+}
+
+/* The SELECT of a query's entities and their joined loads. */
+static sql_select *build_query(sql_builder *b, const orm_mapper *m, const sql_doc_query *q,
+                               sql_from *from, orm_load_node *const *nodes, size_t n_nodes,
+                               orm__fetch *f)
+{
+    sql_select *sel = sql_select_new(b);
+    bool paged = q && (q->limit >= 0 || q->offset > 0);
+    if (paged && orm__joins_to_many(nodes, n_nodes)) {
+        sql_select *inner = sql_select_new(b);
+        for (size_t i = 0; i < m->n_columns; i++)
+            sql_select_column(b, inner, sql_col_of(b, from, m->columns[i]), NULL);
+        sql_select_from(b, inner, from);
+        if (q->where)
+            sql_select_where(b, inner, q->where);
+        order_parents(b, inner, m, q, from);
+        page(b, inner, q);
+        sql_from *sub = sql_from_subquery(b, inner, "ld_0");
+        if (!sub)
+            return NULL;
+        sql_select_from(b, sel, sub);
+        order_parents(b, sel, m, q, sub);
+        orm__fetch_build(b, sel, f, m, sub, 0, nodes, n_nodes);
+        return sel;
+    }
+    sql_select_from(b, sel, from);
+    if (q && q->where)
+        sql_select_where(b, sel, q->where);
+    order_parents(b, sel, m, q, from);
+    orm__fetch_build(b, sel, f, m, from, 0, nodes, n_nodes);
+    page(b, sel, q);
+    return sel;
+}
+
+static bool run_count(orm_session *s, const sql_doc_query *q, int64_t *count, err_report *err)
+{
+    sql_builder *b = orm__builder(s, err);
+    sql_select *c = sql_doc_build_count(b, (sql_from *) q->from, q, err);
+    if (!c || !orm__builder_ok(b, err))
+        return false;
+    eng_result *r = orm_session_execute_stmt(s, SQL_NODE(c), err);
+    if (!r)
+        return false;
+    *count = eng_result_rows(r) ? strtoll(eng_result_value(r, 0, 0), NULL, 10) : 0;
+    return true;
+}
+
+bool orm_session_query(orm_session *s, const orm_mapper *m, const sql_doc_query *q,
+                       const orm_load_plan *plan, orm_entity ***out, size_t *n, int64_t *count,
+                       err_report *err)
+{
+    *out = NULL;
+    *n = 0;
+    if (count)
+        *count = -1;
+    if (q && q->is_aggregate) {
+        err_set(err, ERR_BAD_REQUEST,
+                "An aggregate query returns rows, not %s entities; run it through Core.",
+                m->resource);
+        return false;
+    }
+    if ((plan && plan->mapper != m) || (q && (!q->from || q->from->table != m->table))) {
+        err_set(err, ERR_INTERNAL, "The query or its load plan is not about %s.", m->resource);
+        return false;
+    }
+    if (!orm__autoflush(s, err))
+        return false;
+    orm_load_node *const *nodes = plan ? plan->children : NULL;
+    size_t n_nodes = plan ? plan->n_children : 0;
+
+    sql_builder *b = orm__builder(s, err);
+    sql_from *from = q ? (sql_from *) q->from : sql_from_table(b, m->table, NULL);
+    orm__fetch f = {0};
+    sql_select *sel = build_query(b, m, q, from, nodes, n_nodes, &f);
+    if (!sel || !orm__builder_ok(b, err))
+        return false;
+    eng_result *r = orm_session_execute_stmt(s, SQL_NODE(sel), err);
+    if (!r)
+        return false;
+
+    orm__vec result = {0};
+    orm__tripleset seen = {0};
+    int rows = eng_result_rows(r);
+    for (int row = 0; row < rows; row++) {
+        orm_entity *e = orm__fetch_row(s, &f, r, row, &seen);
+        if (e && orm__tripleset_add(s->arena, &seen, e, NULL, SIZE_MAX))
+            orm__vec_push(s->arena, &result, e);
+    }
+    if (q && q->count && count && !run_count(s, q, count, err))
+        return false;
+    if (!orm__load_nodes(s, (orm_entity *const *) result.items, result.n, nodes, n_nodes, true,
+                         err))
+        return false;
+    *out = (orm_entity **) result.items;
+    *n = result.n;
+    return true;
+}
+
+/* ==== by key ================================================================ */
+
+/* SELECT of m's row with key pk, with the joined nodes. */
+static eng_result *select_by_key(orm_session *s, const orm_mapper *m, const char *const *pk,
+                                 orm_load_node *const *nodes, size_t n_nodes, orm__fetch *f,
+                                 err_report *err)
+{
+    sql_builder *b = orm__builder(s, err);
+    sql_from *from = sql_from_table(b, m->table, NULL);
+    sql_select *sel = sql_select_new(b);
+    sql_select_from(b, sel, from);
+    sql_select_where(b, sel, orm__pk_condition(b, m, from, pk));
+    orm__fetch_build(b, sel, f, m, from, 0, nodes, n_nodes);
+    if (!orm__builder_ok(b, err))
+        return NULL;
+    return orm_session_execute_stmt(s, SQL_NODE(sel), err);
+}
+
+/* Reloads every column of e from its row; *gone when the row no longer
+ * exists (e is then detached). */
+static bool reload(orm_session *s, orm_entity *e, bool *gone, err_report *err)
+{
+    const orm_mapper *m = e->mapper;
+    const char *pk[CFG_MAX_PK_COLUMNS];
+    for (size_t k = 0; k < m->n_pk; k++) {
+        size_t c = m->pk[k];
+        pk[k] = (e->flags[c] & ORM_COL_ORIG) ? e->orig[c] : e->values[c];
+    }
+    if (!orm__identity_text(s->arena, m, pk)) {
+        err_set(err, ERR_INTERNAL, "An instance without a key cannot be refreshed.");
+        return false;
+    }
+    orm__fetch f = {0};
+    eng_result *r = select_by_key(s, m, pk, NULL, 0, &f, err);
+    if (!r)
+        return false;
+    *gone = eng_result_rows(r) == 0;
+    if (*gone) {
+        orm__identity_remove(s, e);
+        e->state = ORM_DETACHED;
+        return true;
+    }
+    orm__entity_fill(e, r, 0, 0);
+    return true;
+}
+
+bool orm_session_refresh(orm_session *s, orm_entity *e, err_report *err)
+{
+    if (e->state != ORM_PERSISTENT) {
+        err_set(err, ERR_INTERNAL, "Only a persistent instance can be refreshed.");
+        return false;
+    }
+    if (!orm__autoflush(s, err))
+        return false;
+    bool gone = false;
+    if (!reload(s, e, &gone, err))
+        return false;
+    if (gone) {
+        err_set(err, ERR_NOT_FOUND, "The %s row with key %s no longer exists.",
+                e->mapper->resource, e->identity ? e->identity : "?");
+        return false;
+    }
+    return true;
+}
+
+bool orm_session_get(orm_session *s, const orm_mapper *m, const char *const *pk,
+                     const orm_load_plan *plan, orm_entity **out, err_report *err)
+{
+    *out = NULL;
+    if (plan && plan->mapper != m) {
+        err_set(err, ERR_INTERNAL, "The load plan is not about %s.", m->resource);
+        return false;
+    }
+    orm_load_node *const *nodes = plan ? plan->children : NULL;
+    size_t n_nodes = plan ? plan->n_children : 0;
+    const char *key[CFG_MAX_PK_COLUMNS];
+    for (size_t k = 0; k < m->n_pk; k++) {
+        key[k] = orm__canonical_key_part(s->arena, m->columns[m->pk[k]], pk[k]);
+        if (!key[k])
+            return true; /* no row has a NULL key */
+    }
+    const char *id = orm__identity_text(s->arena, m, key);
+
+    for (int pass = 0; pass < 2; pass++) {
+        orm_entity *e = orm__identity_get(s, m, id);
+        if (e) {
+            if (e->state == ORM_DELETED)
+                return true;
+            if (e->expired) {
+                bool gone = false;
+                if (!orm__autoflush(s, err) || !reload(s, e, &gone, err))
+                    return false;
+                if (gone)
+                    return true;
+            }
+            *out = e;
+            if (!n_nodes)
+                return true;
+            return orm__autoflush(s, err) &&
+                   orm__load_nodes(s, out, 1, nodes, n_nodes, false, err);
+        }
+        /* A pending instance may hold this key: flush, then look again. */
+        if (pass == 0 && (!orm__autoflush(s, err)))
+            return false;
+    }
+
+    orm__fetch f = {0};
+    eng_result *r = select_by_key(s, m, key, nodes, n_nodes, &f, err);
+    if (!r)
+        return false;
+    orm__tripleset seen = {0};
+    int rows = eng_result_rows(r);
+    for (int row = 0; row < rows; row++) {
+        orm_entity *e = orm__fetch_row(s, &f, r, row, &seen);
+        if (!*out)
+            *out = e;
+    }
+    if (!*out)
+        return true;
+    return orm__load_nodes(s, out, 1, nodes, n_nodes, true, err);
+}

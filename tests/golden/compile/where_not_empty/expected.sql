@@ -1,1 +1,0 @@
-SELECT "users"."id", "users"."email", "users"."name", "users"."created_at" FROM "users" WHERE NOT TRUE LIMIT $1 OFFSET $2

@@ -1,1 +1,0 @@
-SELECT "users"."id", "users"."email", "users"."name", "users"."created_at" FROM "users" WHERE TRUE OR "users"."name" = $1 LIMIT $2 OFFSET $3

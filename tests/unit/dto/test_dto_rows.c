@@ -1,0 +1,128 @@
+/*
+ * test_dto_rows — bulk-insert rows (src/dto/dto_rows.c): values for the
+ * caller's column list, client defaults, the version column, DEFAULT
+ * markers, and row problems with pointers under the row's prefix. No
+ * database.
+ */
+#include "dto_fixture.h"
+
+#define PTRS(...) ((const char *const[]){__VA_ARGS__})
+
+typedef struct row_out {
+    const char **values;
+    bool *is_default;
+} row_out;
+
+/* Column indexes of Item by name. */
+static size_t *columns(df_fixture *f, const char *const *names, size_t n)
+{
+    size_t *cols = ARENA_ARRAY(f->a, size_t, n);
+    for (size_t i = 0; i < n; i++)
+        cols[i] = df_col(f->item, names[i]);
+    return cols;
+}
+
+static bool row(df_fixture *f, const char *row_sq, const char *prefix, const char *const *names,
+                size_t n, row_out *out)
+{
+    return dto_row_values(f->item, df_json(f, row_sq), prefix, columns(f, names, n), n, f->a,
+                          &out->values, &out->is_default, &f->err);
+}
+
+static void values_defaults_and_markers(void **state)
+{
+    df_fixture *f = *state;
+    const char *names[] = {"name", "qty",     "status", "active", "seen_at",
+                           "id",   "version", "meta",   "price"};
+    row_out r;
+    assert_true(row(f, "{'name': '\\u00fc', 'qty': null, 'meta': [1, {'a': 'b'}], 'price': 2.5}",
+                    "/0", names, 9, &r));
+    df_assert_ok(&f->err, "row");
+    assert_string_equal(r.values[0], "\xc3\xbc");
+    assert_false(r.is_default[0]);
+    assert_null(r.values[1]); /* explicit null is NULL, not DEFAULT */
+    assert_false(r.is_default[1]);
+    assert_string_equal(r.values[2], "new"); /* client default */
+    assert_false(r.is_default[2]);
+    assert_string_equal(r.values[3], "true"); /* client default of a boolean */
+    assert_false(r.is_default[3]);
+    assert_null(r.values[4]); /* server default: DEFAULT */
+    assert_true(r.is_default[4]);
+    assert_null(r.values[5]); /* identity: DEFAULT */
+    assert_true(r.is_default[5]);
+    assert_string_equal(r.values[6], "1"); /* version without a default */
+    assert_false(r.is_default[6]);
+    assert_string_equal(r.values[7], "[1,{\"a\":\"b\"}]");
+    assert_string_equal(r.values[8], "2.5");
+}
+
+static void given_values_win(void **state)
+{
+    df_fixture *f = *state;
+    const char *names[] = {"status", "active", "seen_at", "id"};
+    row_out r;
+    assert_true(row(f,
+                    "{'name': 'n', 'status': 'done', 'active': false,"
+                    " 'seen_at': '2026-01-01T00:00:00Z', 'id': 3}",
+                    "/1", names, 4, &r));
+    assert_string_equal(r.values[0], "done");
+    assert_string_equal(r.values[1], "false");
+    assert_string_equal(r.values[2], "2026-01-01T00:00:00Z");
+    assert_string_equal(r.values[3], "3");
+    for (size_t i = 0; i < 4; i++)
+        assert_false(r.is_default[i]);
+    /* A valid key outside the column list is not an error, and not used. */
+    const char *only_name[] = {"name"};
+    assert_true(row(f, "{'name': 'n', 'qty': 4}", "/2", only_name, 1, &r));
+    assert_string_equal(r.values[0], "n");
+    /* No columns at all: DEFAULT VALUES. */
+    assert_true(dto_row_values(f->item, df_json(f, "{'name': 'n'}"), "/3", NULL, 0, f->a, &r.values,
+                               &r.is_default, &f->err));
+    df_assert_ok(&f->err, "no columns");
+}
+
+static void row_problems(void **state)
+{
+    df_fixture *f = *state;
+    const char *names[] = {"name", "qty"};
+    row_out r = {(const char **) 1, (bool *) 1};
+    assert_false(row(f,
+                     "{'qty': {'$add': 1}, 'big': 'x', 'version': 2, 'created_by': 'me',"
+                     " 'whatever': 0}",
+                     "/3", names, 2, &r));
+    assert_null(r.values);
+    assert_null(r.is_default);
+    df_assert_problems(
+        &f->err, 6,
+        PTRS("/3/qty", "/3/big", "/3/version", "/3/created_by", "/3/whatever", "/3/name"),
+        PTRS("$add", "integer", "version column", "read-only", "Unknown field", "is required"));
+    err_clear(&f->err);
+    assert_false(row(f, "[]", "/4", names, 2, &r));
+    df_assert_problems(&f->err, 1, PTRS("/4"), PTRS("got an array"));
+    err_clear(&f->err);
+    assert_false(row(f, "{'name': null}", NULL, names, 2, &r));
+    df_assert_problems(&f->err, 1, PTRS("/name"), PTRS("must not be null"));
+}
+
+static void bad_column_index(void **state)
+{
+    df_fixture *f = *state;
+    size_t cols[] = {999};
+    row_out r;
+    assert_false(dto_row_values(f->item, df_json(f, "{'name': 'n'}"), "/0", cols, 1, f->a,
+                                &r.values, &r.is_default, &f->err));
+    assert_int_equal(f->err.kind, ERR_INTERNAL);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+#define T(fn) cmocka_unit_test_setup_teardown(fn, df_setup, df_teardown)
+        T(values_defaults_and_markers),
+        T(given_values_win),
+        T(row_problems),
+        T(bad_column_index),
+#undef T
+    };
+    return cmocka_run_group_tests_name("dto_rows", tests, NULL, NULL);
+}
