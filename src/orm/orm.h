@@ -1,8 +1,15 @@
 /*
- * orm — retort's ORM layer. For now: the request-scoped session, the unit
- * every HTTP request works through (SQLAlchemy's Session with
- * Depends(get_db)). Mappers, the identity map, the unit of work and loader
- * strategies join it here.
+ * orm — retort's ORM layer: mappers (one per configured model), the
+ * request-scoped session every HTTP request works through (SQLAlchemy's
+ * Session with Depends(get_db)) with its identity map and unit of work,
+ * and the loader strategies (selectin, joined, select, raise, noload).
+ *
+ * Ownership: the registry and its mappers live in the process arena and
+ * are read-only (shared by all threads). Sessions, entities, their values,
+ * load plans and result arrays live in the session's arena (the
+ * request's); nothing is freed singly. Entity values borrowed from
+ * results stay valid until that arena dies, after the session is closed
+ * too (DTOs are written then).
  *
  * Lifetime: a session lives in the request's arena and is closed when that
  * arena is destroyed, whatever path the request took (success, error,
@@ -354,7 +361,8 @@ bool orm_session_load_relationship(orm_session *s, orm_entity *e,
 /* Loads the plan's relationships for instances already in the session
  * (e.g. the model-default eager relationships of a created or updated
  * entity): joined nodes at the top are fetched like selectin (one
- * statement), the levels below as the plan says. Autoflushes. */
+ * statement), the levels below as the plan says. Autoflushes; expired
+ * instances are refreshed first; instances not persistent are skipped. */
 bool orm_session_load_plan(orm_session *s, orm_entity *const *entities, size_t n,
                            const orm_load_plan *plan, err_report *err);
 

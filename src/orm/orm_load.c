@@ -119,9 +119,12 @@ bool orm_session_load_plan(orm_session *s, orm_entity *const *entities, size_t n
                     e->mapper->resource);
             return false;
         }
-        if ((e->state == ORM_PERSISTENT || e->state == ORM_DETACHED) &&
-            orm__tripleset_add(s->arena, &seen, e, NULL, 0))
-            orm__vec_push(s->arena, &distinct, e);
+        if (e->state != ORM_PERSISTENT || !orm__tripleset_add(s->arena, &seen, e, NULL, 0))
+            continue;
+        /* An expired instance has lost the keys its relationships need. */
+        if (e->expired && !orm_session_refresh(s, e, err))
+            return false;
+        orm__vec_push(s->arena, &distinct, e);
     }
     return orm__load_nodes(s, (orm_entity *const *) distinct.items, distinct.n, plan->children,
                            plan->n_children, false, err);

@@ -290,6 +290,9 @@ api_reply *api_call_port(int port, const char *method, const char *path, const c
     rep->path = path;
     rep->raw = ts_http(T(), port, method, path, headers, body, body ? body_len : 0, timeout_ms);
     rep->status = rep->raw->status;
+    if (rep->raw->seconds > 1.0 || getenv("RETORT_API_TRACE"))
+        printf("  slow? %s %.200s -> %d in %.3f s\n", method, path, rep->status,
+               rep->raw->seconds);
     const char *ct = ts_header_get(rep->raw, "Content-Type");
     if (ct && strstr(ct, "json") && rep->raw->body_len > 0) {
         rep->body = json_loadb(rep->raw->body, rep->raw->body_len, JSON_DECODE_ANY, NULL);

@@ -256,10 +256,12 @@ static void test_failure_commits_nothing(void **state)
             "{\"op\": \"delete\", \"resource\": \"{users}\", \"id\": {\"$ref\": \"u.id\"}}"
             "]}");
     r = tx(doc);
+    /* SPEC: a foreign-key violation on DELETE is a 409 without a pointer */
     EXPECT_PROBLEM(r, 409, NULL);
     EXPECT_NO_SQL(r);
     expect_operation(r, 2);
     assert_int_equal(sql_int("SELECT count(*) FROM %s WHERE email = 'tf7@x.org'", R("users")), 0);
+    EXPECT_PROBLEM(r, 409, API_NO_POINTER);
 }
 
 static void test_bad_documents(void **state)
