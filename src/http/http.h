@@ -45,7 +45,7 @@ typedef struct http_app {
     const orm_registry *registry; /* mappers of the configured models; NULL = none */
     sql_cache *cache;             /* compiled-statement cache shared by requests */
     const char *openapi_json;     /* GET /openapi.json (http_openapi_text); NULL = 404 */
-    const char *docs_dir;         /* Swagger UI's files for /docs (http_docs_find_dir); NULL = none */
+    const char *docs_dir;         /* Swagger UI's files (http_docs_find_dir); NULL = none */
 } http_app;
 
 typedef enum http_method {

@@ -30,13 +30,21 @@ static bool entity_params(http_request *req, const orm_mapper *m, sql_builder *b
     return sql_doc_parse_params(b, from, names, values, n, &lim, q, err);
 }
 
-static void set_etag(http_request *req, const orm_mapper *m, const orm_entity *e)
+/* The strong ETag of the entity's version; NULL without a version
+ * column. Read before COMMIT, since expire_on_commit unloads values. */
+static const char *etag_of(http_request *req, const orm_mapper *m, const orm_entity *e)
 {
     if (m->version < 0)
-        return;
+        return NULL;
     const char *v = orm_entity_get(e, (size_t) m->version);
-    if (v)
-        http_add_header(req, "ETag", arena_sprintf(http_req_arena(req), "\"%s\"", v));
+    return v ? arena_sprintf(http_req_arena(req), "\"%s\"", v) : NULL;
+}
+
+static void reply_entity(http_request *req, int status, const char *etag, json_t *dto)
+{
+    if (etag)
+        http_add_header(req, "ETag", etag);
+    http_reply_json(req, status, dto);
 }
 
 /* If-Match against the version column: "*" or the strong ETag. */
@@ -93,12 +101,16 @@ void http__api_get_entity(http_request *req)
         plan = orm_load_plan_build(s, m, &q, &err);
     if (plan)
         e = load_by_key(req, m, plan, &err);
-    if (!e || !orm_session_commit(s, &err)) {
+    /* The DTO is built before COMMIT: with expire_on_commit the values
+     * would be gone afterwards. */
+    json_t *dto = e ? dto_entity(e, plan, q.fields, q.n_fields) : NULL;
+    const char *etag = e ? etag_of(req, m, e) : NULL;
+    if (!dto || !orm_session_commit(s, &err)) {
+        json_decref(dto);
         http__api_fail(req, m, NULL, &err);
         return;
     }
-    set_etag(req, m, e);
-    http_reply_json(req, 200, dto_entity(e, plan, q.fields, q.n_fields));
+    reply_entity(req, 200, etag, dto);
 }
 
 /* The DTO of a created or updated entity carries the model-default eager
@@ -111,10 +123,9 @@ static json_t *written_dto(http_request *req, const orm_mapper *m, orm_entity *e
     const orm_load_plan *plan = orm_load_plan_build(s, m, NULL, err);
     if (!plan || !orm_session_flush(s, err))
         return NULL;
-    orm_entity *loaded = NULL;
-    if (!orm_session_get(s, m, orm_entity_key(e), plan, &loaded, err))
+    if (!orm_session_load_plan(s, &e, 1, plan, err))
         return NULL;
-    return dto_entity(loaded ? loaded : e, plan, NULL, 0);
+    return dto_entity(e, plan, NULL, 0);
 }
 
 void http__api_create_entity(http_request *req)
@@ -129,12 +140,13 @@ void http__api_create_entity(http_request *req)
     }
     orm_entity *e = orm_entity_new(s, m);
     json_t *dto = NULL;
+    const char *etag = NULL, *location = NULL;
     if (dto_apply_input(m, http_req_json(req), DTO_CREATE, "", 0, e, &err) &&
         orm_session_add(s, e, &err) && (dto = written_dto(req, m, e, &err)) &&
+        (etag = etag_of(req, m, e), location = http__api_location(http_req_arena(req), m, e)) &&
         orm_session_commit(s, &err)) {
-        http_add_header(req, "Location", http__api_location(http_req_arena(req), m, e));
-        set_etag(req, m, e);
-        http_reply_json(req, 201, dto);
+        http_add_header(req, "Location", location);
+        reply_entity(req, 201, etag, dto);
         return;
     }
     json_decref(dto);
@@ -150,11 +162,12 @@ void http__api_update_entity(http_request *req)
     const orm_mapper *m = http__api_mapper(req, &err);
     orm_entity *e = m ? load_by_key(req, m, NULL, &err) : NULL;
     json_t *dto = NULL;
+    const char *etag = NULL;
     if (e && if_match(req, m, e, &err) &&
         dto_apply_input(m, http_req_json(req), DTO_UPDATE, "", 0, e, &err) &&
-        (dto = written_dto(req, m, e, &err)) && orm_session_commit(s, &err)) {
-        set_etag(req, m, e);
-        http_reply_json(req, 200, dto);
+        (dto = written_dto(req, m, e, &err)) && ((etag = etag_of(req, m, e)), true) &&
+        orm_session_commit(s, &err)) {
+        reply_entity(req, 200, etag, dto);
         return;
     }
     json_decref(dto);

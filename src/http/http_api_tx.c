@@ -121,10 +121,9 @@ static json_t *op_write_result(tx_run *t, const orm_mapper *m, orm_entity *e)
     const orm_load_plan *plan = orm_load_plan_build(t->s, m, NULL, t->err);
     if (!plan || !orm_session_flush(t->s, t->err))
         return NULL;
-    orm_entity *loaded = NULL;
-    if (!orm_session_get(t->s, m, orm_entity_key(e), plan, &loaded, t->err))
+    if (!orm_session_load_plan(t->s, &e, 1, plan, t->err))
         return NULL;
-    return dto_entity(loaded ? loaded : e, plan, NULL, 0);
+    return dto_entity(e, plan, NULL, 0);
 }
 
 static json_t *op_query(tx_run *t, const orm_mapper *m, const json_t *doc, const char *base)

@@ -63,7 +63,8 @@ static const char DOCS_PAGE[] =
     "      deepLinking: true,\n"
     "      validatorUrl: null,\n"
     "      presets: [SwaggerUIBundle.presets.apis].concat(\n"
-    "        typeof SwaggerUIStandalonePreset === \"undefined\" ? [] : [SwaggerUIStandalonePreset]),\n"
+    "        typeof SwaggerUIStandalonePreset === \"undefined\" ? [] : "
+    "[SwaggerUIStandalonePreset]),\n"
     "      plugins: [SwaggerUIBundle.plugins.DownloadUrl],\n"
     "      layout: typeof SwaggerUIStandalonePreset === \"undefined\" ? \"BaseLayout\"\n"
     "                                                              : \"StandaloneLayout\"\n"
@@ -89,8 +90,8 @@ static const char DOCS_PAGE[] =
     "</html>\n";
 
 /* Points the reply at a body that outlives the request (no copy). */
-static void reply_static(http_request *req, int status, const char *content_type,
-                         const char *body, size_t len)
+static void reply_static(http_request *req, int status, const char *content_type, const char *body,
+                         size_t len)
 {
     req->status = status;
     req->content_type = content_type;
@@ -244,8 +245,7 @@ const char *http_docs_find_dir(const cfg_config *cfg, arena *a)
     const char *env = getenv("RETORT_DOCS_DIR");
     if (env && *env) {
         if (!has_bundle(env))
-            log_warn("RETORT_DOCS_DIR %s has no swagger-ui-bundle.js: /docs will not render",
-                     env);
+            log_warn("RETORT_DOCS_DIR %s has no swagger-ui-bundle.js: /docs will not render", env);
         return arena_strdup(a, env);
     }
     /* The executable's directory: build/retort finds build/docs-assets. */

@@ -70,32 +70,73 @@ enum {
     P503 = 1 << 8,
     P504 = 1 << 9
 };
-#define P_DB (P500 | P503 | P504)             /* runs statements on a pooled connection */
-#define P_BODY (P400 | P413 | P415 | P422)    /* takes a JSON body */
+#define P_DB (P500 | P503 | P504)          /* runs statements on a pooled connection */
+#define P_BODY (P400 | P413 | P415 | P422) /* takes a JSON body */
 
 static const struct {
     int status;
     unsigned bit;
-    const char *name;
+    const char *name, *description;
 } PROBLEMS[] = {
-    {400, P400, "BadRequest"},         {404, P404, "NotFound"},
-    {409, P409, "Conflict"},           {412, P412, "PreconditionFailed"},
-    {413, P413, "ContentTooLarge"},    {415, P415, "UnsupportedMediaType"},
-    {422, P422, "UnprocessableContent"}, {500, P500, "InternalServerError"},
-    {503, P503, "ServiceUnavailable"}, {504, P504, "GatewayTimeout"},
+    {400, P400, "BadRequest",
+     "Malformed request: bad JSON, an unknown query parameter, field, relationship or operator, "
+     "a limit out of range, a relationship named without an option that loads it (raise), an "
+     "unknown op, $ref or isolation_level."},
+    {404, P404, "NotFound", "Unknown resource or no entity with that key."},
+    {409, P409, "Conflict",
+     "A unique or foreign-key violation (pointers at the model fields of the constraint; none "
+     "for a delete still referenced), or a serialization failure after the last retry (type "
+     "serialization-failure, with Retry-After)."},
+    {412, P412, "PreconditionFailed", "If-Match does not match the entity's current version."},
+    {413, P413, "ContentTooLarge", "The body is larger than server.max_body_bytes."},
+    {415, P415, "UnsupportedMediaType",
+     "The body is not application/json (or another +json type)."},
+    {422, P422, "UnprocessableContent",
+     "Validation failed: wrong JSON types, values that do not fit their column, unknown or "
+     "read-only fields, missing required fields, CHECK and NOT NULL violations. Every bad field "
+     "is listed."},
+    {500, P500, "InternalServerError",
+     "A bug: the details are in the server log under the request id."},
+    {503, P503, "ServiceUnavailable",
+     "No pooled connection within pool_timeout, the request queue is full, or the database is "
+     "unreachable or was lost mid-request."},
+    {504, P504, "GatewayTimeout", "The statement ran longer than database.statement_timeout_ms."},
 };
 enum { N_PROBLEMS = sizeof PROBLEMS / sizeof PROBLEMS[0] };
 
 /* Schema names that are not derived from models; reserved first. */
 static const char *const FIXED_SCHEMAS[] = {
-    "Problem",         "ProblemItem",        "ListMeta",         "AggregateRow",
-    "AggregateList",   "Where",              "FieldCondition",   "Operators",
-    "RelationshipFilter", "OrderBy",         "OrderDirection",   "LoaderOption",
-    "Aggregate",       "QueryDocument",      "BulkUpdateResult", "Resource",
-    "TransactionDocument", "TransactionOperation", "TransactionCreate",
-    "TransactionUpdate", "TransactionDelete", "TransactionQuery", "TransactionKey",
-    "TransactionValues", "ValueRef",         "ValueAdd",         "DeletedResult",
-    "TransactionResults", "Health",          "Readiness",        "PoolStatus",
+    "Problem",
+    "ProblemItem",
+    "ListMeta",
+    "AggregateRow",
+    "AggregateList",
+    "Where",
+    "FieldCondition",
+    "Operators",
+    "RelationshipFilter",
+    "OrderBy",
+    "OrderDirection",
+    "LoaderOption",
+    "Aggregate",
+    "QueryDocument",
+    "BulkUpdateResult",
+    "Resource",
+    "TransactionDocument",
+    "TransactionOperation",
+    "TransactionCreate",
+    "TransactionUpdate",
+    "TransactionDelete",
+    "TransactionQuery",
+    "TransactionKey",
+    "TransactionValues",
+    "ValueRef",
+    "ValueAdd",
+    "DeletedResult",
+    "TransactionResults",
+    "Health",
+    "Readiness",
+    "PoolStatus",
 };
 
 static const char WHERE_GRAMMAR[] =
@@ -453,7 +494,8 @@ static json_t *column_example(oa *x, const cfg_column *c, int variant)
     }
     case CFG_TYPE_STRING:
     case CFG_TYPE_TEXT: {
-        const char *v = strstr(c->name, "email") ? (variant ? "bob@example.com" : "alice@example.com")
+        const char *v = strstr(c->name, "email")
+                            ? (variant ? "bob@example.com" : "alice@example.com")
                         : strcmp(c->name, "name") == 0 ? (variant ? "Bob" : "Alice")
                                                        : (variant ? "example two" : "example");
         if (c->type == CFG_TYPE_STRING && c->length > 0 && strlen(v) > (size_t) c->length)
@@ -510,10 +552,12 @@ static int sample_column(const oa_model *om, bool need_updatable)
         const cfg_column *c = &om->model->columns[i];
         if (c->write_only || (need_updatable && !updatable(om, i)))
             continue;
-        int s = c->n_choices                                                   ? 4
-                : (c->type == CFG_TYPE_STRING || c->type == CFG_TYPE_TEXT) && !c->primary_key ? 3
-                : !c->primary_key && !c->references                            ? 2
-                                                                               : 1;
+        /* A unique column is a poor value for a bulk update. */
+        bool plain = !c->primary_key && !(need_updatable && c->unique);
+        int s = c->n_choices                                                        ? 4
+                : (c->type == CFG_TYPE_STRING || c->type == CFG_TYPE_TEXT) && plain ? 3
+                : plain && !c->references                                           ? 2
+                                                                                    : 1;
         if (s > score) {
             best = (int) i;
             score = s;
@@ -561,8 +605,7 @@ static json_t *query_example(oa *x, const oa_model *om)
     put(q, "limit", json_integer(20));
     put(q, "offset", json_integer(0));
     if (om->m && om->m->n_relationships)
-        put(q, "options",
-            json_pack("[{s:s}]", "selectinload", om->m->relationships[0].name));
+        put(q, "options", json_pack("[{s:s}]", "selectinload", om->m->relationships[0].name));
     put(q, "count", json_true());
     return q;
 }
@@ -640,13 +683,16 @@ static void problem_schemas(oa *x)
                   "The problem type, a slug such as \"unique-violation\", \"validation-error\" "
                   "or \"serialization-failure\"."));
     put(pp, "title", string_schema("Short, lower case, stable per type."));
-    put(pp, "status", json_pack("{s:s, s:i, s:i}", "type", "integer", "minimum", 400, "maximum", 599));
+    put(pp, "status",
+        json_pack("{s:s, s:i, s:i}", "type", "integer", "minimum", 400, "maximum", 599));
     put(pp, "detail", string_schema("What happened, in full sentences."));
-    put(pp, "errors", json_pack("{s:s, s:s, s:o}", "type", "array", "description",
-                                "Every problem found (validation and query errors).", "items",
-                                sref(x, "ProblemItem")));
-    put(pp, "sqlstate", json_pack("{s:s, s:s, s:s}", "type", "string", "pattern", "^[0-9A-Z]{5}$",
-                                  "description", "PostgreSQL's SQLSTATE, when it sent one."));
+    put(pp, "errors",
+        json_pack("{s:s, s:s, s:o}", "type", "array", "description",
+                  "Every problem found (validation and query errors).", "items",
+                  sref(x, "ProblemItem")));
+    put(pp, "sqlstate",
+        json_pack("{s:s, s:s, s:s}", "type", "string", "pattern", "^[0-9A-Z]{5}$", "description",
+                  "PostgreSQL's SQLSTATE, when it sent one."));
     put(pp, "hint", string_schema("Advice, when there is some."));
     put(pp, "constraint",
         string_schema("The violated constraint (a `checks` key for CHECK constraints)."));
@@ -664,10 +710,11 @@ static void list_schemas(oa *x)
     put(meta, "properties",
         json_pack("{s:o, s:o, s:{s:[s,s], s:i, s:s}}", "limit", int_schema(NULL, 0), "offset",
                   int_schema(NULL, 0), "count", "type", "integer", "null", "minimum", 0,
-                  "description", "Rows matching the where, ignoring limit and offset; null "
-                                 "unless count was asked for."));
-    put(meta, "example", json_pack("{s:i, s:i, s:n}", "limit", x->cfg->server.default_limit,
-                                   "offset", 0, "count"));
+                  "description",
+                  "Rows matching the where, ignoring limit and offset; null "
+                  "unless count was asked for."));
+    put(meta, "example",
+        json_pack("{s:i, s:i, s:n}", "limit", x->cfg->server.default_limit, "offset", 0, "count"));
     put(x->schemas, "ListMeta", meta);
 
     json_t *row = obj_schema("One row of an aggregate query: its group_by columns and its "
@@ -677,8 +724,9 @@ static void list_schemas(oa *x)
 
     json_t *agg = obj_schema("The rows of an aggregate query (group_by / aggregates).");
     put(agg, "required", json_pack("[s,s]", "data", "meta"));
-    put(agg, "properties", json_pack("{s:{s:s, s:o}, s:o}", "data", "type", "array", "items",
-                                     sref(x, "AggregateRow"), "meta", sref(x, "ListMeta")));
+    put(agg, "properties",
+        json_pack("{s:{s:s, s:o}, s:o}", "data", "type", "array", "items", sref(x, "AggregateRow"),
+                  "meta", sref(x, "ListMeta")));
     put(x->schemas, "AggregateList", agg);
 
     json_t *bu = obj_schema("Result of a bulk update.");
@@ -722,10 +770,12 @@ static void where_schemas(oa *x)
     put(op, "in", json_pack("{s:s, s:s}", "type", "array", "description", "One of these values."));
     put(op, "not_in",
         json_pack("{s:s, s:s}", "type", "array", "description", "None of these values."));
-    put(op, "is_null", json_pack("{s:s, s:s}", "type", "boolean", "description",
-                                 "true: IS NULL; false: IS NOT NULL."));
-    put(op, "between", json_pack("{s:s, s:i, s:i, s:s}", "type", "array", "minItems", 2,
-                                 "maxItems", 2, "description", "[low, high], both included."));
+    put(op, "is_null",
+        json_pack("{s:s, s:s}", "type", "boolean", "description",
+                  "true: IS NULL; false: IS NOT NULL."));
+    put(op, "between",
+        json_pack("{s:s, s:i, s:i, s:s}", "type", "array", "minItems", 2, "maxItems", 2,
+                  "description", "[low, high], both included."));
     put(ops, "properties", op);
     put(x->schemas, "Operators", ops);
 
@@ -733,7 +783,8 @@ static void where_schemas(oa *x)
     put(rf, "minProperties", json_integer(1));
     put(rf, "maxProperties", json_integer(1));
     put(rf, "additionalProperties", json_false());
-    put(rf, "properties", json_pack("{s:o, s:o}", "any", sref(x, "Where"), "has", sref(x, "Where")));
+    put(rf, "properties",
+        json_pack("{s:o, s:o}", "any", sref(x, "Where"), "has", sref(x, "Where")));
     put(x->schemas, "RelationshipFilter", rf);
 }
 
@@ -808,8 +859,8 @@ static json_t *query_schema(oa *x, const oa_model *om)
     put(p, "where", sref(x, om ? om->where : "Where"));
     put(p, "order_by", sref(x, "OrderBy"));
     put(p, "limit",
-        json_pack("{s:s, s:i, s:i, s:i}", "type", "integer", "minimum", 0, "maximum",
-                  sv->max_limit, "default", sv->default_limit));
+        json_pack("{s:s, s:i, s:i, s:i}", "type", "integer", "minimum", 0, "maximum", sv->max_limit,
+                  "default", sv->default_limit));
     put(p, "offset", json_pack("{s:s, s:i, s:i}", "type", "integer", "minimum", 0, "default", 0));
     json_t *names = NULL, *cols = NULL;
     if (om) {
@@ -825,13 +876,15 @@ static json_t *query_schema(oa *x, const oa_model *om)
     json_t *fi = json_pack("{s:s}", "type", "string");
     if (names)
         put(fi, "enum", names);
-    put(p, "fields", json_pack("{s:s, s:s, s:o}", "type", "array", "description",
-                               "Only these columns (and these relationships, loaded) in each "
-                               "DTO.",
-                               "items", fi));
+    put(p, "fields",
+        json_pack("{s:s, s:s, s:o}", "type", "array", "description",
+                  "Only these columns (and these relationships, loaded) in each "
+                  "DTO.",
+                  "items", fi));
     put(p, "options", json_pack("{s:s, s:o}", "type", "array", "items", sref(x, "LoaderOption")));
-    put(p, "count", json_pack("{s:s, s:b, s:s}", "type", "boolean", "default", 0, "description",
-                              "Also count the matching rows (meta.count)."));
+    put(p, "count",
+        json_pack("{s:s, s:b, s:s}", "type", "boolean", "default", 0, "description",
+                  "Also count the matching rows (meta.count)."));
     json_t *gi = json_pack("{s:s}", "type", "string");
     if (cols)
         put(gi, "enum", cols);
@@ -878,8 +931,7 @@ static void entity_schemas(oa *x, const oa_model *om)
         if (!md->columns[i].write_only)
             put(props, md->columns[i].name, column_schema(x, om, i, USE_OUT));
     for (size_t r = 0; om->m && r < om->m->n_relationships; r++)
-        put(props, om->m->relationships[r].name,
-            relationship_schema(x, &om->m->relationships[r]));
+        put(props, om->m->relationships[r].name, relationship_schema(x, &om->m->relationships[r]));
     json_t *e = obj_schema(arena_sprintf(
         x->a,
         "%s (table %s) as the API returns it. Every column is present unless fields= limits "
@@ -926,27 +978,32 @@ static void entity_schemas(oa *x, const oa_model *om)
 
     json_t *l = obj_schema(arena_sprintf(x->a, "A page of %s.", md->table));
     put(l, "required", json_pack("[s,s]", "data", "meta"));
-    put(l, "properties", json_pack("{s:{s:s, s:o}, s:o}", "data", "type", "array", "items",
-                                   sref(x, om->entity), "meta", sref(x, "ListMeta")));
+    put(l, "properties",
+        json_pack("{s:{s:s, s:o}, s:o}", "data", "type", "array", "items", sref(x, om->entity),
+                  "meta", sref(x, "ListMeta")));
     put(x->schemas, om->list, l);
 }
 
 static void model_where_schema(oa *x, const oa_model *om)
 {
     const cfg_model *md = om->model;
-    json_t *w = obj_schema(arena_sprintf(x->a, "A where document over %s (see Where for the "
-                                               "grammar).",
+    json_t *w = obj_schema(arena_sprintf(x->a,
+                                         "A where document over %s (see Where for the "
+                                         "grammar).",
                                          md->table));
     json_t *p = json_object();
     for (size_t i = 0; i < md->n_columns; i++) {
         const char *n = md->columns[i].name;
         if (!strcmp(n, "and") || !strcmp(n, "or") || !strcmp(n, "not"))
             continue;
-        put(p, n, json_pack("{s:[o,o]}", "anyOf", column_schema(x, om, i, USE_FILTER),
-                            sref(x, "Operators")));
+        put(p, n,
+            json_pack("{s:[o,o]}", "anyOf", column_schema(x, om, i, USE_FILTER),
+                      sref(x, "Operators")));
     }
     for (size_t r = 0; om->m && r < om->m->n_relationships; r++) {
         const orm_relationship *rel = &om->m->relationships[r];
+        if (!strcmp(rel->name, "and") || !strcmp(rel->name, "or") || !strcmp(rel->name, "not"))
+            continue;
         const char *target = NULL;
         for (size_t k = 0; k < x->n_models; k++)
             if (x->models[k].m == rel->target)
@@ -1001,8 +1058,7 @@ static void bulk_schemas(oa *x, const oa_model *om)
     put(u, "additionalProperties", json_false());
     put(u, "properties",
         json_pack("{s:{s:i, s:[o]}, s:{s:i, s:[o]}}", "where", "minProperties", 1, "allOf",
-                  sref(x, om->where), "values", "minProperties", 1, "allOf",
-                  sref(x, om->update)));
+                  sref(x, om->where), "values", "minProperties", 1, "allOf", sref(x, om->update)));
     put(x->schemas, om->bulk_update, u);
 }
 
@@ -1026,8 +1082,8 @@ static void transaction_schemas(oa *x)
         json_pack("{s:s, s:s, s:[s], s:b, s:{s:{s:s, s:s}}}", "type", "object", "description",
                   "The field of an earlier operation's result, by its ref: {\"$ref\": "
                   "\"u.id\"}.",
-                  "required", "$ref", "additionalProperties", 0, "patternProperties",
-                  "^[$]ref$", "type", "string", "pattern", "^[^.]+[.].+$"));
+                  "required", "$ref", "additionalProperties", 0, "patternProperties", "^[$]ref$",
+                  "type", "string", "pattern", "^[^.]+[.].+$"));
     put(x->schemas, "ValueAdd",
         json_pack("{s:s, s:s, s:[s], s:b, s:{s:{s:[s,s]}}}", "type", "object", "description",
                   "Update only, numeric fields: add to the current value (col = col + n).",
@@ -1041,8 +1097,9 @@ static void transaction_schemas(oa *x)
     put(x->schemas, "TransactionValues", tv);
 
     json_t *tk = json_object();
-    put(tk, "description", str("The key of the entity: a value, an array for composite keys, or "
-                               "a ValueRef."));
+    put(tk, "description",
+        str("The key of the entity: a value, an array for composite keys, or "
+            "a ValueRef."));
     put(tk, "anyOf",
         json_pack("[{s:[s,s]}, {s:s, s:{s:[s,s]}}, o]", "type", "string", "integer", "type",
                   "array", "items", "type", "string", "integer", sref(x, "ValueRef")));
@@ -1052,13 +1109,21 @@ static void transaction_schemas(oa *x)
         const char *name, *op, *description;
         const char *required[4];
     } OPS[] = {
-        {"TransactionCreate", "create", "Create an entity; its DTO is the result.",
+        {"TransactionCreate",
+         "create",
+         "Create an entity; its DTO is the result.",
          {"op", "resource", "values", NULL}},
-        {"TransactionUpdate", "update", "Update an entity; its DTO is the result.",
+        {"TransactionUpdate",
+         "update",
+         "Update an entity; its DTO is the result.",
          {"op", "resource", "id", "values"}},
-        {"TransactionDelete", "delete", "Delete an entity; {\"deleted\": true} is the result.",
+        {"TransactionDelete",
+         "delete",
+         "Delete an entity; {\"deleted\": true} is the result.",
          {"op", "resource", "id", NULL}},
-        {"TransactionQuery", "query", "Run a query document; the list envelope is the result.",
+        {"TransactionQuery",
+         "query",
+         "Run a query document; the list envelope is the result.",
          {"op", "resource", NULL, NULL}},
     };
     json_t *one_of = json_array(), *mapping = json_object();
@@ -1072,8 +1137,9 @@ static void transaction_schemas(oa *x)
         json_t *p = json_object();
         put(p, "op", json_pack("{s:s, s:s}", "type", "string", "const", OPS[i].op));
         put(p, "resource", sref(x, "Resource"));
-        put(p, "ref", json_pack("{s:s, s:s, s:s}", "type", "string", "pattern", "^[^.]+$",
-                                "description", "Names this result for later ValueRefs."));
+        put(p, "ref",
+            json_pack("{s:s, s:s, s:s}", "type", "string", "pattern", "^[^.]+$", "description",
+                      "Names this result for later ValueRefs."));
         if (strcmp(OPS[i].op, "create") && strcmp(OPS[i].op, "query"))
             put(p, "id", sref(x, "TransactionKey"));
         if (!strcmp(OPS[i].op, "create") || !strcmp(OPS[i].op, "update"))
@@ -1098,8 +1164,9 @@ static void transaction_schemas(oa *x)
     put(doc, "properties",
         json_pack("{s:{s:s, s:[s,s,s], s:s}, s:{s:s, s:i, s:o}}", "isolation_level", "type",
                   "string", "enum", "READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE",
-                  "description", "For this transaction (case-insensitive); default: "
-                                 "database.isolation_level.",
+                  "description",
+                  "For this transaction (case-insensitive); default: "
+                  "database.isolation_level.",
                   "operations", "type", "array", "minItems", 1, "items",
                   sref(x, "TransactionOperation")));
     put(x->schemas, "TransactionDocument", doc);
@@ -1118,8 +1185,8 @@ static void transaction_schemas(oa *x)
                             "update, {\"deleted\": true} for delete, the list envelope for "
                             "query.");
     put(tr, "required", json_pack("[s]", "results"));
-    put(tr, "properties", json_pack("{s:{s:s, s:{s:o}}}", "results", "type", "array", "items",
-                                    "anyOf", any));
+    put(tr, "properties",
+        json_pack("{s:{s:s, s:{s:o}}}", "results", "type", "array", "items", "anyOf", any));
     put(x->schemas, "TransactionResults", tr);
 }
 
@@ -1173,15 +1240,16 @@ static void components_misc(oa *x)
                   "With server.debug_headers on: SQL statements that read or wrote rows "
                   "(not BEGIN, COMMIT, SET or pool pings).",
                   "schema", "type", "integer", "minimum", 0));
-    put(h, "ETag", json_pack("{s:s, s:{s:s, s:s}}", "description",
-                             "The entity's version as a strong tag, e.g. \"3\".", "schema",
-                             "type", "string", "pattern", "^\"[0-9]+\"$"));
-    put(h, "Location", json_pack("{s:s, s:{s:s, s:s}}", "description",
-                                 "The URL of the created entity.", "schema", "type", "string",
-                                 "format", "uri-reference"));
-    put(h, "Retry-After", json_pack("{s:s, s:{s:s, s:i}}", "description",
-                                    "Seconds to wait before trying again.", "schema", "type",
-                                    "integer", "minimum", 0));
+    put(h, "ETag",
+        json_pack("{s:s, s:{s:s, s:s}}", "description",
+                  "The entity's version as a strong tag, e.g. \"3\".", "schema", "type", "string",
+                  "pattern", "^\"[0-9]+\"$"));
+    put(h, "Location",
+        json_pack("{s:s, s:{s:s, s:s}}", "description", "The URL of the created entity.", "schema",
+                  "type", "string", "format", "uri-reference"));
+    put(h, "Retry-After",
+        json_pack("{s:s, s:{s:s, s:i}}", "description", "Seconds to wait before trying again.",
+                  "schema", "type", "integer", "minimum", 0));
 
     json_t *p = x->parameters;
     put(p, "X-Request-Id",
@@ -1195,16 +1263,19 @@ static void components_misc(oa *x)
                   "description", "Page size (at most server.max_limit).", "schema", "type",
                   "integer", "minimum", 0, "maximum", x->cfg->server.max_limit, "default",
                   x->cfg->server.default_limit));
-    put(p, "offset", json_pack("{s:s, s:s, s:s, s:{s:s, s:i, s:i}}", "name", "offset", "in",
-                               "query", "description", "Rows to skip.", "schema", "type",
-                               "integer", "minimum", 0, "default", 0));
-    put(p, "count", json_pack("{s:s, s:s, s:s, s:{s:s, s:b}}", "name", "count", "in", "query",
-                              "description", "Also count the matching rows (meta.count).",
-                              "schema", "type", "boolean", "default", 0));
+    put(p, "offset",
+        json_pack("{s:s, s:s, s:s, s:{s:s, s:i, s:i}}", "name", "offset", "in", "query",
+                  "description", "Rows to skip.", "schema", "type", "integer", "minimum", 0,
+                  "default", 0));
+    put(p, "count",
+        json_pack("{s:s, s:s, s:s, s:{s:s, s:b}}", "name", "count", "in", "query", "description",
+                  "Also count the matching rows (meta.count).", "schema", "type", "boolean",
+                  "default", 0));
     put(p, "returning",
         json_pack("{s:s, s:s, s:s, s:{s:s, s:[s]}}", "name", "returning", "in", "query",
-                  "description", "returning=id: also return the keys of the inserted rows, in "
-                                 "input order.",
+                  "description",
+                  "returning=id: also return the keys of the inserted rows, in "
+                  "input order.",
                   "schema", "type", "string", "enum", "id"));
     put(p, "If-Match",
         json_pack("{s:s, s:s, s:s, s:b, s:{s:s}, s:s}", "name", "If-Match", "in", "header",
@@ -1233,21 +1304,67 @@ static json_t *problem_example(oa *x, int status)
     switch (status) {
     case 400:
         pointer = "/limit";
-        item = arena_sprintf(x->a, "limit is at most %d.", sv->max_limit);
+        item = arena_sprintf(x->a, "The limit must be at most %d.", sv->max_limit);
         break;
-    case 404: detail = "No resource at /api/nowhere."; break;
-    case 409:
+    case 404:
+        detail = "No resource at /api/nowhere.";
+        break;
+    case 409: {
+        /* A unique column of the first model that has one. */
+        const oa_model *um = NULL;
+        const cfg_column *uc = NULL;
+        for (size_t i = 0; i < x->n_models && !uc; i++)
+            for (size_t c = 0; c < x->models[i].model->n_columns && !uc; c++)
+                if (x->models[i].model->columns[c].unique &&
+                    !x->models[i].model->columns[c].primary_key) {
+                    um = &x->models[i];
+                    uc = &um->model->columns[c];
+                }
         put(e, "type", str("unique-violation"));
-        put(e, "title", str("duplicate key"));
-        detail = "A row with this value already exists.";
+        put(e, "title", str("unique constraint violated"));
+        if (!uc) {
+            detail = "duplicate key value violates a unique constraint.";
+            put(e, "sqlstate", str("23505"));
+            break;
+        }
+        const char *constraint = arena_sprintf(x->a, "%s_%s_key", um->model->table, uc->name);
+        json_t *v = column_example(x, uc, 0);
+        char *vt = json_dumps(v, JSON_ENCODE_ANY);
+        json_decref(v);
+        const char *shown = vt && vt[0] == '"' ? arena_strndup(x->a, vt + 1, strlen(vt) - 2)
+                                               : arena_strdup(x->a, vt ? vt : "");
+        free(vt);
+        put(e, "detail",
+            str(arena_sprintf(x->a,
+                              "duplicate key value violates unique constraint "
+                              "\"%s\". Key (%s)=(%s) already exists.",
+                              constraint, uc->name, shown)));
         put(e, "sqlstate", str("23505"));
+        put(e, "constraint", str(constraint));
+        pointer = arena_sprintf(x->a, "/%s", uc->name);
+        item = arena_sprintf(x->a, "%s must be unique (%s).", uc->name, constraint);
         break;
-    case 412: detail = "If-Match \"2\" does not match the current version \"3\"."; break;
+    }
+    case 412: {
+        const char *name = "entity";
+        for (size_t i = 0; i < x->n_models; i++)
+            if (x->models[i].m && x->models[i].m->version >= 0) {
+                name = x->models[i].model->name;
+                break;
+            }
+        detail = arena_sprintf(x->a,
+                               "If-Match \"1\" does not match the current version \"2\" of "
+                               "this %s.",
+                               name);
+        break;
+    }
     case 413:
         detail = arena_sprintf(x->a, "The request body exceeds the limit of %zu bytes.",
                                sv->max_body_bytes);
         break;
-    case 415: detail = "The body must be sent as application/json, not text/plain."; break;
+    case 415:
+        detail = "The body must be sent as application/json, not text/plain.";
+        break;
     case 422: {
         /* A required field of the first model that has one. */
         const cfg_column *req = NULL;
@@ -1255,22 +1372,31 @@ static json_t *problem_example(oa *x, int status)
             for (size_t c = 0; c < x->models[i].model->n_columns && !req; c++)
                 if (create_required(&x->models[i], c))
                     req = &x->models[i].model->columns[c];
+        const oa_model *rm = NULL;
+        for (size_t i = 0; i < x->n_models && !rm; i++)
+            for (size_t c = 0; c < x->models[i].model->n_columns && !rm; c++)
+                if (&x->models[i].model->columns[c] == req)
+                    rm = &x->models[i];
         pointer = req ? arena_sprintf(x->a, "/%s", req->name) : "";
-        item = req ? arena_sprintf(x->a, "\"%s\" is required.", req->name)
+        item = req ? arena_sprintf(x->a, "The field \"%s.%s\" is required.", rm->model->table,
+                                   req->name)
                    : "The body must be a JSON object.";
         break;
     }
     case 503:
         detail = "No database connection became free within pool_timeout.";
         break;
-    case 504: detail = "The statement was canceled after database.statement_timeout_ms."; break;
+    case 504:
+        detail = "The statement was canceled after database.statement_timeout_ms.";
+        break;
     default:
         detail = "The server failed to complete the request; the request id identifies it in "
                  "the server log.";
         break;
     }
     if (item) {
-        put(e, "detail", str(item));
+        if (!json_object_get(e, "detail"))
+            put(e, "detail", str(item));
         put(e, "errors", json_pack("[{s:s, s:s}]", "pointer", pointer, "detail", item));
     } else if (detail) {
         put(e, "detail", str(detail));
@@ -1291,35 +1417,17 @@ static json_t *std_headers(oa *x, bool db)
 
 static void problem_responses(oa *x)
 {
-    static const char *const DESCRIPTIONS[] = {
-        "Malformed request: bad JSON, an unknown query parameter, field, relationship or "
-        "operator, a limit out of range, a relationship named without an option that loads it "
-        "(raise), an unknown op, $ref or isolation_level.",
-        "Unknown resource or no entity with that key.",
-        "A unique or foreign-key violation (pointers at the model fields of the constraint; "
-        "none for a delete still referenced), or a serialization failure after the last "
-        "retry (type serialization-failure, with Retry-After).",
-        "If-Match does not match the entity's current version.",
-        "The body is larger than server.max_body_bytes.",
-        "The body is not application/json (or another +json type).",
-        "Validation failed: wrong JSON types, values that do not fit their column, unknown or "
-        "read-only fields, missing required fields, CHECK and NOT NULL violations. Every bad "
-        "field is listed.",
-        "A bug: the details are in the server log under the request id.",
-        "No pooled connection within pool_timeout, the request queue is full, or the database "
-        "is unreachable or was lost mid-request.",
-        "The statement ran longer than database.statement_timeout_ms.",
-    };
     for (size_t i = 0; i < N_PROBLEMS; i++) {
         int st = PROBLEMS[i].status;
         json_t *h = std_headers(x, false);
         if (st == 503 || st == 409)
             put(h, "Retry-After", ref(x, "headers", "Retry-After"));
         json_t *r = json_object();
-        put(r, "description", str(DESCRIPTIONS[i]));
+        put(r, "description", str(PROBLEMS[i].description));
         put(r, "headers", h);
-        put(r, "content", json_pack("{s:{s:o, s:o}}", "application/problem+json", "schema",
-                                    sref(x, "Problem"), "example", problem_example(x, st)));
+        put(r, "content",
+            json_pack("{s:{s:o, s:o}}", "application/problem+json", "schema", sref(x, "Problem"),
+                      "example", problem_example(x, st)));
         put(x->responses, PROBLEMS[i].name, r);
     }
 }
@@ -1353,14 +1461,15 @@ static void json_body(json_t *op, const char *description, json_t *schema, json_
     json_t *media = json_pack("{s:o}", "schema", schema);
     if (example)
         put(media, "example", example);
-    put(op, "requestBody", json_pack("{s:s, s:b, s:{s:o}}", "description", description,
-                                     "required", 1, "content", "application/json", media));
+    put(op, "requestBody",
+        json_pack("{s:s, s:b, s:{s:o}}", "description", description, "required", 1, "content",
+                  "application/json", media));
 }
 
 /* The success response, then the problems of `problems` in status order. */
 static void responses(oa *x, json_t *op, const op_spec *o, int status, const char *description,
-                      const char *media_type, json_t *schema, json_t *example, json_t *extra_headers,
-                      unsigned problems)
+                      const char *media_type, json_t *schema, json_t *example,
+                      json_t *extra_headers, unsigned problems)
 {
     json_t *rs = json_object();
     json_t *ok = json_object();
@@ -1425,15 +1534,15 @@ static const char *column_list(oa *x, const oa_model *om)
 static void shape_params(oa *x, json_t *op, const oa_model *om)
 {
     if (om->m && om->m->n_relationships)
-        add_param(op, query_param(
-                          "include",
-                          arena_sprintf(x->a,
-                                        "Relationship paths to load and return, comma separated "
-                                        "(selectinload; dots nest). Relationships of %s: %s.",
-                                        om->model->table, relationship_list(x, om)),
-                          json_pack("{s:s, s:s}", "type", "string", "pattern",
-                                    "^[A-Za-z_][A-Za-z0-9_.]*(,[A-Za-z_][A-Za-z0-9_.]*)*$"),
-                          str(om->m->relationships[0].name)));
+        add_param(
+            op, query_param("include",
+                            arena_sprintf(x->a,
+                                          "Relationship paths to load and return, comma separated "
+                                          "(selectinload; dots nest). Relationships of %s: %s.",
+                                          om->model->table, relationship_list(x, om)),
+                            json_pack("{s:s, s:s}", "type", "string", "pattern",
+                                      "^[A-Za-z_][A-Za-z0-9_.]*(,[A-Za-z_][A-Za-z0-9_.]*)*$"),
+                            str(om->m->relationships[0].name)));
     add_param(op, query_param("fields",
                               arena_sprintf(x->a,
                                             "Only these columns (and relationships), comma "
@@ -1446,8 +1555,8 @@ static void shape_params(oa *x, json_t *op, const oa_model *om)
 
 static bool is_control_param(const char *name)
 {
-    static const char *const CONTROL[] = {"limit",  "offset", "order_by", "include",
-                                          "count",  "fields", "where"};
+    static const char *const CONTROL[] = {"limit", "offset", "order_by", "include",
+                                          "count", "fields", "where"};
     for (size_t i = 0; i < sizeof CONTROL / sizeof CONTROL[0]; i++)
         if (strcmp(name, CONTROL[i]) == 0)
             return true;
@@ -1459,8 +1568,8 @@ static json_t *id_param(oa *x, const oa_model *om)
     const cfg_model *md = om->model;
     json_t *p = json_pack("{s:s, s:s, s:b}", "name", "id", "in", "path", "required", 1);
     if (md->n_pk == 1) {
-        put(p, "description", str(arena_sprintf(x->a, "The primary key (%s).",
-                                                md->columns[md->pk[0]].name)));
+        put(p, "description",
+            str(arena_sprintf(x->a, "The primary key (%s).", md->columns[md->pk[0]].name)));
         put(p, "schema", column_schema(x, om, md->pk[0], USE_KEY));
         put(p, "example", column_example(x, &md->columns[md->pk[0]], 0));
         return p;
@@ -1496,8 +1605,7 @@ static void model_paths(oa *x, json_t *paths, const oa_model *om)
     json_t *item = path_item(paths, arena_sprintf(x->a, "%s/{id}", base));
 
     /* GET /api/t */
-    op_spec o = {t, arena_sprintf(x->a, "list%s", om->plural),
-                 arena_sprintf(x->a, "List %s", t),
+    op_spec o = {t, arena_sprintf(x->a, "list%s", om->plural), arena_sprintf(x->a, "List %s", t),
                  arena_sprintf(x->a,
                                "A page of %s, filtered by equality parameters (one per column) "
                                "and a where document, sorted by order_by. Unknown parameters "
@@ -1517,23 +1625,24 @@ static void model_paths(oa *x, json_t *paths, const oa_model *om)
                               NULL));
     shape_params(x, op, om);
     add_param(op, ref(x, "parameters", "count"));
-    add_param(op, json_pack("{s:s, s:s, s:s, s:{s:{s:o, s:o}}}", "name", "where", "in", "query",
-                            "description",
-                            arena_sprintf(x->a, "A where document over %s as URL-encoded JSON.\n\n%s",
-                                          t, WHERE_GRAMMAR),
-                            "content", "application/json", "schema", sref(x, om->where),
-                            "example", where_example(x, om)));
+    add_param(op,
+              json_pack("{s:s, s:s, s:s, s:{s:{s:o, s:o}}}", "name", "where", "in", "query",
+                        "description",
+                        arena_sprintf(x->a, "A where document over %s as URL-encoded JSON.\n\n%s",
+                                      t, WHERE_GRAMMAR),
+                        "content", "application/json", "schema", sref(x, om->where), "example",
+                        where_example(x, om)));
     for (size_t i = 0; i < md->n_columns; i++) {
         const cfg_column *c = &md->columns[i];
         if (c->write_only || is_control_param(c->name))
             continue;
         json_t *s = column_schema(x, om, i, USE_PARAM);
         json_object_del(s, "description");
-        add_param(op, query_param(c->name,
-                                  arena_sprintf(x->a, "Only rows whose %s equals this value%s.",
-                                                c->name,
-                                                c->type == CFG_TYPE_JSON ? " (JSON text)" : ""),
-                                  s, NULL));
+        add_param(
+            op, query_param(c->name,
+                            arena_sprintf(x->a, "Only rows whose %s equals this value%s.", c->name,
+                                          c->type == CFG_TYPE_JSON ? " (JSON text)" : ""),
+                            s, NULL));
     }
     responses(x, op, &o, 200, arena_sprintf(x->a, "A page of %s.", t), "application/json",
               sref(x, om->list), NULL, NULL, P400 | P422 | P_DB);
@@ -1610,8 +1719,8 @@ static void model_paths(oa *x, json_t *paths, const oa_model *om)
     if (sc >= 0)
         put(up_ex, md->columns[sc].name, column_example(x, &md->columns[sc], 1));
     json_body(op, "The fields to change.", sref(x, om->update), up_ex);
-    responses(x, op, &o, 200, arena_sprintf(x->a, "The updated %s.", md->name),
-              "application/json", sref(x, om->entity), NULL,
+    responses(x, op, &o, 200, arena_sprintf(x->a, "The updated %s.", md->name), "application/json",
+              sref(x, om->entity), NULL,
               versioned ? json_pack("{s:o}", "ETag", ref(x, "headers", "ETag")) : NULL,
               P_BODY | P404 | P409 | (versioned ? P412 : 0) | P_DB);
     put(item, "patch", op);
@@ -1619,8 +1728,7 @@ static void model_paths(oa *x, json_t *paths, const oa_model *om)
     /* DELETE /api/t/{id} */
     o = (op_spec){t, arena_sprintf(x->a, "delete%s", om->singular),
                   arena_sprintf(x->a, "Delete one %s", md->name),
-                  "Deletes the row; rows elsewhere that still reference it make this a 409.",
-                  true};
+                  "Deletes the row; rows elsewhere that still reference it make this a 409.", true};
     op = op_new(x, &o);
     add_param(op, id_param(x, om));
     if (versioned)
@@ -1641,11 +1749,12 @@ static void model_paths(oa *x, json_t *paths, const oa_model *om)
                             "value", query_example(x, om));
     json_t *agg = aggregate_example(x, om);
     if (agg)
-        put(qex, "aggregate", json_pack("{s:s, s:o}", "summary", "Group and aggregate", "value",
-                                        agg));
+        put(qex, "aggregate",
+            json_pack("{s:s, s:o}", "summary", "Group and aggregate", "value", agg));
     put(qmedia, "examples", qex);
-    put(op, "requestBody", json_pack("{s:s, s:b, s:{s:o}}", "description", "The query document.",
-                                     "required", 1, "content", "application/json", qmedia));
+    put(op, "requestBody",
+        json_pack("{s:s, s:b, s:{s:o}}", "description", "The query document.", "required", 1,
+                  "content", "application/json", qmedia));
     responses(x, op, &o, 200, "The matching entities, or the aggregate rows.", "application/json",
               json_pack("{s:[o,o]}", "anyOf", sref(x, om->list), sref(x, "AggregateList")), NULL,
               NULL, P_BODY | P_DB);
@@ -1694,9 +1803,10 @@ static json_t *transaction_example(oa *x)
                                          create_example(x, parent, 1)));
     if (child) {
         json_t *v = create_example(x, child, 0);
-        put(v, fk, json_pack("{s:s}", "$ref",
-                             arena_sprintf(x->a, "p.%s",
-                                           parent->model->columns[parent->model->pk[0]].name)));
+        put(v, fk,
+            json_pack(
+                "{s:s}", "$ref",
+                arena_sprintf(x->a, "p.%s", parent->model->columns[parent->model->pk[0]].name)));
         json_array_append_new(ops, json_pack("{s:s, s:s, s:o}", "op", "create", "resource",
                                              child->model->table, "values", v));
     }
@@ -1730,8 +1840,7 @@ static void shared_paths(oa *x, json_t *paths)
     put(path_item(paths, "/health"), "get", op);
 
     o = (op_spec){"health", "getReadiness", "Readiness",
-                  "Pre-pings a pooled connection: 200 when the database answers, else 503.",
-                  true};
+                  "Pre-pings a pooled connection: 200 when the database answers, else 503.", true};
     op = op_new(x, &o);
     responses(x, op, &o, 200, "Ready.", "application/json", sref(x, "Readiness"),
               json_pack("{s:s}", "status", "ready"), NULL, P400 | P503);
@@ -1741,10 +1850,9 @@ static void shared_paths(oa *x, json_t *paths)
                   "Counters of the connection pool; no database access.", false};
     op = op_new(x, &o);
     responses(x, op, &o, 200, "The pool's status.", "application/json", sref(x, "PoolStatus"),
-              json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "size",
-                        x->cfg->database.pool_size, "checked_in", 2, "checked_out", 1,
-                        "overflow", 0, "max_overflow", x->cfg->database.max_overflow, "waiting",
-                        0, "timeouts", 0, "recycled", 0, "invalidated", 0),
+              json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "size", 10, "checked_in",
+                        9, "checked_out", 1, "overflow", 0, "max_overflow", 20, "waiting", 0,
+                        "timeouts", 0, "recycled", 0, "invalidated", 0),
               NULL, P400);
     put(path_item(paths, "/health/pool"), "get", op);
 
@@ -1776,18 +1884,18 @@ static void shared_paths(oa *x, json_t *paths)
     o = (op_spec){"documentation", "getDocsAsset", "A file of the documentation page",
                   "Swagger UI's scripts, style sheet and icons, from server.docs_dir.", false};
     op = op_new(x, &o);
-    add_param(op, json_pack("{s:s, s:s, s:b, s:s, s:{s:s, s:s}, s:s}", "name", "file", "in",
-                            "path", "required", 1, "description", "A file name.", "schema",
-                            "type", "string", "pattern", "^[A-Za-z0-9_-][A-Za-z0-9._-]*$",
-                            "example", "swagger-ui-bundle.js"));
+    add_param(op, json_pack("{s:s, s:s, s:b, s:s, s:{s:s, s:s}, s:s}", "name", "file", "in", "path",
+                            "required", 1, "description", "A file name.", "schema", "type",
+                            "string", "pattern", "^[A-Za-z0-9_-][A-Za-z0-9._-]*$", "example",
+                            "swagger-ui-bundle.js"));
     json_t *rs = json_object();
-    json_t *ok = json_pack("{s:s, s:o}", "description", "The file.", "headers",
-                           std_headers(x, false));
+    json_t *ok =
+        json_pack("{s:s, s:o}", "description", "The file.", "headers", std_headers(x, false));
     json_t *content = json_object();
     put(content, "text/javascript", json_pack("{s:{s:s}}", "schema", "type", "string"));
     put(content, "text/css", json_pack("{s:{s:s}}", "schema", "type", "string"));
-    put(content, "image/png", json_pack("{s:{s:s, s:s}}", "schema", "type", "string",
-                                        "contentMediaType", "image/png"));
+    put(content, "image/png",
+        json_pack("{s:{s:s, s:s}}", "schema", "type", "string", "contentMediaType", "image/png"));
     put(ok, "content", content);
     put(rs, "200", ok);
     put(rs, "400", ref(x, "responses", "BadRequest"));
@@ -1838,8 +1946,8 @@ static json_t *tags(oa *x)
         if (om->m && om->m->version >= 0)
             d = arena_sprintf(x->a, "%s Versioned by %s (ETag / If-Match).", d,
                               om->model->version_column);
-        json_array_append_new(t, json_pack("{s:s, s:s}", "name", om->model->table,
-                                           "description", d));
+        json_array_append_new(t,
+                              json_pack("{s:s, s:s}", "name", om->model->table, "description", d));
     }
     json_array_append_new(t, json_pack("{s:s, s:s}", "name", "transactions", "description",
                                        "Several operations in one transaction."));
@@ -1889,10 +1997,12 @@ json_t *http_openapi_document(const orm_registry *reg, const cfg_config *cfg)
 
     json_t *doc = json_object();
     put(doc, "openapi", str("3.1.0"));
-    put(doc, "info", json_pack("{s:s, s:s, s:s}", "title", "retort API", "version", OA_VERSION,
-                               "description", INFO_DESCRIPTION));
-    put(doc, "servers", json_pack("[{s:s, s:s}]", "url", "/", "description",
-                                  "The retort server that serves this document."));
+    put(doc, "info",
+        json_pack("{s:s, s:s, s:s}", "title", "retort API", "version", OA_VERSION, "description",
+                  INFO_DESCRIPTION));
+    put(doc, "servers",
+        json_pack("[{s:s, s:s}]", "url", "/", "description",
+                  "The retort server that serves this document."));
     put(doc, "security", json_array());
     put(doc, "tags", tags(&x));
     put(doc, "paths", paths);

@@ -184,7 +184,8 @@ void orm__entity_fill(orm_entity *e, const eng_result *r, int row, int offset)
     for (size_t i = 0; i < e->mapper->n_columns; i++) {
         e->values[i] = cell(r, row, offset + (int) i);
         e->orig[i] = e->values[i];
-        e->flags[i] = (unsigned char) (ORM_COL_LOADED | ORM_COL_ORIG | (e->flags[i] & ORM_COL_USER));
+        e->flags[i] =
+            (unsigned char) (ORM_COL_LOADED | ORM_COL_ORIG | (e->flags[i] & ORM_COL_USER));
         if (e->deltas)
             e->deltas[i].n = 0;
     }

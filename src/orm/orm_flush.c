@@ -140,22 +140,6 @@ static const char *describe_key(orm_session *s, const orm_entity *e)
     return id ? id : "?";
 }
 
-static void returning_all(sql_builder *b, const orm_mapper *m, sql_from *f, void *stmt,
-                          bool (*add)(sql_builder *, void *, sql_node *, const char *))
-{
-    for (size_t i = 0; i < m->n_columns; i++)
-        add(b, stmt, sql_col_of(b, f, m->columns[i]), NULL);
-}
-
-static bool add_ins_ret(sql_builder *b, void *st, sql_node *x, const char *l)
-{
-    return sql_insert_returning(b, st, x, l);
-}
-static bool add_upd_ret(sql_builder *b, void *st, sql_node *x, const char *l)
-{
-    return sql_update_returning(b, st, x, l);
-}
-
 /* The version the row must still have. An expired instance does not know
  * it: one SELECT fills the values it lacks from the row (hydration keeps
  * what it has). */
@@ -197,21 +181,25 @@ static bool flush_insert(orm_session *s, orm_entity *e, err_report *err)
     const sql_column **cols = ARENA_ARRAY(s->arena, const sql_column *, m->n_columns + 1);
     sql_node **vals = ARENA_ARRAY(s->arena, sql_node *, m->n_columns + 1);
     size_t n = 0;
-    for (size_t i = 0; i < m->n_columns; i++)
-        if (e->flags[i] & ORM_COL_LOADED) {
-            cols[n] = m->columns[i];
-            sql_node *v = sql_bind(b, sql_val_str(e->values[i]));
-            if (e->deltas)
-                for (size_t d = 0; d < e->deltas[i].n; d++)
-                    v = sql_binary(b, SQL_OP_ADD, v,
-                                   sql_bind_cast(b, sql_val_str(e->deltas[i].items[d]),
-                                                 m->columns[i]->type.kind));
-            vals[n++] = v;
-        }
+    for (size_t i = 0; i < m->n_columns; i++) {
+        size_t nd = e->deltas ? e->deltas[i].n : 0;
+        if (!(e->flags[i] & ORM_COL_LOADED) && !nd)
+            continue; /* absent: the server default applies */
+        sql_type_kind type = m->columns[i]->type.kind;
+        cols[n] = m->columns[i];
+        /* Increments of a new row start from its value, else from 0. */
+        sql_node *v = (e->flags[i] & ORM_COL_LOADED) ? sql_bind(b, sql_val_str(e->values[i]))
+                                                     : sql_bind_cast(b, sql_val_int(0), type);
+        for (size_t d = 0; d < nd; d++)
+            v = sql_binary(b, SQL_OP_ADD, v,
+                           sql_bind_cast(b, sql_val_str(e->deltas[i].items[d]), type));
+        vals[n++] = v;
+    }
     sql_insert *ins = sql_insert_new(b, f, cols, n);
     if (n)
         sql_insert_row(b, ins, vals);
-    returning_all(b, m, f, ins, add_ins_ret);
+    for (size_t i = 0; i < m->n_columns; i++)
+        sql_insert_returning(b, ins, sql_col_of(b, f, m->columns[i]), NULL);
     if (!orm__builder_ok(b, err))
         return false;
     eng_result *r = orm_session_execute_stmt(s, SQL_NODE(ins), err);
@@ -256,12 +244,12 @@ static bool flush_update(orm_session *s, orm_entity *e, err_report *err)
         size_t nd = e->deltas ? e->deltas[i].n : 0;
         if (!changed && !nd)
             continue;
-        sql_node *v = changed ? sql_bind(b, sql_val_str(e->values[i]))
-                              : sql_col_of(b, f, m->columns[i]);
+        sql_node *v =
+            changed ? sql_bind(b, sql_val_str(e->values[i])) : sql_col_of(b, f, m->columns[i]);
         for (size_t d = 0; d < nd; d++)
-            v = sql_binary(b, SQL_OP_ADD, v,
-                           sql_bind_cast(b, sql_val_str(e->deltas[i].items[d]),
-                                         m->columns[i]->type.kind));
+            v = sql_binary(
+                b, SQL_OP_ADD, v,
+                sql_bind_cast(b, sql_val_str(e->deltas[i].items[d]), m->columns[i]->type.kind));
         sql_update_set(b, u, m->columns[i], v);
     }
     sql_node *where = orm__pk_condition(b, m, f, pk);
@@ -270,12 +258,13 @@ static bool flush_update(orm_session *s, orm_entity *e, err_report *err)
         sql_update_set(b, u, vc,
                        sql_binary(b, SQL_OP_ADD, sql_col_of(b, f, vc),
                                   sql_bind_cast(b, sql_val_int(1), vc->type.kind)));
-        where = sql_and2(b, where,
-                         sql_eq(b, sql_col_of(b, f, vc),
-                                sql_bind(b, sql_val_str(e->orig[m->version]))));
+        where = sql_and2(
+            b, where,
+            sql_eq(b, sql_col_of(b, f, vc), sql_bind(b, sql_val_str(e->orig[m->version]))));
     }
     sql_update_where(b, u, where);
-    returning_all(b, m, f, u, add_upd_ret);
+    for (size_t i = 0; i < m->n_columns; i++)
+        sql_update_returning(b, u, sql_col_of(b, f, m->columns[i]), NULL);
     if (!orm__builder_ok(b, err))
         return false;
     eng_result *r = orm_session_execute_stmt(s, SQL_NODE(u), err);
@@ -319,9 +308,9 @@ static bool flush_delete(orm_session *s, orm_entity *e, err_report *err)
     sql_node *where = orm__pk_condition(b, m, f, pk);
     if (m->version >= 0) {
         const sql_column *vc = m->columns[m->version];
-        where = sql_and2(b, where,
-                         sql_eq(b, sql_col_of(b, f, vc),
-                                sql_bind(b, sql_val_str(e->orig[m->version]))));
+        where = sql_and2(
+            b, where,
+            sql_eq(b, sql_col_of(b, f, vc), sql_bind(b, sql_val_str(e->orig[m->version]))));
     }
     sql_delete_where(b, d, where);
     if (!orm__builder_ok(b, err))

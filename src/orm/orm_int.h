@@ -106,18 +106,18 @@ struct orm_entity {
     orm_session *session;
     const orm_mapper *mapper;
     orm_state state;
-    const char **values;   /* current text values; NULL = SQL NULL */
-    const char **orig;     /* as last loaded or written (persistent) */
-    unsigned char *flags;  /* ORM_COL_* per column */
-    orm__vec *deltas;      /* per column: pending "+ delta" texts; NULL = none */
-    orm__rel_slot *rels;   /* per relationship */
-    const char *identity;  /* key text while in the identity map */
-    uint64_t seq;          /* order of arrival in the session */
-    bool expired;          /* values were expired: refresh before use */
+    const char **values;  /* current text values; NULL = SQL NULL */
+    const char **orig;    /* as last loaded or written (persistent) */
+    unsigned char *flags; /* ORM_COL_* per column */
+    orm__vec *deltas;     /* per column: pending "+ delta" texts; NULL = none */
+    orm__rel_slot *rels;  /* per relationship */
+    const char *identity; /* key text while in the identity map */
+    uint64_t seq;         /* order of arrival in the session */
+    bool expired;         /* values were expired: refresh before use */
     bool in_added, in_dirty, in_deleted, in_touched, in_all;
-    bool delete_flushed;   /* ORM_DELETED and the DELETE ran */
-    bool tx_inserted;      /* its INSERT ran in the open transaction */
-    bool tx_updated;       /* an UPDATE ran in the open transaction */
+    bool delete_flushed; /* ORM_DELETED and the DELETE ran */
+    bool tx_inserted;    /* its INSERT ran in the open transaction */
+    bool tx_updated;     /* an UPDATE ran in the open transaction */
 };
 
 /* A persistent instance for the row at (row, offset..offset+n_columns) of
@@ -233,8 +233,5 @@ bool orm__load_selectin(orm_session *s, const orm_relationship *rel, orm_entity 
 /* The 400 for a relationship that must not be loaded. */
 void orm__raise_error(err_report *err, const orm_relationship *rel, const char *path,
                       const char *pointer);
-
-/* Strategy names as options spell them. */
-const char *orm__option_name(orm_strategy st);
 
 #endif

@@ -64,8 +64,7 @@ static void collect_children(orm_session *s, orm_entity *const *parents, size_t 
 }
 
 bool orm__load_nodes(orm_session *s, orm_entity *const *parents, size_t n_parents,
-                     orm_load_node *const *nodes, size_t n_nodes, bool joined_done,
-                     err_report *err)
+                     orm_load_node *const *nodes, size_t n_nodes, bool joined_done, err_report *err)
 {
     if (!n_parents)
         return true;

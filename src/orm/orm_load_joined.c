@@ -91,8 +91,12 @@ static bool add_join(sql_builder *b, sql_select *s, orm__fetch *f, size_t parent
         return false;
     }
     size_t me = f->n_slots;
-    push_slot(b, f, (orm__slot){.mapper = rel->target, .node = node, .parent = parent,
-                                .offset = f->n_columns, .from = target});
+    push_slot(b, f,
+              (orm__slot){.mapper = rel->target,
+                          .node = node,
+                          .parent = parent,
+                          .offset = f->n_columns,
+                          .from = target});
     return add_columns(b, s, f, rel->target, target) &&
            add_joins(b, s, f, me, node->children, node->n_children);
 }

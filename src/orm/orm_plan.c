@@ -65,23 +65,6 @@ static orm_strategy strategy_of(sql_doc_load k)
     return ORM_LOAD_RAISE;
 }
 
-const char *orm__option_name(orm_strategy st)
-{
-    switch (st) {
-    case ORM_LOAD_RAISE:
-        return "raiseload";
-    case ORM_LOAD_SELECT:
-        return "lazyload";
-    case ORM_LOAD_SELECTIN:
-        return "selectinload";
-    case ORM_LOAD_JOINED:
-        return "joinedload";
-    case ORM_LOAD_NOLOAD:
-        return "noload";
-    }
-    return "?";
-}
-
 static pnode *pnode_new(arena *a, const orm_relationship *rel, const orm_mapper *m,
                         const char *path)
 {
@@ -215,8 +198,7 @@ static bool resolve(plan_ctx *x, const pnode *p, const orm_relationship *came_by
         if (!eager && !(st == ORM_LOAD_SELECT && named))
             continue;
         if (!k) {
-            const char *path = *p->path ? arena_sprintf(a, "%s.%s", p->path, rel->name)
-                                        : rel->name;
+            const char *path = *p->path ? arena_sprintf(a, "%s.%s", p->path, rel->name) : rel->name;
             k = pnode_new(a, rel, rel->target, path);
         }
         orm_load_node *node = ARENA_NEW(a, orm_load_node);
@@ -269,8 +251,7 @@ const orm_load_node *orm_load_plan_find(const orm_load_plan *plan, const char *p
         size_t len = dot ? (size_t) (dot - path) : strlen(path);
         found = NULL;
         for (size_t i = 0; i < n; i++)
-            if (strlen(nodes[i]->rel->name) == len &&
-                strncmp(nodes[i]->rel->name, path, len) == 0)
+            if (strlen(nodes[i]->rel->name) == len && strncmp(nodes[i]->rel->name, path, len) == 0)
                 found = nodes[i];
         if (!found)
             return NULL;

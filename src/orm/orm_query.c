@@ -27,7 +27,8 @@ static void order_parents(sql_builder *b, sql_select *sel, const orm_mapper *m,
         const sql_doc_order *o = &q->order[i];
         if (!o->column)
             continue; /* aggregate labels belong to aggregate queries */
-        sql_node *x = from->table ? sql_col_of(b, from, o->column) : sql_col(b, from, o->column->name);
+        sql_node *x =
+            from->table ? sql_col_of(b, from, o->column) : sql_col(b, from, o->column->name);
         sql_select_order_by(b, sel, x, o->desc, o->nulls);
     }
     for (size_t k = 0; k < m->n_pk; k++) {
@@ -201,8 +202,8 @@ bool orm_session_refresh(orm_session *s, orm_entity *e, err_report *err)
     if (!reload(s, e, &gone, err))
         return false;
     if (gone) {
-        err_set(err, ERR_NOT_FOUND, "The %s row with key %s no longer exists.",
-                e->mapper->resource, e->identity ? e->identity : "?");
+        err_set(err, ERR_NOT_FOUND, "The %s row with key %s no longer exists.", e->mapper->resource,
+                e->identity ? e->identity : "?");
         return false;
     }
     return true;
@@ -241,8 +242,7 @@ bool orm_session_get(orm_session *s, const orm_mapper *m, const char *const *pk,
             *out = e;
             if (!n_nodes)
                 return true;
-            return orm__autoflush(s, err) &&
-                   orm__load_nodes(s, out, 1, nodes, n_nodes, false, err);
+            return orm__autoflush(s, err) && orm__load_nodes(s, out, 1, nodes, n_nodes, false, err);
         }
         /* A pending instance may hold this key: flush, then look again. */
         if (pass == 0 && (!orm__autoflush(s, err)))

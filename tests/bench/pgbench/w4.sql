@@ -1,5 +1,5 @@
--- W4 ceiling: POST /api/users — one INSERT … RETURNING of a user with a
--- unique email (a 63-bit random number plus a per-run nonce).
+-- W4 ceiling: POST /api/users — the INSERT … RETURNING retort sends, with
+-- a unique email (a 63-bit random number plus a per-run nonce).
 -- Variables (pgbench -D): nonce.
 \set r random(1, 9000000000000000000)
-INSERT INTO users (email, name) VALUES (format('pgb-%s-%s@bench.example', :nonce::text, :r::bigint), 'Bench User') RETURNING id, email, name, created_at;
+INSERT INTO "users" ("email", "name") VALUES (format('pgb-%s-%s@bench.example', :nonce::text, :r::bigint), 'Bench User') RETURNING "users"."id", "users"."email", "users"."name", "users"."created_at";

@@ -291,8 +291,7 @@ api_reply *api_call_port(int port, const char *method, const char *path, const c
     rep->raw = ts_http(T(), port, method, path, headers, body, body ? body_len : 0, timeout_ms);
     rep->status = rep->raw->status;
     if (rep->raw->seconds > 1.0 || getenv("RETORT_API_TRACE"))
-        printf("  slow? %s %.200s -> %d in %.3f s\n", method, path, rep->status,
-               rep->raw->seconds);
+        printf("  slow? %s %.200s -> %d in %.3f s\n", method, path, rep->status, rep->raw->seconds);
     const char *ct = ts_header_get(rep->raw, "Content-Type");
     if (ct && strstr(ct, "json") && rep->raw->body_len > 0) {
         rep->body = json_loadb(rep->raw->body, rep->raw->body_len, JSON_DECODE_ANY, NULL);
@@ -305,8 +304,7 @@ api_reply *api_call_port(int port, const char *method, const char *path, const c
 api_reply *api_call(const char *method, const char *path, const char *body,
                     const char *const *headers)
 {
-    return api_call_port(API.srv.port, method, path, body, body ? strlen(body) : 0, headers,
-                         30000);
+    return api_call_port(API.srv.port, method, path, body, body ? strlen(body) : 0, headers, 30000);
 }
 
 static void describe(const api_reply *r)
@@ -434,8 +432,7 @@ void api_expect_pointers(const api_reply *r, const char *const *pointers, const 
     }
 }
 
-void api_expect_pointer_prefix(const api_reply *r, const char *prefix, const char *file,
-                               int line)
+void api_expect_pointer_prefix(const api_reply *r, const char *prefix, const char *file, int line)
 {
     const json_t *errors = json_object_get(r->body, "errors");
     size_t i;
@@ -453,11 +450,22 @@ void api_expect_pointer_prefix(const api_reply *r, const char *prefix, const cha
 
 void api_expect_no_sql(const api_reply *r, const char *file, int line)
 {
-    static const char *const needles[] = {
-        "INSERT INTO", "SELECT ", "UPDATE \"", "DELETE FROM", " WHERE ", "RETURNING",
-        "duplicate key value", "violates unique constraint", "violates foreign key constraint",
-        "violates check constraint", "violates not-null constraint", "ERROR:", "DETAIL:",
-        "Key (", "$1", NULL};
+    static const char *const needles[] = {"INSERT INTO",
+                                          "SELECT ",
+                                          "UPDATE \"",
+                                          "DELETE FROM",
+                                          " WHERE ",
+                                          "RETURNING",
+                                          "duplicate key value",
+                                          "violates unique constraint",
+                                          "violates foreign key constraint",
+                                          "violates check constraint",
+                                          "violates not-null constraint",
+                                          "ERROR:",
+                                          "DETAIL:",
+                                          "Key (",
+                                          "$1",
+                                          NULL};
     const char *body = r->raw->body ? r->raw->body : "";
     for (size_t i = 0; needles[i]; i++) {
         if (strstr(body, needles[i])) {
@@ -532,7 +540,7 @@ const char *jcolumn(const json_t *array, const char *key)
 
 /* ---- SQL ------------------------------------------------------------------ */
 
-static const char *run_sql(const char *text, bool want_output)
+static const char *run_sql(const char *text)
 {
     char path[] = "/tmp/retort-api-sql-XXXXXX";
     int fd = mkstemp(path);
@@ -544,8 +552,8 @@ static const char *run_sql(const char *text, bool want_output)
     close(fd);
     char errpath[64];
     snprintf(errpath, sizeof errpath, "%s.err", path);
-    const char *cmd = S("psql -X -q -At -v ON_ERROR_STOP=1 '%s' -f %s 2>%s", ts_database_url(),
-                        path, errpath);
+    const char *cmd =
+        S("psql -X -q -At -v ON_ERROR_STOP=1 '%s' -f %s 2>%s", ts_database_url(), path, errpath);
     FILE *p = popen(cmd, "r");
     if (!p)
         fail_msg("cannot run psql");
@@ -573,7 +581,6 @@ static const char *run_sql(const char *text, bool want_output)
     unlink(errpath);
     while (len > 0 && out[len - 1] == '\n')
         out[--len] = '\0';
-    (void) want_output;
     return out;
 }
 
@@ -583,7 +590,7 @@ const char *sql(const char *fmt, ...)
     va_start(ap, fmt);
     char *text = arena_vsprintf(T(), fmt, ap);
     va_end(ap);
-    return run_sql(text, true);
+    return run_sql(text);
 }
 
 long long sql_int(const char *fmt, ...)
@@ -592,7 +599,7 @@ long long sql_int(const char *fmt, ...)
     va_start(ap, fmt);
     char *text = arena_vsprintf(T(), fmt, ap);
     va_end(ap);
-    const char *out = run_sql(text, true);
+    const char *out = run_sql(text);
     char *end;
     long long v = strtoll(out, &end, 10);
     if (end == out || *end)
@@ -606,5 +613,5 @@ void sql_exec(const char *fmt, ...)
     va_start(ap, fmt);
     char *text = arena_vsprintf(T(), fmt, ap);
     va_end(ap);
-    run_sql(text, false);
+    run_sql(text);
 }

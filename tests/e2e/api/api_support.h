@@ -100,12 +100,12 @@ void api_expect_status(const api_reply *r, int code, const char *file, int line)
  * string = some errors[] item has exactly this pointer; API_NO_POINTER =
  * no errors[] item carries a pointer. */
 #define API_NO_POINTER ((const char *) 1)
-#define EXPECT_PROBLEM(rep, code, pointer)                                                     \
+#define EXPECT_PROBLEM(rep, code, pointer)                                                         \
     api_expect_problem((rep), (code), (pointer), __FILE__, __LINE__)
 void api_expect_problem(const api_reply *r, int code, const char *pointer, const char *file,
                         int line);
 /* Every pointer in the NULL-terminated list is present among errors[]. */
-#define EXPECT_POINTERS(rep, ...)                                                              \
+#define EXPECT_POINTERS(rep, ...)                                                                  \
     api_expect_pointers((rep), (const char *const[]){__VA_ARGS__, NULL}, __FILE__, __LINE__)
 void api_expect_pointers(const api_reply *r, const char *const *pointers, const char *file,
                          int line);
@@ -115,10 +115,9 @@ void api_expect_pointers(const api_reply *r, const char *const *pointers, const 
 #define EXPECT_NO_SQL(rep) api_expect_no_sql((rep), __FILE__, __LINE__)
 void api_expect_no_sql(const api_reply *r, const char *file, int line);
 /* Some errors[] item's pointer starts with prefix. */
-#define EXPECT_POINTER_PREFIX(rep, prefix)                                                     \
+#define EXPECT_POINTER_PREFIX(rep, prefix)                                                         \
     api_expect_pointer_prefix((rep), (prefix), __FILE__, __LINE__)
-void api_expect_pointer_prefix(const api_reply *r, const char *prefix, const char *file,
-                               int line);
+void api_expect_pointer_prefix(const api_reply *r, const char *prefix, const char *file, int line);
 /* Whether errors[] has an item with this pointer. */
 bool api_has_pointer(const json_t *problem, const char *pointer);
 /* Concatenated detail texts (detail + errors[].detail), for "names X". */
@@ -126,9 +125,9 @@ const char *api_problem_text(const json_t *problem);
 
 /* ---- JSON helpers ----------------------------------------------------------- */
 
-json_t *jget(const json_t *o, const char *key); /* borrowed; fails when absent */
-const char *jstr(const json_t *o, const char *key);     /* fails when not a string */
-long long jint(const json_t *o, const char *key);       /* fails when not an integer */
+json_t *jget(const json_t *o, const char *key);     /* borrowed; fails when absent */
+const char *jstr(const json_t *o, const char *key); /* fails when not a string */
+long long jint(const json_t *o, const char *key);   /* fails when not an integer */
 /* data[] of a list envelope; fails when the shape is wrong. */
 json_t *jdata(const api_reply *r);
 /* "a\nb\n..." of the key of every element of an array (integers or strings). */

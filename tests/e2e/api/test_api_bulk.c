@@ -93,8 +93,8 @@ static void test_bulk_returning_ids_in_order(void **state)
     /* titles deliberately not in id order when sorted */
     for (int i = 0; i < 12; i++) {
         char row[96];
-        snprintf(row, sizeof row, "%s{\"title\": \"ret-%c-%02d\"}", i ? "," : "",
-                 "zyxwvutsrqpo"[i], i);
+        snprintf(row, sizeof row, "%s{\"title\": \"ret-%c-%02d\"}", i ? "," : "", "zyxwvutsrqpo"[i],
+                 i);
         put(&b, row);
     }
     put(&b, "]");
@@ -124,14 +124,14 @@ static void test_bulk_returning_ids_in_order(void **state)
                                 json_string_value(json_array_get(ids, (size_t) i))),
                             emails[i]);
     }
+    /* unknown query parameter */
+    r = POST(S("/api/%s/bulk?returning=everything", R("books")), "[{\"title\": \"x\"}]");
+    EXPECT_PROBLEM(r, 400, "/returning");
     /* client defaults are applied to bulk rows too (active defaults to true) */
     assert_string_equal(sql("SELECT string_agg(coalesce(active::text, 'null'), ',') FROM %s "
                             "WHERE email LIKE 'br-%%'",
                             R("users")),
                         "true,true,true");
-    /* unknown query parameter */
-    r = POST(S("/api/%s/bulk?returning=everything", R("books")), "[{\"title\": \"x\"}]");
-    EXPECT_PROBLEM(r, 400, "/returning");
 }
 
 static void test_bulk_all_or_nothing(void **state)
@@ -139,9 +139,9 @@ static void test_bulk_all_or_nothing(void **state)
     (void) state;
     const char *path = S("/api/%s/bulk", R("books"));
     const char *rows[] = {
-        "{\"title\": 42}",               /* wrong type */
-        "{\"year\": 1999}",              /* title missing */
-        "{\"title\": \"ok\", \"bogus\": 1}", /* unknown field */
+        "{\"title\": 42}",                            /* wrong type */
+        "{\"year\": 1999}",                           /* title missing */
+        "{\"title\": \"ok\", \"bogus\": 1}",          /* unknown field */
         "{\"title\": \"ok\", \"price\": \"12.345\"}", /* scale */
     };
     const char *pointers[] = {"/3/title", "/3/title", "/3/bogus", "/3/price"};
@@ -156,9 +156,9 @@ static void test_bulk_all_or_nothing(void **state)
         api_reply *r = POST(path, b.p);
         EXPECT_PROBLEM(r, 422, pointers[k]);
     }
-    assert_int_equal(sql_int("SELECT count(*) FROM %s WHERE title LIKE 'bad-%%' OR title = 'ok'",
-                             R("books")),
-                     0);
+    assert_int_equal(
+        sql_int("SELECT count(*) FROM %s WHERE title LIKE 'bad-%%' OR title = 'ok'", R("books")),
+        0);
 
     /* a database-level failure in a later batch undoes the earlier ones:
      * 2,500 users, the last one a duplicate of the first */
@@ -274,7 +274,9 @@ static const char *nested_and(int depth)
 static void expect_fast_400(api_reply *r)
 {
     EXPECT_PROBLEM(r, 400, NULL);
-    if (r->raw->seconds > 2.0)
+    /* generous: the machine may be loaded; a refusal that parses or
+     * translates the whole document the slow way takes far longer */
+    if (r->raw->seconds > 5.0)
         fail_msg("%s %s took %.2f s to refuse", r->method, r->path, r->raw->seconds);
 }
 
@@ -298,8 +300,8 @@ static void test_hostile_bodies(void **state)
     for (size_t k = 0; k < sizeof paths / sizeof paths[0]; k++) {
         const char *p = paths[k];
         expect_fast_400(POST(p, "{\"where\": {\"email\": }}"));
-        expect_fast_400(POST(p, "{\"where\": {\"email\": {\"like\": \"x"));  /* truncated */
-        expect_fast_400(POST(p, "[{\"title\": \"a\"}, {\"title\": "));     /* truncated */
+        expect_fast_400(POST(p, "{\"where\": {\"email\": {\"like\": \"x")); /* truncated */
+        expect_fast_400(POST(p, "[{\"title\": \"a\"}, {\"title\": "));      /* truncated */
         expect_fast_400(POST(p, "{\"a\": \"\xff\xfe\"}"));                  /* not UTF-8 */
         expect_fast_400(POST(p, "{\"a\": \"\\ud800\"}"));                   /* lone surrogate */
         expect_fast_400(api_call_port(API.srv.port, "POST", p, "{\"a\": \"\0\"}", 9, NULL,
@@ -346,8 +348,8 @@ static void test_hostile_bodies(void **state)
     ts_response *tr = ts_http_raw(T(), API.srv.port, raw, strlen(raw), 500);
     assert_true(tr->status == 0 || tr->status == 400 || tr->status == 408);
     /* garbage instead of HTTP */
-    tr = ts_http_raw(T(), API.srv.port, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n",
-                     16, 1000);
+    tr = ts_http_raw(T(), API.srv.port, "\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03\r\n\r\n", 16,
+                     1000);
     assert_true(tr->status == 0 || tr->status == 400);
     assert_int_equal(GET("/health")->status, 200);
     assert_int_equal(api_pool_checked_out(API.srv.port), 0);
@@ -365,8 +367,8 @@ static void test_body_too_large(void **state)
     assert_true(api_server_start(&small, env));
     char big[2048];
     snprintf(big, sizeof big, "{\"email\": \"big@x.org\", \"name\": \"%0900d\"}", 0);
-    api_reply *r = api_call_port(small.port, "POST", S("/api/%s", R("users")), big, strlen(big),
-                                 NULL, 10000);
+    api_reply *r =
+        api_call_port(small.port, "POST", S("/api/%s", R("users")), big, strlen(big), NULL, 10000);
     EXPECT_PROBLEM(r, 413, NULL);
     r = api_call_port(small.port, "POST", "/api/transaction", big, strlen(big), NULL, 10000);
     EXPECT_PROBLEM(r, 413, NULL);
@@ -397,7 +399,11 @@ static void test_body_too_large(void **state)
     r = api_call_port(small.port, "GET", "/health", NULL, 0, NULL, 5000);
     EXPECT_STATUS(r, 200);
     assert_int_equal(api_pool_checked_out(small.port), 0);
-    assert_int_equal(ts_server_stop(&small), 0);
+    int stop = ts_server_stop(&small);
+    if (stop != 0)
+        ts_server_dump_log(&small);
+    unlink(small.log_path);
+    assert_int_equal(stop, 0);
     assert_int_equal(sql_int("SELECT count(*) FROM %s WHERE email = 'big@x.org'", R("users")), 0);
 }
 
@@ -434,6 +440,8 @@ static void test_metrics(void **state)
     r = POST(S("/api/%s/bulk", R("books")), "[{\"title\": \"metrics\"}]");
     EXPECT_STATUS(r, 201);
 
+    /* connections go back to the pool as requests finish */
+    assert_int_equal(api_pool_checked_out(API.srv.port), 0);
     r = GET("/metrics");
     EXPECT_STATUS(r, 200);
     const char *ct = ts_header_get(r->raw, "Content-Type");

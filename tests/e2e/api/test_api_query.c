@@ -33,7 +33,8 @@ static const char *SEED =
     "INSERT INTO {P}genres (name) VALUES ('scifi'), ('fantasy'), ('horror'), ('classic'), "
     "('poetry');\n"
     "INSERT INTO {P}books (title, year, price, rating, published, in_print)\n"
-    "SELECT CASE WHEN i % 5 = 0 THEN 'The ' ELSE '' END || 'Book ' || chr(65 + i % 26) || ' ' || i,\n"
+    "SELECT CASE WHEN i % 5 = 0 THEN 'The ' ELSE '' END || 'Book ' || chr(65 + i % 26) || ' ' || "
+    "i,\n"
     "       CASE WHEN i % 7 = 0 THEN NULL ELSE 1980 + (i * 3) % 40 END,\n"
     "       CASE WHEN i % 6 = 0 THEN NULL ELSE ((i * 37) % 5000) / 100.0 END,\n"
     "       CASE WHEN i % 4 = 0 THEN NULL ELSE (i % 10) / 2.0 END,\n"
@@ -54,7 +55,8 @@ static const char *SEED =
     /* users u01..u10 with 0-3 orders each; items 0-2 per order */
     "INSERT INTO {P}users (email, name, age, active)\n"
     "SELECT 'u' || lpad(i::text, 2, '0') || '@x.org',\n"
-    "       CASE WHEN i % 4 = 0 THEN NULL ELSE (ARRAY['alice','Bob','carol','Dave','ann'])[i % 5 + 1] END,\n"
+    "       CASE WHEN i % 4 = 0 THEN NULL ELSE (ARRAY['alice','Bob','carol','Dave','ann'])[i % 5 + "
+    "1] END,\n"
     "       20 + i * 3 % 50, i % 3 <> 0\n"
     "FROM generate_series(1, 10) i;\n"
     "INSERT INTO {P}orders (user_id, total, status, version, created_at)\n"
@@ -106,8 +108,8 @@ typedef struct where_case {
     bool nonempty;        /* the seed must make this case select something */
 } where_case;
 
-#define BG_EXISTS(cond)                                                                        \
-    "EXISTS (SELECT 1 FROM {P}book_genres bg JOIN {P}genres g ON g.id = bg.genre_id "          \
+#define BG_EXISTS(cond)                                                                            \
+    "EXISTS (SELECT 1 FROM {P}book_genres bg JOIN {P}genres g ON g.id = bg.genre_id "              \
     "WHERE bg.book_id = t.id AND " cond ")"
 
 static const where_case CASES[] = {
@@ -133,8 +135,8 @@ static const where_case CASES[] = {
     {"books", "{\"title\": {\"ilike\": \"the%\"}}", "t.title ILIKE 'the%'", true},
     {"books", "{\"title\": {\"ilike\": \"%z%\"}}", "t.title ILIKE '%z%'", true},
     /* sets, nulls, ranges */
-    {"books", "{\"year\": {\"in\": [1983, 1989, 2001, 1492]}}", "t.year IN (1983, 1989, 2001, 1492)",
-     true},
+    {"books", "{\"year\": {\"in\": [1983, 1989, 2001, 1492]}}",
+     "t.year IN (1983, 1989, 2001, 1492)", true},
     {"books", "{\"year\": {\"not_in\": [1983, 1989]}}", "t.year NOT IN (1983, 1989)", true},
     {"books", "{\"title\": {\"in\": [\"snake_case\", \"Zebra Zone\"]}}",
      "t.title IN ('snake_case', 'Zebra Zone')", true},
@@ -161,7 +163,8 @@ static const where_case CASES[] = {
      "((t.year >= 2000 AND t.in_print = true) OR NOT (t.rating >= 1)) AND t.title LIKE '%o%'",
      true},
     /* many-to-many any */
-    {"books", "{\"genres\": {\"any\": {\"name\": \"scifi\"}}}", BG_EXISTS("g.name = 'scifi'"), true},
+    {"books", "{\"genres\": {\"any\": {\"name\": \"scifi\"}}}", BG_EXISTS("g.name = 'scifi'"),
+     true},
     {"books", "{\"genres\": {\"any\": {\"name\": {\"in\": [\"horror\", \"classic\"]}}}}",
      BG_EXISTS("g.name IN ('horror', 'classic')"), true},
     {"books", "{\"genres\": {\"any\": {}}}",
@@ -293,8 +296,8 @@ static void test_where_operators(void **state)
             }
         }
         /* the same where document through GET ?where= */
-        api_reply *g = GET(S("/api/%s?where=%s&order_by=id&limit=1000&count=true",
-                             R(c->resource), U(c->where)));
+        api_reply *g = GET(
+            S("/api/%s?where=%s&order_by=id&limit=1000&count=true", R(c->resource), U(c->where)));
         const char *gids = g->status == 200 ? jcolumn(jdata(g), "id") : "";
         for (char *p = (char *) gids; *p; p++)
             if (*p == '\n')
@@ -369,7 +372,8 @@ static void test_order_paging_fields_count(void **state)
     r = POST(q, "{\"offset\": 100000, \"count\": true}");
     EXPECT_STATUS(r, 200);
     assert_int_equal(json_array_size(jdata(r)), 0);
-    assert_int_equal(jint(jget(r->body, "meta"), "count"), sql_int("SELECT count(*) FROM %s", books));
+    assert_int_equal(jint(jget(r->body, "meta"), "count"),
+                     sql_int("SELECT count(*) FROM %s", books));
 }
 
 /* Unknown operators, fields, relationships; bad paging: 400 with a pointer
@@ -669,8 +673,8 @@ static void test_query_count_strategies(void **state)
 
     const char *likes[] = {"qc5-%", "qc50-%"};
     for (int k = 0; k < 2; k++) {
-        const char *w = S("\"where\": {\"email\": {\"like\": \"%s\"}}, \"order_by\": [\"email\"]",
-                          likes[k]);
+        const char *w =
+            S("\"where\": {\"email\": {\"like\": \"%s\"}}, \"order_by\": [\"email\"]", likes[k]);
         const char *q = S("/api/%s/query", users);
         api_reply *sel = POST(q, S("{%s, \"options\": [{\"selectinload\": \"orders\"}]}", w));
         EXPECT_STATUS(sel, 200);
@@ -702,8 +706,8 @@ static void test_query_count_strategies(void **state)
         /* identical JSON whatever the strategy */
         if (!json_equal(jdata(sel), jdata(join)) || !json_equal(jdata(sel), jdata(inc)) ||
             !json_equal(jdata(sel), jdata(selc)) || !json_equal(jdata(sel), jdata(joinc)))
-            fail_msg("%s: strategies differ\n selectin %s\n joined   %s\n include  %s",
-                     likes[k], J(jdata(sel)), J(jdata(join)), J(jdata(inc)));
+            fail_msg("%s: strategies differ\n selectin %s\n joined   %s\n include  %s", likes[k],
+                     J(jdata(sel)), J(jdata(join)), J(jdata(inc)));
 
         /* limit applies to parents, not joined rows */
         api_reply *sl = POST(q, S("{%s, \"limit\": 3, \"offset\": 1, \"options\": "
@@ -760,8 +764,9 @@ static void test_aggregates(void **state)
     (void) state;
     const char *orders = R("orders");
     const char *q = S("/api/%s/query", orders);
-    api_reply *r = POST(q, "{\"group_by\": [\"status\"], \"aggregates\": {\"n\": {\"count\": "
-                           "\"*\"}, \"revenue\": {\"sum\": \"total\"}}, \"order_by\": [\"status\"]}");
+    api_reply *r =
+        POST(q, "{\"group_by\": [\"status\"], \"aggregates\": {\"n\": {\"count\": "
+                "\"*\"}, \"revenue\": {\"sum\": \"total\"}}, \"order_by\": [\"status\"]}");
     EXPECT_STATUS(r, 200);
     const char *keys[] = {"status", "n", "revenue"};
     assert_string_equal(agg_rows(jdata(r), keys, 3),

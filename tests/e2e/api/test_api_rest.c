@@ -25,7 +25,7 @@ static bool matches(const char *pattern, const char *s)
 }
 
 #define UUID_RE "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-#define RFC3339_RE                                                                             \
+#define RFC3339_RE                                                                                 \
     "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\\.[0-9]+)?(Z|[+-][0-9]{2}:[0-9]{2})$"
 
 static json_t *create(const char *resource, const char *body)
@@ -68,7 +68,14 @@ static void test_create_and_get(void **state)
     EXPECT_STATUS(r, 201);
     assert_string_equal(ts_header_get(r->raw, "Content-Type"), "application/json");
     assert_non_null(ts_header_get(r->raw, "X-Request-Id"));
-    assert_non_null(ts_header_get(r->raw, "Server-Timing"));
+    /* Server-Timing: total, pool wait and database time */
+    const char *timing = ts_header_get(r->raw, "Server-Timing");
+    assert_non_null(timing);
+    int parts = 0;
+    for (const char *p = timing; (p = strstr(p, ";dur=")); p++)
+        parts++;
+    if (!strstr(timing, "total;dur=") || parts < 3)
+        fail_msg("Server-Timing lacks total, pool wait and database time: %s", timing);
     json_t *u = r->body;
     /* server defaults are in the DTO: id (gen_random_uuid) and created_at */
     const char *id = jstr(u, "id");
@@ -86,9 +93,9 @@ static void test_create_and_get(void **state)
     const char *location = ts_header_get(r->raw, "Location");
     assert_non_null(location);
     assert_string_equal(location, S("/api/%s/%s", R("users"), id));
-    assert_int_equal(sql_int("SELECT count(*) FROM %s WHERE id = '%s' AND email = 'c1@x.org'",
-                             R("users"), id),
-                     1);
+    assert_int_equal(
+        sql_int("SELECT count(*) FROM %s WHERE id = '%s' AND email = 'c1@x.org'", R("users"), id),
+        1);
 
     api_reply *g = GET(location);
     EXPECT_STATUS(g, 200);
@@ -101,8 +108,8 @@ static void test_create_and_get(void **state)
 
     /* numeric keeps its exact decimal digits; version starts at 1; the
      * "pending" default is filled */
-    api_reply *o = POST(S("/api/%s", R("orders")),
-                        S("{\"user_id\": \"%s\", \"total\": \"10.50\"}", id));
+    api_reply *o =
+        POST(S("/api/%s", R("orders")), S("{\"user_id\": \"%s\", \"total\": \"10.50\"}", id));
     EXPECT_STATUS(o, 201);
     if (!strstr(o->raw->body, "\"total\":\"10.50\"") && !strstr(o->raw->body, "\"total\":10.50"))
         fail_msg("total lost its digits: %s", o->raw->body);
@@ -161,8 +168,8 @@ static void test_create_validation(void **state)
     EXPECT_PROBLEM(r, 422, "/age");
 
     /* every bad field listed at once */
-    r = POST(users, S("{\"email\": null, \"name\": \"%s\", \"age\": 1.5, \"bogus\": true}",
-                      longname));
+    r = POST(users,
+             S("{\"email\": null, \"name\": \"%s\", \"age\": 1.5, \"bogus\": true}", longname));
     EXPECT_PROBLEM(r, 422, "/email");
     EXPECT_POINTERS(r, "/name", "/age", "/bogus");
 
@@ -188,8 +195,7 @@ static void test_create_validation(void **state)
                              "'v4@x.org', 'v5@x.org')",
                              R("users")),
                      0);
-    assert_int_equal(sql_int("SELECT count(*) FROM %s WHERE user_id = '%s'", R("orders"), uid),
-                     0);
+    assert_int_equal(sql_int("SELECT count(*) FROM %s WHERE user_id = '%s'", R("orders"), uid), 0);
 }
 
 static void test_create_conflicts(void **state)
@@ -197,7 +203,8 @@ static void test_create_conflicts(void **state)
     (void) state;
     json_t *u = create_user("dup@x.org");
     /* unique violation: 409 pointing at the field, never SQL text */
-    api_reply *r = POST(S("/api/%s", R("users")), "{\"email\": \"dup@x.org\", \"name\": \"again\"}");
+    api_reply *r =
+        POST(S("/api/%s", R("users")), "{\"email\": \"dup@x.org\", \"name\": \"again\"}");
     EXPECT_PROBLEM(r, 409, "/email");
     EXPECT_NO_SQL(r);
     assert_int_equal(sql_int("SELECT count(*) FROM %s WHERE email = 'dup@x.org'", R("users")), 1);
@@ -222,6 +229,17 @@ static void test_create_conflicts(void **state)
              "{\"order_id\": \"00000000-0000-4000-8000-000000000001\", \"sku\": \"A-2\"}");
     EXPECT_PROBLEM(r, 409, "/order_id");
     EXPECT_NO_SQL(r);
+
+    /* a CHECK violation: 422 pointing at the columns its expression names */
+    r = POST(S("/api/%s", R("accounts")), "{\"owner\": \"neg\", \"balance\": \"-0.01\"}");
+    EXPECT_PROBLEM(r, 422, "/balance");
+    EXPECT_NO_SQL(r);
+    assert_int_equal(sql_int("SELECT count(*) FROM %s WHERE owner = 'neg'", R("accounts")), 0);
+    r = POST(S("/api/%s", R("accounts")), "{\"owner\": \"zero\"}");
+    EXPECT_STATUS(r, 201);
+    if (!strstr(r->raw->body, "\"balance\":\"0.00\"") &&
+        !strstr(r->raw->body, "\"balance\":\"0\"") && !strstr(r->raw->body, "\"balance\":0"))
+        fail_msg("balance default 0 not in the DTO: %s", r->raw->body);
 }
 
 /* ---- get ------------------------------------------------------------------ */
@@ -254,10 +272,25 @@ static void test_get_errors_and_include(void **state)
         assert_int_equal(json_array_size(orders), n);
         assert_int_equal(QUERY_COUNT(g), 2);
     }
+    /* two levels: one statement per level */
+    json_t *first =
+        json_array_get(jget(GET(S("/api/%s/%s?include=orders", users, uid))->body, "orders"), 0);
+    r = POST(S("/api/%s", R("items")),
+             S("{\"order_id\": \"%s\", \"sku\": \"I-1\"}", jstr(first, "id")));
+    EXPECT_STATUS(r, 201);
+    assert_int_equal(jint(r->body, "qty"), 1); /* client default */
+    api_reply *g2 = GET(S("/api/%s/%s?include=orders,orders.items", users, uid));
+    EXPECT_STATUS(g2, 200);
+    assert_int_equal(QUERY_COUNT(g2), 3);
+    json_t *o0 = json_array_get(jget(g2->body, "orders"), 0);
+    assert_int_equal(json_array_size(jget(o0, "items")), 1);
+    assert_string_equal(jstr(json_array_get(jget(o0, "items"), 0), "sku"), "I-1");
+    assert_true(json_is_array(jget(json_array_get(jget(g2->body, "orders"), 1), "items")));
+
     /* ordered by the relationship's order_by (created_at) */
     api_reply *g = GET(S("/api/%s/%s?include=orders", users, uid));
-    const char *expect = sql("SELECT id FROM %s WHERE user_id = '%s' ORDER BY created_at, id",
-                             R("orders"), uid);
+    const char *expect =
+        sql("SELECT id FROM %s WHERE user_id = '%s' ORDER BY created_at, id", R("orders"), uid);
     assert_string_equal(jcolumn(jget(g->body, "orders"), "id"), expect);
 
     /* include of something that is not a relationship; unknown parameter */
@@ -366,8 +399,8 @@ static void test_list_parameters(void **state)
     const char *users = R("users");
     for (int i = 0; i < 12; i++) {
         const char *age = i % 4 == 3 ? "null" : S("%d", (i * 7) % 5);
-        api_reply *r = POST(S("/api/%s", users),
-                            S("{\"email\": \"lp-%02d@x.org\", \"age\": %s}", i, age));
+        api_reply *r =
+            POST(S("/api/%s", users), S("{\"email\": \"lp-%02d@x.org\", \"age\": %s}", i, age));
         EXPECT_STATUS(r, 201);
         if (i % 3 == 0) {
             create_order(jstr(r->body, "id"), "1.00");
@@ -463,6 +496,10 @@ static void test_list_parameters(void **state)
     EXPECT_POINTER_PREFIX(r, "/where");
     r = GET("/api/no_such_resource?limit=1");
     EXPECT_PROBLEM(r, 404, NULL);
+    r = POST("/api/no_such_resource", "{}");
+    EXPECT_PROBLEM(r, 404, NULL);
+    r = PATCH("/api/no_such_resource/1", "{}");
+    EXPECT_PROBLEM(r, 404, NULL);
 }
 
 /* ---- update ------------------------------------------------------------------ */
@@ -471,9 +508,9 @@ static void test_partial_update_and_if_match(void **state)
 {
     (void) state;
     json_t *u = create_user("upd@x.org");
-    api_reply *c = POST(S("/api/%s", R("orders")),
-                        S("{\"user_id\": \"%s\", \"total\": \"10.00\", \"note\": \"keep me\"}",
-                          jstr(u, "id")));
+    api_reply *c = POST(
+        S("/api/%s", R("orders")),
+        S("{\"user_id\": \"%s\", \"total\": \"10.00\", \"note\": \"keep me\"}", jstr(u, "id")));
     EXPECT_STATUS(c, 201);
     const char *oid = jstr(c->body, "id");
     const char *path = S("/api/%s/%s", R("orders"), oid);
@@ -495,9 +532,8 @@ static void test_partial_update_and_if_match(void **state)
     const char *stale[] = {"If-Match: \"1\"", NULL};
     r = api_call("PATCH", path, "{\"status\": \"shipped\"}", stale);
     EXPECT_PROBLEM(r, 412, NULL);
-    assert_string_equal(sql("SELECT status || '|' || version FROM %s WHERE id = '%s'",
-                            R("orders"), oid),
-                        "paid|2");
+    assert_string_equal(
+        sql("SELECT status || '|' || version FROM %s WHERE id = '%s'", R("orders"), oid), "paid|2");
 
     /* current If-Match: 200, version incremented, new ETag */
     const char *current[] = {"If-Match: \"2\"", NULL};
@@ -578,6 +614,58 @@ static void test_delete(void **state)
     EXPECT_PROBLEM(r, 404, NULL);
 }
 
+/* write_only: accepted on input, never serialised (not even inside an
+ * error); read_only: serialised, never accepted on input. */
+static void test_write_only_read_only(void **state)
+{
+    (void) state;
+    const char *secret = "s3cr3t-hash-0042";
+    api_reply *r =
+        POST(S("/api/%s", R("accounts")),
+             S("{\"owner\": \"wo\", \"balance\": \"5.00\", \"pin_hash\": \"%s\"}", secret));
+    EXPECT_STATUS(r, 201);
+    assert_null(json_object_get(r->body, "pin_hash"));
+    const char *opened = jstr(r->body, "opened_at");
+    if (!matches(RFC3339_RE, opened))
+        fail_msg("opened_at \"%s\" is not RFC 3339", opened);
+    long long id = jint(r->body, "id");
+    assert_string_equal(sql("SELECT pin_hash FROM %s WHERE id = %lld", R("accounts"), id), secret);
+    const char *one = S("/api/%s/%lld", R("accounts"), id);
+    r = GET(one);
+    EXPECT_STATUS(r, 200);
+    assert_null(json_object_get(r->body, "pin_hash"));
+    assert_string_equal(jstr(r->body, "opened_at"), opened);
+    r = GET(S("/api/%s?owner=wo", R("accounts")));
+    EXPECT_STATUS(r, 200);
+    assert_null(strstr(r->raw->body, secret));
+    r = PATCH(one, "{\"owner\": \"wo2\"}");
+    EXPECT_STATUS(r, 200);
+    assert_null(strstr(r->raw->body, secret));
+
+    /* read_only refused on input */
+    r = POST(S("/api/%s", R("accounts")),
+             "{\"owner\": \"ro\", \"opened_at\": \"2020-01-01T00:00:00Z\"}");
+    EXPECT_PROBLEM(r, 422, "/opened_at");
+    r = PATCH(one, "{\"opened_at\": \"2020-01-01T00:00:00Z\"}");
+    EXPECT_PROBLEM(r, 422, "/opened_at");
+
+    /* a CHECK violation on this row must not echo the row's write_only
+     * value (nor the row at all) */
+    r = PATCH(one, "{\"balance\": \"-1.00\"}");
+    EXPECT_PROBLEM(r, 422, "/balance");
+    if (strstr(r->raw->body, secret))
+        fail_msg("a write_only value was serialised in a problem: %s", r->raw->body);
+    r = api_call("POST", "/api/transaction",
+                 S("{\"operations\": [{\"op\": \"update\", \"resource\": \"%s\", \"id\": %lld, "
+                   "\"values\": {\"balance\": {\"$add\": -10}}}]}",
+                   R("accounts"), id),
+                 NULL);
+    EXPECT_PROBLEM(r, 422, "/operations/0/values/balance");
+    if (strstr(r->raw->body, secret))
+        fail_msg("a write_only value was serialised in a problem: %s", r->raw->body);
+    assert_string_equal(sql("SELECT balance FROM %s WHERE id = %lld", R("accounts"), id), "5.00");
+}
+
 /* ---- HTTP-level errors ----------------------------------------------------------- */
 
 static void test_http_errors(void **state)
@@ -648,8 +736,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_create_and_get, api_test_setup, api_test_teardown),
-        cmocka_unit_test_setup_teardown(test_create_validation, api_test_setup,
-                                        api_test_teardown),
+        cmocka_unit_test_setup_teardown(test_create_validation, api_test_setup, api_test_teardown),
         cmocka_unit_test_setup_teardown(test_create_conflicts, api_test_setup, api_test_teardown),
         cmocka_unit_test_setup_teardown(test_get_errors_and_include, api_test_setup,
                                         api_test_teardown),
@@ -659,6 +746,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_partial_update_and_if_match, api_test_setup,
                                         api_test_teardown),
         cmocka_unit_test_setup_teardown(test_delete, api_test_setup, api_test_teardown),
+        cmocka_unit_test_setup_teardown(test_write_only_read_only, api_test_setup,
+                                        api_test_teardown),
         cmocka_unit_test_setup_teardown(test_http_errors, api_test_setup, api_test_teardown),
     };
     return cmocka_run_group_tests_name("e2e api rest", tests, group_setup, group_teardown);

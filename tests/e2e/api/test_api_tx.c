@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int group_setup(void **state)
 {
@@ -62,8 +63,8 @@ static api_reply *tx(const char *doc)
 /* A new account with this balance (SQL, not the API); returns its id. */
 static long long account(const char *owner, const char *balance)
 {
-    return sql_int("INSERT INTO %s (owner, balance) VALUES ('%s', %s) RETURNING id",
-                   R("accounts"), owner, balance);
+    return sql_int("INSERT INTO %s (owner, balance) VALUES ('%s', %s) RETURNING id", R("accounts"),
+                   owner, balance);
 }
 
 static json_t *result(const api_reply *r, size_t i)
@@ -101,27 +102,34 @@ static void test_all_operations(void **state)
     (void) state;
     long long a = account("tx-a", "100.00"), b = account("tx-b", "50.00");
     long long gone = account("tx-gone", "0");
-    const char *doc = D(
-        "{\"operations\": ["
-        "{\"op\": \"create\", \"resource\": \"{users}\", \"ref\": \"u\", \"values\": {\"email\": "
-        "\"tx1@x.org\"}},"
-        "{\"op\": \"create\", \"resource\": \"{orders}\", \"ref\": \"o\", \"values\": {\"user_id\": "
-        "{\"$ref\": \"u.id\"}, \"total\": \"10.00\"}},"
-        "{\"op\": \"update\", \"resource\": \"{accounts}\", \"id\": %lld, \"values\": {\"balance\": "
-        "{\"$add\": -10}}},"
-        "{\"op\": \"update\", \"resource\": \"{accounts}\", \"id\": %lld, \"values\": {\"balance\": "
-        "{\"$add\": \"10.00\"}}},"
-        "{\"op\": \"query\", \"resource\": \"{users}\", \"query\": {\"where\": {\"email\": "
-        "\"tx1@x.org\"}, \"options\": [{\"selectinload\": \"orders\"}], \"count\": true}},"
-        "{\"op\": \"update\", \"resource\": \"{orders}\", \"id\": {\"$ref\": \"o.id\"}, \"values\": "
-        "{\"status\": \"paid\"}},"
-        "{\"op\": \"create\", \"resource\": \"{orders}\", \"ref\": \"o2\", \"values\": {\"user_id\": "
-        "{\"$ref\": \"u.id\"}, \"total\": \"99.00\"}},"
-        "{\"op\": \"delete\", \"resource\": \"{orders}\", \"id\": {\"$ref\": \"o2.id\"}},"
-        "{\"op\": \"delete\", \"resource\": \"{accounts}\", \"id\": %lld},"
-        "{\"op\": \"query\", \"resource\": \"{orders}\", \"query\": {\"where\": {\"user\": {\"has\": "
-        "{\"email\": \"tx1@x.org\"}}}}}"
-        "]}", a, b, gone);
+    const char *doc =
+        D("{\"operations\": ["
+          "{\"op\": \"create\", \"resource\": \"{users}\", \"ref\": \"u\", \"values\": {\"email\": "
+          "\"tx1@x.org\"}},"
+          "{\"op\": \"create\", \"resource\": \"{orders}\", \"ref\": \"o\", \"values\": "
+          "{\"user_id\": "
+          "{\"$ref\": \"u.id\"}, \"total\": \"10.00\"}},"
+          "{\"op\": \"update\", \"resource\": \"{accounts}\", \"id\": %lld, \"values\": "
+          "{\"balance\": "
+          "{\"$add\": -10}}},"
+          "{\"op\": \"update\", \"resource\": \"{accounts}\", \"id\": %lld, \"values\": "
+          "{\"balance\": "
+          "{\"$add\": \"10.00\"}}},"
+          "{\"op\": \"query\", \"resource\": \"{users}\", \"query\": {\"where\": {\"email\": "
+          "\"tx1@x.org\"}, \"options\": [{\"selectinload\": \"orders\"}], \"count\": true}},"
+          "{\"op\": \"update\", \"resource\": \"{orders}\", \"id\": {\"$ref\": \"o.id\"}, "
+          "\"values\": "
+          "{\"status\": \"paid\"}},"
+          "{\"op\": \"create\", \"resource\": \"{orders}\", \"ref\": \"o2\", \"values\": "
+          "{\"user_id\": "
+          "{\"$ref\": \"u.id\"}, \"total\": \"99.00\"}},"
+          "{\"op\": \"delete\", \"resource\": \"{orders}\", \"id\": {\"$ref\": \"o2.id\"}},"
+          "{\"op\": \"delete\", \"resource\": \"{accounts}\", \"id\": %lld},"
+          "{\"op\": \"query\", \"resource\": \"{orders}\", \"query\": {\"where\": {\"user\": "
+          "{\"has\": "
+          "{\"email\": \"tx1@x.org\"}}}}}"
+          "]}",
+          a, b, gone);
     api_reply *r = tx(doc);
     EXPECT_STATUS(r, 200);
     assert_int_equal(json_array_size(jget(r->body, "results")), 10);
@@ -129,7 +137,7 @@ static void test_all_operations(void **state)
     const char *uid = jstr(u, "id");
     assert_string_equal(jstr(u, "email"), "tx1@x.org");
     assert_non_null(json_object_get(u, "created_at")); /* server default in the DTO */
-    assert_string_equal(jstr(o, "user_id"), uid);     /* $ref */
+    assert_string_equal(jstr(o, "user_id"), uid);      /* $ref */
     assert_string_equal(jstr(o, "status"), "pending");
     /* $add: the DTO shows the new balances */
     json_t *ba = jget(result(r, 2), "balance"), *bb = jget(result(r, 3), "balance");
@@ -168,16 +176,17 @@ static void test_failure_commits_nothing(void **state)
 {
     (void) state;
     /* a unique violation at operation 2 */
-    const char *doc = D("{\"operations\": ["
-                        "{\"op\": \"create\", \"resource\": \"{users}\", \"values\": {\"email\": "
-                        "\"tf1@x.org\"}},"
-                        "{\"op\": \"create\", \"resource\": \"{users}\", \"ref\": \"b\", \"values\": "
-                        "{\"email\": \"tf2@x.org\"}},"
-                        "{\"op\": \"create\", \"resource\": \"{users}\", \"values\": {\"email\": "
-                        "\"tf1@x.org\"}},"
-                        "{\"op\": \"create\", \"resource\": \"{users}\", \"values\": {\"email\": "
-                        "\"tf3@x.org\"}}"
-                        "]}");
+    const char *doc =
+        D("{\"operations\": ["
+          "{\"op\": \"create\", \"resource\": \"{users}\", \"values\": {\"email\": "
+          "\"tf1@x.org\"}},"
+          "{\"op\": \"create\", \"resource\": \"{users}\", \"ref\": \"b\", \"values\": "
+          "{\"email\": \"tf2@x.org\"}},"
+          "{\"op\": \"create\", \"resource\": \"{users}\", \"values\": {\"email\": "
+          "\"tf1@x.org\"}},"
+          "{\"op\": \"create\", \"resource\": \"{users}\", \"values\": {\"email\": "
+          "\"tf3@x.org\"}}"
+          "]}");
     api_reply *r = tx(doc);
     EXPECT_PROBLEM(r, 409, "/operations/2/values/email");
     EXPECT_NO_SQL(r);
@@ -186,14 +195,15 @@ static void test_failure_commits_nothing(void **state)
     assert_int_equal(sql_int("SELECT count(*) FROM %s WHERE email LIKE 'tf%%'", R("users")), 0);
 
     /* validation (422) at operation 2 */
-    doc = D("{\"operations\": ["
-            "{\"op\": \"create\", \"resource\": \"{users}\", \"ref\": \"u\", \"values\": {\"email\": "
-            "\"tf4@x.org\"}},"
-            "{\"op\": \"create\", \"resource\": \"{orders}\", \"values\": {\"user_id\": {\"$ref\": "
-            "\"u.id\"}, \"total\": \"1.00\"}},"
-            "{\"op\": \"create\", \"resource\": \"{orders}\", \"values\": {\"user_id\": {\"$ref\": "
-            "\"u.id\"}, \"status\": \"lost\", \"bogus\": 1}}"
-            "]}");
+    doc =
+        D("{\"operations\": ["
+          "{\"op\": \"create\", \"resource\": \"{users}\", \"ref\": \"u\", \"values\": {\"email\": "
+          "\"tf4@x.org\"}},"
+          "{\"op\": \"create\", \"resource\": \"{orders}\", \"values\": {\"user_id\": {\"$ref\": "
+          "\"u.id\"}, \"total\": \"1.00\"}},"
+          "{\"op\": \"create\", \"resource\": \"{orders}\", \"values\": {\"user_id\": {\"$ref\": "
+          "\"u.id\"}, \"status\": \"lost\", \"bogus\": 1}}"
+          "]}");
     r = tx(doc);
     EXPECT_PROBLEM(r, 422, "/operations/2/values/status");
     EXPECT_POINTERS(r, "/operations/2/values/bogus");
@@ -203,13 +213,15 @@ static void test_failure_commits_nothing(void **state)
 
     /* a CHECK violation at operation 2: 422 pointing at the checked column */
     long long a = account("tf-a", "5.00"), b = account("tf-b", "5.00");
-    doc = D("{\"operations\": ["
-            "{\"op\": \"update\", \"resource\": \"{accounts}\", \"id\": %lld, \"values\": "
-            "{\"balance\": {\"$add\": 1}}},"
-            "{\"op\": \"create\", \"resource\": \"{users}\", \"values\": {\"email\": \"tf5@x.org\"}},"
-            "{\"op\": \"update\", \"resource\": \"{accounts}\", \"id\": %lld, \"values\": "
-            "{\"balance\": {\"$add\": -6}}}"
-            "]}", a, b);
+    doc =
+        D("{\"operations\": ["
+          "{\"op\": \"update\", \"resource\": \"{accounts}\", \"id\": %lld, \"values\": "
+          "{\"balance\": {\"$add\": 1}}},"
+          "{\"op\": \"create\", \"resource\": \"{users}\", \"values\": {\"email\": \"tf5@x.org\"}},"
+          "{\"op\": \"update\", \"resource\": \"{accounts}\", \"id\": %lld, \"values\": "
+          "{\"balance\": {\"$add\": -6}}}"
+          "]}",
+          a, b);
     r = tx(doc);
     EXPECT_PROBLEM(r, 422, "/operations/2/values/balance");
     EXPECT_NO_SQL(r);
@@ -227,7 +239,8 @@ static void test_failure_commits_nothing(void **state)
             "{\"op\": \"update\", \"resource\": \"{accounts}\", \"id\": %lld, \"values\": "
             "{\"balance\": {\"$add\": 1}}},"
             "{\"op\": \"delete\", \"resource\": \"{accounts}\", \"id\": 987654321}"
-            "]}", a, b);
+            "]}",
+            a, b);
     r = tx(doc);
     EXPECT_PROBLEM(r, 404, NULL);
     expect_operation(r, 2);
@@ -237,24 +250,26 @@ static void test_failure_commits_nothing(void **state)
                         "5.00,5.00");
 
     /* a query error at operation 2: pointers continue into the query */
-    doc = D("{\"operations\": ["
-            "{\"op\": \"create\", \"resource\": \"{users}\", \"values\": {\"email\": \"tf6@x.org\"}},"
-            "{\"op\": \"query\", \"resource\": \"{users}\", \"query\": {}},"
-            "{\"op\": \"query\", \"resource\": \"{users}\", \"query\": {\"where\": {\"nope\": 1}}}"
-            "]}");
+    doc =
+        D("{\"operations\": ["
+          "{\"op\": \"create\", \"resource\": \"{users}\", \"values\": {\"email\": \"tf6@x.org\"}},"
+          "{\"op\": \"query\", \"resource\": \"{users}\", \"query\": {}},"
+          "{\"op\": \"query\", \"resource\": \"{users}\", \"query\": {\"where\": {\"nope\": 1}}}"
+          "]}");
     r = tx(doc);
     EXPECT_PROBLEM(r, 400, "/operations/2/query/where/nope");
     expect_operation(r, 2);
     assert_int_equal(sql_int("SELECT count(*) FROM %s WHERE email = 'tf6@x.org'", R("users")), 0);
 
     /* a delete of a referenced row at operation 2: 409 */
-    doc = D("{\"operations\": ["
-            "{\"op\": \"create\", \"resource\": \"{users}\", \"ref\": \"u\", \"values\": {\"email\": "
-            "\"tf7@x.org\"}},"
-            "{\"op\": \"create\", \"resource\": \"{orders}\", \"values\": {\"user_id\": {\"$ref\": "
-            "\"u.id\"}}},"
-            "{\"op\": \"delete\", \"resource\": \"{users}\", \"id\": {\"$ref\": \"u.id\"}}"
-            "]}");
+    doc =
+        D("{\"operations\": ["
+          "{\"op\": \"create\", \"resource\": \"{users}\", \"ref\": \"u\", \"values\": {\"email\": "
+          "\"tf7@x.org\"}},"
+          "{\"op\": \"create\", \"resource\": \"{orders}\", \"values\": {\"user_id\": {\"$ref\": "
+          "\"u.id\"}}},"
+          "{\"op\": \"delete\", \"resource\": \"{users}\", \"id\": {\"$ref\": \"u.id\"}}"
+          "]}");
     r = tx(doc);
     /* SPEC: a foreign-key violation on DELETE is a 409 without a pointer */
     EXPECT_PROBLEM(r, 409, NULL);
@@ -275,25 +290,28 @@ static void test_bad_documents(void **state)
     EXPECT_PROBLEM(r, 400, "/operations/0/op");
     expect_operation(r, 0);
     /* unknown $ref (no such ref; a ref declared later; a field it lacks) */
-    r = tx(D("{\"operations\": ["
-             "{\"op\": \"create\", \"resource\": \"{users}\", \"ref\": \"u\", \"values\": {\"email\": "
-             "\"bd2@x.org\"}},"
-             "{\"op\": \"create\", \"resource\": \"{orders}\", \"values\": {\"user_id\": {\"$ref\": "
-             "\"nobody.id\"}}}]}"));
+    r = tx(
+        D("{\"operations\": ["
+          "{\"op\": \"create\", \"resource\": \"{users}\", \"ref\": \"u\", \"values\": {\"email\": "
+          "\"bd2@x.org\"}},"
+          "{\"op\": \"create\", \"resource\": \"{orders}\", \"values\": {\"user_id\": {\"$ref\": "
+          "\"nobody.id\"}}}]}"));
     EXPECT_PROBLEM(r, 400, "/operations/1/values/user_id");
     expect_operation(r, 1);
-    r = tx(D("{\"operations\": ["
-             "{\"op\": \"create\", \"resource\": \"{orders}\", \"values\": {\"user_id\": {\"$ref\": "
-             "\"u.id\"}}},"
-             "{\"op\": \"create\", \"resource\": \"{users}\", \"ref\": \"u\", \"values\": {\"email\": "
-             "\"bd3@x.org\"}}]}"));
+    r = tx(
+        D("{\"operations\": ["
+          "{\"op\": \"create\", \"resource\": \"{orders}\", \"values\": {\"user_id\": {\"$ref\": "
+          "\"u.id\"}}},"
+          "{\"op\": \"create\", \"resource\": \"{users}\", \"ref\": \"u\", \"values\": {\"email\": "
+          "\"bd3@x.org\"}}]}"));
     EXPECT_PROBLEM(r, 400, "/operations/0/values/user_id");
     expect_operation(r, 0);
-    r = tx(D("{\"operations\": ["
-             "{\"op\": \"create\", \"resource\": \"{users}\", \"ref\": \"u\", \"values\": {\"email\": "
-             "\"bd4@x.org\"}},"
-             "{\"op\": \"create\", \"resource\": \"{orders}\", \"values\": {\"user_id\": {\"$ref\": "
-             "\"u.nope\"}}}]}"));
+    r = tx(
+        D("{\"operations\": ["
+          "{\"op\": \"create\", \"resource\": \"{users}\", \"ref\": \"u\", \"values\": {\"email\": "
+          "\"bd4@x.org\"}},"
+          "{\"op\": \"create\", \"resource\": \"{orders}\", \"values\": {\"user_id\": {\"$ref\": "
+          "\"u.nope\"}}}]}"));
     EXPECT_PROBLEM(r, 400, "/operations/1/values/user_id");
     /* unknown isolation level */
     r = tx(S("{\"isolation_level\": \"CHAOTIC\", \"operations\": [{\"op\": \"query\", "
@@ -332,10 +350,10 @@ static void test_bad_documents(void **state)
 enum { N_ACCOUNTS = 5, N_THREADS = 4, N_TRANSFERS = 25 };
 
 typedef struct transfer {
-    int from, to;     /* indexes into ids */
+    int from, to; /* indexes into ids */
     long cents;
-    int status;       /* HTTP status; 0 = not sent or no answer */
-    char type[48];    /* problem type when not 200 */
+    int status;    /* HTTP status; 0 = not sent or no answer */
+    char type[48]; /* problem type when not 200 */
     char body[256];
 } transfer;
 
@@ -374,8 +392,8 @@ static void *transfer_thread(void *arg)
             "{\"op\": \"update\", \"resource\": \"%s\", \"id\": %lld, \"values\": {\"balance\": "
             "{\"$add\": %s}}}]}",
             w->resource, w->ids[t->from], minus, w->resource, w->ids[t->to], plus);
-        ts_response *r = ts_http(a, w->port, "POST", "/api/transaction", NULL, doc, strlen(doc),
-                                 20000);
+        ts_response *r =
+            ts_http(a, w->port, "POST", "/api/transaction", NULL, doc, strlen(doc), 20000);
         t->status = r->status;
         snprintf(t->body, sizeof t->body, "%s", r->body ? r->body : "");
         json_t *j = json_loads(r->body, 0, NULL);
@@ -450,8 +468,8 @@ static void test_concurrent_transfers(void **state)
             }
         }
     }
-    printf("transfers: %d sent, %d applied, %d serialization failures, %d check violations\n",
-           sent, ok, serialization, check);
+    printf("transfers: %d sent, %d applied, %d serialization failures, %d check violations\n", sent,
+           ok, serialization, check);
     assert_int_equal(bad, 0);
     assert_int_equal(sent, N_THREADS * N_TRANSFERS);
     assert_true(ok > 0);
@@ -460,9 +478,9 @@ static void test_concurrent_transfers(void **state)
     const char *in = "";
     for (int i = 0; i < N_ACCOUNTS; i++)
         in = S("%s%s%lld", in, i ? "," : "", ids[i]);
-    assert_int_equal(sql_int("SELECT (sum(balance) * 100)::bigint FROM %s WHERE id IN (%s)",
-                             R("accounts"), in),
-                     10000LL * N_ACCOUNTS);
+    assert_int_equal(
+        sql_int("SELECT (sum(balance) * 100)::bigint FROM %s WHERE id IN (%s)", R("accounts"), in),
+        10000LL * N_ACCOUNTS);
     const char *expect = "";
     for (int i = 0; i < N_ACCOUNTS; i++)
         expect = S("%s%s%ld", expect, i ? "," : "", balance[i]);
@@ -470,9 +488,8 @@ static void test_concurrent_transfers(void **state)
                             "FROM %s WHERE id IN (%s)",
                             R("accounts"), in),
                         expect);
-    assert_int_equal(sql_int("SELECT count(*) FROM %s WHERE id IN (%s) AND balance < 0",
-                             R("accounts"), in),
-                     0);
+    assert_int_equal(
+        sql_int("SELECT count(*) FROM %s WHERE id IN (%s) AND balance < 0", R("accounts"), in), 0);
 
     /* a 409 after the last retry means session.retry_attempts (3) replays */
     api_reply *m1 = GET("/metrics");
@@ -493,20 +510,31 @@ static void test_serialization_failure_reply(void **state)
     const char *env[] = {"RETORT_SESSION_RETRY_ATTEMPTS=0", NULL};
     assert_true(api_server_start(&s2, env));
     long long a = account("sf-a", "10.00");
-    /* psql holds a row lock on a for 2 s (updates it, then commits);
-     * the API transaction reads a under SERIALIZABLE, then waits on the
-     * lock and fails with 40001 once psql commits. */
-    int rc = ts_system("psql -X -q '%s' -c \"BEGIN; UPDATE %s SET balance = balance + 1 WHERE id "
-                       "= %lld; SELECT pg_sleep(2.5); COMMIT;\" >/dev/null 2>&1 &",
+    /* psql updates a and holds its row lock for 4 s before committing;
+     * once it sleeps, the API transaction reads a under SERIALIZABLE, then
+     * waits on the lock and fails with 40001 when psql commits. */
+    int rc = ts_system("PGAPPNAME=retort_api_lock psql -X -q '%s' -c \"BEGIN; UPDATE %s SET "
+                       "balance = balance + 1 WHERE id = %lld; SELECT pg_sleep(4); COMMIT;\" "
+                       ">/dev/null 2>&1 &",
                        ts_database_url(), R("accounts"), a);
     assert_int_equal(rc, 0);
-    ts_sleep_ms(800);
+    double until = ts_now() + 10;
+    while (sql_int("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
+                   "'retort_api_lock' AND wait_event = 'PgSleep'") == 0) {
+        if (ts_now() > until)
+            fail_msg("the locking psql session never reached pg_sleep");
+        ts_sleep_ms(50);
+    }
     const char *doc = D("{\"isolation_level\": \"SERIALIZABLE\", \"operations\": ["
                         "{\"op\": \"update\", \"resource\": \"{accounts}\", \"id\": %lld, "
-                        "\"values\": {\"balance\": {\"$add\": 5}}}]}", a);
-    api_reply *r = api_call_port(s2.port, "POST", "/api/transaction", doc, strlen(doc), NULL,
-                                 20000);
+                        "\"values\": {\"balance\": {\"$add\": 5}}}]}",
+                        a);
+    api_reply *r =
+        api_call_port(s2.port, "POST", "/api/transaction", doc, strlen(doc), NULL, 20000);
     int stop = ts_server_stop(&s2);
+    if (stop != 0)
+        ts_server_dump_log(&s2);
+    unlink(s2.log_path);
     EXPECT_PROBLEM(r, 409, NULL);
     assert_string_equal(jstr(r->body, "type"), "serialization-failure");
     assert_non_null(ts_header_get(r->raw, "Retry-After"));
@@ -528,6 +556,5 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_serialization_failure_reply, api_test_setup,
                                         api_test_teardown),
     };
-    return cmocka_run_group_tests_name("e2e api transactions", tests, group_setup,
-                                       group_teardown);
+    return cmocka_run_group_tests_name("e2e api transactions", tests, group_setup, group_teardown);
 }

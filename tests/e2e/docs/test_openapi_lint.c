@@ -91,8 +91,7 @@ static void lint(fixture *f, const char *doc)
     /* Exit 0 means no error; a clean run also has no warning. */
     bool warned = strstr(text, "warning") != NULL;
     if (rc != 0 || warned || !strstr(text, "Your API description is valid"))
-        fail_msg("redocly lint %s: exit %d%s\n%s", doc, rc, warned ? ", with warnings" : "",
-                 text);
+        fail_msg("redocly lint %s: exit %d%s\n%s", doc, rc, warned ? ", with warnings" : "", text);
 }
 
 static void test_checked_in_document(void **state)

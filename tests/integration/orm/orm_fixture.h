@@ -38,11 +38,13 @@ static const char *const OFX_CONFIG =
     "{\"models\": {"
     " \"Item\": {\"table\": \"om_items\", \"columns\": {"
     "   \"id\": {\"type\": \"integer\", \"primary_key\": true, \"autoincrement\": true},"
-    "   \"order_id\": {\"type\": \"integer\", \"nullable\": false, \"references\": \"om_orders.id\"},"
+    "   \"order_id\": {\"type\": \"integer\", \"nullable\": false, \"references\": "
+    "\"om_orders.id\"},"
     "   \"sku\": {\"type\": \"string\", \"length\": 40},"
     "   \"qty\": {\"type\": \"integer\", \"default\": 1}},"
     "  \"relationships\": {"
-    "   \"order\": {\"target\": \"Order\", \"kind\": \"many_to_one\", \"foreign_key\": \"order_id\","
+    "   \"order\": {\"target\": \"Order\", \"kind\": \"many_to_one\", \"foreign_key\": "
+    "\"order_id\","
     "               \"back_populates\": \"items\"}}},"
     " \"Order\": {\"table\": \"om_orders\", \"columns\": {"
     "   \"id\": {\"type\": \"integer\", \"primary_key\": true, \"autoincrement\": true},"
@@ -64,29 +66,36 @@ static const char *const OFX_CONFIG =
     "   \"score\": {\"type\": \"integer\", \"default\": 0},"
     "   \"created_at\": {\"type\": \"timestamptz\", \"server_default\": \"now()\"}},"
     "  \"relationships\": {"
-    "   \"orders\": {\"target\": \"Order\", \"kind\": \"one_to_many\", \"foreign_key\": \"user_id\","
+    "   \"orders\": {\"target\": \"Order\", \"kind\": \"one_to_many\", \"foreign_key\": "
+    "\"user_id\","
     "                \"back_populates\": \"user\", \"order_by\": \"-total\"}}},"
     " \"Tag\": {\"table\": \"om_tags\", \"columns\": {"
     "   \"id\": {\"type\": \"integer\", \"primary_key\": true},"
     "   \"label\": {\"type\": \"string\", \"length\": 40, \"nullable\": false}},"
     "  \"relationships\": {"
-    "   \"orders\": {\"target\": \"Order\", \"kind\": \"many_to_many\", \"secondary\": \"OrderTag\","
+    "   \"orders\": {\"target\": \"Order\", \"kind\": \"many_to_many\", \"secondary\": "
+    "\"OrderTag\","
     "                \"back_populates\": \"tags\"}}},"
     " \"OrderTag\": {\"table\": \"om_order_tags\", \"columns\": {"
-    "   \"order_id\": {\"type\": \"integer\", \"primary_key\": true, \"references\": \"om_orders.id\"},"
-    "   \"tag_id\": {\"type\": \"integer\", \"primary_key\": true, \"references\": \"om_tags.id\"}}},"
+    "   \"order_id\": {\"type\": \"integer\", \"primary_key\": true, \"references\": "
+    "\"om_orders.id\"},"
+    "   \"tag_id\": {\"type\": \"integer\", \"primary_key\": true, \"references\": "
+    "\"om_tags.id\"}}},"
     " \"Account\": {\"table\": \"om_accounts\", \"version_column\": \"version\", \"columns\": {"
     "   \"id\": {\"type\": \"integer\", \"primary_key\": true, \"autoincrement\": true},"
     "   \"owner\": {\"type\": \"text\"},"
-    "   \"balance\": {\"type\": \"numeric\", \"precision\": 12, \"scale\": 2, \"default\": \"0.00\"},"
+    "   \"balance\": {\"type\": \"numeric\", \"precision\": 12, \"scale\": 2, \"default\": "
+    "\"0.00\"},"
     "   \"version\": {\"type\": \"integer\", \"nullable\": false}}},"
     " \"Category\": {\"table\": \"om_categories\", \"columns\": {"
     "   \"id\": {\"type\": \"integer\", \"primary_key\": true},"
     "   \"parent_id\": {\"type\": \"integer\", \"references\": \"om_categories.id\"}},"
     "  \"relationships\": {"
-    "   \"children\": {\"target\": \"Category\", \"kind\": \"one_to_many\", \"foreign_key\": \"parent_id\","
+    "   \"children\": {\"target\": \"Category\", \"kind\": \"one_to_many\", \"foreign_key\": "
+    "\"parent_id\","
     "                  \"back_populates\": \"parent\", \"lazy\": \"selectin\"},"
-    "   \"parent\": {\"target\": \"Category\", \"kind\": \"many_to_one\", \"foreign_key\": \"parent_id\","
+    "   \"parent\": {\"target\": \"Category\", \"kind\": \"many_to_one\", \"foreign_key\": "
+    "\"parent_id\","
     "                \"back_populates\": \"children\"}}}"
     "}}";
 
@@ -324,8 +333,7 @@ static inline sql_doc_query *ofx_query_doc(arena *a, const orm_mapper *m, const 
 }
 
 /* Runs a query document with its plan; returns the entities. */
-static inline orm_entity **ofx_run(orm_session *s, const orm_mapper *m, const char *json,
-                                   size_t *n)
+static inline orm_entity **ofx_run(orm_session *s, const orm_mapper *m, const char *json, size_t *n)
 {
     arena *a = orm_session_arena(s);
     err_report err;

@@ -50,7 +50,8 @@ static void test_overlapping_queries(void **state)
     orm_session *s = ofx_session();
     size_t na, nb;
     orm_entity **a = ofx_run(s, U, "{\"where\": {\"id\": {\"le\": 6}}}", &na);
-    orm_entity **b = ofx_run(s, U, "{\"where\": {\"id\": {\"ge\": 4}}, \"order_by\": [{\"id\": \"desc\"}]}", &nb);
+    orm_entity **b = ofx_run(
+        s, U, "{\"where\": {\"id\": {\"ge\": 4}}, \"order_by\": [{\"id\": \"desc\"}]}", &nb);
     assert_int_equal(na, 6);
     assert_int_equal(nb, 7);
     /* b is 10..4; a is 1..6: ids 4, 5, 6 are the same instances. */

@@ -120,8 +120,10 @@ static void test_strategies_one_level(void **state)
     const int sizes[] = {1, 10, 1000};
     for (size_t k = 0; k < 3; k++) {
         int n = sizes[k];
-        run sel = run_doc("User", doc_for(n, ", \"options\": [{\"selectinload\": \"orders\"}]"), rels);
-        run joi = run_doc("User", doc_for(n, ", \"options\": [{\"joinedload\": \"orders\"}]"), rels);
+        run sel =
+            run_doc("User", doc_for(n, ", \"options\": [{\"selectinload\": \"orders\"}]"), rels);
+        run joi =
+            run_doc("User", doc_for(n, ", \"options\": [{\"joinedload\": \"orders\"}]"), rels);
         run laz = run_doc("User",
                           doc_for(n, ", \"options\": [{\"lazyload\": \"orders\"}], "
                                      "\"fields\": [\"id\", \"orders\"]"),
@@ -144,10 +146,12 @@ static void test_nested_paths(void **state)
     static const char *const rels[] = {"orders", "items", NULL};
     const char *want = expected_users(1000, true);
     /* 1000 users -> 1500 orders: selectin is 1 + 2 + 3 batches. */
-    run a = run_doc("User", doc_for(1000, ", \"options\": [{\"selectinload\": \"orders.items\"}]"), rels);
+    run a = run_doc("User", doc_for(1000, ", \"options\": [{\"selectinload\": \"orders.items\"}]"),
+                    rels);
     assert_int_equal(a.statements, 6);
     assert_string_equal(a.shape, want);
-    run b = run_doc("User", doc_for(1000, ", \"options\": [{\"joinedload\": \"orders.items\"}]"), rels);
+    run b =
+        run_doc("User", doc_for(1000, ", \"options\": [{\"joinedload\": \"orders.items\"}]"), rels);
     assert_int_equal(b.statements, 1);
     assert_string_equal(b.shape, want);
     run c = run_doc("User",
@@ -167,9 +171,9 @@ static void test_nested_paths(void **state)
     const char *opts[] = {"selectinload", "joinedload"};
     for (int i = 0; i < 2; i++)
         for (int j = 0; j < 2; j++) {
-            const char *doc =
-                arena_sprintf(OF.a, ", \"options\": [{\"%s\": \"orders\"}, {\"%s\": \"orders.items\"}]",
-                              opts[i], opts[j]);
+            const char *doc = arena_sprintf(
+                OF.a, ", \"options\": [{\"%s\": \"orders\"}, {\"%s\": \"orders.items\"}]", opts[i],
+                opts[j]);
             run r = run_doc("User", doc_for(10, doc), rels);
             assert_string_equal(r.shape, want10);
         }
@@ -184,16 +188,22 @@ static void test_many_to_many(void **state)
               "t.label, t.id) FROM om_order_tags ot JOIN om_tags t ON t.id = ot.tag_id WHERE "
               "ot.order_id = o.id) || ')', ',' ORDER BY o.id) FROM om_orders o WHERE o.id <= 600");
     const char *base = "{\"where\": {\"id\": {\"le\": 600}}, \"limit\": 1000, \"options\": [%s]}";
-    run sel = run_doc("Order", arena_sprintf(OF.a, base, "{\"selectinload\": \"tags\"}, {\"noload\": \"user\"}"), rels);
-    run joi = run_doc("Order", arena_sprintf(OF.a, base, "{\"joinedload\": \"tags\"}, {\"noload\": \"user\"}"), rels);
+    run sel = run_doc(
+        "Order", arena_sprintf(OF.a, base, "{\"selectinload\": \"tags\"}, {\"noload\": \"user\"}"),
+        rels);
+    run joi = run_doc(
+        "Order", arena_sprintf(OF.a, base, "{\"joinedload\": \"tags\"}, {\"noload\": \"user\"}"),
+        rels);
     assert_int_equal(sel.statements, 1 + 2); /* 600 keys: two batches */
     assert_int_equal(joi.statements, 1);
     assert_string_equal(sel.shape, want);
     assert_string_equal(joi.shape, want);
     /* Through two levels: users -> orders -> tags, shared tag instances. */
     static const char *const rels2[] = {"orders", "tags", NULL};
-    run a = run_doc("User", doc_for(50, ", \"options\": [{\"selectinload\": \"orders.tags\"}]"), rels2);
-    run b = run_doc("User", doc_for(50, ", \"options\": [{\"joinedload\": \"orders.tags\"}]"), rels2);
+    run a =
+        run_doc("User", doc_for(50, ", \"options\": [{\"selectinload\": \"orders.tags\"}]"), rels2);
+    run b =
+        run_doc("User", doc_for(50, ", \"options\": [{\"joinedload\": \"orders.tags\"}]"), rels2);
     assert_int_equal(a.statements, 3);
     assert_int_equal(b.statements, 1);
     assert_string_equal(a.shape, b.shape);
@@ -224,6 +234,16 @@ static void test_paging_with_joined_to_many(void **state)
     assert_string_equal(sel.shape, joi.shape);
     /* id desc: 1000, 999, 998, then 997 ... 993. */
     assert_int_equal(strncmp(joi.shape, "997(", 4), 0);
+    /* A to-one join does not repeat parents: no wrapping needed, still
+     * five parents in one statement. */
+    static const char *const up[] = {"user", NULL};
+    const char *odoc = "{\"limit\": 5, \"offset\": 2, \"options\": [{\"%s\": \"user\"}]}";
+    run os = run_doc("Order", arena_sprintf(OF.a, odoc, "selectinload"), up);
+    run oj = run_doc("Order", arena_sprintf(OF.a, odoc, "joinedload"), up);
+    assert_int_equal(oj.n, 5);
+    assert_int_equal(oj.statements, 1);
+    assert_int_equal(os.statements, 2);
+    assert_string_equal(os.shape, oj.shape);
 }
 
 static void test_count(void **state)
@@ -233,8 +253,8 @@ static void test_count(void **state)
     const orm_mapper *U = ofx_mapper("User");
     err_report err;
     err_init(&err, OF.a);
-    sql_doc_query *q =
-        ofx_query_doc(OF.a, U, "{\"where\": {\"id\": {\"gt\": 100}}, \"limit\": 5, \"count\": true}");
+    sql_doc_query *q = ofx_query_doc(
+        OF.a, U, "{\"where\": {\"id\": {\"gt\": 100}}, \"limit\": 5, \"count\": true}");
     orm_entity **out;
     size_t n;
     int64_t count = 0;
@@ -264,12 +284,15 @@ static void test_raise(void **state)
     assert_string_equal(err.items[0].pointer, "/fields");
     /* Named, and raised by an option. */
     err_init(&err, OF.a);
-    q = ofx_query_doc(OF.a, U, "{\"fields\": [\"orders\"], \"options\": [{\"raiseload\": \"orders\"}]}");
+    q = ofx_query_doc(OF.a, U,
+                      "{\"fields\": [\"orders\"], \"options\": [{\"raiseload\": \"orders\"}]}");
     assert_null(orm_load_plan_build(s, U, q, &err));
     assert_string_equal(err.detail, msg);
     /* Nested: orders.items named through include, raised by an option. */
     err_init(&err, OF.a);
-    q = ofx_query_doc(OF.a, U, "{\"fields\": [\"orders\"], \"options\": [{\"selectinload\": \"orders\"}, {\"raiseload\": \"orders.items\"}]}");
+    q = ofx_query_doc(OF.a, U,
+                      "{\"fields\": [\"orders\"], \"options\": [{\"selectinload\": \"orders\"}, "
+                      "{\"raiseload\": \"orders.items\"}]}");
     orm_load_plan *plan = orm_load_plan_build(s, U, q, &err);
     ofx_assert_ok(&err, "not named: no error");
     assert_non_null(orm_load_plan_find(plan, "orders"));
@@ -278,12 +301,14 @@ static void test_raise(void **state)
     size_t n;
     orm_entity **users = ofx_run(s, U, "{\"limit\": 3}", &n);
     err_init(&err, OF.a);
-    assert_false(orm_session_load_relationship(s, users[0], orm_mapper_relationship(U, "orders"), &err));
+    assert_false(
+        orm_session_load_relationship(s, users[0], orm_mapper_relationship(U, "orders"), &err));
     assert_int_equal(err.kind, ERR_BAD_REQUEST);
     assert_string_equal(err.detail, msg);
     /* noload: omitted even when named, no error. */
     err_init(&err, OF.a);
-    q = ofx_query_doc(OF.a, U, "{\"fields\": [\"orders\"], \"options\": [{\"noload\": \"orders\"}]}");
+    q = ofx_query_doc(OF.a, U,
+                      "{\"fields\": [\"orders\"], \"options\": [{\"noload\": \"orders\"}]}");
     plan = orm_load_plan_build(s, U, q, &err);
     ofx_assert_ok(&err, "noload");
     assert_int_equal(plan->n_children, 0);
@@ -322,7 +347,8 @@ static void test_get_with_plan(void **state)
 
     /* Joined: one statement for a fresh session. */
     orm_session *s2 = ofx_session();
-    sql_doc_query *qj = ofx_query_doc(OF.a, U, "{\"options\": [{\"joinedload\": \"orders.items\"}]}");
+    sql_doc_query *qj =
+        ofx_query_doc(OF.a, U, "{\"options\": [{\"joinedload\": \"orders.items\"}]}");
     orm_load_plan *pj = orm_load_plan_build(s2, U, qj, &err);
     orm_entity *e2 = NULL;
     assert_true(orm_session_get(s2, U, (const char *[]){"7"}, pj, &e2, &err));
@@ -342,9 +368,10 @@ static void test_lazy_to_one_uses_identity_map(void **state)
     size_t n;
     ofx_run(s, ofx_mapper("User"), "{\"where\": {\"id\": {\"le\": 10}}}", &n);
     assert_int_equal(ofx_count(s), 1);
-    orm_entity **orders = ofx_run(
-        s, O, "{\"where\": {\"user_id\": {\"le\": 10}}, \"options\": [{\"lazyload\": \"user\"}], \"fields\": [\"id\", \"user\"]}",
-        &n);
+    orm_entity **orders = ofx_run(s, O,
+                                  "{\"where\": {\"user_id\": {\"le\": 10}}, \"options\": "
+                                  "[{\"lazyload\": \"user\"}], \"fields\": [\"id\", \"user\"]}",
+                                  &n);
     assert_int_equal(n, 15);
     assert_int_equal(ofx_count(s), 2); /* every user came from the identity map */
     orm_entity *const *u;

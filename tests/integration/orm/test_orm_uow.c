@@ -32,9 +32,12 @@ static void test_insert_parents_first(void **state)
     (void) state;
     orm_session *s = ofx_session();
     /* Children first, on purpose; keys chosen by the client. */
-    orm_entity *item = new_entity(s, "Item", (const char *[]){"id", "7", "order_id", "100", "sku", "A-1", NULL});
-    orm_entity *order = new_entity(s, "Order", (const char *[]){"id", "100", "user_id", "50", "total", "12.5", NULL});
-    orm_entity *user = new_entity(s, "User", (const char *[]){"id", "50", "email", "p@x.org", NULL});
+    orm_entity *item =
+        new_entity(s, "Item", (const char *[]){"id", "7", "order_id", "100", "sku", "A-1", NULL});
+    orm_entity *order = new_entity(
+        s, "Order", (const char *[]){"id", "100", "user_id", "50", "total", "12.5", NULL});
+    orm_entity *user =
+        new_entity(s, "User", (const char *[]){"id", "50", "email", "p@x.org", NULL});
     err_report err;
     err_init(&err, OF.a);
     must(orm_session_flush(s, &err), &err, "flush");
@@ -314,8 +317,8 @@ static void test_core_only_session(void **state)
     orm_session *s = orm_session_open(OF.a, &o);
     err_report err;
     err_init(&err, OF.a);
-    assert_non_null(orm_session_execute(s, "INSERT INTO om_tags (id, label) VALUES (1, 'x')", 0,
-                                        NULL, &err));
+    assert_non_null(
+        orm_session_execute(s, "INSERT INTO om_tags (id, label) VALUES (1, 'x')", 0, NULL, &err));
     must(orm_session_commit(s, &err), &err, "commit");
     assert_int_equal(ofx_count(s), 1);
     assert_false(orm_session_in_transaction(s));

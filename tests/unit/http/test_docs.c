@@ -64,10 +64,15 @@ static int start(void **state, bool with_dir)
     snprintf(sub, sizeof sub, "%s/sub.js", f->dir);
     assert_int_equal(mkdir(sub, 0700), 0);
 
-    f->app = (http_app){.config = f->cfg, .openapi_json = DOC,
-                        .docs_dir = with_dir ? f->dir : NULL};
-    http_server_options so = {.host = "127.0.0.1", .port = 0, .io_threads = 2, .workers = 1,
-                              .queue_depth = 4, .max_body_bytes = 1024, .access_log = false,
+    f->app =
+        (http_app){.config = f->cfg, .openapi_json = DOC, .docs_dir = with_dir ? f->dir : NULL};
+    http_server_options so = {.host = "127.0.0.1",
+                              .port = 0,
+                              .io_threads = 2,
+                              .workers = 1,
+                              .queue_depth = 4,
+                              .max_body_bytes = 1024,
+                              .access_log = false,
                               .shutdown_grace_s = 5};
     err_report err;
     err_init(&err, f->a);
@@ -114,8 +119,8 @@ static void test_openapi_json(void **state)
     assert_string_equal(r->body, DOC);
     assert_non_null(ts_header_get(r, "X-Request-Id"));
     /* A route of its own: other methods are a 405. */
-    r = ts_http(f->a, f->port, "POST", "/openapi.json", (const char *[]){
-                    "Content-Type: application/json", NULL}, "{}", 2, 5000);
+    r = ts_http(f->a, f->port, "POST", "/openapi.json",
+                (const char *[]){"Content-Type: application/json", NULL}, "{}", 2, 5000);
     assert_int_equal(r->status, 405);
     assert_non_null(strstr(ts_header_get(r, "Allow"), "GET"));
 }
@@ -165,18 +170,18 @@ static void test_no_way_out(void **state)
 {
     fixture *f = *state;
     static const char *const PATHS[] = {
-        "/docs/missing.js",        /* absent */
-        "/docs/secret",            /* no known extension */
-        "/docs/.hidden.js",        /* hidden file */
-        "/docs/link.js",           /* a symlink out of the directory */
-        "/docs/sub.js",            /* not a regular file */
-        "/docs/..%2Fsecret.js",    /* encoded slash */
-        "/docs/%2e%2e",            /* encoded .. */
-        "/docs/..",                /* .. */
-        "/docs/a%00.js",           /* NUL */
+        "/docs/missing.js",         /* absent */
+        "/docs/secret",             /* no known extension */
+        "/docs/.hidden.js",         /* hidden file */
+        "/docs/link.js",            /* a symlink out of the directory */
+        "/docs/sub.js",             /* not a regular file */
+        "/docs/..%2Fsecret.js",     /* encoded slash */
+        "/docs/%2e%2e",             /* encoded .. */
+        "/docs/..",                 /* .. */
+        "/docs/a%00.js",            /* NUL */
         "/docs/%2Fetc%2Fpasswd.js", /* absolute */
         "/docs/../openapi.json.js",
-        "/docs/x/swagger-ui.css",  /* deeper paths are no route */
+        "/docs/x/swagger-ui.css", /* deeper paths are no route */
     };
     for (size_t i = 0; i < sizeof PATHS / sizeof PATHS[0]; i++) {
         ts_response *r = get(f, PATHS[i]);
@@ -220,9 +225,8 @@ static void test_find_dir(void **state)
     assert_non_null(getcwd(cwd, sizeof cwd));
     char tree[128];
     snprintf(tree, sizeof tree, "%s/build/docs-assets/swagger-ui-dist", f->dir);
-    assert_int_equal(ts_system("mkdir -p '%s' && cp '%s/swagger-ui-bundle.js' '%s/'", tree,
-                               f->dir, tree),
-                     0);
+    assert_int_equal(
+        ts_system("mkdir -p '%s' && cp '%s/swagger-ui-bundle.js' '%s/'", tree, f->dir, tree), 0);
     assert_int_equal(chdir(f->dir), 0);
     const char *found = http_docs_find_dir(f->cfg, a);
     assert_int_equal(chdir(cwd), 0);

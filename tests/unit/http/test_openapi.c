@@ -238,9 +238,8 @@ static void test_every_route(void **state)
         op(f, arena_sprintf(f->a, "%s/bulk", base), "post");
     }
     op(f, "/api/transaction", "post");
-    static const char *const GETS[] = {"/health",       "/health/ready", "/health/pool",
-                                       "/metrics",      "/openapi.json", "/docs",
-                                       "/docs/{file}"};
+    static const char *const GETS[] = {"/health",       "/health/ready", "/health/pool", "/metrics",
+                                       "/openapi.json", "/docs",         "/docs/{file}"};
     for (size_t i = 0; i < sizeof GETS / sizeof GETS[0]; i++)
         op(f, GETS[i], "get");
 
@@ -271,7 +270,7 @@ static void test_list_parameters(void **state)
 {
     fx *f = *state;
     json_t *o = op(f, "/api/users", "get");
-    static const char *const NAMES[] = {"limit",  "offset", "order_by", "include", "count",
+    static const char *const NAMES[] = {"limit",  "offset", "order_by", "include",     "count",
                                         "fields", "where",  "email",    "X-Request-Id"};
     for (size_t i = 0; i < sizeof NAMES / sizeof NAMES[0]; i++)
         if (!param(f, o, NAMES[i]))
@@ -288,8 +287,7 @@ static void test_list_parameters(void **state)
     assert_non_null(param(f, g, "include"));
     assert_non_null(param(f, g, "fields"));
     assert_null(param(f, g, "limit"));
-    assert_string_equal(json_string_value(at(param(f, g, "id"), "schema", "format", NULL)),
-                        "uuid");
+    assert_string_equal(json_string_value(at(param(f, g, "id"), "schema", "format", NULL)), "uuid");
     assert_non_null(param(f, op(f, "/api/users/bulk", "post"), "returning"));
 }
 
@@ -318,18 +316,17 @@ static void test_statuses(void **state)
     json_t *r;
     json_object_foreach(at(f->doc, "components", "responses", NULL), name, r)
     {
-        assert_string_equal(
-            ref_of(at(r, "content", "application/problem+json", "schema", NULL)),
-            "#/components/schemas/Problem");
+        assert_string_equal(ref_of(at(r, "content", "application/problem+json", "schema", NULL)),
+                            "#/components/schemas/Problem");
         assert_non_null(at(r, "content", "application/problem+json", "example", NULL));
         assert_non_null(at(r, "headers", "X-Request-Id", NULL));
     }
     assert_non_null(at(f->doc, "components", "responses", "ServiceUnavailable", "headers",
                        "Retry-After", NULL));
     json_t *problem = schema(f, "Problem");
-    static const char *const FIELDS[] = {"type",     "title",      "status",    "detail",
-                                         "errors",   "sqlstate",   "constraint", "operation",
-                                         "request_id"};
+    static const char *const FIELDS[] = {"type",       "title",     "status",
+                                         "detail",     "errors",    "sqlstate",
+                                         "constraint", "operation", "request_id"};
     for (size_t i = 0; i < sizeof FIELDS / sizeof FIELDS[0]; i++)
         assert_non_null(at(problem, "properties", FIELDS[i], NULL));
 }
@@ -338,8 +335,8 @@ static void test_versioned_models(void **state)
 {
     fx *f = *state;
     /* orders has a version column: ETag out, If-Match in, 412. */
-    assert_non_null(at(op(f, "/api/orders/{id}", "get"), "responses", "200", "headers", "ETag",
-                       NULL));
+    assert_non_null(
+        at(op(f, "/api/orders/{id}", "get"), "responses", "200", "headers", "ETag", NULL));
     assert_non_null(at(op(f, "/api/orders", "post"), "responses", "201", "headers", "ETag", NULL));
     assert_non_null(param(f, op(f, "/api/orders/{id}", "patch"), "If-Match"));
     assert_non_null(param(f, op(f, "/api/orders/{id}", "delete"), "If-Match"));
@@ -386,7 +383,7 @@ static void test_transaction_and_where_grammar(void **state)
 {
     fx *f = *state;
     json_t *ops = at(schema(f, "Operators"), "properties", NULL);
-    static const char *const OPS[] = {"eq", "ne",  "lt",     "le",     "gt",      "ge",
+    static const char *const OPS[] = {"eq",   "ne",    "lt", "le",     "gt",      "ge",
                                       "like", "ilike", "in", "not_in", "is_null", "between"};
     for (size_t i = 0; i < sizeof OPS / sizeof OPS[0]; i++)
         assert_non_null(json_object_get(ops, OPS[i]));
@@ -418,21 +415,23 @@ static void test_fixture_types(void **state)
     struct {
         const char *schema, *prop, *type, *format;
     } cases[] = {
-        {"Author", "id", "integer", "int32"},       {"Author", "balance", "integer", "int64"},
-        {"Author", "rating", "number", "double"},   {"Author", "born", "string", "date"},
-        {"Author", "created_at", "string", "date-time"}, {"Book", "id", "string", "uuid"},
+        {"Author", "id", "integer", "int32"},
+        {"Author", "balance", "integer", "int64"},
+        {"Author", "rating", "number", "double"},
+        {"Author", "born", "string", "date"},
+        {"Author", "created_at", "string", "date-time"},
+        {"Book", "id", "string", "uuid"},
         {"Author", "active", "boolean", NULL},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         json_t *p = prop(f, cases[i].schema, cases[i].prop);
         assert_non_null(p);
         json_t *t = json_object_get(p, "type");
-        const char *t0 = json_is_array(t) ? json_string_value(json_array_get(t, 0))
-                                          : json_string_value(t);
+        const char *t0 =
+            json_is_array(t) ? json_string_value(json_array_get(t, 0)) : json_string_value(t);
         assert_string_equal(t0, cases[i].type);
         if (cases[i].format)
-            assert_string_equal(json_string_value(json_object_get(p, "format")),
-                                cases[i].format);
+            assert_string_equal(json_string_value(json_object_get(p, "format")), cases[i].format);
     }
     /* json: any value (no type). */
     assert_null(at(prop(f, "Author", "profile"), "type", NULL));
@@ -472,8 +471,7 @@ static void test_fixture_read_write_only(void **state)
     assert_true(array_has(req, "name") && array_has(req, "password_hash"));
     req = at(schema(f, "BookCreate"), "required", NULL);
     assert_int_equal(json_array_size(req), 3);
-    assert_true(array_has(req, "author_id") && array_has(req, "title") &&
-                array_has(req, "format"));
+    assert_true(array_has(req, "author_id") && array_has(req, "title") && array_has(req, "format"));
     req = at(schema(f, "GenreCreate"), "required", NULL);
     assert_true(array_has(req, "id"));
     assert_false(json_is_true(at(schema(f, "AuthorCreate"), "additionalProperties", NULL)));
@@ -498,8 +496,8 @@ static void test_fixture_relationships_and_keys(void **state)
                         "uuid");
     assert_string_equal(json_string_value(json_object_get(json_array_get(items, 1), "type")),
                         "integer");
-    assert_non_null(strstr(json_string_value(json_object_get(id, "description")),
-                           "book_id, genre_id"));
+    assert_non_null(
+        strstr(json_string_value(json_object_get(id, "description")), "book_id, genre_id"));
     /* Bulk ids of a composite key are arrays. */
     assert_string_equal(
         json_string_value(at(prop(f, "BookGenreBulkInsertResult", "ids"), "items", "type", NULL)),
@@ -515,8 +513,8 @@ static void test_fixture_name_collision(void **state)
     /* The model "Problem" cannot take the problem+json schema's name. */
     assert_non_null(prop(f, "Problem", "status"));
     assert_non_null(prop(f, "Problem_2", "note"));
-    assert_string_equal(ref_of(at(op(f, "/api/problems/{id}", "get"), "responses", "200",
-                                  "content", "application/json", "schema", NULL)),
+    assert_string_equal(ref_of(at(op(f, "/api/problems/{id}", "get"), "responses", "200", "content",
+                                  "application/json", "schema", NULL)),
                         "#/components/schemas/Problem_2");
     /* A column named like a control parameter gets no equality filter (the
      * control parameter wins), the others do. */
@@ -581,9 +579,9 @@ int main(void)
         cmocka_unit_test(test_fixture_numeric_patterns),
         cmocka_unit_test(test_deterministic),
     };
-    int failed = cmocka_run_group_tests_name("openapi: config/retort.json", sample, setup_sample,
-                                             teardown);
-    failed += cmocka_run_group_tests_name("openapi: openapi_fixture.json", fixture,
-                                          setup_fixture, teardown);
+    int failed =
+        cmocka_run_group_tests_name("openapi: config/retort.json", sample, setup_sample, teardown);
+    failed += cmocka_run_group_tests_name("openapi: openapi_fixture.json", fixture, setup_fixture,
+                                          teardown);
     return failed;
 }

@@ -33,7 +33,8 @@ static const char *const CONFIG =
     " \"User\": {\"table\": \"pu_users\", \"columns\": {"
     "   \"id\": {\"type\": \"integer\", \"primary_key\": true}},"
     "  \"relationships\": {"
-    "   \"orders\": {\"target\": \"Order\", \"kind\": \"one_to_many\", \"foreign_key\": \"user_id\","
+    "   \"orders\": {\"target\": \"Order\", \"kind\": \"one_to_many\", \"foreign_key\": "
+    "\"user_id\","
     "                \"back_populates\": \"user\"}}},"
     " \"Order\": {\"table\": \"pu_orders\", \"columns\": {"
     "   \"id\": {\"type\": \"integer\", \"primary_key\": true},"
@@ -48,20 +49,25 @@ static const char *const CONFIG =
     "   \"id\": {\"type\": \"integer\", \"primary_key\": true},"
     "   \"order_id\": {\"type\": \"integer\", \"references\": \"pu_orders.id\"}},"
     "  \"relationships\": {"
-    "   \"order\": {\"target\": \"Order\", \"kind\": \"many_to_one\", \"foreign_key\": \"order_id\","
+    "   \"order\": {\"target\": \"Order\", \"kind\": \"many_to_one\", \"foreign_key\": "
+    "\"order_id\","
     "               \"back_populates\": \"items\", \"lazy\": \"joined\"}}},"
     " \"Tag\": {\"table\": \"pu_tags\", \"columns\": {"
     "   \"id\": {\"type\": \"integer\", \"primary_key\": true}}},"
     " \"OrderTag\": {\"table\": \"pu_order_tags\", \"columns\": {"
-    "   \"order_id\": {\"type\": \"integer\", \"primary_key\": true, \"references\": \"pu_orders.id\"},"
-    "   \"tag_id\": {\"type\": \"integer\", \"primary_key\": true, \"references\": \"pu_tags.id\"}}},"
+    "   \"order_id\": {\"type\": \"integer\", \"primary_key\": true, \"references\": "
+    "\"pu_orders.id\"},"
+    "   \"tag_id\": {\"type\": \"integer\", \"primary_key\": true, \"references\": "
+    "\"pu_tags.id\"}}},"
     " \"Category\": {\"table\": \"pu_categories\", \"columns\": {"
     "   \"id\": {\"type\": \"integer\", \"primary_key\": true},"
     "   \"parent_id\": {\"type\": \"integer\", \"references\": \"pu_categories.id\"}},"
     "  \"relationships\": {"
-    "   \"children\": {\"target\": \"Category\", \"kind\": \"one_to_many\", \"foreign_key\": \"parent_id\","
+    "   \"children\": {\"target\": \"Category\", \"kind\": \"one_to_many\", \"foreign_key\": "
+    "\"parent_id\","
     "                  \"back_populates\": \"parent\", \"lazy\": \"selectin\"},"
-    "   \"parent\": {\"target\": \"Category\", \"kind\": \"many_to_one\", \"foreign_key\": \"parent_id\","
+    "   \"parent\": {\"target\": \"Category\", \"kind\": \"many_to_one\", \"foreign_key\": "
+    "\"parent_id\","
     "                \"back_populates\": \"children\", \"lazy\": \"selectin\"}}}"
     "}}";
 
@@ -139,8 +145,8 @@ static void shape_nodes(char *out, size_t cap, orm_load_node *const *nodes, size
         char path[256];
         snprintf(path, sizeof path, "%s%s%s", prefix, *prefix ? "." : "", nodes[i]->rel->name);
         size_t len = strlen(out);
-        snprintf(out + len, cap - len, "%s%s=%s%s", len ? " " : "", path,
-                 names[nodes[i]->strategy], nodes[i]->named ? "*" : "");
+        snprintf(out + len, cap - len, "%s%s=%s%s", len ? " " : "", path, names[nodes[i]->strategy],
+                 nodes[i]->named ? "*" : "");
         shape_nodes(out, cap, nodes[i]->children, nodes[i]->n_children, path);
     }
 }
@@ -181,8 +187,8 @@ static void test_include(void **state)
     /* include=orders.items alone names and loads both hops. */
     sql_doc_query q2 = {0};
     const char *v2[] = {"orders.items"};
-    assert_true(sql_doc_parse_params(b, sql_from_table(b, U->table, NULL), names, v2, 1, NULL,
-                                     &q2, &f->err));
+    assert_true(sql_doc_parse_params(b, sql_from_table(b, U->table, NULL), names, v2, 1, NULL, &q2,
+                                     &f->err));
     p = orm_load_plan_build(f->s, U, &q2, &f->err);
     assert_string_equal(shape(p), "orders=selectin* orders.items=selectin*");
 }
@@ -202,26 +208,29 @@ static void test_hop_own_option_wins(void **state)
     /* The option naming "orders" itself wins over the one implying it,
      * whatever the order. */
     assert_string_equal(
-        shape(plan_ok(f, "User",
-                      "{\"options\": [{\"joinedload\": \"orders.items\"}, {\"selectinload\": \"orders\"}]}")),
+        shape(plan_ok(
+            f, "User",
+            "{\"options\": [{\"joinedload\": \"orders.items\"}, {\"selectinload\": \"orders\"}]}")),
         "orders=selectin orders.items=joined");
     assert_string_equal(
-        shape(plan_ok(f, "User",
-                      "{\"options\": [{\"selectinload\": \"orders\"}, {\"joinedload\": \"orders.items\"}]}")),
+        shape(plan_ok(
+            f, "User",
+            "{\"options\": [{\"selectinload\": \"orders\"}, {\"joinedload\": \"orders.items\"}]}")),
         "orders=selectin orders.items=joined");
     /* Both imply it: the first in document order. */
-    assert_string_equal(
-        shape(plan_ok(f, "User",
-                      "{\"options\": [{\"joinedload\": \"orders.items\"}, {\"selectinload\": \"orders.tags\"}]}")),
-        "orders=joined orders.items=joined orders.tags=selectin");
-    assert_string_equal(
-        shape(plan_ok(f, "User",
-                      "{\"options\": [{\"selectinload\": \"orders.tags\"}, {\"joinedload\": \"orders.items\"}]}")),
-        "orders=selectin orders.items=joined orders.tags=selectin");
+    assert_string_equal(shape(plan_ok(f, "User",
+                                      "{\"options\": [{\"joinedload\": \"orders.items\"}, "
+                                      "{\"selectinload\": \"orders.tags\"}]}")),
+                        "orders=joined orders.items=joined orders.tags=selectin");
+    assert_string_equal(shape(plan_ok(f, "User",
+                                      "{\"options\": [{\"selectinload\": \"orders.tags\"}, "
+                                      "{\"joinedload\": \"orders.items\"}]}")),
+                        "orders=selectin orders.items=joined orders.tags=selectin");
     /* Two options naming the same hop: the first. */
     assert_string_equal(
-        shape(plan_ok(f, "User",
-                      "{\"options\": [{\"joinedload\": \"orders\"}, {\"selectinload\": \"orders\"}]}")),
+        shape(plan_ok(
+            f, "User",
+            "{\"options\": [{\"joinedload\": \"orders\"}, {\"selectinload\": \"orders\"}]}")),
         "orders=joined");
 }
 
@@ -230,12 +239,16 @@ static void test_named_strategies(void **state)
     fx *f = *state;
     /* select named: loaded per parent; not named: not in the plan. */
     assert_string_equal(
-        shape(plan_ok(f, "User", "{\"fields\": [\"id\", \"orders\"], \"options\": [{\"lazyload\": \"orders\"}]}")),
+        shape(plan_ok(
+            f, "User",
+            "{\"fields\": [\"id\", \"orders\"], \"options\": [{\"lazyload\": \"orders\"}]}")),
         "orders=select*");
-    assert_string_equal(shape(plan_ok(f, "User", "{\"options\": [{\"lazyload\": \"orders\"}]}")), "");
+    assert_string_equal(shape(plan_ok(f, "User", "{\"options\": [{\"lazyload\": \"orders\"}]}")),
+                        "");
     /* noload: omitted even when named. */
     assert_string_equal(
-        shape(plan_ok(f, "User", "{\"fields\": [\"orders\"], \"options\": [{\"noload\": \"orders\"}]}")),
+        shape(plan_ok(f, "User",
+                      "{\"fields\": [\"orders\"], \"options\": [{\"noload\": \"orders\"}]}")),
         "");
     /* raise named: 400 naming the relationship and the option. */
     assert_null(plan_of(f, "User", "{\"fields\": [\"id\", \"orders\"]}"));
@@ -245,11 +258,13 @@ static void test_named_strategies(void **state)
     assert_string_equal(f->err.items[0].pointer, "/fields");
     /* Named and eager: marked named. */
     assert_string_equal(
-        shape(plan_ok(f, "User", "{\"fields\": [\"orders\"], \"options\": [{\"joinedload\": \"orders\"}]}")),
+        shape(plan_ok(f, "User",
+                      "{\"fields\": [\"orders\"], \"options\": [{\"joinedload\": \"orders\"}]}")),
         "orders=joined*");
     /* The implied strategy of an earlier hop counts as its option: a named
      * relationship implied raise is a 400. */
-    assert_null(plan_of(f, "User", "{\"fields\": [\"orders\"], \"options\": [{\"raiseload\": \"orders.items\"}]}"));
+    assert_null(plan_of(
+        f, "User", "{\"fields\": [\"orders\"], \"options\": [{\"raiseload\": \"orders.items\"}]}"));
     assert_int_equal(f->err.kind, ERR_BAD_REQUEST);
 }
 
@@ -266,33 +281,40 @@ static void test_wildcards(void **state)
     /* A relationship with its own option escapes the wildcard, in either
      * order. */
     assert_string_equal(
-        shape(plan_ok(f, "Order", "{\"options\": [{\"raiseload\": \"*\"}, {\"selectinload\": \"items\"}]}")),
+        shape(plan_ok(f, "Order",
+                      "{\"options\": [{\"raiseload\": \"*\"}, {\"selectinload\": \"items\"}]}")),
         "items=selectin");
     assert_string_equal(
-        shape(plan_ok(f, "Order", "{\"options\": [{\"selectinload\": \"user\"}, {\"raiseload\": \"*\"}]}")),
+        shape(plan_ok(f, "Order",
+                      "{\"options\": [{\"selectinload\": \"user\"}, {\"raiseload\": \"*\"}]}")),
         "user=selectin");
     /* Wildcard raise and the relationship named: 400; noload: omitted. */
-    assert_null(plan_of(f, "Order", "{\"fields\": [\"user\"], \"options\": [{\"raiseload\": \"*\"}]}"));
+    assert_null(
+        plan_of(f, "Order", "{\"fields\": [\"user\"], \"options\": [{\"raiseload\": \"*\"}]}"));
     assert_string_equal(f->err.detail, "relationship \"user\" of pu_orders is not loaded; add "
                                        "{\"selectinload\": \"user\"} or include=user");
     assert_string_equal(
-        shape(plan_ok(f, "Order", "{\"fields\": [\"user\"], \"options\": [{\"noload\": \"*\"}]}")), "");
+        shape(plan_ok(f, "Order", "{\"fields\": [\"user\"], \"options\": [{\"noload\": \"*\"}]}")),
+        "");
     /* One level: "order.*" applies to Order's relationships under
      * Item.order (whose own strategy stays its default, joined). */
     assert_string_equal(shape(plan_ok(f, "Item", "{}")), "order=joined order.user=selectin");
     assert_string_equal(shape(plan_ok(f, "Item", "{\"options\": [{\"raiseload\": \"order.*\"}]}")),
                         "order=joined");
     /* A top-level wildcard does not reach below the first level. */
-    assert_string_equal(shape(plan_ok(f, "Item", "{\"options\": [{\"noload\": \"*\"}, {\"joinedload\": \"order\"}]}")),
-                        "order=joined order.user=selectin");
+    assert_string_equal(
+        shape(plan_ok(f, "Item",
+                      "{\"options\": [{\"noload\": \"*\"}, {\"joinedload\": \"order\"}]}")),
+        "order=joined order.user=selectin");
 }
 
 static void test_cycles(void **state)
 {
     fx *f = *state;
     /* Order.user is eager by default but is the inverse of User.orders. */
-    assert_string_equal(shape(plan_ok(f, "User", "{\"options\": [{\"selectinload\": \"orders\"}]}")),
-                        "orders=selectin");
+    assert_string_equal(
+        shape(plan_ok(f, "User", "{\"options\": [{\"selectinload\": \"orders\"}]}")),
+        "orders=selectin");
     /* An explicit option may go back through it. */
     assert_string_equal(
         shape(plan_ok(f, "User", "{\"options\": [{\"selectinload\": \"orders.user\"}]}")),
