@@ -204,6 +204,40 @@ static const char *title_of_type(const char *type)
     return "database error";
 }
 
+static const char *public_detail(const char *type)
+{
+    static const struct {
+        const char *type, *detail;
+    } DETAILS[] = {
+        {"unique-violation", "A value that must be unique is already taken."},
+        {"foreign-key-violation",
+         "A referenced row does not exist, or this row is still referenced."},
+        {"not-null-violation", "A required value is missing."},
+        {"check-violation", "A value violates a check constraint."},
+        {"exclusion-violation", "The row conflicts with an existing one."},
+        {"integrity-violation", "The change violates an integrity constraint."},
+        {"serialization-failure",
+         "The transaction conflicted with a concurrent one; it may be retried."},
+        {"deadlock-detected",
+         "The transaction deadlocked with a concurrent one; it may be retried."},
+        {"query-canceled", "A statement took longer than the statement timeout."},
+        {"database-unavailable", "The database cannot be reached right now; retry shortly."},
+        {"too-many-connections", "The database has no free connection slot; retry shortly."},
+        {"insufficient-resources", "The database is short of resources; retry shortly."},
+        {"insufficient-privilege", "The database refused the operation."},
+        {"string-too-long", "A value is longer than its column allows."},
+        {"numeric-out-of-range", "A number is out of range for its column."},
+        {"invalid-text-representation", "A value has the wrong format for its column."},
+        {"invalid-datetime-format", "A date or time has the wrong format."},
+        {"datetime-out-of-range", "A date or time is out of range."},
+        {"invalid-data", "A value is not valid for its column."},
+    };
+    for (size_t i = 0; i < sizeof DETAILS / sizeof DETAILS[0]; i++)
+        if (strcmp(DETAILS[i].type, type) == 0)
+            return DETAILS[i].detail;
+    return NULL;
+}
+
 void err_set_sqlstate(err_report *err, const char *sqlstate, const char *message)
 {
     if (!err || err->kind != ERR_NONE)
@@ -215,8 +249,9 @@ void err_set_sqlstate(err_report *err, const char *sqlstate, const char *message
     err->title = title_of_type(err->type);
     if (err->status == 503)
         err->retry_after = 1;
+    err->detail = public_detail(err->type);
     if (message)
-        err->detail = err->arena ? arena_strdup(err->arena, message) : NULL;
+        err->db_message = err->arena ? arena_strdup(err->arena, message) : NULL;
 }
 
 bool err_is_retryable(const err_report *err)

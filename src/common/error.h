@@ -60,6 +60,10 @@ typedef struct err_report {
     const char *detail; /* full sentences; may be NULL */
     const char *hint;
     const char *table, *column, *constraint; /* from PQresultErrorField */
+    /* PostgreSQL's own message and hint: for the log only. They can quote
+     * row contents (write-only columns included) and SQL, so they never
+     * reach a response; detail then holds a sentence of ours. */
+    const char *db_message, *db_hint;
     const char *file;   /* where it was recorded: for the log only */
     int line;
     int retry_after;    /* seconds, for 503 and 409 serialization; 0 = none */
@@ -91,8 +95,9 @@ void err_add_item(err_report *err, err_kind kind, const char *pointer,
                   const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
 /* Records a database error by SQLSTATE: status and type come from
- * errcodes.def, the kind from the class. message is PostgreSQL's primary
- * message (kept for the log; shown as detail only for 4xx). */
+ * errcodes.def, the kind from the class, detail is a public sentence for
+ * the type. message is PostgreSQL's text, kept in db_message for the log
+ * only. */
 void err_set_sqlstate(err_report *err, const char *sqlstate, const char *message);
 
 /* Maps a SQLSTATE to status and type slug (exact, then class, then 500). */

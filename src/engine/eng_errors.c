@@ -87,7 +87,7 @@ void eng__error_from_result(eng_conn *c, const PGresult *res, const char *sql, e
         err->title = err_kind_title(ERR_INTERNAL);
         err->retry_after = 0;
     }
-    err->hint = field(err->arena, res, PG_DIAG_MESSAGE_HINT);
+    err->db_hint = field(err->arena, res, PG_DIAG_MESSAGE_HINT);
     err->table = field(err->arena, res, PG_DIAG_TABLE_NAME);
     err->column = field(err->arena, res, PG_DIAG_COLUMN_NAME);
     err->constraint = field(err->arena, res, PG_DIAG_CONSTRAINT_NAME);

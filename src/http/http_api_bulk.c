@@ -14,14 +14,15 @@
 enum { BULK_MAX_ROWS_PER_BATCH = 1000 };
 
 /* The columns any row names, in model order: the INSERT's column list;
- * plus the version column, which rows never name but which starts at 1.
+ * plus the version column, which rows never name but which starts at 1,
+ * and columns with a client-side default, which the ORM would fill.
  * Unknown names are left for dto_row_values to report. */
 static size_t used_columns(const orm_mapper *m, const json_t *rows, size_t *cols)
 {
     size_t n = 0;
     for (size_t c = 0; c < m->n_columns; c++) {
         const char *name = m->model->columns[c].name;
-        if ((int) c == m->version) {
+        if ((int) c == m->version || (m->has_default && m->has_default[c])) {
             cols[n++] = c;
             continue;
         }

@@ -188,8 +188,7 @@ void http__api_delete_entity(http_request *req)
         return;
     }
     orm_session_rollback(s);
-    /* Rows elsewhere still reference this one: a 409 without a pointer,
-     * since no field of the request is at fault. */
+    http__api_describe_delete_conflict(m, &err);
     http_reply_problem(req, &err);
 }
 

@@ -234,8 +234,11 @@ static bool run_op(tx_run *t, size_t i, const json_t *op)
         json_decref(values);
     }
     if (!result) {
-        http__api_point_at_constraint(http_req_app(t->req), m,
-                                      arena_sprintf(t->a, "%s/values", base), t->err);
+        if (strcmp(kind, "delete") == 0)
+            http__api_describe_delete_conflict(m, t->err);
+        else if (strcmp(kind, "query") != 0)
+            http__api_point_at_constraint(http_req_app(t->req), m,
+                                          arena_sprintf(t->a, "%s/values", base), t->err);
         return false;
     }
     json_array_append_new(t->results, result);

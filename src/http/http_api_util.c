@@ -87,6 +87,7 @@ void http__api_point_at_constraint(const http_app *app, const orm_mapper *m,
     if (strcmp(err->sqlstate, "23502") == 0 && err->column) {
         err_add_item(err, err->kind, arena_sprintf(err->arena, "%s/%s", prefix, err->column),
                      "%s must not be null.", err->column);
+        err->detail = err->items[0].detail;
         return;
     }
     if (!err->constraint || !app->registry ||
@@ -101,6 +102,15 @@ void http__api_point_at_constraint(const http_app *app, const orm_mapper *m,
         err_add_item(err, err->kind, arena_sprintf(err->arena, "%s/%s", prefix, field),
                      "%s %s (%s).", field, what, info.name);
     }
+    if (err->n_items)
+        err->detail = err->items[0].detail;
+}
+
+void http__api_describe_delete_conflict(const orm_mapper *m, err_report *err)
+{
+    if (strcmp(err->sqlstate, "23503") == 0 && err->arena)
+        err->detail = arena_sprintf(err->arena, "This %s row is still referenced by %s.",
+                                    m ? m->resource : "", err->table ? err->table : "other rows");
 }
 
 void http__api_fail(http_request *req, const orm_mapper *m, const char *pointer_prefix,

@@ -120,6 +120,9 @@ void http__api_fail(http_request *req, const orm_mapper *m, const char *pointer_
  * transaction paths); a no-op for other errors. */
 void http__api_point_at_constraint(const http_app *app, const orm_mapper *m,
                                    const char *pointer_prefix, err_report *err);
+/* A foreign-key violation on DELETE: a 409 without a pointer (no field of
+ * the request is at fault) whose detail names the referencing table. */
+void http__api_describe_delete_conflict(const orm_mapper *m, err_report *err);
 /* The URL of an entity: /api/<resource>/<identity>. */
 const char *http__api_location(arena *a, const orm_mapper *m, const orm_entity *e);
 /* Document limits from the server configuration. */

@@ -1323,22 +1323,13 @@ static json_t *problem_example(oa *x, int status)
         put(e, "type", str("unique-violation"));
         put(e, "title", str("unique constraint violated"));
         if (!uc) {
-            detail = "duplicate key value violates a unique constraint.";
+            detail = "A value that must be unique is already taken.";
             put(e, "sqlstate", str("23505"));
             break;
         }
         const char *constraint = arena_sprintf(x->a, "%s_%s_key", um->model->table, uc->name);
-        json_t *v = column_example(x, uc, 0);
-        char *vt = json_dumps(v, JSON_ENCODE_ANY);
-        json_decref(v);
-        const char *shown = vt && vt[0] == '"' ? arena_strndup(x->a, vt + 1, strlen(vt) - 2)
-                                               : arena_strdup(x->a, vt ? vt : "");
-        free(vt);
-        put(e, "detail",
-            str(arena_sprintf(x->a,
-                              "duplicate key value violates unique constraint "
-                              "\"%s\". Key (%s)=(%s) already exists.",
-                              constraint, uc->name, shown)));
+        /* Never PostgreSQL's message: it quotes row contents. */
+        put(e, "detail", str("A value that must be unique is already taken."));
         put(e, "sqlstate", str("23505"));
         put(e, "constraint", str(constraint));
         pointer = arena_sprintf(x->a, "/%s", uc->name);
@@ -1387,7 +1378,10 @@ static json_t *problem_example(oa *x, int status)
         detail = "No database connection became free within pool_timeout.";
         break;
     case 504:
-        detail = "The statement was canceled after database.statement_timeout_ms.";
+        /* What a statement timeout (SQLSTATE 57014) gives. */
+        put(e, "type", str("query-canceled"));
+        put(e, "sqlstate", str("57014"));
+        detail = "A statement took longer than the statement timeout.";
         break;
     default:
         detail = "The server failed to complete the request; the request id identifies it in "

@@ -73,12 +73,16 @@ void http_reply_problem(http_request *req, const err_report *err)
         json_object_set_new(p, "detail",
                             json_string("The server failed to complete the request; the "
                                         "request id identifies it in the server log."));
-        log_error("request %s failed: %s: %s [%s:%d sqlstate=%s]", req->request_id,
+        log_error("request %s failed: %s: %s [%s:%d sqlstate=%s] %s", req->request_id,
                   err->title ? err->title : "", err->detail ? err->detail : "",
-                  err->file ? err->file : "?", err->line, err->sqlstate);
+                  err->file ? err->file : "?", err->line, err->sqlstate,
+                  err->db_message ? err->db_message : "");
     } else if (err->detail) {
         json_object_set_new(p, "detail", json_string(err->detail));
     }
+    if (err->db_message && !server_fault)
+        log_info("request %s: %d %s: database said: %s", req->request_id, status,
+                 err->type ? err->type : "", err->db_message);
     if (err->sqlstate[0])
         json_object_set_new(p, "sqlstate", json_string(err->sqlstate));
     if (err->hint && !server_fault)

@@ -3,6 +3,9 @@
 --
 --   psql -v users=10000 -v orders_per_user=10 -f seed.sql
 --
+-- The orders are in seed_orders.sql, which run also uses on its own to put
+-- the orders table back to this state (after TRUNCATE) before W5.
+--
 -- User n has id md5(n)::uuid (random-looking, but computable from n, so
 -- pgbench can pick "a random existing user" with \set n random(1, :users)
 -- and address it as md5(:n::text)::uuid), email user<n>@example.com and is
@@ -22,14 +25,7 @@ SELECT md5(n::text)::uuid,
        timestamptz '2026-01-01 00:00:00+00' + n * interval '1 minute'
 FROM generate_series(1, :users) AS n;
 
-INSERT INTO orders (user_id, total, status, version, created_at)
-SELECT md5(n::text)::uuid,
-       ((n * 37 + k * 101) % 50000) / 100.0 + 1,
-       (ARRAY['pending', 'paid', 'shipped', 'cancelled'])[1 + (n + k) % 4],
-       1,
-       timestamptz '2026-01-01 00:00:00+00' + n * interval '1 minute' + k * interval '1 hour'
-FROM generate_series(1, :users) AS n
-CROSS JOIN generate_series(1, :orders_per_user) AS k;
+\ir seed_orders.sql
 
 COMMIT;
 

@@ -213,7 +213,8 @@ static void test_set_sqlstate(void **state)
     assert_int_equal(f->err.status, 409);
     assert_string_equal(f->err.type, "unique-violation");
     assert_string_equal(f->err.sqlstate, "23505");
-    assert_string_equal(f->err.detail, "duplicate key value violates unique constraint");
+    assert_string_equal(f->err.db_message, "duplicate key value violates unique constraint");
+    assert_string_equal(f->err.detail, "A value that must be unique is already taken.");
     assert_int_equal(f->err.retry_after, 0);
     assert_false(err_is_retryable(&f->err));
 

@@ -390,11 +390,7 @@ static void test_injection(void **state)
 {
     dfx *f = *state;
     static const char *const payloads[] = {
-        "x'; DROP TABLE users; --",
-        "\" OR 1=1 --",
-        "$1; SELECT",
-        "') OR ('a'='a",
-        "\\\\'",
+        "x'; DROP TABLE users; --", "\" OR 1=1 --", "$1; SELECT", "') OR ('a'='a", "\\\\'",
         "name\" = 'x' --",
     };
     for (size_t i = 0; i < sizeof payloads / sizeof payloads[0]; i++) {
