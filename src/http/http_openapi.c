@@ -79,27 +79,27 @@ static const struct {
     const char *name, *description;
 } PROBLEMS[] = {
     {400, P400, "BadRequest",
-     "Malformed request: bad JSON, an unknown query parameter, field, relationship or operator, "
+     ("Malformed request: bad JSON, an unknown query parameter, field, relationship or operator, "
      "a limit out of range, a relationship named without an option that loads it (raise), an "
-     "unknown op, $ref or isolation_level."},
+     "unknown op, $ref or isolation_level.")},
     {404, P404, "NotFound", "Unknown resource or no entity with that key."},
     {409, P409, "Conflict",
-     "A unique or foreign-key violation (pointers at the model fields of the constraint; none "
+     ("A unique or foreign-key violation (pointers at the model fields of the constraint; none "
      "for a delete still referenced), or a serialization failure after the last retry (type "
-     "serialization-failure, with Retry-After)."},
+     "serialization-failure, with Retry-After).")},
     {412, P412, "PreconditionFailed", "If-Match does not match the entity's current version."},
     {413, P413, "ContentTooLarge", "The body is larger than server.max_body_bytes."},
     {415, P415, "UnsupportedMediaType",
      "The body is not application/json (or another +json type)."},
     {422, P422, "UnprocessableContent",
-     "Validation failed: wrong JSON types, values that do not fit their column, unknown or "
+     ("Validation failed: wrong JSON types, values that do not fit their column, unknown or "
      "read-only fields, missing required fields, CHECK and NOT NULL violations. Every bad field "
-     "is listed."},
+     "is listed.")},
     {500, P500, "InternalServerError",
      "A bug: the details are in the server log under the request id."},
     {503, P503, "ServiceUnavailable",
-     "No pooled connection within pool_timeout, the request queue is full, or the database is "
-     "unreachable or was lost mid-request."},
+     ("No pooled connection within pool_timeout, the request queue is full, or the database is "
+     "unreachable or was lost mid-request.")},
     {504, P504, "GatewayTimeout", "The statement ran longer than database.statement_timeout_ms."},
 };
 enum { N_PROBLEMS = sizeof PROBLEMS / sizeof PROBLEMS[0] };

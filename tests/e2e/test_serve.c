@@ -177,7 +177,7 @@ static void test_health_answers_while_database_hangs(void **state)
         calls[i] = (call){"/health/ready", 0};
         pthread_create(&t[i], NULL, call_thread, &calls[i]);
     }
-    double deadline = ts_now() + 5;
+    double deadline = ts_now() + 20; /* generous: CI machines are shared */
     json_t *pool = NULL;
     while (ts_now() < deadline) {
         ts_response *r = get("/health/pool");
@@ -194,7 +194,10 @@ static void test_health_answers_while_database_hangs(void **state)
 
     ts_response *r = get("/health");
     assert_int_equal(r->status, 200);
-    assert_true(r->seconds < 1.0);
+    /* The database requests stay blocked until released; /health must not
+     * wait for them. The bound only has to separate "answered" from
+     * "queued behind the database" on a loaded machine. */
+    assert_true(r->seconds < 3.0);
 
     freeze_database(false);
     for (int i = 0; i < N; i++) {

@@ -404,7 +404,7 @@ static void test_full_queue_and_health_while_busy(void **state)
     getter g[2] = {{f->port, "/db/block", 0}, {f->port, "/db/block", 0}};
     pthread_t t[2];
     pthread_create(&t[0], NULL, get_in_thread, &g[0]);
-    double deadline = ts_now() + 5;
+    double deadline = ts_now() + 20; /* generous: CI machines are shared */
     while (atomic_load(&blocked_now) < 1 && ts_now() < deadline)
         ts_sleep_ms(5);
     assert_int_equal(atomic_load(&blocked_now), 1);
@@ -420,7 +420,10 @@ static void test_full_queue_and_health_while_busy(void **state)
 
     r = ts_http(a, f->port, "GET", "/health", NULL, NULL, 0, 5000);
     assert_int_equal(r->status, 200);
-    assert_true(r->seconds < 1.0);
+    /* The database requests stay blocked until released; /health must not
+     * wait for them. The bound only has to separate "answered" from
+     * "queued behind the database" on a loaded machine. */
+    assert_true(r->seconds < 3.0);
     r = ts_http(a, f->port, "GET", "/health/pool", NULL, NULL, 0, 5000);
     assert_int_equal(r->status, 200);
     json_t *j = body_json(r);
