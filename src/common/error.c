@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "strbuf.h"
+
 typedef struct kind_info {
     int status;
     const char *type;
@@ -128,6 +130,16 @@ void err_add_item(err_report *err, err_kind kind, const char *pointer,
     it->pointer = pointer && err->arena ? arena_strdup(err->arena, pointer) : pointer;
     it->detail = format(err, fmt, ap);
     va_end(ap);
+}
+
+const char *err_pointer_join(arena *a, const char *prefix, const char *token)
+{
+    sbuf s;
+    sbuf_init(&s, a, strlen(prefix) + strlen(token) + 8);
+    sbuf_append(&s, prefix);
+    sbuf_append_char(&s, '/');
+    sbuf_append_pointer_token(&s, token);
+    return sbuf_str(&s);
 }
 
 void err_lookup_sqlstate(const char *sqlstate, int *status, const char **type)

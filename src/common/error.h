@@ -100,6 +100,10 @@ void err_add_item(err_report *err, err_kind kind, const char *pointer,
  * only. */
 void err_set_sqlstate(err_report *err, const char *sqlstate, const char *message);
 
+/* prefix + "/" + token, the token escaped (RFC 6901: "~" as "~0", "/" as
+ * "~1"): the pointer of a member of the value at prefix. Lives in a. */
+const char *err_pointer_join(arena *a, const char *prefix, const char *token);
+
 /* Maps a SQLSTATE to status and type slug (exact, then class, then 500). */
 void err_lookup_sqlstate(const char *sqlstate, int *status /* OUT */,
                          const char **type /* OUT */);

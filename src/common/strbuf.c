@@ -66,6 +66,18 @@ void sbuf_append_ident(sbuf *b, const char *s)
     sbuf_append_char(b, '"');
 }
 
+void sbuf_append_pointer_token(sbuf *b, const char *token)
+{
+    for (const char *p = token; *p; p++) {
+        if (*p == '~')
+            sbuf_append(b, "~0");
+        else if (*p == '/')
+            sbuf_append(b, "~1");
+        else
+            sbuf_append_char(b, *p);
+    }
+}
+
 void sbuf_reset(sbuf *b)
 {
     b->len = 0;

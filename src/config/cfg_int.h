@@ -19,6 +19,7 @@
 #include <stddef.h>
 
 #include "cfg.h"
+#include "jsonkind.h"
 
 /* Per-model state during a load, parallel to cfg->models. */
 typedef struct cfg__model_state {
@@ -45,13 +46,10 @@ typedef struct cfg__ctx {
 void cfg__error(cfg__ctx *ctx, const char *pointer, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
-/* parent + "/" + key with RFC 6901 escaping (~ -> ~0, / -> ~1); scratch. */
+/* parent + "/" + key with RFC 6901 escaping (err_pointer_join); scratch. */
 const char *cfg__ptr(cfg__ctx *ctx, const char *parent, const char *key);
 /* parent + "/" + index; scratch. */
 const char *cfg__ptr_index(cfg__ctx *ctx, const char *parent, size_t index);
-
-/* "an object", "a string", "an integer", ... for messages. */
-const char *cfg__json_kind(const json_t *v);
 
 /* Reports every key of obj not in allowed (NULL-terminated); false if any. */
 bool cfg__check_keys(cfg__ctx *ctx, const json_t *obj, const char *ptr, const char *const *allowed);

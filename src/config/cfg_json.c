@@ -1,7 +1,8 @@
 /*
  * cfg_json — the small tools every part of the loader uses: recording a
- * problem, building JSON pointers, naming JSON types, refusing unknown
- * keys, and typed getters that report wrong types at the key's pointer.
+ * problem, building JSON pointers (err_pointer_join), refusing unknown
+ * keys, and typed getters that report wrong types at the key's pointer
+ * (JSON types named by common's jsonkind_name).
  */
 #include <limits.h>
 #include <stdint.h>
@@ -26,54 +27,12 @@ void cfg__error(cfg__ctx *ctx, const char *pointer, const char *fmt, ...)
 
 const char *cfg__ptr(cfg__ctx *ctx, const char *parent, const char *key)
 {
-    size_t extra = 0;
-    for (const char *p = key; *p; p++)
-        extra += (*p == '~' || *p == '/');
-    size_t plen = strlen(parent), klen = strlen(key);
-    char *out = arena_alloc(ctx->scratch, plen + 1 + klen + extra + 1);
-    memcpy(out, parent, plen);
-    char *w = out + plen;
-    *w++ = '/';
-    for (const char *p = key; *p; p++) {
-        if (*p == '~') {
-            *w++ = '~';
-            *w++ = '0';
-        } else if (*p == '/') {
-            *w++ = '~';
-            *w++ = '1';
-        } else {
-            *w++ = *p;
-        }
-    }
-    *w = '\0';
-    return out;
+    return err_pointer_join(ctx->scratch, parent, key);
 }
 
 const char *cfg__ptr_index(cfg__ctx *ctx, const char *parent, size_t index)
 {
     return arena_sprintf(ctx->scratch, "%s/%zu", parent, index);
-}
-
-const char *cfg__json_kind(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-        return "an integer";
-    case JSON_REAL:
-        return "a real number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-        return "null";
-    }
-    return "an unknown JSON value";
 }
 
 /* Optimal string alignment distance (a transposition costs 1), for
@@ -172,7 +131,7 @@ bool cfg__get_bool(cfg__ctx *ctx, const json_t *obj, const char *ptr, const char
         return true;
     if (!json_is_boolean(v)) {
         cfg__error(ctx, cfg__ptr(ctx, ptr, key), "\"%s\" must be a boolean, got %s", key,
-                   cfg__json_kind(v));
+                   jsonkind_name(v));
         return false;
     }
     *out = json_is_true(v);
@@ -187,7 +146,7 @@ bool cfg__get_int(cfg__ctx *ctx, const json_t *obj, const char *ptr, const char 
         return true;
     if (!json_is_integer(v)) {
         cfg__error(ctx, cfg__ptr(ctx, ptr, key), "\"%s\" must be an integer, got %s", key,
-                   cfg__json_kind(v));
+                   jsonkind_name(v));
         return false;
     }
     long long n = json_integer_value(v);
@@ -208,7 +167,7 @@ bool cfg__get_string(cfg__ctx *ctx, const json_t *obj, const char *ptr, const ch
         return true;
     if (!json_is_string(v)) {
         cfg__error(ctx, cfg__ptr(ctx, ptr, key), "\"%s\" must be a string, got %s", key,
-                   cfg__json_kind(v));
+                   jsonkind_name(v));
         return false;
     }
     if (json_string_length(v) == 0) {

@@ -65,8 +65,7 @@ static void parse_document(cfg__ctx *ctx, const char *text, size_t len, const ch
         return;
     }
     if (!json_is_object(root)) {
-        cfg__error(ctx, "", "the configuration must be a JSON object, got %s",
-                   cfg__json_kind(root));
+        cfg__error(ctx, "", "the configuration must be a JSON object, got %s", jsonkind_name(root));
     } else {
         cfg__check_keys(ctx, root, "", ROOT_KEYS);
         cfg__parse_settings(ctx, root);

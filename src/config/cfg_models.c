@@ -61,7 +61,7 @@ static bool has(const json_t *obj, const char *key)
 static void parse_choices(cfg__ctx *ctx, cfg_column *c, const json_t *v, const char *ptr)
 {
     if (!json_is_array(v)) {
-        cfg__error(ctx, ptr, "\"choices\" must be an array of strings, got %s", cfg__json_kind(v));
+        cfg__error(ctx, ptr, "\"choices\" must be an array of strings, got %s", jsonkind_name(v));
         return;
     }
     size_t n = json_array_size(v);
@@ -75,7 +75,7 @@ static void parse_choices(cfg__ctx *ctx, cfg_column *c, const json_t *v, const c
         const json_t *item = json_array_get(v, i);
         if (!json_is_string(item)) {
             cfg__error(ctx, cfg__ptr_index(ctx, ptr, i), "a choice must be a string, got %s",
-                       cfg__json_kind(item));
+                       jsonkind_name(item));
             ok = false;
             continue;
         }
@@ -156,7 +156,7 @@ static bool parse_column(cfg__ctx *ctx, const cfg_model *m, cfg_column *c, const
     if (!cfg__is_identifier(name))
         bad_name(ctx, ptr, "column", name);
     if (!json_is_object(spec)) {
-        cfg__error(ctx, ptr, "column \"%s\" must be an object, got %s", name, cfg__json_kind(spec));
+        cfg__error(ctx, ptr, "column \"%s\" must be an object, got %s", name, jsonkind_name(spec));
         return false;
     }
     cfg__check_keys(ctx, spec, ptr, COLUMN_KEYS);
@@ -168,7 +168,7 @@ static bool parse_column(cfg__ctx *ctx, const cfg_model *m, cfg_column *c, const
                    name, cfg__type_list());
     else if (!json_is_string(type))
         cfg__error(ctx, cfg__ptr(ctx, ptr, "type"), "\"type\" must be a string, got %s",
-                   cfg__json_kind(type));
+                   jsonkind_name(type));
     else if (!(type_ok = cfg__type_from_name(json_string_value(type), &c->type)))
         cfg__error(ctx, cfg__ptr(ctx, ptr, "type"),
                    "unknown column type \"%s\"; expected one of %s", json_string_value(type),
@@ -230,7 +230,7 @@ static bool parse_columns(cfg__ctx *ctx, cfg_model *m, cfg__model_state *st, con
         return false;
     }
     if (!json_is_object(cols)) {
-        cfg__error(ctx, cptr, "\"columns\" must be an object, got %s", cfg__json_kind(cols));
+        cfg__error(ctx, cptr, "\"columns\" must be an object, got %s", jsonkind_name(cols));
         return false;
     }
     size_t n = json_object_size(cols);
@@ -283,7 +283,7 @@ static bool parse_relationship(cfg__ctx *ctx, const cfg_model *m, cfg_relationsh
                    m->name);
     if (!json_is_object(spec)) {
         cfg__error(ctx, ptr, "relationship \"%s\" must be an object, got %s", name,
-                   cfg__json_kind(spec));
+                   jsonkind_name(spec));
         return false;
     }
     cfg__check_keys(ctx, spec, ptr, REL_KEYS);
@@ -301,7 +301,7 @@ static bool parse_relationship(cfg__ctx *ctx, const cfg_model *m, cfg_relationsh
                    "relationship \"%s\" needs a \"kind\": one of %s", name, cfg__rel_kind_list());
     else if (!json_is_string(kind))
         cfg__error(ctx, cfg__ptr(ctx, ptr, "kind"), "\"kind\" must be a string, got %s",
-                   cfg__json_kind(kind));
+                   jsonkind_name(kind));
     else if (!(kind_ok = cfg__rel_kind_from_name(json_string_value(kind), &r->kind)))
         cfg__error(ctx, cfg__ptr(ctx, ptr, "kind"),
                    "unknown relationship kind \"%s\"; expected one of %s", json_string_value(kind),
@@ -365,7 +365,7 @@ static void parse_relationships(cfg__ctx *ctx, cfg_model *m, cfg__model_state *s
         return;
     if (!json_is_object(rels)) {
         cfg__error(ctx, cfg__ptr(ctx, ptr, "relationships"),
-                   "\"relationships\" must be an object, got %s", cfg__json_kind(rels));
+                   "\"relationships\" must be an object, got %s", jsonkind_name(rels));
         return;
     }
     size_t n = json_object_size(rels);
@@ -393,7 +393,7 @@ static void parse_checks(cfg__ctx *ctx, cfg_model *m, const json_t *spec, const 
     const char *cptr = cfg__ptr(ctx, ptr, "checks");
     if (!json_is_object(checks)) {
         cfg__error(ctx, cptr, "\"checks\" must be an object of name: SQL expression, got %s",
-                   cfg__json_kind(checks));
+                   jsonkind_name(checks));
         return;
     }
     if (json_object_size(checks) == 0)
@@ -412,7 +412,7 @@ static void parse_checks(cfg__ctx *ctx, cfg_model *m, const json_t *spec, const 
         }
         if (!json_is_string(expr) || json_string_length(expr) == 0) {
             cfg__error(ctx, eptr, "check \"%s\" must be a non-empty SQL expression string, got %s",
-                       name, cfg__json_kind(expr));
+                       name, jsonkind_name(expr));
             ok = false;
         }
         if (!ok)
@@ -480,7 +480,7 @@ static void parse_model(cfg__ctx *ctx, cfg_model *m, cfg__model_state *st, const
     if (!cfg__is_identifier(name))
         bad_name(ctx, ptr, "model", name);
     if (!json_is_object(spec)) {
-        cfg__error(ctx, ptr, "model \"%s\" must be an object, got %s", name, cfg__json_kind(spec));
+        cfg__error(ctx, ptr, "model \"%s\" must be an object, got %s", name, jsonkind_name(spec));
         st->broken = true;
         return;
     }
@@ -496,7 +496,7 @@ static void parse_model(cfg__ctx *ctx, cfg_model *m, cfg__model_state *st, const
 void cfg__parse_models(cfg__ctx *ctx, const json_t *models, const char *ptr)
 {
     if (!json_is_object(models)) {
-        cfg__error(ctx, ptr, "\"models\" must be an object, got %s", cfg__json_kind(models));
+        cfg__error(ctx, ptr, "\"models\" must be an object, got %s", jsonkind_name(models));
         return;
     }
     size_t n = json_object_size(models);

@@ -253,7 +253,7 @@ static bool from_json(cfg__ctx *ctx, const setting *s, const json_t *j, const ch
         want = s->kind == S_OPT_STRING ? "a string or null" : "a string";
         break;
     }
-    cfg__error(ctx, ptr, "\"%s\" must be %s, got %s", s->key, want, cfg__json_kind(j));
+    cfg__error(ctx, ptr, "\"%s\" must be %s, got %s", s->key, want, jsonkind_name(j));
     return false;
 }
 
@@ -275,7 +275,7 @@ static void parse_section(cfg__ctx *ctx, const json_t *root, const char *section
         return;
     const char *ptr = cfg__ptr(ctx, "", section);
     if (!json_is_object(obj)) {
-        cfg__error(ctx, ptr, "\"%s\" must be an object, got %s", section, cfg__json_kind(obj));
+        cfg__error(ctx, ptr, "\"%s\" must be an object, got %s", section, jsonkind_name(obj));
         return;
     }
     const char **allowed = ARENA_ARRAY(ctx->scratch, const char *, N_SETTINGS + 1);

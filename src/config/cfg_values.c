@@ -172,7 +172,7 @@ static bool want(cfg__ctx *ctx, const cfg_column *c, const json_t *v, const char
                  const char *what)
 {
     cfg__error(ctx, ptr, "default of %s column \"%s\" must be %s, got %s", cfg_type_name(c->type),
-               c->name, what, cfg__json_kind(v));
+               c->name, what, jsonkind_name(v));
     return false;
 }
 

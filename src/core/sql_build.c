@@ -45,14 +45,19 @@ void sql_builder_set_pointer(sql_builder *b, const char *pointer)
     b->pointer = arena_strdup(b->arena, pointer);
 }
 
-void sql__problem(sql_builder *b, err_kind kind, const char *fmt, ...)
+static void vproblem(sql_builder *b, err_kind kind, const char *fmt, va_list ap)
 {
     b->n_problems++;
+    const char *msg = arena_vsprintf(b->arena, fmt, ap);
+    err_add_item(b->err, kind, b->pointer, "%s", msg);
+}
+
+void sql__problem(sql_builder *b, err_kind kind, const char *fmt, ...)
+{
     va_list ap;
     va_start(ap, fmt);
-    const char *msg = arena_vsprintf(b->arena, fmt, ap);
+    vproblem(b, kind, fmt, ap);
     va_end(ap);
-    err_add_item(b->err, kind, b->pointer, "%s", msg);
 }
 
 bool sql__operand(sql_builder *b, const void *x, const char *what)
@@ -81,18 +86,30 @@ bool sql__expr_operand(sql_builder *b, const void *x, const char *what)
     }
 }
 
+/* A limit was passed: a 400 the first time (*reported remembers it), only
+ * counted after that, so a document far over a limit gets one message,
+ * not thousands. Returns false, for the caller to pass on. */
+__attribute__((format(printf, 3, 4))) static bool over_limit(sql_builder *b, bool *reported,
+                                                             const char *fmt, ...)
+{
+    if (*reported) {
+        b->n_problems++;
+        return false;
+    }
+    *reported = true;
+    va_list ap;
+    va_start(ap, fmt);
+    vproblem(b, ERR_BAD_REQUEST, fmt, ap);
+    va_end(ap);
+    return false;
+}
+
 bool sql__height_ok(sql_builder *b, int height)
 {
     if (height <= SQL_MAX_DEPTH)
         return true;
-    if (!b->depth_limit_reported) {
-        b->depth_limit_reported = true;
-        sql__problem(b, ERR_BAD_REQUEST, "The query is nested more than %d levels deep.",
-                     SQL_MAX_DEPTH);
-    } else {
-        b->n_problems++;
-    }
-    return false;
+    return over_limit(b, &b->depth_limit_reported, "The query is nested more than %d levels deep.",
+                      SQL_MAX_DEPTH);
 }
 
 bool sql__count_param(sql_builder *b)
@@ -101,14 +118,8 @@ bool sql__count_param(sql_builder *b)
         b->n_params++;
         return true;
     }
-    if (!b->param_limit_reported) {
-        b->param_limit_reported = true;
-        sql__problem(b, ERR_BAD_REQUEST, "The query needs more than %d parameters.",
-                     SQL_MAX_PARAMS);
-    } else {
-        b->n_problems++;
-    }
-    return false;
+    return over_limit(b, &b->param_limit_reported, "The query needs more than %d parameters.",
+                      SQL_MAX_PARAMS);
 }
 
 void *sql__node_new(sql_builder *b, size_t sz, sql_node_kind k)

@@ -1,8 +1,9 @@
 /*
  * sql_doc_common — what every part of the translator uses: the state of a
  * translation (limits, counters), JSON Pointers built lazily from path
- * links, problem recording with the 400-over-422 rule, names for
- * messages, and the aliases of EXISTS subqueries.
+ * links, problem recording with the 400-over-422 rule, one-member
+ * objects ({"selectinload": ...}, {"any": ...}), names for messages, and
+ * the aliases of EXISTS subqueries.
  */
 #include <stdio.h>
 #include <string.h>
@@ -59,18 +60,6 @@ bool sql_doc__end(sql_doc__ctx *x)
 
 /* ==== pointers ========================================================= */
 
-static void append_escaped(sbuf *s, const char *key)
-{
-    for (const char *c = key; *c; c++) {
-        if (*c == '~')
-            sbuf_append(s, "~0");
-        else if (*c == '/')
-            sbuf_append(s, "~1");
-        else
-            sbuf_append_char(s, *c);
-    }
-}
-
 const char *sql_doc__pointer(arena *a, const sql_doc__path *p)
 {
     size_t n = 0;
@@ -88,7 +77,7 @@ const char *sql_doc__pointer(arena *a, const sql_doc__path *p)
             sbuf_append(&s, l->raw);
         } else if (l->key) {
             sbuf_append_char(&s, '/');
-            append_escaped(&s, l->key);
+            sbuf_append_pointer_token(&s, l->key);
         } else {
             sbuf_printf(&s, "/%zu", l->index);
         }
@@ -143,6 +132,18 @@ bool sql_doc__count_node(sql_doc__ctx *x, const sql_doc__path *p)
     return false;
 }
 
+/* ==== one-member objects =============================================== */
+
+bool sql_doc__single_member(const json_t *o, const char **key, const json_t **value)
+{
+    if (!json_is_object(o) || json_object_size(o) != 1)
+        return false;
+    void *it = json_object_iter((json_t *) o);
+    *key = json_object_iter_key(it);
+    *value = json_object_iter_value(it);
+    return true;
+}
+
 /* ==== names in messages ================================================ */
 
 enum { QUOTE_MAX = 64 };
@@ -160,24 +161,9 @@ const char *sql_doc__quote(arena *a, const char *name)
 
 const char *sql_doc__json_type(const json_t *v)
 {
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-        return "an integer";
-    case JSON_REAL:
-        return "a number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-        return "null";
-    }
-    return "a JSON value";
+    /* Query documents have always said "a number" for a real; everything
+     * else is named as config and bodies name it. */
+    return json_is_real(v) ? "a number" : jsonkind_name(v);
 }
 
 const char *sql_doc__field_list(arena *a, const sql_table *t, bool relationships)

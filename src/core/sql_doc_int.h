@@ -12,6 +12,7 @@
 #ifndef RETORT_SQL_DOC_INT_H
 #define RETORT_SQL_DOC_INT_H
 
+#include "jsonkind.h"
 #include "sql_int.h"
 
 /* One step of a JSON Pointer. The root link has raw set: a pointer prefix
@@ -70,8 +71,14 @@ bool sql_doc__count_node(sql_doc__ctx *x, const sql_doc__path *p);
  * readable length ("\"abc\"", "\"aaaa...\""). In the arena. */
 const char *sql_doc__quote(arena *a, const char *name);
 
-/* "a JSON string", "an array", ... for messages. Static. */
+/* "a string", "an array", "a number" (a real), ... for messages
+ * (jsonkind_name, but a real is "a number"). Static. */
 const char *sql_doc__json_type(const json_t *v);
+
+/* The key and value (borrowed from o) of an object with exactly one
+ * member; false, *key and *value untouched, for anything else. */
+bool sql_doc__single_member(const json_t *o, const char **key /* OUT */,
+                            const json_t **value /* OUT */);
 
 /* "Columns: id, email. Relationships: orders." — the valid names of t,
  * for messages (relationships only when they would be valid). In the

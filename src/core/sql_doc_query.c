@@ -54,6 +54,31 @@ bool sql_doc__set_paging(sql_doc__ctx *x, sql_doc_query *q, bool is_limit, int64
     return true;
 }
 
+/* ==== array-valued keys ================================================= */
+
+/* What to do with one element of an array-valued key; p is its path. */
+typedef void (*item_fn)(sql_doc__ctx *x, sql_doc_query *q, const json_t *item,
+                        const sql_doc__path *p);
+
+/* Calls fn on every element of v, each counted against max_nodes. Anything
+ * but an array (with non_empty, also an empty one) is one 400 at p:
+ * "<takes>, not <what v is>." */
+static void each_item(sql_doc__ctx *x, sql_doc_query *q, const json_t *v, const sql_doc__path *p,
+                      bool non_empty, const char *takes, item_fn fn)
+{
+    if (!json_is_array(v) || (non_empty && json_array_size(v) == 0)) {
+        sql_doc__bad(x, p, "%s, not %s.", takes,
+                     json_is_array(v) ? "an empty array" : sql_doc__json_type(v));
+        return;
+    }
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        sql_doc__path ep = SQL_DOC__INDEX(p, i);
+        if (!sql_doc__count_node(x, &ep))
+            return;
+        fn(x, q, json_array_get(v, i), &ep);
+    }
+}
+
 /* ==== loader options ==================================================== */
 
 static const char *const LOAD_NAMES[] = {
@@ -167,46 +192,38 @@ bool sql_doc__add_option(sql_doc__ctx *x, sql_doc_query *q, const sql_table *t, 
     return true;
 }
 
+static void option_item(sql_doc__ctx *x, sql_doc_query *q, const json_t *o, const sql_doc__path *p)
+{
+    const char *key;
+    const json_t *path;
+    if (!sql_doc__single_member(o, &key, &path)) {
+        sql_doc__bad(x, p,
+                     "A loader option is an object with one key (selectinload, joinedload, "
+                     "lazyload, raiseload or noload) and a path.");
+        return;
+    }
+    sql_doc__path kp = SQL_DOC__KEY(p, key);
+    sql_doc_load kind;
+    if (!load_parse(key, &kind)) {
+        sql_doc__bad(x, &kp,
+                     "Unknown loader option %s; expected selectinload, joinedload, "
+                     "lazyload (selectload), raiseload or noload.",
+                     sql_doc__quote(x->a, key));
+        return;
+    }
+    if (!json_is_string(path)) {
+        sql_doc__bad(x, &kp, "A loader option takes a path string (\"orders.user\"), not %s.",
+                     sql_doc__json_type(path));
+        return;
+    }
+    sql_doc__add_option(x, q, q->from->table, kind, json_string_value(path), false, &kp);
+}
+
 static void parse_options(sql_doc__ctx *x, sql_doc_query *q, const json_t *v,
                           const sql_doc__path *p)
 {
-    if (!json_is_array(v)) {
-        sql_doc__bad(x, p,
-                     "\"options\" takes an array like [{\"selectinload\": \"orders\"}], "
-                     "not %s.",
-                     sql_doc__json_type(v));
-        return;
-    }
-    for (size_t i = 0; i < json_array_size(v); i++) {
-        sql_doc__path ep = SQL_DOC__INDEX(p, i);
-        if (!sql_doc__count_node(x, &ep))
-            return;
-        const json_t *o = json_array_get(v, i);
-        if (!json_is_object(o) || json_object_size(o) != 1) {
-            sql_doc__bad(x, &ep,
-                         "A loader option is an object with one key (selectinload, joinedload, "
-                         "lazyload, raiseload or noload) and a path.");
-            continue;
-        }
-        void *it = json_object_iter((json_t *) o);
-        const char *key = json_object_iter_key(it);
-        const json_t *path = json_object_iter_value(it);
-        sql_doc__path kp = SQL_DOC__KEY(&ep, key);
-        sql_doc_load kind;
-        if (!load_parse(key, &kind)) {
-            sql_doc__bad(x, &kp,
-                         "Unknown loader option %s; expected selectinload, joinedload, "
-                         "lazyload (selectload), raiseload or noload.",
-                         sql_doc__quote(x->a, key));
-            continue;
-        }
-        if (!json_is_string(path)) {
-            sql_doc__bad(x, &kp, "A loader option takes a path string (\"orders.user\"), not %s.",
-                         sql_doc__json_type(path));
-            continue;
-        }
-        sql_doc__add_option(x, q, q->from->table, kind, json_string_value(path), false, &kp);
-    }
+    each_item(x, q, v, p, false, "\"options\" takes an array like [{\"selectinload\": \"orders\"}]",
+              option_item);
 }
 
 /* ==== fields, order_by, group_by, aggregates ============================ */
@@ -238,24 +255,18 @@ bool sql_doc__add_field(sql_doc__ctx *x, sql_doc_query *q, const char *name, con
     return true;
 }
 
-static void parse_fields(sql_doc__ctx *x, sql_doc_query *q, const json_t *v, const sql_doc__path *p)
+static void field_item(sql_doc__ctx *x, sql_doc_query *q, const json_t *f, const sql_doc__path *p)
 {
-    if (!json_is_array(v) || json_array_size(v) == 0) {
-        sql_doc__bad(x, p, "\"fields\" takes a non-empty array of field names, not %s.",
-                     json_is_array(v) ? "an empty array" : sql_doc__json_type(v));
+    if (!json_is_string(f)) {
+        sql_doc__bad(x, p, "A field name is a string, not %s.", sql_doc__json_type(f));
         return;
     }
-    for (size_t i = 0; i < json_array_size(v); i++) {
-        sql_doc__path ep = SQL_DOC__INDEX(p, i);
-        if (!sql_doc__count_node(x, &ep))
-            return;
-        const json_t *f = json_array_get(v, i);
-        if (!json_is_string(f)) {
-            sql_doc__bad(x, &ep, "A field name is a string, not %s.", sql_doc__json_type(f));
-            continue;
-        }
-        sql_doc__add_field(x, q, json_string_value(f), &ep);
-    }
+    sql_doc__add_field(x, q, json_string_value(f), p);
+}
+
+static void parse_fields(sql_doc__ctx *x, sql_doc_query *q, const json_t *v, const sql_doc__path *p)
+{
+    each_item(x, q, v, p, true, "\"fields\" takes a non-empty array of field names", field_item);
 }
 
 bool sql_doc__add_order(sql_doc__ctx *x, sql_doc_query *q, const char *name, bool desc,
@@ -363,76 +374,63 @@ static bool order_spec(sql_doc__ctx *x, const json_t *spec, const sql_doc__path 
     return false;
 }
 
-static void parse_order(sql_doc__ctx *x, sql_doc_query *q, const json_t *v, const sql_doc__path *p)
+static void order_item(sql_doc__ctx *x, sql_doc_query *q, const json_t *item,
+                       const sql_doc__path *p)
 {
-    if (!json_is_array(v)) {
-        sql_doc__bad(x, p,
-                     "\"order_by\" takes an array like [{\"created_at\": \"desc\"}, \"id\"], not "
-                     "%s.",
-                     sql_doc__json_type(v));
+    if (json_is_string(item)) {
+        sql_doc__add_order(x, q, json_string_value(item), false, SQL_NULLS_DEFAULT, p);
         return;
     }
-    for (size_t i = 0; i < json_array_size(v); i++) {
-        sql_doc__path ep = SQL_DOC__INDEX(p, i);
-        if (!sql_doc__count_node(x, &ep))
-            return;
-        const json_t *item = json_array_get(v, i);
-        if (json_is_string(item)) {
-            sql_doc__add_order(x, q, json_string_value(item), false, SQL_NULLS_DEFAULT, &ep);
-            continue;
-        }
-        if (!json_is_object(item) || json_object_size(item) != 1) {
-            sql_doc__bad(x, &ep,
-                         "An order_by item is a column name or an object with one column: "
-                         "{\"created_at\": \"desc\"}.");
-            continue;
-        }
-        void *it = json_object_iter((json_t *) item);
-        const char *name = json_object_iter_key(it);
-        sql_doc__path kp = SQL_DOC__KEY(&ep, name);
-        bool desc;
-        sql_nulls nulls;
-        if (order_spec(x, json_object_iter_value(it), &kp, &desc, &nulls))
-            sql_doc__add_order(x, q, name, desc, nulls, &kp);
+    const char *name;
+    const json_t *spec;
+    if (!sql_doc__single_member(item, &name, &spec)) {
+        sql_doc__bad(x, p,
+                     "An order_by item is a column name or an object with one column: "
+                     "{\"created_at\": \"desc\"}.");
+        return;
     }
+    sql_doc__path kp = SQL_DOC__KEY(p, name);
+    bool desc;
+    sql_nulls nulls;
+    if (order_spec(x, spec, &kp, &desc, &nulls))
+        sql_doc__add_order(x, q, name, desc, nulls, &kp);
+}
+
+static void parse_order(sql_doc__ctx *x, sql_doc_query *q, const json_t *v, const sql_doc__path *p)
+{
+    each_item(x, q, v, p, false,
+              "\"order_by\" takes an array like [{\"created_at\": \"desc\"}, \"id\"]", order_item);
+}
+
+static void group_by_item(sql_doc__ctx *x, sql_doc_query *q, const json_t *g,
+                          const sql_doc__path *p)
+{
+    const sql_table *t = q->from->table;
+    const char *name = json_string_value(g);
+    if (!name) {
+        sql_doc__bad(x, p, "A group_by item is a column name, not %s.", sql_doc__json_type(g));
+        return;
+    }
+    const sql_column *c = sql_table_column(t, name);
+    if (!c) {
+        sql_doc__bad(x, p, "Unknown column %s on %s for group_by. %s", sql_doc__quote(x->a, name),
+                     t->name, sql_doc__field_list(x->a, t, false));
+        return;
+    }
+    for (size_t j = 0; j < q->n_group_by; j++) {
+        if (q->group_by[j] == c) {
+            sql_doc__bad(x, p, "The column \"%s\" is listed twice in group_by.", name);
+            return;
+        }
+    }
+    SQL__PUSH(x->a, q->group_by, q->n_group_by, const sql_column *);
+    q->group_by[q->n_group_by++] = c;
 }
 
 static void parse_group_by(sql_doc__ctx *x, sql_doc_query *q, const json_t *v,
                            const sql_doc__path *p)
 {
-    const sql_table *t = q->from->table;
-    if (!json_is_array(v)) {
-        sql_doc__bad(x, p, "\"group_by\" takes an array of column names, not %s.",
-                     sql_doc__json_type(v));
-        return;
-    }
-    for (size_t i = 0; i < json_array_size(v); i++) {
-        sql_doc__path ep = SQL_DOC__INDEX(p, i);
-        if (!sql_doc__count_node(x, &ep))
-            return;
-        const json_t *g = json_array_get(v, i);
-        const char *name = json_string_value(g);
-        if (!name) {
-            sql_doc__bad(x, &ep, "A group_by item is a column name, not %s.",
-                         sql_doc__json_type(g));
-            continue;
-        }
-        const sql_column *c = sql_table_column(t, name);
-        if (!c) {
-            sql_doc__bad(x, &ep, "Unknown column %s on %s for group_by. %s",
-                         sql_doc__quote(x->a, name), t->name, sql_doc__field_list(x->a, t, false));
-            continue;
-        }
-        bool dup = false;
-        for (size_t j = 0; j < q->n_group_by; j++)
-            dup = dup || q->group_by[j] == c;
-        if (dup) {
-            sql_doc__bad(x, &ep, "The column \"%s\" is listed twice in group_by.", name);
-            continue;
-        }
-        SQL__PUSH(x->a, q->group_by, q->n_group_by, const sql_column *);
-        q->group_by[q->n_group_by++] = c;
-    }
+    each_item(x, q, v, p, false, "\"group_by\" takes an array of column names", group_by_item);
 }
 
 static const struct {
@@ -477,15 +475,14 @@ static void parse_aggregate(sql_doc__ctx *x, sql_doc_query *q, const char *label
             ok = false;
         }
     }
-    if (!json_is_object(spec) || json_object_size(spec) != 1) {
+    const char *fname;
+    const json_t *arg;
+    if (!sql_doc__single_member(spec, &fname, &arg)) {
         sql_doc__bad(x, p,
                      "An aggregate is an object with one function (count, count_distinct, sum, "
                      "avg, min, max) and a column: {\"sum\": \"total\"}.");
         return;
     }
-    void *it = json_object_iter((json_t *) spec);
-    const char *fname = json_object_iter_key(it);
-    const json_t *arg = json_object_iter_value(it);
     sql_doc__path fp = SQL_DOC__KEY(p, fname);
     size_t k = 0;
     while (k < sizeof AGGS / sizeof AGGS[0] && strcmp(AGGS[k].name, fname) != 0)

@@ -321,7 +321,9 @@ static bool relation_condition(sql_doc__ctx *x, const sql_from *from, const sql_
     bool many = rel->kind == SQL_REL_TO_MANY;
     const char *want = many ? "any" : "has", *other = many ? "has" : "any";
     const char *kind = many ? "to-many" : "to-one";
-    if (!json_is_object(v) || json_object_size(v) != 1) {
+    const char *key;
+    const json_t *sub;
+    if (!sql_doc__single_member(v, &key, &sub)) {
         sql_doc__bad(x, p,
                      "The relationship \"%s\" takes {\"%s\": {...}} (a where document for "
                      "\"%s\"), not %s.",
@@ -329,8 +331,6 @@ static bool relation_condition(sql_doc__ctx *x, const sql_from *from, const sql_
                      json_is_object(v) ? "an object with several keys" : sql_doc__json_type(v));
         return false;
     }
-    const char *key = json_object_iter_key(json_object_iter((json_t *) v));
-    const json_t *sub = json_object_iter_value(json_object_iter((json_t *) v));
     sql_doc__path kp = SQL_DOC__KEY(p, key);
     if (!sql_doc__count_node(x, &kp))
         return false;

@@ -29,18 +29,6 @@ void dto__ctx_init(dto__ctx *cx, arena *a, err_report *err, bool scratch_pointer
     cx->scratch_pointers = scratch_pointers;
 }
 
-static void append_token(sbuf *s, const char *token)
-{
-    for (const char *p = token; *p; p++) {
-        if (*p == '~')
-            sbuf_append(s, "~0");
-        else if (*p == '/')
-            sbuf_append(s, "~1");
-        else
-            sbuf_append_char(s, *p);
-    }
-}
-
 const char *dto__pointer(arena *a, const dto__loc *at)
 {
     sbuf s;
@@ -48,11 +36,11 @@ const char *dto__pointer(arena *a, const dto__loc *at)
     sbuf_append(&s, at->prefix ? at->prefix : "");
     if (at->key) {
         sbuf_append_char(&s, '/');
-        append_token(&s, at->key);
+        sbuf_append_pointer_token(&s, at->key);
     }
     if (at->sub) {
         sbuf_append_char(&s, '/');
-        append_token(&s, at->sub);
+        sbuf_append_pointer_token(&s, at->sub);
     }
     return sbuf_str(&s);
 }
@@ -71,28 +59,6 @@ void dto__problem(dto__ctx *cx, const dto__loc *at, const char *fmt, ...)
     char *detail = arena_vsprintf(cx->a, fmt, ap);
     va_end(ap);
     err_add_item(cx->err, ERR_VALIDATION, pointer, "%s", detail);
-}
-
-const char *dto__json_kind(const json_t *v)
-{
-    switch (json_typeof(v)) {
-    case JSON_OBJECT:
-        return "an object";
-    case JSON_ARRAY:
-        return "an array";
-    case JSON_STRING:
-        return "a string";
-    case JSON_INTEGER:
-        return "an integer";
-    case JSON_REAL:
-        return "a real number";
-    case JSON_TRUE:
-    case JSON_FALSE:
-        return "a boolean";
-    case JSON_NULL:
-        return "null";
-    }
-    return "a JSON value";
 }
 
 /* Moves what Core's value rules reported into the caller's report, at the
@@ -143,7 +109,7 @@ bool dto__delta_text(dto__ctx *cx, const orm_mapper *m, size_t col, const json_t
         dto__problem(cx, at,
                      "Expected a number or a decimal string as the \"$add\" of \"%s.%s\", "
                      "got %s.",
-                     c->table->name, c->name, dto__json_kind(delta));
+                     c->table->name, c->name, jsonkind_name(delta));
         return false;
     }
     /* A delta is checked like a value of the column (range, scale); a

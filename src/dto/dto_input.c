@@ -21,7 +21,7 @@ bool dto_apply_input(const orm_mapper *m, const json_t *body, dto_mode mode,
     if (!json_is_object(body)) {
         dto__problem(cx, &(dto__loc){.prefix = prefix},
                      "Expected a JSON object with the fields of %s, got %s.", m->resource,
-                     body ? dto__json_kind(body) : "nothing");
+                     body ? jsonkind_name(body) : "nothing");
         arena_destroy(scratch);
         return false;
     }

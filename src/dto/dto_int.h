@@ -18,6 +18,7 @@
 #include <stddef.h>
 
 #include "dto.h"
+#include "jsonkind.h"
 
 typedef struct dto__ctx {
     arena *a;          /* texts and pointers; at least as long as the call */
@@ -52,9 +53,6 @@ const char *dto__pointer(arena *a, const dto__loc *at);
 /* Records one 422 problem at `at`. */
 void dto__problem(dto__ctx *cx, const dto__loc *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
-
-/* "an object", "a string", "an integer", ... for messages. */
-const char *dto__json_kind(const json_t *v);
 
 /* ---- the value rules (dto_check.c) ------------------------------------ */
 

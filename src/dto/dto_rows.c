@@ -22,7 +22,7 @@ bool dto_row_values(const orm_mapper *m, const json_t *row, const char *pointer_
     if (!json_is_object(row)) {
         dto__problem(&cx, &(dto__loc){.prefix = prefix},
                      "Expected a JSON object with the fields of %s, got %s.", m->resource,
-                     row ? dto__json_kind(row) : "nothing");
+                     row ? jsonkind_name(row) : "nothing");
         return false;
     }
     for (size_t i = 0; i < n_columns; i++) {

@@ -12,7 +12,9 @@
  * connections older than that at checkout; pool_pre_ping tests a
  * connection at checkout and transparently replaces a dead one; a
  * connection that failed at the connection level is invalidated (closed),
- * never returned to the pool.
+ * never returned to the pool. eng_pool_checkout_unpinged hands the
+ * pre-ping over to the caller's first round trip (one round trip fewer per
+ * checkout).
  *
  * Thread-safety: eng_pool_* functions may be called from any thread. An
  * eng_conn belongs to the thread that checked it out until it is checked
@@ -84,8 +86,24 @@ void eng_pool_destroy(eng_pool *p);
 
 /* Checks a connection out, waiting up to pool_timeout in FIFO order.
  * Returns NULL with ERR_POOL_TIMEOUT (503, Retry-After) when the wait runs
- * out, or ERR_UNAVAILABLE when the database cannot be reached. */
+ * out, or ERR_UNAVAILABLE when the database cannot be reached. With
+ * pool_pre_ping, an idle connection is tested with a round trip first and
+ * transparently replaced when it is dead. */
 eng_conn *eng_pool_checkout(eng_pool *p, err_report *err);
+
+/* Like eng_pool_checkout, but without the separate pre-ping round trip
+ * ("optimistic pre-ping"): with pool_pre_ping on, a connection taken from
+ * the idle pool is handed out untested and eng_conn_is_unverified() says
+ * so until a round trip on it has been answered. The caller then owns the
+ * ping: when its first round trip fails at the connection level
+ * (eng_conn_is_broken() afterwards) before anything of its work can have
+ * taken effect (e.g. the BEGIN of eng_begin / eng_begin_exec failed), it
+ * checks the connection in — checkin closes it, invalidated++ and
+ * pings_failed++ — and checks another out with eng_pool_checkout (pinged),
+ * once. A fresh, recycled or (pre_ping off) unpinged connection is never
+ * unverified. orm_session works this way; everything else keeps using
+ * eng_pool_checkout. */
+eng_conn *eng_pool_checkout_unpinged(eng_pool *p, err_report *err);
 
 /* Returns a connection: a transaction still open (or failed) is rolled
  * back (if that fails, the connection is closed); an invalidated or broken
@@ -116,6 +134,11 @@ int eng_conn_backend_pid(const eng_conn *c);
 /* True after a connection-level failure. */
 bool eng_conn_is_broken(const eng_conn *c);
 
+/* True while a connection from eng_pool_checkout_unpinged has been handed
+ * out without its pre-ping and no round trip on it has been answered yet:
+ * a connection-level failure now means it was dead in the pool. */
+bool eng_conn_is_unverified(const eng_conn *c);
+
 /* ---- execution ----------------------------------------------------- */
 
 /* Runs a statement with text parameters (NULL entries are SQL NULL) and
@@ -138,9 +161,30 @@ eng_result *eng_exec_prepared(eng_conn *c, arena *a, const char *sql, int nparam
 bool eng_exec_command(eng_conn *c, const char *sql, err_report *err);
 
 /* BEGIN with an isolation level (NULL = server default) and a statement
- * timeout in ms applied with SET LOCAL (0 = none). */
+ * timeout in ms applied with SET LOCAL (0 = none), in one round trip. An
+ * unknown isolation level or a negative timeout is ERR_BAD_REQUEST and
+ * nothing is sent. If SET LOCAL fails, the transaction is rolled back. */
 bool eng_begin(eng_conn *c, const char *isolation_level, int statement_timeout_ms,
                err_report *err);
+
+/* eng_begin followed by the transaction's first statement, in one round
+ * trip (libpq pipeline mode: BEGIN [ISOLATION LEVEL x], SET LOCAL
+ * statement_timeout when > 0, the Parse of the statement when prepared and
+ * not yet in the connection's cache, the statement, one Sync). prepared
+ * selects eng_exec_prepared's behaviour (the per-connection cache; unnamed
+ * when the pool has prepared statements off), else eng_exec's.
+ *
+ * *began (may be NULL) tells whether the transaction was opened: false
+ * when BEGIN or SET LOCAL failed or nothing was sent (then no transaction
+ * is left open, as with eng_begin, and the statement did not run); true
+ * once BEGIN and SET LOCAL were answered, whatever the statement did.
+ * Returns the statement's result, or NULL with err filled exactly as
+ * eng_begin, eng_exec or eng_exec_prepared would have filled it: a failed
+ * statement leaves the transaction failed (only ROLLBACK is left), a
+ * connection-level failure marks the connection broken. */
+eng_result *eng_begin_exec(eng_conn *c, arena *a, const char *isolation_level,
+                           int statement_timeout_ms, bool prepared, const char *sql, int nparams,
+                           const char *const *values, bool *began /* OUT */, err_report *err);
 bool eng_commit(eng_conn *c, err_report *err);
 bool eng_rollback(eng_conn *c, err_report *err);
 

@@ -166,6 +166,7 @@ bool eng__conn_open(eng_conn *c, err_report *err)
     c->backend_pid = PQbackendPID(pg);
     c->broken = false;
     c->invalidated = false;
+    c->unverified = false;
     c->prepare_count = 0;
     return true;
 }
@@ -193,6 +194,8 @@ bool eng__conn_ping(eng_conn *c)
     PQclear(res);
     if (!ok)
         c->broken = true;
+    else
+        c->unverified = false;
     return ok;
 }
 
@@ -205,9 +208,18 @@ void eng__conn_mark_broken(eng_conn *c)
     if (c->state == ENG_CONN_IN_USE)
         eng_conn_set_state(p, c, ENG_CONN_BROKEN);
     pthread_mutex_unlock(&p->mu);
-    if (first)
+    if (first && c->unverified) /* checkin warns if it was the optimistic pre-ping */
+        log_debug("engine: connection %llu (backend %d) lost on its first round trip",
+                  (unsigned long long) c->id, c->backend_pid);
+    else if (first)
         log_warn("engine: connection %llu (backend %d) lost; it will be closed at checkin",
                  (unsigned long long) c->id, c->backend_pid);
+}
+
+void eng__conn_answered(eng_conn *c)
+{
+    if (c->unverified && !c->broken && c->pg && PQstatus(c->pg) == CONNECTION_OK)
+        c->unverified = false;
 }
 
 /* ------------------------------------------------------------------------
@@ -234,6 +246,11 @@ int eng_conn_backend_pid(const eng_conn *c)
 bool eng_conn_is_broken(const eng_conn *c)
 {
     return c && (c->broken || !c->pg || PQstatus(c->pg) != CONNECTION_OK);
+}
+
+bool eng_conn_is_unverified(const eng_conn *c)
+{
+    return c && c->unverified;
 }
 
 bool eng_conn_in_transaction(const eng_conn *c)

@@ -92,7 +92,14 @@ void eng__error_from_result(eng_conn *c, const PGresult *res, const char *sql, e
     err->column = field(err->arena, res, PG_DIAG_COLUMN_NAME);
     err->constraint = field(err->arena, res, PG_DIAG_CONSTRAINT_NAME);
 
-    if (err->status >= 500)
+    /* An unverified connection (checked out without its pre-ping) that
+     * fails is most likely one that died in the pool: checkin says so in
+     * one warning if it was; the details go to the debug log. */
+    if (err->status >= 500 && c->unverified)
+        log_debug("engine: connection %llu: SQLSTATE %s: %s%s%.300s", (unsigned long long) c->id,
+                  err->sqlstate, message ? message : "", sql ? "; statement: " : "",
+                  sql ? sql : "");
+    else if (err->status >= 500)
         log_warn("engine: connection %llu: SQLSTATE %s: %s%s%.300s", (unsigned long long) c->id,
                  err->sqlstate, message ? message : "", sql ? "; statement: " : "", sql ? sql : "");
     arena_destroy(scratch);

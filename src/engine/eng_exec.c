@@ -43,7 +43,7 @@ bool eng__conn_usable(eng_conn *c, const char *sql, int nparams, err_report *err
 /* A COPY that arrived through the wrong door: end it so the connection
  * stays in a known state. COPY IN can be refused; COPY OUT would need its
  * data read, so the connection is given up instead. */
-static void abandon_copy(eng_conn *c, ExecStatusType st)
+void eng__abandon_copy(eng_conn *c, ExecStatusType st)
 {
     if (st == PGRES_COPY_IN &&
         PQputCopyEnd(c->pg, "COPY FROM STDIN goes through eng_copy_in") == 1) {
@@ -68,7 +68,7 @@ eng_result *eng__result_or_error(eng_conn *c, arena *a, PGresult *res, const cha
     case PGRES_COPY_OUT:
     case PGRES_COPY_BOTH:
         PQclear(res);
-        abandon_copy(c, st);
+        eng__abandon_copy(c, st);
         err_set(err, ERR_INTERNAL, "COPY statements go through eng_copy_in.");
         return NULL;
     default:
@@ -90,7 +90,9 @@ eng_result *eng_exec(eng_conn *c, arena *a, const char *sql, int nparams, const 
     /* Unnamed statement, extended protocol: parameters travel apart from
      * the SQL, as text; results come back as text. */
     PGresult *res = PQexecParams(c->pg, sql, nparams, NULL, values, NULL, NULL, 0);
-    return eng__result_or_error(c, a, res, sql, err);
+    eng_result *r = eng__result_or_error(c, a, res, sql, err);
+    eng__conn_answered(c);
+    return r;
 }
 
 /* Simple-protocol run of a statement whose result nobody reads. */
@@ -102,6 +104,7 @@ static bool run_command(eng_conn *c, const char *sql, PGresult **keep /* OUT, ma
     PGresult *res = PQexec(c->pg, sql);
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) {
+        eng__conn_answered(c);
         if (keep)
             *keep = res;
         else
@@ -110,12 +113,14 @@ static bool run_command(eng_conn *c, const char *sql, PGresult **keep /* OUT, ma
     }
     if (st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
         PQclear(res);
-        abandon_copy(c, st);
+        eng__abandon_copy(c, st);
+        eng__conn_answered(c);
         err_set(err, ERR_INTERNAL, "COPY statements go through eng_copy_in.");
         return false;
     }
     eng__error_from_result(c, res, sql, err);
     PQclear(res);
+    eng__conn_answered(c);
     return false;
 }
 
@@ -152,7 +157,9 @@ static const char *canonical_isolation(const char *level)
     return NULL;
 }
 
-bool eng_begin(eng_conn *c, const char *isolation_level, int statement_timeout_ms, err_report *err)
+bool eng__begin_statements(eng_conn *c, const char *isolation_level, int statement_timeout_ms,
+                           char begin_sql[ENG_BEGIN_SQL_MAX], char set_sql[ENG_BEGIN_SQL_MAX],
+                           err_report *err)
 {
     const char *level = NULL;
     if (isolation_level && *isolation_level) {
@@ -177,24 +184,39 @@ bool eng_begin(eng_conn *c, const char *isolation_level, int statement_timeout_m
         err_set(err, ERR_INTERNAL, "A transaction is already open on this connection.");
         return false;
     }
+    snprintf(begin_sql, ENG_BEGIN_SQL_MAX, "BEGIN%s%s", level ? " ISOLATION LEVEL " : "",
+             level ? level : "");
+    set_sql[0] = '\0';
+    if (statement_timeout_ms > 0)
+        snprintf(set_sql, ENG_BEGIN_SQL_MAX, "SET LOCAL statement_timeout = %d",
+                 statement_timeout_ms);
+    return true;
+}
+
+void eng__undo_begin(eng_conn *c)
+{
+    if (!eng_conn_in_transaction(c) || c->broken)
+        return;
+    PGresult *res = PQexec(c->pg, "ROLLBACK");
+    if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
+        eng__conn_mark_broken(c);
+    PQclear(res);
+}
+
+bool eng_begin(eng_conn *c, const char *isolation_level, int statement_timeout_ms, err_report *err)
+{
+    char begin_sql[ENG_BEGIN_SQL_MAX], set_sql[ENG_BEGIN_SQL_MAX];
+    if (!eng__begin_statements(c, isolation_level, statement_timeout_ms, begin_sql, set_sql, err))
+        return false;
 
     /* One round trip: a BEGIN inside a multi-statement simple query opens
      * a real transaction block that outlives the query string. */
-    char sql[128];
-    int n = snprintf(sql, sizeof sql, "BEGIN%s%s", level ? " ISOLATION LEVEL " : "",
-                     level ? level : "");
-    if (statement_timeout_ms > 0)
-        snprintf(sql + n, sizeof sql - (size_t) n, "; SET LOCAL statement_timeout = %d",
-                 statement_timeout_ms);
+    char sql[2 * ENG_BEGIN_SQL_MAX + 4];
+    snprintf(sql, sizeof sql, "%s%s%s", begin_sql, set_sql[0] ? "; " : "", set_sql);
     if (run_command(c, sql, NULL, err))
         return true;
     /* BEGIN succeeded but SET failed: do not leave the block open. */
-    if (eng_conn_in_transaction(c) && !c->broken) {
-        PGresult *res = PQexec(c->pg, "ROLLBACK");
-        if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
-            eng__conn_mark_broken(c);
-        PQclear(res);
-    }
+    eng__undo_begin(c);
     return false;
 }
 
@@ -241,12 +263,13 @@ int64_t eng_copy_in(eng_conn *c, const char *copy_sql, const char *data, size_t 
             err_set(err, ERR_INTERNAL,
                     "The statement given to eng_copy_in is not COPY FROM STDIN.");
         else if (st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH) {
-            abandon_copy(c, st);
+            eng__abandon_copy(c, st);
             err_set(err, ERR_INTERNAL,
                     "The statement given to eng_copy_in is not COPY FROM STDIN.");
         } else
             eng__error_from_result(c, res, copy_sql, err);
         PQclear(res);
+        eng__conn_answered(c);
         return -1;
     }
     PQclear(res);
@@ -279,11 +302,10 @@ int64_t eng_copy_in(eng_conn *c, const char *copy_sql, const char *data, size_t 
         }
         PQclear(res);
     }
-    if (failed)
-        return -1;
-    if (!sent || rows < 0) {
+    if (!failed && (!sent || rows < 0))
         eng__error_from_result(c, NULL, copy_sql, err);
+    eng__conn_answered(c);
+    if (failed || !sent || rows < 0)
         return -1;
-    }
     return rows;
 }

@@ -116,6 +116,9 @@ struct eng_conn {
     int backend_pid;
     bool broken;            /* connection-level failure seen */
     bool invalidated;       /* eng_conn_invalidate() was called */
+    bool unverified;        /* handed out by eng_pool_checkout_unpinged without
+                               its pre-ping; cleared by the first answered
+                               round trip (eng__conn_answered) */
     uint64_t prepare_count; /* PQprepare calls on this connection */
     eng__stmt_cache stmts;
 };
@@ -172,16 +175,50 @@ bool eng__conn_ping(eng_conn *c);
 /* Records a connection-level failure: sets c->broken and, if the
  * connection is checked out, moves it to BROKEN (takes the pool lock). */
 void eng__conn_mark_broken(eng_conn *c);
+/* A round trip on c is over: if the connection survived it, the server
+ * answered, so c is no longer unverified. Call after every round trip. */
+void eng__conn_answered(eng_conn *c);
 
 /* ---- execution helpers (eng_exec.c) ------------------------------------ */
 
 /* False (err filled) when sql or c is NULL, c is broken or closed, or
  * nparams is out of the protocol's range. No I/O. */
 bool eng__conn_usable(eng_conn *c, const char *sql, int nparams, err_report *err);
+/* A COPY that arrived through the wrong door (a COPY result from
+ * eng_exec*): COPY IN is refused with CopyFail and its error result read
+ * up to the NULL that ends it, leaving the connection usable (the
+ * statement failed); COPY OUT would need its data read, so the connection
+ * is marked broken instead. */
+void eng__abandon_copy(eng_conn *c, ExecStatusType st);
 /* Turns a PQexec* result into an eng_result in a, or fills err and clears
  * res. sql is for the log. */
 eng_result *eng__result_or_error(eng_conn *c, arena *a, PGresult *res, const char *sql,
                                  err_report *err);
+
+enum { ENG_BEGIN_SQL_MAX = 64 };
+/* What eng_begin sends, checked: the BEGIN [ISOLATION LEVEL x] statement
+ * into begin_sql and, for a timeout > 0, "SET LOCAL statement_timeout = n"
+ * into set_sql (else ""). False (err filled, nothing sent) for an unknown
+ * isolation level, a negative timeout, an unusable connection or a
+ * transaction already open. */
+bool eng__begin_statements(eng_conn *c, const char *isolation_level, int statement_timeout_ms,
+                           char begin_sql[ENG_BEGIN_SQL_MAX], char set_sql[ENG_BEGIN_SQL_MAX],
+                           err_report *err);
+/* After BEGIN succeeded and what followed it in the same round trip
+ * failed: do not leave the block open (ROLLBACK; on failure the connection
+ * is marked broken). */
+void eng__undo_begin(eng_conn *c);
+
+/* ---- prepared statements (eng_prepared.c) ------------------------------ */
+
+/* True when statements go through the named-statement cache (the pool's
+ * prepared_statements on and statement_cache_size > 0). */
+bool eng__use_named_statements(const eng_conn *c);
+/* The next never-used server name "rs_<n>" for a statement on c. */
+void eng__stmt_next_name(eng_conn *c, char name[24]);
+/* The server no longer has the statement (26000), or its cached plan no
+ * longer fits (0A000 "cached plan must not change result type"). */
+bool eng__stale_statement(const PGresult *res);
 
 /* ---- errors (eng_errors.c) ---------------------------------------------- */
 

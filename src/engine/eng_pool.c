@@ -16,6 +16,11 @@
  *    connection out, after it leaves the lock; a dead or expired
  *    connection is replaced in the same slot, so the caller either gets a
  *    working connection or ERR_UNAVAILABLE, never a dead one.
+ *  - eng_pool_checkout_unpinged skips the pre-ping's round trip and marks
+ *    the connection unverified instead: the caller's first round trip is
+ *    the ping. If it fails at the connection level, checkin counts the
+ *    failed ping (pings_failed, invalidated) and the caller checks out
+ *    again with eng_pool_checkout, which pings.
  */
 #include "eng_int.h"
 
@@ -328,16 +333,20 @@ static void retire(eng_pool *p, eng_conn *c, uint64_t *counter)
 
 /* Runs outside the lock on what take_locked/wait_locked produced: opens a
  * reserved slot, or vets an idle connection (recycle, pre-ping) and
- * replaces it in place when it fails. */
-static eng_conn *make_ready(eng_pool *p, eng_conn *c, err_report *err)
+ * replaces it in place when it fails. With ping false the pre-ping is left
+ * to the caller's first round trip: the connection is marked unverified. */
+static eng_conn *make_ready(eng_pool *p, eng_conn *c, bool ping, err_report *err)
 {
     bool fresh = c->state == ENG_CONN_CONNECTING; /* nobody else moves it now */
+    c->unverified = false;
     if (!fresh) {
         uint64_t *reason = NULL;
         if (!c->pg || PQstatus(c->pg) != CONNECTION_OK) {
             reason = &p->invalidated;
         } else if (p->opts.pool_recycle > 0 && eng__now() - c->created_at > p->opts.pool_recycle) {
             reason = &p->recycled;
+        } else if (p->opts.pre_ping && !ping) {
+            c->unverified = true; /* optimistic: the caller's first round trip pings */
         } else if (p->opts.pre_ping && !eng__conn_ping(c)) {
             reason = &p->invalidated;
             pthread_mutex_lock(&p->mu);
@@ -373,7 +382,7 @@ static eng_conn *make_ready(eng_pool *p, eng_conn *c, err_report *err)
     return c;
 }
 
-eng_conn *eng_pool_checkout(eng_pool *p, err_report *err)
+static eng_conn *checkout(eng_pool *p, bool ping, err_report *err)
 {
     bool free_pool = false;
     eng_conn *c = NULL;
@@ -390,7 +399,17 @@ eng_conn *eng_pool_checkout(eng_pool *p, err_report *err)
     pthread_mutex_unlock(&p->mu);
     if (free_pool)
         pool_free(p);
-    return c ? make_ready(p, c, err) : NULL;
+    return c ? make_ready(p, c, ping, err) : NULL;
+}
+
+eng_conn *eng_pool_checkout(eng_pool *p, err_report *err)
+{
+    return checkout(p, true, err);
+}
+
+eng_conn *eng_pool_checkout_unpinged(eng_pool *p, err_report *err)
+{
+    return checkout(p, false, err);
 }
 
 /* ------------------------------------------------------------------------
@@ -434,9 +453,20 @@ void eng_pool_checkin(eng_pool *p, eng_conn *c)
         }
     }
     if (!healthy) {
+        if (c->unverified && (c->broken || !c->pg || PQstatus(c->pg) != CONNECTION_OK)) {
+            /* Handed out without its pre-ping, and the first round trip
+             * found it dead: that was the ping failing. */
+            pthread_mutex_lock(&p->mu);
+            p->pings_failed++;
+            pthread_mutex_unlock(&p->mu);
+            log_warn("engine: connection %llu (backend %d) failed its first round trip "
+                     "(optimistic pre-ping); closing it",
+                     (unsigned long long) c->id, c->backend_pid);
+        }
         retire(p, c, &p->invalidated);
         return;
     }
+    c->unverified = false;
 
     pthread_mutex_lock(&p->mu);
     eng__waiter *w = p->closing ? NULL : pop_waiter_locked(p);

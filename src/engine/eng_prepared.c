@@ -196,12 +196,23 @@ static bool trim(eng_conn *c, size_t keep, err_report *err)
     return true;
 }
 
+bool eng__use_named_statements(const eng_conn *c)
+{
+    const eng_pool_options *o = &c->pool->opts;
+    return o->prepared_statements && o->statement_cache_size > 0;
+}
+
+void eng__stmt_next_name(eng_conn *c, char name[24])
+{
+    snprintf(name, 24, "rs_%llu", (unsigned long long) ++c->stmts.seq);
+}
+
 static eng__stmt *prepare(eng_conn *c, const char *sql, err_report *err)
 {
     if (tx_idle(c) && !trim(c, c->stmts.cap - 1, err))
         return NULL;
     char name[24];
-    snprintf(name, sizeof name, "rs_%llu", (unsigned long long) ++c->stmts.seq);
+    eng__stmt_next_name(c, name);
     /* No parameter types: the server infers them from the statement, as
      * it does for unnamed statements with text parameters. */
     c->prepare_count++;
@@ -209,16 +220,18 @@ static eng__stmt *prepare(eng_conn *c, const char *sql, err_report *err)
     if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
         eng__error_from_result(c, res, sql, err);
         PQclear(res);
+        eng__conn_answered(c);
         return NULL;
     }
     PQclear(res);
+    eng__conn_answered(c);
     return eng__stmt_cache_add(&c->stmts, sql, name);
 }
 
 /* The server no longer has the statement (26000: DISCARD ALL, DEALLOCATE
  * ALL, a pooler switched sessions), or its cached plan no longer fits the
  * table (0A000 "cached plan must not change result type" after DDL). */
-static bool stale_statement(const PGresult *res)
+bool eng__stale_statement(const PGresult *res)
 {
     if (!res || PQresultStatus(res) != PGRES_FATAL_ERROR)
         return false;
@@ -236,8 +249,7 @@ eng_result *eng_exec_prepared(eng_conn *c, arena *a, const char *sql, int nparam
 {
     if (!eng__conn_usable(c, sql, nparams, err))
         return NULL;
-    const eng_pool_options *o = &c->pool->opts;
-    if (!o->prepared_statements || o->statement_cache_size <= 0)
+    if (!eng__use_named_statements(c))
         return eng_exec(c, a, sql, nparams, values, err);
     /* In a failed transaction every statement fails with 25P02; do not
      * disturb the cache for that. */
@@ -253,7 +265,7 @@ eng_result *eng_exec_prepared(eng_conn *c, arena *a, const char *sql, int nparam
         else if (!(e = prepare(c, sql, err)))
             return NULL;
         PGresult *res = PQexecPrepared(c->pg, e->name, nparams, values, NULL, NULL, 0);
-        if (attempt == 0 && stale_statement(res)) {
+        if (attempt == 0 && eng__stale_statement(res)) {
             bool plan_changed = strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "26000") != 0;
             eng__stmt_cache_remove(&c->stmts, e);
             /* Retry once, and only outside a transaction: inside one the
@@ -268,6 +280,8 @@ eng_result *eng_exec_prepared(eng_conn *c, arena *a, const char *sql, int nparam
             }
             eng__stmt_free(e); /* an orphan on the server until the session ends */
         }
-        return eng__result_or_error(c, a, res, sql, err);
+        eng_result *r = eng__result_or_error(c, a, res, sql, err);
+        eng__conn_answered(c);
+        return r;
     }
 }

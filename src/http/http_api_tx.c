@@ -255,18 +255,8 @@ static bool run_op(tx_run *t, size_t i, const json_t *op)
 static bool attempt(http_request *req, const json_t *doc, const char *isolation,
                     json_t **results, err_report *err)
 {
-    http_app *app = http_req_app(req);
     arena *a = arena_create(http_req_arena(req), "transaction attempt");
-    orm_session_options o = {
-        .pool = app->pool,
-        .isolation_level = isolation ? isolation : app->config->database.isolation_level,
-        .statement_timeout_ms = app->config->database.statement_timeout_ms,
-        .use_prepared = true,
-        .cache = app->cache,
-        .registry = app->registry,
-        .expire_on_commit = app->config->session.expire_on_commit,
-        .autoflush = app->config->session.autoflush,
-    };
+    orm_session_options o = http__session_options(http_req_app(req), isolation);
     const json_t *ops = json_object_get(doc, "operations");
     tx_run t = {.req = req, .a = http_req_arena(req), .s = orm_session_open(a, &o), .ops = ops,
                 .results = json_array(), .err = err};

@@ -91,6 +91,11 @@ char *http__decode(arena *a, const char *s, size_t n, bool plus_is_space);
 /* Parses the query parameters of the connection into req. */
 void http__parse_query(http_request *req);
 
+/* The options of a request session under app's configuration: the pool,
+ * the statement cache, the registry and the [session] settings.
+ * isolation_level NULL = database.isolation_level. */
+orm_session_options http__session_options(const http_app *app, const char *isolation_level);
+
 /* Worker pool. */
 bool http__workers_start(http_server *s, err_report *err);
 /* Hands a suspended request to a worker; false when the queue is full or

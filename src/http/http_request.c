@@ -155,20 +155,25 @@ json_t *http_req_json(const http_request *req)
     return req->json;
 }
 
+orm_session_options http__session_options(const http_app *app, const char *isolation_level)
+{
+    return (orm_session_options){
+        .pool = app->pool,
+        .isolation_level =
+            isolation_level ? isolation_level : app->config->database.isolation_level,
+        .statement_timeout_ms = app->config->database.statement_timeout_ms,
+        .use_prepared = true,
+        .cache = app->cache,
+        .registry = app->registry,
+        .expire_on_commit = app->config->session.expire_on_commit,
+        .autoflush = app->config->session.autoflush,
+    };
+}
+
 orm_session *http_req_session(http_request *req)
 {
     if (!req->session) {
-        const http_app *app = req->server->app;
-        orm_session_options o = {
-            .pool = app->pool,
-            .isolation_level = app->config->database.isolation_level,
-            .statement_timeout_ms = app->config->database.statement_timeout_ms,
-            .use_prepared = true,
-            .cache = app->cache,
-            .registry = app->registry,
-            .expire_on_commit = app->config->session.expire_on_commit,
-            .autoflush = app->config->session.autoflush,
-        };
+        orm_session_options o = http__session_options(req->server->app, NULL);
         req->session = orm_session_open(req->arena, &o);
     }
     return req->session;

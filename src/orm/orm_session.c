@@ -57,40 +57,143 @@ bool orm_session_set_isolation(orm_session *s, const char *level, err_report *er
     return true;
 }
 
-eng_conn *orm_session_connection(orm_session *s, err_report *err)
+/* ==== checkout and BEGIN ==================================================
+ *
+ * Round trips: with pool_pre_ping, a checkout used to cost a ping of its
+ * own, then BEGIN (+ SET LOCAL), then the statement. Now the connection is
+ * checked out unpinged and its first round trip carries BEGIN, SET LOCAL
+ * and the first statement together (eng_begin_exec): one round trip where
+ * there were three. The ping is not lost: if that first round trip finds
+ * the connection dead before BEGIN was answered, nothing of the request
+ * ran (and nothing could commit), so the connection is given back (checkin
+ * closes it: invalidated, pings_failed) and the round trip is replayed
+ * once on a connection checked out the usual way, pre-ping included. The
+ * caller never sees the dead connection, as with the pool's own pre-ping.
+ */
+
+static bool checkout(orm_session *s, bool optimistic, err_report *err)
+{
+    double t0 = now_ms();
+    s->conn = optimistic ? eng_pool_checkout_unpinged(s->opts.pool, err)
+                         : eng_pool_checkout(s->opts.pool, err);
+    s->stats.pool_wait_ms += now_ms() - t0;
+    if (!s->conn)
+        return false;
+    s->stats.checked_out = true;
+    return true;
+}
+
+static bool have_connection(orm_session *s, err_report *err)
 {
     if (s->closed) {
         err_set(err, ERR_INTERNAL, "The session is closed.");
+        return false;
+    }
+    return s->conn || checkout(s, true, err);
+}
+
+/* After a failed attempt: was the connection dead in the pool? Only if it
+ * was handed out unverified, BEGIN was not answered and the connection is
+ * broken now. Then nothing of the request ran, and the attempt is
+ * replayed on another connection. */
+static bool dead_in_pool(const orm_session *s, bool was_unverified, bool began)
+{
+    return was_unverified && !began && eng_conn_is_broken(s->conn);
+}
+
+/* Gives the dead connection back (checkin closes it: invalidated++,
+ * pings_failed++) and checks another out, pre-ping included. */
+static bool replace_connection(orm_session *s, err_report *err)
+{
+    eng_pool_checkin(s->opts.pool, s->conn);
+    s->conn = NULL;
+    return checkout(s, false, err);
+}
+
+/* While the connection is unverified, an attempt reports into a scratch
+ * report (same arena), so that the failure of a connection that is then
+ * replaced never reaches err. */
+static err_report *attempt_report(const orm_session *s, err_report *scratch, err_report *err)
+{
+    if (!err || !eng_conn_is_unverified(s->conn))
+        return err;
+    err_init(scratch, err->arena);
+    return scratch;
+}
+
+static void report(err_report *err, const err_report *attempt)
+{
+    if (attempt != err && !err_is_set(err))
+        err_copy(err, attempt);
+}
+
+eng_conn *orm_session_connection(orm_session *s, err_report *err)
+{
+    if (!have_connection(s, err))
         return NULL;
-    }
-    if (!s->conn) {
+    while (!s->in_tx) {
+        bool unverified = eng_conn_is_unverified(s->conn);
+        err_report scratch;
+        err_report *e = attempt_report(s, &scratch, err);
         double t0 = now_ms();
-        s->conn = eng_pool_checkout(s->opts.pool, err);
-        s->stats.pool_wait_ms += now_ms() - t0;
-        if (!s->conn)
-            return NULL;
-        s->stats.checked_out = true;
-    }
-    if (!s->in_tx) {
-        double t0 = now_ms();
-        bool ok = eng_begin(s->conn, s->opts.isolation_level, s->opts.statement_timeout_ms, err);
+        bool ok = eng_begin(s->conn, s->opts.isolation_level, s->opts.statement_timeout_ms, e);
         s->stats.db_ms += now_ms() - t0;
-        if (!ok)
+        if (ok) {
+            s->in_tx = true;
+            break;
+        }
+        if (!dead_in_pool(s, unverified, false)) {
+            report(err, e);
             return NULL;
-        s->in_tx = true;
+        }
+        if (!replace_connection(s, err))
+            return NULL;
     }
     return s->conn;
+}
+
+/* The transaction's first statement: BEGIN (+ SET LOCAL) and the
+ * statement in one round trip. It counts as a statement once BEGIN was
+ * answered, as when BEGIN went first on its own. */
+static eng_result *begin_and_execute(orm_session *s, const char *sql, int nparams,
+                                     const char *const *values, err_report *err)
+{
+    for (;;) {
+        bool unverified = eng_conn_is_unverified(s->conn);
+        err_report scratch;
+        err_report *e = attempt_report(s, &scratch, err);
+        bool began = false;
+        double t0 = now_ms();
+        eng_result *r = eng_begin_exec(s->conn, s->arena, s->opts.isolation_level,
+                                       s->opts.statement_timeout_ms, s->opts.use_prepared, sql,
+                                       nparams, values, &began, e);
+        s->stats.db_ms += now_ms() - t0;
+        if (began) {
+            s->in_tx = true;
+            s->stats.statements++;
+        }
+        if (r)
+            return r;
+        if (!dead_in_pool(s, unverified, began)) {
+            report(err, e);
+            return NULL;
+        }
+        if (!replace_connection(s, err))
+            return NULL;
+    }
 }
 
 eng_result *orm_session_execute(orm_session *s, const char *sql, int nparams,
                                 const char *const *values, err_report *err)
 {
-    eng_conn *c = orm_session_connection(s, err);
-    if (!c)
+    if (!have_connection(s, err))
         return NULL;
+    if (!s->in_tx)
+        return begin_and_execute(s, sql, nparams, values, err);
     double t0 = now_ms();
-    eng_result *r = s->opts.use_prepared ? eng_exec_prepared(c, s->arena, sql, nparams, values, err)
-                                         : eng_exec(c, s->arena, sql, nparams, values, err);
+    eng_result *r = s->opts.use_prepared
+                        ? eng_exec_prepared(s->conn, s->arena, sql, nparams, values, err)
+                        : eng_exec(s->conn, s->arena, sql, nparams, values, err);
     s->stats.db_ms += now_ms() - t0;
     s->stats.statements++;
     return r;

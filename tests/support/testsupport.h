@@ -1,11 +1,17 @@
 /*
- * testsupport — what integration and end-to-end tests share: the test
- * database, private PostgreSQL clusters, free ports, a small HTTP/1.1
- * client, and the real retort binary started as a child process.
+ * testsupport — what the tests share: files, JSON written with single
+ * quotes and checks on it, the test database, private PostgreSQL
+ * clusters, free ports, a small HTTP/1.1 client, and the real retort
+ * binary started as a child process.
  *
  * Memory: results live in the arena the caller passes; processes and
  * clusters are stopped by their *_stop/_destroy functions, which tests call
  * from teardown so that a failing assertion still cleans up.
+ *
+ * Two libraries: retort_testutil (ts_check.c: files, JSON text, checks;
+ * needs only retort_common, jansson and cmocka, so single-layer tests can
+ * link it) and retort_testsupport (everything else; links the whole
+ * service and retort_testutil).
  */
 #ifndef RETORT_TESTSUPPORT_H
 #define RETORT_TESTSUPPORT_H
@@ -14,14 +20,42 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include <jansson.h>
+
 #include "arena.h"
+#include "error.h"
+
+/* ---- files, JSON text and checks (ts_check.c, retort_testutil) --------- */
+
+/* The whole file at path, NUL-terminated, in a; NULL when it cannot be
+ * opened. *len (may be NULL) gets its length. */
+char *ts_read_file(arena *a, const char *path, size_t *len /* OUT */);
+/* single_quoted with every ' turned into ": test JSON without escapes
+ * ("{'id': 1}"). In a. */
+const char *ts_dquote(arena *a, const char *single_quoted);
+/* The JSON of single-quoted text; released when a is reset. A bad text
+ * fails the test. */
+json_t *ts_json(arena *a, const char *single_quoted);
+/* Fails unless actual, compact, is the text of expected (single-quoted
+ * JSON): values and key order. Consumes actual. */
+void ts_assert_json(arena *a, json_t *actual, const char *expected);
+/* Fails, printing the report (kind, status, SQLSTATE, title, detail,
+ * items), if err holds an error; what names the step that made it. */
+void ts_assert_ok(const err_report *err, const char *what);
 
 /* ---- the shared test database (scripts/test) ------------------------- */
 
 /* RETORT_TEST_DATABASE_URL; a test that needs it fails loudly without it. */
 const char *ts_database_url(void);
 
-/* Runs SQL on a fresh libpq-free path (psql) against url; returns exit code. */
+/* Runs sql (any number of statements) with psql -At against url, on a
+ * path free of libpq; returns psql's exit code (-1 when it could not run).
+ * *out gets its output, rows separated by "\n", without final newlines;
+ * *errors what it wrote to stderr (NULL when unreadable); both may be NULL
+ * and live in a. */
+int ts_psql_capture(arena *a, const char *url, const char *sql, const char **out /* OUT */,
+                    const char **errors /* OUT */);
+/* ts_psql_capture without the output; returns the exit code. */
 int ts_psql(const char *url, const char *sql);
 
 /* ---- private clusters (for tests that stop and start PostgreSQL) ------- */
@@ -39,6 +73,12 @@ bool ts_cluster_start(ts_cluster *c);
 bool ts_cluster_stop(ts_cluster *c);    /* fast shutdown, keeps the data */
 bool ts_cluster_restart(ts_cluster *c); /* start again after a stop */
 void ts_cluster_destroy(ts_cluster *c); /* stop and remove the directory */
+
+/* The database of an integration test: RETORT_TEST_DATABASE_URL when set,
+ * else a private cluster started in *c (its teardown calls
+ * ts_cluster_destroy, a no-op when none was started). The URL is copied
+ * into url[size]. False when the cluster could not start. */
+bool ts_database_or_cluster(ts_cluster *c, char *url, size_t size);
 
 /* ---- ports and processes ------------------------------------------------ */
 

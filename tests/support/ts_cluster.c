@@ -66,3 +66,16 @@ void ts_cluster_destroy(ts_cluster *c)
     ts_system("rm -rf %s", c->dir);
     c->dir[0] = '\0';
 }
+
+bool ts_database_or_cluster(ts_cluster *c, char *url, size_t size)
+{
+    const char *env = getenv("RETORT_TEST_DATABASE_URL");
+    if (env && *env) {
+        snprintf(url, size, "%s", env);
+        return true;
+    }
+    if (!ts_cluster_start(c))
+        return false;
+    snprintf(url, size, "%s", c->url);
+    return true;
+}

@@ -39,8 +39,14 @@ int ts_system(const char *fmt, ...)
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
 }
 
-int ts_psql(const char *url, const char *sql)
+int ts_psql_capture(arena *a, const char *url, const char *sql, const char **out,
+                    const char **errors)
 {
+    if (out)
+        *out = NULL;
+    if (errors)
+        *errors = NULL;
+    /* A file, not -c: any text goes, several statements included. */
     char path[] = "/tmp/retort-sql-XXXXXX";
     int fd = mkstemp(path);
     if (fd < 0)
@@ -52,8 +58,44 @@ int ts_psql(const char *url, const char *sql)
         return -1;
     }
     close(fd);
-    int rc = ts_system("psql -X -q -v ON_ERROR_STOP=1 '%s' -f %s >/dev/null", url, path);
+    char errpath[64];
+    snprintf(errpath, sizeof errpath, "%s.err", path);
+    const char *cmd =
+        arena_sprintf(a, "psql -X -q -At -v ON_ERROR_STOP=1 '%s' -f %s 2>%s", url, path, errpath);
+    FILE *p = popen(cmd, "r");
+    if (!p) {
+        unlink(path);
+        return -1;
+    }
+    size_t cap = 4096, len = 0, got;
+    char *text = arena_alloc(a, cap);
+    while ((got = fread(text + len, 1, cap - len - 1, p)) > 0) {
+        len += got;
+        if (cap - len < 1024) {
+            text = arena_realloc(a, text, len, cap * 2);
+            cap *= 2;
+        }
+    }
+    text[len] = '\0';
+    int rc = pclose(p);
     unlink(path);
+    if (errors)
+        *errors = ts_read_file(a, errpath, NULL);
+    unlink(errpath);
+    while (len > 0 && text[len - 1] == '\n')
+        text[--len] = '\0';
+    if (out)
+        *out = text;
+    if (rc == -1)
+        return -1;
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+int ts_psql(const char *url, const char *sql)
+{
+    arena *a = arena_create(NULL, "ts_psql");
+    int rc = ts_psql_capture(a, url, sql, NULL, NULL);
+    arena_destroy(a);
     return rc;
 }
 

@@ -89,37 +89,18 @@ json_t *jparse(const char *text)
 
 /* ---- setup --------------------------------------------------------------- */
 
-static char *read_file(const char *path, size_t *len)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *buf = malloc((size_t) n + 1);
-    size_t got = fread(buf, 1, (size_t) n, f);
-    buf[got] = '\0';
-    fclose(f);
-    if (len)
-        *len = got;
-    return buf;
-}
-
 /* template with every "api_" replaced by prefix */
 static bool write_config(const char *prefix, const char *out_path)
 {
     const char *tmpl = ts_source_path(API.group, "config/test/api.json");
-    char *text = read_file(tmpl, NULL);
+    const char *text = ts_read_file(API.group, tmpl, NULL);
     if (!text) {
         fprintf(stderr, "cannot read %s\n", tmpl);
         return false;
     }
     FILE *f = fopen(out_path, "w");
-    if (!f) {
-        free(text);
+    if (!f)
         return false;
-    }
     for (const char *p = text; *p;) {
         const char *hit = strstr(p, "\"api_");
         if (!hit) {
@@ -131,7 +112,6 @@ static bool write_config(const char *prefix, const char *out_path)
         p = hit + 5;
     }
     fclose(f);
-    free(text);
     return true;
 }
 
@@ -542,45 +522,11 @@ const char *jcolumn(const json_t *array, const char *key)
 
 static const char *run_sql(const char *text)
 {
-    char path[] = "/tmp/retort-api-sql-XXXXXX";
-    int fd = mkstemp(path);
-    if (fd < 0)
-        fail_msg("mkstemp failed");
-    size_t n = strlen(text);
-    if (write(fd, text, n) != (ssize_t) n)
-        fail_msg("cannot write %s", path);
-    close(fd);
-    char errpath[64];
-    snprintf(errpath, sizeof errpath, "%s.err", path);
-    const char *cmd =
-        S("psql -X -q -At -v ON_ERROR_STOP=1 '%s' -f %s 2>%s", ts_database_url(), path, errpath);
-    FILE *p = popen(cmd, "r");
-    if (!p)
-        fail_msg("cannot run psql");
-    size_t cap = 4096, len = 0;
-    char *out = arena_alloc(T(), cap);
-    size_t got;
-    while ((got = fread(out + len, 1, cap - len - 1, p)) > 0) {
-        len += got;
-        if (cap - len < 1024) {
-            out = arena_realloc(T(), out, len, cap * 2);
-            cap *= 2;
-        }
-    }
-    out[len] = '\0';
-    int rc = pclose(p);
-    unlink(path);
-    if (rc != 0) {
-        size_t elen = 0;
-        char *err = read_file(errpath, &elen);
-        unlink(errpath);
-        print_error("psql failed on: %s\n%s\n", text, err ? err : "");
-        free(err);
+    const char *out, *errors;
+    if (ts_psql_capture(T(), ts_database_url(), text, &out, &errors) != 0) {
+        print_error("psql failed on: %s\n%s\n", text, errors ? errors : "");
         fail();
     }
-    unlink(errpath);
-    while (len > 0 && out[len - 1] == '\n')
-        out[--len] = '\0';
     return out;
 }
 

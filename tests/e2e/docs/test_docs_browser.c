@@ -94,23 +94,6 @@ static void require_assets(void)
                  F.docs_dir);
 }
 
-static char *slurp(arena *a, const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *s = arena_alloc(a, (size_t) n + 1);
-    size_t got = fread(s, 1, (size_t) n, fp);
-    s[got] = '\0';
-    fclose(fp);
-    if (len)
-        *len = got;
-    return s;
-}
-
 static ts_response *get(const char *path)
 {
     return ts_http(F.a, F.srv.port, "GET", path, NULL, NULL, 0, 15000);
@@ -122,7 +105,7 @@ static void test_served_document_is_the_checked_in_one(void **state)
     ts_response *r = get("/openapi.json");
     assert_int_equal(r->status, 200);
     assert_string_equal(ts_header_get(r, "Content-Type"), "application/json");
-    char *file = slurp(F.a, ts_source_path(F.a, "openapi/retort.openapi.json"), NULL);
+    char *file = ts_read_file(F.a, ts_source_path(F.a, "openapi/retort.openapi.json"), NULL);
     assert_non_null(file);
     if (strcmp(r->body, file) != 0)
         fail_msg("GET /openapi.json differs from openapi/retort.openapi.json (%zu vs %zu "
@@ -138,7 +121,8 @@ static void test_assets_are_served(void **state)
     assert_int_equal(r->status, 200);
     assert_non_null(strstr(r->body, "docs/swagger-ui-bundle.js"));
     size_t len = 0;
-    char *bundle = slurp(F.a, arena_sprintf(F.a, "%s/swagger-ui-bundle.js", F.docs_dir), &len);
+    char *bundle =
+        ts_read_file(F.a, arena_sprintf(F.a, "%s/swagger-ui-bundle.js", F.docs_dir), &len);
     r = get("/docs/swagger-ui-bundle.js");
     assert_int_equal(r->status, 200);
     assert_string_equal(ts_header_get(r, "Content-Type"), "text/javascript; charset=utf-8");
@@ -172,9 +156,9 @@ static const char *render(const char *fragment)
         "--host-resolver-rules='MAP * ~NOTFOUND, EXCLUDE 127.0.0.1' "
         "--virtual-time-budget=10000 --dump-dom 'http://127.0.0.1:%d/docs%s' >'%s' 2>'%s'",
         F.chromium, profile, F.srv.port, fragment, dom, log);
-    const char *text = slurp(F.a, dom, NULL);
+    const char *text = ts_read_file(F.a, dom, NULL);
     if (rc != 0 || !text || !*text) {
-        const char *l = slurp(F.a, log, NULL);
+        const char *l = ts_read_file(F.a, log, NULL);
         fail_msg("chromium exited %d with %s DOM; its log:\n%.4000s", rc,
                  text && *text ? "a" : "no", l ? l : "");
     }

@@ -64,18 +64,6 @@ static int teardown(void **state)
     return 0;
 }
 
-static char *slurp(arena *a, const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return arena_strdup(a, "");
-    char buf[65536];
-    size_t n = fread(buf, 1, sizeof buf - 1, fp);
-    buf[n] = '\0';
-    fclose(fp);
-    return arena_strdup(a, buf);
-}
-
 /* Lints doc; fails with the linter's output unless it is clean. */
 static void lint(fixture *f, const char *doc)
 {
@@ -87,7 +75,9 @@ static void lint(fixture *f, const char *doc)
     int rc = ts_system("cd '%s' && REDOCLY_TELEMETRY=off REDOCLY_SUPPRESS_UPDATE_NOTICE=true "
                        "NO_COLOR=1 '%s' lint --config openapi/redocly.yaml '%s' >'%s' 2>&1",
                        RETORT_SOURCE_DIR, f->redocly, doc, out);
-    const char *text = slurp(f->a, out);
+    const char *text = ts_read_file(f->a, out, NULL);
+    if (!text)
+        text = "";
     /* Exit 0 means no error; a clean run also has no warning. */
     bool warned = strstr(text, "warning") != NULL;
     if (rc != 0 || warned || !strstr(text, "Your API description is valid"))

@@ -9,7 +9,7 @@
  * Each test program uses its own table prefix ("cx_", "cc_"), so the
  * programs may run at the same time against one database. The database is
  * RETORT_TEST_DATABASE_URL when set, otherwise a private throw-away
- * cluster (ts_cluster_start).
+ * cluster (ts_database_or_cluster).
  *
  * Header-only (static inline), like eng_testing.h.
  */
@@ -95,20 +95,6 @@ typedef struct ce_fixture {
     arena *a; /* per test */
 } ce_fixture;
 
-/* Prints every part of a report that should not be set, then fails. */
-static inline void ce_assert_ok(const err_report *err, const char *what)
-{
-    if (!err_is_set(err))
-        return;
-    print_message("%s failed: kind %d status %d sqlstate '%s' title '%s' detail '%s'\n", what,
-                  (int) err->kind, err->status, err->sqlstate, err->title ? err->title : "",
-                  err->detail ? err->detail : "");
-    for (size_t i = 0; i < err->n_items; i++)
-        print_message("  item %s: %s\n", err->items[i].pointer ? err->items[i].pointer : "-",
-                      err->items[i].detail ? err->items[i].detail : "");
-    fail();
-}
-
 /* The table name with the fixture's prefix, in a. */
 static inline const char *ce_name(const ce_fixture *f, arena *a, const char *suffix)
 {
@@ -156,14 +142,8 @@ static inline eng_pool *ce_pool(const ce_fixture *f, int size, bool prepared)
 static inline int ce_group_setup(ce_fixture *f, const char *prefix)
 {
     f->prefix = prefix;
-    const char *env = getenv("RETORT_TEST_DATABASE_URL");
-    if (env && *env) {
-        snprintf(f->url, sizeof f->url, "%s", env);
-    } else {
-        if (!ts_cluster_start(&f->cluster))
-            return -1;
-        snprintf(f->url, sizeof f->url, "%s", f->cluster.url);
-    }
+    if (!ts_database_or_cluster(&f->cluster, f->url, sizeof f->url))
+        return -1;
     f->process = arena_create(NULL, "core exec process");
     err_report err;
     err_init(&err, f->process);
@@ -240,7 +220,7 @@ static inline eng_result *ce_sql(orm_session *s, const char *sql)
     err_report err;
     err_init(&err, orm_session_arena(s));
     eng_result *r = orm_session_execute(s, sql, 0, NULL, &err);
-    ce_assert_ok(&err, sql);
+    ts_assert_ok(&err, sql);
     assert_non_null(r);
     return r;
 }
@@ -261,13 +241,13 @@ static inline void ce_truncate(const ce_fixture *f, arena *a)
  * execution succeeded. */
 static inline eng_result *ce_run(orm_session *s, sql_builder *b, const void *stmt, err_report *berr)
 {
-    ce_assert_ok(berr, "build");
+    ts_assert_ok(berr, "build");
     assert_false(sql_builder_failed(b));
     assert_non_null(stmt);
     err_report err;
     err_init(&err, orm_session_arena(s));
     eng_result *r = orm_session_execute_stmt(s, (const sql_node *) stmt, &err);
-    ce_assert_ok(&err, "execute");
+    ts_assert_ok(&err, "execute");
     assert_non_null(r);
     return r;
 }

@@ -122,7 +122,7 @@ static json_t *workload(orm_session *s, sql_cache *cache, uint64_t *prepares_aft
     err_report err;
     err_init(&err, F.a);
     eng_conn *c = orm_session_connection(s, &err);
-    ce_assert_ok(&err, "connection");
+    ts_assert_ok(&err, "connection");
     *prepares_after_a = eng_conn_prepare_count(c);
 
     for (size_t k = 0; k < sizeof LENGTHS / sizeof LENGTHS[0]; k++) {
@@ -148,7 +148,7 @@ static long server_prepared(eng_conn *c)
     err_report err;
     err_init(&err, F.a);
     eng_result *r = eng_exec(c, F.a, "SELECT count(*) FROM pg_prepared_statements", 0, NULL, &err);
-    ce_assert_ok(&err, "pg_prepared_statements");
+    ts_assert_ok(&err, "pg_prepared_statements");
     return strtol(eng_result_value(r, 0, 0), NULL, 10);
 }
 
@@ -200,7 +200,7 @@ static void test_one_shape_one_compile_one_prepare(void **state)
     sql_cache_get_stats(cache, &st);
     assert_int_equal(st.compiles, 2);
     orm_session_close(uncached);
-    ce_assert_ok(&err, "sessions");
+    ts_assert_ok(&err, "sessions");
 
     json_decref(results);
     sql_cache_destroy(cache);
@@ -228,7 +228,7 @@ static void test_pgbouncer_mode_same_results(void **state)
     err_report err;
     err_init(&err, F.a);
     eng_conn *c = orm_session_connection(s2, &err);
-    ce_assert_ok(&err, "connection");
+    ts_assert_ok(&err, "connection");
     assert_int_equal(eng_conn_prepare_count(c), 0);
     assert_int_equal(server_prepared(c), 0);
     ce_json_same(results, reference);

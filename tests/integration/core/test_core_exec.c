@@ -78,7 +78,7 @@ static void commit(orm_session *s)
     err_report err;
     err_init(&err, F.a);
     assert_true(orm_session_commit(s, &err));
-    ce_assert_ok(&err, "commit");
+    ts_assert_ok(&err, "commit");
 }
 
 /* SET LOCAL TimeZone, through text() with a parameter. */
@@ -1267,7 +1267,7 @@ static void test_commit_rollback_visibility(void **state)
     orm_session_close(writer);
     assert_int_equal(count_owner(reader, "frank"), 0);
     orm_session_close(reader);
-    ce_assert_ok(&err, "sessions");
+    ts_assert_ok(&err, "sessions");
 }
 
 int main(void)

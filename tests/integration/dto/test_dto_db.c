@@ -75,61 +75,6 @@ static fixture F;
 
 /* ---- helpers ------------------------------------------------------------------ */
 
-static const char *sq(arena *a, const char *single_quoted)
-{
-    char *s = arena_strdup(a, single_quoted);
-    for (char *p = s; *p; p++)
-        if (*p == '\'')
-            *p = '"';
-    return s;
-}
-
-static void decref(void *j)
-{
-    json_decref(j);
-}
-
-/* JSON from single-quoted text, released with a. */
-static json_t *js(arena *a, const char *single_quoted)
-{
-    json_error_t jerr;
-    json_t *j = json_loads(sq(a, single_quoted), JSON_DECODE_ANY, &jerr);
-    if (!j) {
-        print_message("bad test JSON %s: %s\n", single_quoted, jerr.text);
-        fail();
-    }
-    arena_on_reset(a, decref, j);
-    return j;
-}
-
-static void assert_ok(const err_report *err, const char *what)
-{
-    if (!err_is_set(err))
-        return;
-    print_message("%s failed: kind %d status %d sqlstate '%s' detail '%s'\n", what, (int) err->kind,
-                  err->status, err->sqlstate, err->detail ? err->detail : "");
-    for (size_t i = 0; i < err->n_items; i++)
-        print_message("  item %s: %s\n", err->items[i].pointer ? err->items[i].pointer : "-",
-                      err->items[i].detail ? err->items[i].detail : "");
-    fail();
-}
-
-/* Compares v (consumed) with single-quoted JSON, key order included. */
-static void assert_json(arena *a, json_t *v, const char *expected_sq)
-{
-    json_t *want = js(a, expected_sq);
-    char *got = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    char *exp = json_dumps(want, JSON_COMPACT | JSON_ENCODE_ANY);
-    bool same = strcmp(got, exp) == 0;
-    if (!same)
-        print_message("expected %s\n     got %s\n", exp, got);
-    free(got);
-    free(exp);
-    json_decref(v);
-    if (!same)
-        fail();
-}
-
 static orm_session *session(arena *a)
 {
     orm_session_options o = {.pool = F.pool, .registry = F.reg, .autoflush = true};
@@ -138,7 +83,7 @@ static orm_session *session(arena *a)
     err_init(&err, a);
     /* Timestamps come back in UTC, so expected DTOs can say "Z". */
     assert_non_null(orm_session_execute(s, "SET TIME ZONE 'UTC'", 0, NULL, &err));
-    assert_ok(&err, "SET TIME ZONE");
+    ts_assert_ok(&err, "SET TIME ZONE");
     return s;
 }
 
@@ -147,7 +92,7 @@ static void commit(orm_session *s)
     err_report err;
     err_init(&err, orm_session_arena(s));
     bool ok = orm_session_commit(s, &err);
-    assert_ok(&err, "commit");
+    ts_assert_ok(&err, "commit");
     assert_true(ok);
 }
 
@@ -160,11 +105,11 @@ static const orm_load_plan *plan(orm_session *s, const orm_mapper *m, const char
     sql_builder *b = sql_builder_new(a, &err);
     sql_from *from = sql_from_table(b, m->table, NULL);
     sql_doc_query *q = ARENA_NEW(a, sql_doc_query);
-    bool ok = sql_doc_parse_query(b, from, js(a, doc_sq), NULL, q, &err);
-    assert_ok(&err, "parse query");
+    bool ok = sql_doc_parse_query(b, from, ts_json(a, doc_sq), NULL, q, &err);
+    ts_assert_ok(&err, "parse query");
     assert_true(ok);
     const orm_load_plan *p = orm_load_plan_build(s, m, q, &err);
-    assert_ok(&err, "plan");
+    ts_assert_ok(&err, "plan");
     assert_non_null(p);
     return p;
 }
@@ -177,9 +122,9 @@ static orm_entity *create(orm_session *s, const orm_mapper *m, const char *body_
     err_report err;
     err_init(&err, a);
     orm_entity *e = orm_entity_new(s, m);
-    bool ok = dto_apply_input(m, js(a, body_sq), DTO_CREATE, "", 0, e, &err) &&
+    bool ok = dto_apply_input(m, ts_json(a, body_sq), DTO_CREATE, "", 0, e, &err) &&
               orm_session_add(s, e, &err) && orm_session_flush(s, &err);
-    assert_ok(&err, "create");
+    ts_assert_ok(&err, "create");
     assert_true(ok);
     return e;
 }
@@ -196,19 +141,13 @@ static const char *text_of(const orm_entity *e, const char *col)
 static int group_setup(void **state)
 {
     (void) state;
-    const char *env = getenv("RETORT_TEST_DATABASE_URL");
-    if (env && *env) {
-        snprintf(F.url, sizeof F.url, "%s", env);
-    } else {
-        if (!ts_cluster_start(&F.cluster))
-            return -1;
-        snprintf(F.url, sizeof F.url, "%s", F.cluster.url);
-    }
+    if (!ts_database_or_cluster(&F.cluster, F.url, sizeof F.url))
+        return -1;
     F.process = arena_create(NULL, "test_dto_db process");
     err_report err;
     err_init(&err, F.process);
     char *const noenv[] = {NULL};
-    F.cfg = cfg_load_string(F.process, sq(F.process, MODELS), "dto-db-test", noenv, &err);
+    F.cfg = cfg_load_string(F.process, ts_dquote(F.process, MODELS), "dto-db-test", noenv, &err);
     F.reg = F.cfg ? orm_registry_create(F.process, F.cfg, &err) : NULL;
     if (!F.reg) {
         fprintf(stderr, "models refused: %s\n",
@@ -262,7 +201,7 @@ static int setup(void **state)
     err_init(&err, F.a);
     assert_non_null(
         orm_session_execute(s, "TRUNCATE dx_orders, dx_users RESTART IDENTITY", 0, NULL, &err));
-    assert_ok(&err, "truncate");
+    ts_assert_ok(&err, "truncate");
     commit(s);
     orm_session_close(s);
     return 0;
@@ -295,14 +234,14 @@ static void created_dto_from_returned_row(void **state)
                                          uid));
     commit(s);
     /* What RETURNING gave back: the server's forms of every type. */
-    assert_json(F.a, dto_entity(o, NULL, NULL, 0),
-                arena_sprintf(F.a,
-                              "{'id': 1, 'user_id': '%s', 'total': '10.50', 'status': 'pending',"
-                              " 'paid': false, 'placed': '2026-02-28',"
-                              " 'at': '2026-01-02T02:04:05.25Z', 'ratio': 0.5,"
-                              " 'big': 9007199254740993, 'meta': {'n': 1.5, 'tags': ['x']},"
-                              " 'version': 1}",
-                              uid));
+    ts_assert_json(F.a, dto_entity(o, NULL, NULL, 0),
+                   arena_sprintf(F.a,
+                                 "{'id': 1, 'user_id': '%s', 'total': '10.50', 'status': 'pending',"
+                                 " 'paid': false, 'placed': '2026-02-28',"
+                                 " 'at': '2026-01-02T02:04:05.25Z', 'ratio': 0.5,"
+                                 " 'big': 9007199254740993, 'meta': {'n': 1.5, 'tags': ['x']},"
+                                 " 'version': 1}",
+                                 uid));
     json_t *udto = dto_entity(u, NULL, NULL, 0);
     assert_null(json_object_get(udto, "password"));
     const char *created = json_string_value(json_object_get(udto, "created_at"));
@@ -332,20 +271,20 @@ static void nested_by_plan(void **state)
     orm_entity *got = NULL;
     const char *pk[] = {uid};
     bool ok = orm_session_get(s, F.users, pk, p, &got, &err);
-    assert_ok(&err, "get");
+    ts_assert_ok(&err, "get");
     assert_true(ok);
     assert_non_null(got);
     const char *fields[] = {"email", "orders"};
-    assert_json(a, dto_entity(got, p, fields, 2),
-                arena_sprintf(a,
-                              "{'email': 'b@example.com', 'orders': ["
-                              "{'id': 1, 'user_id': '%s', 'total': '1.00', 'status': 'pending',"
-                              " 'paid': false, 'placed': null, 'at': null, 'ratio': null,"
-                              " 'big': null, 'meta': null, 'version': 1},"
-                              "{'id': 2, 'user_id': '%s', 'total': '2.50', 'status': 'pending',"
-                              " 'paid': false, 'placed': null, 'at': null, 'ratio': null,"
-                              " 'big': null, 'meta': null, 'version': 1}]}",
-                              uid, uid));
+    ts_assert_json(a, dto_entity(got, p, fields, 2),
+                   arena_sprintf(a,
+                                 "{'email': 'b@example.com', 'orders': ["
+                                 "{'id': 1, 'user_id': '%s', 'total': '1.00', 'status': 'pending',"
+                                 " 'paid': false, 'placed': null, 'at': null, 'ratio': null,"
+                                 " 'big': null, 'meta': null, 'version': 1},"
+                                 "{'id': 2, 'user_id': '%s', 'total': '2.50', 'status': 'pending',"
+                                 " 'paid': false, 'placed': null, 'at': null, 'ratio': null,"
+                                 " 'big': null, 'meta': null, 'version': 1}]}",
+                                 uid, uid));
     /* Without the option the relationship (lazy raise) is not in the DTO. */
     const orm_load_plan *none = plan(s, F.users, "{}");
     json_t *plain = dto_entity(got, none, NULL, 0);
@@ -365,11 +304,11 @@ static void update_with_add(void **state)
     err_report err;
     err_init(&err, F.a);
     bool ok = dto_apply_input(F.orders,
-                              js(F.a, "{'total': {'$add': '-2.25'}, 'status': 'paid',"
-                                      " 'paid': true}"),
+                              ts_json(F.a, "{'total': {'$add': '-2.25'}, 'status': 'paid',"
+                                           " 'paid': true}"),
                               DTO_UPDATE, "/operations/0/values", DTO_ALLOW_ADD, o, &err) &&
               orm_session_flush(s, &err);
-    assert_ok(&err, "update");
+    ts_assert_ok(&err, "update");
     assert_true(ok);
     commit(s);
     orm_session_close(s);
@@ -380,10 +319,10 @@ static void update_with_add(void **state)
     orm_entity *again = NULL;
     const char *pk[] = {"1"};
     assert_true(orm_session_get(s, F.orders, pk, NULL, &again, &err));
-    assert_ok(&err, "get");
+    ts_assert_ok(&err, "get");
     const char *fields[] = {"total", "status", "paid", "version"};
-    assert_json(a, dto_entity(again, NULL, fields, 4),
-                "{'total': '7.75', 'status': 'paid', 'paid': true, 'version': 2}");
+    ts_assert_json(a, dto_entity(again, NULL, fields, 4),
+                   "{'total': '7.75', 'status': 'paid', 'paid': true, 'version': 2}");
     orm_session_close(s);
 }
 
@@ -393,10 +332,11 @@ static void bulk_rows_with_defaults(void **state)
     orm_session *s = session(F.a);
     orm_entity *u = create(s, F.users, "{'email': 'd@example.com'}");
     const char *uid = arena_strdup(F.a, text_of(u, "id"));
-    json_t *rows = js(F.a, arena_sprintf(F.a,
-                                         "[{'user_id': '%s', 'total': 1, 'paid': true},"
-                                         " {'user_id': '%s', 'total': '2.00', 'status': 'paid'}]",
-                                         uid, uid));
+    json_t *rows =
+        ts_json(F.a, arena_sprintf(F.a,
+                                   "[{'user_id': '%s', 'total': 1, 'paid': true},"
+                                   " {'user_id': '%s', 'total': '2.00', 'status': 'paid'}]",
+                                   uid, uid));
     /* The union of the keys, plus version (client default). */
     const char *names[] = {"user_id", "total", "paid", "status", "version"};
     size_t cols[5];
@@ -414,7 +354,7 @@ static void bulk_rows_with_defaults(void **state)
         bool *is_default;
         bool ok = dto_row_values(F.orders, json_array_get(rows, r), arena_sprintf(F.a, "/%zu", r),
                                  cols, 5, F.a, &values, &is_default, &err);
-        assert_ok(&err, "row");
+        ts_assert_ok(&err, "row");
         assert_true(ok);
         sql_node *cells[5];
         for (size_t i = 0; i < 5; i++)
@@ -423,7 +363,7 @@ static void bulk_rows_with_defaults(void **state)
         assert_true(sql_insert_row(b, ins, cells));
     }
     eng_result *res = orm_session_execute_stmt(s, (const sql_node *) ins, &err);
-    assert_ok(&err, "insert");
+    ts_assert_ok(&err, "insert");
     assert_non_null(res);
     commit(s);
     orm_session_close(s);
@@ -433,10 +373,10 @@ static void bulk_rows_with_defaults(void **state)
     err_init(&err, a);
     eng_result *r = orm_session_execute(
         s, "SELECT total, paid, status, version FROM dx_orders ORDER BY id", 0, NULL, &err);
-    assert_ok(&err, "select");
-    assert_json(a, dto_rows(r),
-                "[{'total': '1.00', 'paid': true, 'status': 'pending', 'version': 1},"
-                " {'total': '2.00', 'paid': false, 'status': 'paid', 'version': 1}]");
+    ts_assert_ok(&err, "select");
+    ts_assert_json(a, dto_rows(r),
+                   "[{'total': '1.00', 'paid': true, 'status': 'pending', 'version': 1},"
+                   " {'total': '2.00', 'paid': false, 'status': 'paid', 'version': 1}]");
     orm_session_close(s);
 }
 
@@ -448,8 +388,8 @@ static void bulk_row_problems(void **state)
     size_t cols[] = {(size_t) orm_mapper_column(F.orders, "total")};
     const char **values;
     bool *is_default;
-    assert_false(dto_row_values(F.orders, js(F.a, "{'total': 'x', 'nope': 1}"), "/3", cols, 1, F.a,
-                                &values, &is_default, &err));
+    assert_false(dto_row_values(F.orders, ts_json(F.a, "{'total': 'x', 'nope': 1}"), "/3", cols, 1,
+                                F.a, &values, &is_default, &err));
     assert_null(values);
     assert_int_equal(err.status, 422);
     assert_int_equal(err.n_items, 3); /* total, nope, user_id required */
@@ -461,8 +401,8 @@ static void bulk_row_problems(void **state)
     }
     assert_true(seen_total && seen_nope && seen_user);
     err_clear(&err);
-    assert_false(
-        dto_row_values(F.orders, js(F.a, "[1]"), "/4", cols, 1, F.a, &values, &is_default, &err));
+    assert_false(dto_row_values(F.orders, ts_json(F.a, "[1]"), "/4", cols, 1, F.a, &values,
+                                &is_default, &err));
     assert_int_equal(err.n_items, 1);
     assert_string_equal(err.items[0].pointer, "/4");
 }

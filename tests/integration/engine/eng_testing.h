@@ -22,24 +22,13 @@
 #include "error.h"
 #include "testsupport.h"
 
-/* Prints a report that should not be set, then fails. */
-static inline void et_assert_ok(const err_report *err, const char *what)
-{
-    if (err_is_set(err)) {
-        print_message("%s failed: kind %d status %d sqlstate '%s' title '%s' detail '%s'\n", what,
-                      (int) err->kind, err->status, err->sqlstate, err->title ? err->title : "",
-                      err->detail ? err->detail : "");
-        fail();
-    }
-}
-
 /* The first column of the first row of sql, copied into a. */
 static inline const char *et_scalar(eng_conn *c, arena *a, const char *sql)
 {
     err_report err;
     err_init(&err, a);
     eng_result *r = eng_exec(c, a, sql, 0, NULL, &err);
-    et_assert_ok(&err, sql);
+    ts_assert_ok(&err, sql);
     assert_non_null(r);
     assert_true(eng_result_rows(r) >= 1);
     return arena_strdup(a, eng_result_value(r, 0, 0));
@@ -55,7 +44,7 @@ static inline void et_command(eng_conn *c, arena *a, const char *sql)
     err_report err;
     err_init(&err, a);
     bool ok = eng_exec_command(c, sql, &err);
-    et_assert_ok(&err, sql);
+    ts_assert_ok(&err, sql);
     assert_true(ok);
 }
 
@@ -64,7 +53,7 @@ static inline eng_conn *et_checkout(eng_pool *p, arena *a)
     err_report err;
     err_init(&err, a);
     eng_conn *c = eng_pool_checkout(p, &err);
-    et_assert_ok(&err, "checkout");
+    ts_assert_ok(&err, "checkout");
     assert_non_null(c);
     return c;
 }

@@ -43,14 +43,8 @@ static eng_pool *make_pool(bool prepared, int cache_size)
 static int group_setup(void **state)
 {
     (void) state;
-    const char *env = getenv("RETORT_TEST_DATABASE_URL");
-    if (env && *env) {
-        snprintf(F.url, sizeof F.url, "%s", env);
-    } else {
-        if (!ts_cluster_start(&F.cluster))
-            return -1;
-        snprintf(F.url, sizeof F.url, "%s", F.cluster.url);
-    }
+    if (!ts_database_or_cluster(&F.cluster, F.url, sizeof F.url))
+        return -1;
     /* Every connection of this process works in its own schema. */
     snprintf(F.schema, sizeof F.schema, "eng_exec_%d", (int) getpid());
     char opts[128];
@@ -133,7 +127,7 @@ static void test_params_and_nulls(void **state)
                              "SELECT $1::int + 1 AS answer, $2::text IS NULL AS missing, "
                              "$2::text AS nothing, $3::text AS echo",
                              3, params, &err);
-    et_assert_ok(&err, "select");
+    ts_assert_ok(&err, "select");
     assert_int_equal(eng_result_rows(r), 1);
     assert_int_equal(eng_result_cols(r), 4);
     assert_string_equal(eng_result_value(r, 0, 0), "42");
@@ -149,11 +143,11 @@ static void test_params_and_nulls(void **state)
     const char *row[3] = {"a@example.com", NULL, "Ann"};
     r = eng_exec(F.c, F.a, "INSERT INTO users (email, age, name) VALUES ($1, $2, $3) RETURNING id",
                  3, row, &err);
-    et_assert_ok(&err, "insert");
+    ts_assert_ok(&err, "insert");
     assert_int_equal(eng_result_affected(r), 1);
     assert_string_equal(eng_result_value(r, 0, 0), "1");
     r = eng_exec(F.c, F.a, "SELECT age, name FROM users WHERE email = $1", 1, row, &err);
-    et_assert_ok(&err, "select back");
+    ts_assert_ok(&err, "select back");
     assert_true(eng_result_is_null(r, 0, 0));
     assert_string_equal(eng_result_value(r, 0, 1), "Ann");
 }
@@ -167,7 +161,7 @@ static void test_result_accessors(void **state)
                              "SELECT g AS n, 'x' || g AS \"Label\", g % 2 = 0 AS even "
                              "FROM generate_series(1, 3) g ORDER BY g",
                              0, NULL, &err);
-    et_assert_ok(&err, "select");
+    ts_assert_ok(&err, "select");
     assert_int_equal(eng_result_rows(r), 3);
     assert_int_equal(eng_result_cols(r), 3);
     assert_string_equal(eng_result_colname(r, 0), "n");
@@ -193,7 +187,7 @@ static void test_result_accessors(void **state)
     r = eng_exec(F.c, F.a, "DELETE FROM items WHERE a = 1", 0, NULL, &err);
     assert_int_equal(eng_result_affected(r), 1);
     r = eng_exec(F.c, F.a, "", 0, NULL, &err);
-    et_assert_ok(&err, "empty");
+    ts_assert_ok(&err, "empty");
     assert_non_null(r);
     assert_int_equal(eng_result_affected(r), 0);
 }
@@ -344,7 +338,7 @@ static const char *run_prepared(eng_conn *c, const char *sql, const char *param)
     err_init(&err, F.a);
     const char *p[1] = {param};
     eng_result *r = eng_exec_prepared(c, F.a, sql, 1, p, &err);
-    et_assert_ok(&err, sql);
+    ts_assert_ok(&err, sql);
     assert_non_null(r);
     return eng_result_value(r, 0, 0);
 }
@@ -442,6 +436,255 @@ static void test_prepared_error_is_classified(void **state)
     assert_string_equal(err.sqlstate, "42601");
 }
 
+/* ---- BEGIN pipelined with the first statement (eng_begin_exec) ----------------- */
+
+/* eng_begin_exec with one text parameter (NULL: none); *began filled. */
+static eng_result *begin_exec(eng_conn *c, const char *level, int timeout_ms, bool prepared,
+                              const char *sql, const char *param, bool *began, err_report *err)
+{
+    const char *p[1] = {param};
+    return eng_begin_exec(c, F.a, level, timeout_ms, prepared, sql, param ? 1 : 0, param ? p : NULL,
+                          began, err);
+}
+
+static void test_begin_exec_results(void **state)
+{
+    (void) state;
+    /* The same results as eng_begin + eng_exec / eng_exec_prepared, in
+     * the transaction the BEGIN opened, with its isolation level and
+     * SET LOCAL already in force for the statement itself. */
+    static const char *const sql =
+        "SELECT $1::int * 2 AS twice, current_setting('transaction_isolation') AS iso, "
+        "current_setting('statement_timeout') AS timeout, NULL::text AS nothing";
+    for (int prepared = 0; prepared < 2; prepared++) {
+        err_report err;
+        err_init(&err, F.a);
+        bool began = false;
+        eng_result *r = begin_exec(F.c, "REPEATABLE READ", 1500, prepared, sql, "21", &began, &err);
+        ts_assert_ok(&err, "eng_begin_exec");
+        assert_non_null(r);
+        assert_true(began);
+        assert_true(eng_conn_in_transaction(F.c));
+        assert_int_equal(eng_result_rows(r), 1);
+        assert_int_equal(eng_result_cols(r), 4);
+        assert_string_equal(eng_result_colname(r, 0), "twice");
+        assert_string_equal(eng_result_value(r, 0, 0), "42");
+        assert_string_equal(eng_result_value(r, 0, 1), "repeatable read");
+        assert_string_equal(eng_result_value(r, 0, 2), "1500ms");
+        assert_true(eng_result_is_null(r, 0, 3));
+        /* The rest of the transaction goes on as usual. */
+        et_command(F.c, F.a, "INSERT INTO items VALUES (1, 'in tx')");
+        assert_true(eng_commit(F.c, &err));
+        assert_false(eng_conn_in_transaction(F.c));
+        /* SET LOCAL ended with the transaction. */
+        assert_string_equal(et_scalar(F.c, F.a, "SHOW statement_timeout"), "0");
+    }
+    assert_string_equal(et_scalar(F.c, F.a, "SELECT count(*) FROM items"), "2");
+
+    /* Defaults: no isolation level, no timeout; writes and affected rows. */
+    err_report err;
+    err_init(&err, F.a);
+    bool began = false;
+    eng_result *r = begin_exec(F.c, NULL, 0, true, "UPDATE items SET b = $1", "x", &began, &err);
+    ts_assert_ok(&err, "eng_begin_exec UPDATE");
+    assert_true(began);
+    assert_int_equal(eng_result_affected(r), 2);
+    assert_string_equal(et_scalar(F.c, F.a, "SHOW transaction_isolation"), "read committed");
+    assert_true(eng_rollback(F.c, &err));
+    assert_string_equal(et_scalar(F.c, F.a, "SELECT string_agg(DISTINCT b, ',') FROM items"),
+                        "in tx");
+}
+
+static void test_begin_exec_prepared_cache(void **state)
+{
+    (void) state;
+    const char *sql = "SELECT $1::int + 7000";
+    err_report err;
+    err_init(&err, F.a);
+    uint64_t before = eng_conn_prepare_count(F.c);
+    bool began = false;
+    /* Miss: the Parse travels in the same round trip. */
+    eng_result *r = begin_exec(F.c, NULL, 0, true, sql, "1", &began, &err);
+    ts_assert_ok(&err, "first");
+    assert_string_equal(eng_result_value(r, 0, 0), "7001");
+    assert_int_equal(eng_conn_prepare_count(F.c), before + 1);
+    assert_true(eng_commit(F.c, &err));
+    /* Hit, pipelined or not: no new prepare. */
+    r = begin_exec(F.c, NULL, 0, true, sql, "2", &began, &err);
+    assert_string_equal(eng_result_value(r, 0, 0), "7002");
+    assert_string_equal(run_prepared(F.c, sql, "3"), "7003");
+    assert_true(eng_commit(F.c, &err));
+    assert_string_equal(run_prepared(F.c, sql, "4"), "7004");
+    assert_int_equal(eng_conn_prepare_count(F.c), before + 1);
+    ts_assert_ok(&err, "commits");
+
+    /* Unprepared: nothing enters the cache. */
+    r = begin_exec(F.c, NULL, 0, false, "SELECT $1::int + 8000", "1", &began, &err);
+    assert_string_equal(eng_result_value(r, 0, 0), "8001");
+    assert_int_equal(eng_conn_prepare_count(F.c), before + 1);
+    assert_true(eng_rollback(F.c, &err));
+
+    /* A statement that fails at its Parse is not cached, and leaves the
+     * transaction failed like any failed statement. */
+    err_init(&err, F.a);
+    began = false;
+    assert_null(begin_exec(F.c, NULL, 0, true, "SELEC $1", "1", &began, &err));
+    assert_true(began);
+    assert_string_equal(err.sqlstate, "42601");
+    assert_true(eng_conn_in_transaction(F.c));
+    err_report again;
+    err_init(&again, F.a);
+    assert_null(eng_exec(F.c, F.a, "SELECT 1", 0, NULL, &again));
+    assert_string_equal(again.sqlstate, "25P02");
+    assert_true(eng_rollback(F.c, &again));
+    uint64_t n = eng_conn_prepare_count(F.c);
+    err_init(&err, F.a);
+    assert_null(eng_exec_prepared(F.c, F.a, "SELEC $1", 0, NULL, &err)); /* prepared again */
+    assert_int_equal(eng_conn_prepare_count(F.c), n + 1);
+
+    /* The server forgot the statement: inside the transaction the error
+     * stands (26000), the name is forgotten, the next use prepares again. */
+    et_command(F.c, F.a, "DEALLOCATE ALL");
+    err_init(&err, F.a);
+    assert_null(begin_exec(F.c, NULL, 0, true, sql, "5", &began, &err));
+    assert_string_equal(err.sqlstate, "26000");
+    assert_true(eng_rollback(F.c, &again));
+    n = eng_conn_prepare_count(F.c);
+    assert_string_equal(run_prepared(F.c, sql, "6"), "7006");
+    assert_int_equal(eng_conn_prepare_count(F.c), n + 1);
+}
+
+static void test_begin_exec_large_statement(void **state)
+{
+    (void) state;
+    /* Far more than a socket buffer of SQL and parameters in the same
+     * pipeline as BEGIN (W5 binds 4,000 parameters): nothing blocks. */
+    enum { N = 30000 };
+    strbuf sql;
+    strbuf_init(&sql, F.a);
+    strbuf_puts(&sql, "SELECT array_length(ARRAY[");
+    const char **values = ARENA_ARRAY(F.a, const char *, N);
+    for (int i = 0; i < N; i++) {
+        strbuf_printf(&sql, "%s$%d", i ? "," : "", i + 1);
+        values[i] = arena_sprintf(F.a, "value number %d, padded to be a little longer", i);
+    }
+    strbuf_puts(&sql, "]::text[], 1), md5(array_to_string(ARRAY[");
+    for (int i = 0; i < N; i++)
+        strbuf_printf(&sql, "%s$%d", i ? "," : "", i + 1);
+    strbuf_puts(&sql, "]::text[], ''))");
+    for (int prepared = 0; prepared < 2; prepared++) {
+        err_report err;
+        err_init(&err, F.a);
+        bool began = false;
+        eng_result *r = eng_begin_exec(F.c, F.a, "READ COMMITTED", 5000, prepared,
+                                       strbuf_cstr(&sql), N, values, &began, &err);
+        ts_assert_ok(&err, "large first statement");
+        assert_true(began);
+        assert_string_equal(eng_result_value(r, 0, 0), "30000");
+        assert_int_equal(eng_result_length(r, 0, 1), 32);
+        assert_true(eng_commit(F.c, &err));
+    }
+}
+
+static void test_begin_exec_errors(void **state)
+{
+    (void) state;
+    for (int prepared = 0; prepared < 2; prepared++) {
+        et_command(F.c, F.a, "TRUNCATE users");
+        err_report err;
+        err_init(&err, F.a);
+        const char *email = "dup@example.com";
+        const char *ins = "INSERT INTO users (email) VALUES ($1)";
+        assert_non_null(eng_exec(F.c, F.a, ins, 1, &email, &err));
+        bool began = false;
+        assert_null(begin_exec(F.c, "SERIALIZABLE", 5000, prepared, ins, email, &began, &err));
+        /* Reported exactly as eng_exec reports it (test_unique_violation). */
+        assert_true(began);
+        assert_int_equal(err.kind, ERR_CONFLICT);
+        assert_int_equal(err.status, 409);
+        assert_string_equal(err.sqlstate, "23505");
+        assert_string_equal(err.type, "unique-violation");
+        assert_string_equal(err.constraint, "users_email_key");
+        assert_string_equal(err.table, "users");
+        assert_non_null(err.db_message);
+        assert_null(strstr(err.detail, "already exists"));
+        assert_false(eng_conn_is_broken(F.c));
+        /* The transaction is failed, as after eng_begin + a failed statement. */
+        assert_true(eng_conn_in_transaction(F.c));
+        err_report c;
+        err_init(&c, F.a);
+        assert_false(eng_commit(F.c, &c));
+        assert_string_equal(c.sqlstate, "25P02");
+        assert_false(eng_conn_in_transaction(F.c));
+    }
+
+    /* Statement timeout set by the pipelined SET LOCAL: ERR_TIMEOUT. */
+    for (int prepared = 0; prepared < 2; prepared++) {
+        err_report err;
+        err_init(&err, F.a);
+        bool began = false;
+        double t0 = ts_now();
+        assert_null(
+            begin_exec(F.c, NULL, 50, prepared, "SELECT pg_sleep($1::float8)", "2", &began, &err));
+        double took = ts_now() - t0;
+        assert_true(began);
+        assert_int_equal(err.kind, ERR_TIMEOUT);
+        assert_int_equal(err.status, 504);
+        assert_string_equal(err.sqlstate, "57014");
+        assert_true(took < 1.5);
+        assert_false(eng_conn_is_broken(F.c));
+        assert_true(eng_conn_in_transaction(F.c)); /* failed, still open */
+        assert_true(eng_rollback(F.c, NULL));
+        assert_string_equal(et_scalar(F.c, F.a, "SHOW statement_timeout"), "0");
+    }
+
+    /* Refused before anything is sent: no transaction, began false. */
+    const char *bad_level = "READ COMMITTED; DROP TABLE users";
+    err_report err;
+    err_init(&err, F.a);
+    bool began = true;
+    assert_null(begin_exec(F.c, bad_level, 0, true, "SELECT 1", NULL, &began, &err));
+    assert_false(began);
+    assert_int_equal(err.kind, ERR_BAD_REQUEST);
+    assert_non_null(err.hint);
+    assert_false(eng_conn_in_transaction(F.c));
+    err_init(&err, F.a);
+    assert_null(begin_exec(F.c, NULL, -1, true, "SELECT 1", NULL, &began, &err));
+    assert_int_equal(err.kind, ERR_BAD_REQUEST);
+    err_init(&err, F.a);
+    assert_null(begin_exec(F.c, NULL, 0, true, NULL, NULL, &began, &err));
+    assert_int_equal(err.kind, ERR_INTERNAL);
+    assert_false(eng_conn_in_transaction(F.c));
+    assert_true(eng_begin(F.c, NULL, 0, &err));
+    assert_null(begin_exec(F.c, NULL, 0, true, "SELECT 1", NULL, &began, &err));
+    assert_false(began);
+    assert_int_equal(err.kind, ERR_INTERNAL); /* already in a transaction */
+    assert_true(eng_rollback(F.c, NULL));
+
+    /* The parameter count refused by the server (08P01): a bug of ours,
+     * the connection lives on. */
+    err_init(&err, F.a);
+    const char *two[2] = {"1", "2"};
+    assert_null(
+        eng_begin_exec(F.c, F.a, NULL, 0, true, "SELECT $1::int + 1", 2, two, &began, &err));
+    assert_string_equal(err.sqlstate, "08P01");
+    assert_int_equal(err.kind, ERR_INTERNAL);
+    assert_false(eng_conn_is_broken(F.c));
+    assert_true(eng_rollback(F.c, NULL));
+
+    /* COPY cannot run through it: refused (CopyFail) as eng_exec refuses
+     * it; the statement failed, the connection stays usable. */
+    err_init(&err, F.a);
+    assert_null(
+        begin_exec(F.c, NULL, 0, false, "COPY items (a, b) FROM STDIN", NULL, &began, &err));
+    assert_int_equal(err.kind, ERR_INTERNAL);
+    assert_true(began);
+    assert_false(eng_conn_is_broken(F.c));
+    assert_true(eng_conn_in_transaction(F.c));
+    assert_true(eng_rollback(F.c, NULL));
+    assert_string_equal(et_scalar(F.c, F.a, "SELECT 1"), "1");
+}
+
 /* ---- COPY -------------------------------------------------------------------- */
 
 static void test_copy_in(void **state)
@@ -451,7 +694,7 @@ static void test_copy_in(void **state)
     err_init(&err, F.a);
     const char data[] = "1\tone\n2\t\\N\n3\tthree\n";
     int64_t n = eng_copy_in(F.c, "COPY items (a, b) FROM STDIN", data, strlen(data), &err);
-    et_assert_ok(&err, "copy");
+    ts_assert_ok(&err, "copy");
     assert_int_equal(n, 3);
     eng_result *r = eng_exec(F.c, F.a, "SELECT a, b FROM items ORDER BY a", 0, NULL, &err);
     assert_int_equal(eng_result_rows(r), 3);
@@ -465,7 +708,7 @@ static void test_copy_in(void **state)
     for (size_t i = 0; i < rows; i++)
         len += (size_t) snprintf(big + len, cap - len, "%zu\trow%zu\n", i, i);
     n = eng_copy_in(F.c, "COPY items (a, b) FROM STDIN", big, len, &err);
-    et_assert_ok(&err, "big copy");
+    ts_assert_ok(&err, "big copy");
     assert_int_equal(n, (int64_t) rows);
 
     /* Bad data: classified, and the connection stays usable. */
@@ -530,7 +773,7 @@ static void test_begin_commit_rollback(void **state)
         assert_string_equal(et_scalar(F.c, F.a, "SHOW transaction_isolation"), levels[i].shown);
         assert_true(eng_commit(F.c, &err));
     }
-    et_assert_ok(&err, "transactions");
+    ts_assert_ok(&err, "transactions");
 
     /* A second BEGIN is a bug in the caller, not a warning. */
     assert_true(eng_begin(F.c, NULL, 0, &err));
@@ -610,6 +853,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_prepared_lru_eviction, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prepared_statements_off, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prepared_error_is_classified, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_begin_exec_results, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_begin_exec_prepared_cache, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_begin_exec_large_statement, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_begin_exec_errors, setup, teardown),
         cmocka_unit_test_setup_teardown(test_copy_in, setup, teardown),
         cmocka_unit_test_setup_teardown(test_begin_commit_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_isolation_rejected, setup, teardown),

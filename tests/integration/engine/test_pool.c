@@ -36,7 +36,7 @@ static eng_pool *make_pool(int size, int overflow, double timeout,
     err_report err;
     err_init(&err, F.a);
     eng_pool *p = eng_pool_create(&o, &err);
-    et_assert_ok(&err, "eng_pool_create");
+    ts_assert_ok(&err, "eng_pool_create");
     assert_non_null(p);
     return p;
 }
@@ -382,6 +382,131 @@ static void test_pre_ping_replaces_killed_connection(void **state)
     eng_pool_destroy(p);
 }
 
+/* ---- optimistic pre-ping (eng_pool_checkout_unpinged) ------------------------ */
+
+static eng_result *first_statement(eng_conn *c, const char *sql, bool *began, err_report *err)
+{
+    return eng_begin_exec(c, F.a, NULL, 1000, true, sql, 0, NULL, began, err);
+}
+
+static void test_unpinged_checkout_marks_unverified(void **state)
+{
+    (void) state;
+    eng_pool *p = make_pool(1, 0, 1, pre_ping_tweak);
+    eng_conn *c = eng_pool_checkout_unpinged(p, &(err_report){0});
+    assert_non_null(c);
+    assert_false(eng_conn_is_unverified(c)); /* fresh: just connected */
+    int pid1 = eng_conn_backend_pid(c);
+    eng_pool_checkin(p, c);
+
+    c = eng_pool_checkout_unpinged(p, &(err_report){0});
+    assert_int_equal(eng_conn_backend_pid(c), pid1);
+    assert_true(eng_conn_is_unverified(c)); /* from the pool, not pinged */
+    err_report err;
+    err_init(&err, F.a);
+    bool began = false;
+    eng_result *r = first_statement(c, "SELECT pg_backend_pid()", &began, &err);
+    ts_assert_ok(&err, "first statement");
+    assert_true(began);
+    assert_int_equal(strtol(eng_result_value(r, 0, 0), NULL, 10), pid1);
+    assert_false(eng_conn_is_unverified(c)); /* answered */
+    assert_true(eng_commit(c, &err));
+    eng_pool_checkin(p, c);
+
+    /* Any answered round trip verifies it, an SQL error included. */
+    c = eng_pool_checkout_unpinged(p, &err);
+    assert_true(eng_conn_is_unverified(c));
+    assert_false(eng_exec_command(c, "SELEC 1", &err));
+    assert_false(eng_conn_is_unverified(c));
+    eng_pool_checkin(p, c);
+
+    /* eng_pool_checkout pings: never unverified. */
+    c = et_checkout(p, F.a);
+    assert_false(eng_conn_is_unverified(c));
+    eng_pool_checkin(p, c);
+    eng_pool_status s = status_of(p);
+    assert_int_equal(s.checkouts, 4);
+    assert_int_equal(s.connects, 1);
+    assert_int_equal(s.invalidated, 0);
+    assert_int_equal(s.pings_failed, 0);
+    eng_pool_destroy(p);
+
+    /* Without pool_pre_ping there is no ping to fold: never unverified. */
+    p = make_pool(1, 0, 1, NULL);
+    eng_pool_checkin(p, et_checkout(p, F.a));
+    c = eng_pool_checkout_unpinged(p, &err);
+    assert_false(eng_conn_is_unverified(c));
+    eng_pool_checkin(p, c);
+    eng_pool_destroy(p);
+}
+
+static void test_unpinged_dead_connection_is_the_failed_ping(void **state)
+{
+    (void) state;
+    for (int pipelined = 0; pipelined < 2; pipelined++) {
+        eng_pool *p = make_pool(1, 0, 1, pre_ping_tweak);
+        eng_conn *c = et_checkout(p, F.a);
+        int pid1 = eng_conn_backend_pid(c);
+        eng_pool_checkin(p, c);
+        terminate_backend(pid1);
+
+        err_report err;
+        err_init(&err, F.a);
+        c = eng_pool_checkout_unpinged(p, &err); /* nobody noticed yet */
+        ts_assert_ok(&err, "unpinged checkout");
+        assert_int_equal(eng_conn_backend_pid(c), pid1);
+        assert_true(eng_conn_is_unverified(c));
+        bool began = true;
+        if (pipelined)
+            assert_null(first_statement(c, "SELECT 1", &began, &err));
+        else
+            assert_false(eng_begin(c, NULL, 1000, &err));
+        /* The first round trip failed at the connection level, before
+         * BEGIN was answered: the caller may replace the connection. */
+        assert_int_equal(err.kind, ERR_UNAVAILABLE);
+        assert_true(eng_conn_is_broken(c));
+        assert_true(eng_conn_is_unverified(c));
+        if (pipelined)
+            assert_false(began);
+        eng_pool_checkin(p, c);
+        eng_pool_status s = status_of(p);
+        assert_int_equal(s.invalidated, 1);
+        assert_int_equal(s.pings_failed, 1);
+        assert_int_equal(s.checked_out, 0);
+        assert_int_equal(s.checked_in, 0);
+
+        c = et_checkout(p, F.a);
+        assert_int_not_equal(eng_conn_backend_pid(c), pid1);
+        assert_string_equal(et_scalar(c, F.a, "SELECT 1"), "1");
+        eng_pool_checkin(p, c);
+        eng_pool_destroy(p);
+    }
+}
+
+static void test_unpinged_failure_after_begin_is_not_a_ping(void **state)
+{
+    (void) state;
+    eng_pool *p = make_pool(1, 0, 1, pre_ping_tweak);
+    eng_pool_checkin(p, et_checkout(p, F.a));
+    err_report err;
+    err_init(&err, F.a);
+    eng_conn *c = eng_pool_checkout_unpinged(p, &err);
+    assert_true(eng_conn_is_unverified(c));
+    /* BEGIN is answered, then the statement takes the session down: that
+     * is the statement's failure, not a dead pooled connection. */
+    bool began = false;
+    assert_null(first_statement(c, "SELECT pg_terminate_backend(pg_backend_pid())", &began, &err));
+    assert_true(began);
+    assert_int_equal(err.kind, ERR_UNAVAILABLE);
+    assert_true(eng_conn_is_broken(c));
+    assert_false(eng_conn_is_unverified(c));
+    eng_pool_checkin(p, c);
+    eng_pool_status s = status_of(p);
+    assert_int_equal(s.invalidated, 1);
+    assert_int_equal(s.pings_failed, 0);
+    eng_pool_destroy(p);
+}
+
 static void test_exec_failure_invalidates(void **state)
 {
     (void) state;
@@ -695,6 +820,9 @@ int main(void)
         cmocka_unit_test(test_fifo_order),
         cmocka_unit_test(test_recycle),
         cmocka_unit_test(test_pre_ping_replaces_killed_connection),
+        cmocka_unit_test(test_unpinged_checkout_marks_unverified),
+        cmocka_unit_test(test_unpinged_dead_connection_is_the_failed_ping),
+        cmocka_unit_test(test_unpinged_failure_after_begin_is_not_a_ping),
         cmocka_unit_test(test_exec_failure_invalidates),
         cmocka_unit_test(test_invalidate_on_demand),
         cmocka_unit_test(test_checkin_rolls_back),

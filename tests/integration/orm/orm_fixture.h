@@ -114,19 +114,6 @@ typedef struct ofx {
 
 static ofx OF;
 
-static inline void ofx_assert_ok(const err_report *err, const char *what)
-{
-    if (err_is_set(err)) {
-        print_message("%s failed: kind %d status %d sqlstate '%s' title '%s' detail '%s'\n", what,
-                      (int) err->kind, err->status, err->sqlstate, err->title ? err->title : "",
-                      err->detail ? err->detail : "");
-        for (size_t i = 0; i < err->n_items; i++)
-            print_message("  %s: %s\n", err->items[i].pointer ? err->items[i].pointer : "-",
-                          err->items[i].detail ? err->items[i].detail : "");
-        fail();
-    }
-}
-
 /* Runs SQL outside any session (its own committed transaction). */
 static inline void ofx_sql(const char *sql)
 {
@@ -134,10 +121,10 @@ static inline void ofx_sql(const char *sql)
     err_report err;
     err_init(&err, a);
     eng_conn *c = eng_pool_checkout(OF.pool, &err);
-    ofx_assert_ok(&err, "checkout");
+    ts_assert_ok(&err, "checkout");
     eng_exec_command(c, sql, &err);
     eng_pool_checkin(OF.pool, c);
-    ofx_assert_ok(&err, sql);
+    ts_assert_ok(&err, sql);
     arena_destroy(a);
 }
 
@@ -148,11 +135,11 @@ static inline long ofx_scalar(const char *sql)
     err_report err;
     err_init(&err, a);
     eng_conn *c = eng_pool_checkout(OF.pool, &err);
-    ofx_assert_ok(&err, "checkout");
+    ts_assert_ok(&err, "checkout");
     eng_result *r = eng_exec(c, a, sql, 0, NULL, &err);
     long v = r && eng_result_rows(r) ? strtol(eng_result_value(r, 0, 0), NULL, 10) : -1;
     eng_pool_checkin(OF.pool, c);
-    ofx_assert_ok(&err, sql);
+    ts_assert_ok(&err, sql);
     arena_destroy(a);
     return v;
 }
@@ -162,27 +149,21 @@ static inline const char *ofx_text(arena *out, const char *sql)
     err_report err;
     err_init(&err, out);
     eng_conn *c = eng_pool_checkout(OF.pool, &err);
-    ofx_assert_ok(&err, "checkout");
+    ts_assert_ok(&err, "checkout");
     eng_result *r = eng_exec(c, out, sql, 0, NULL, &err);
     const char *v = r && eng_result_rows(r) && !eng_result_is_null(r, 0, 0)
                         ? arena_strdup(out, eng_result_value(r, 0, 0))
                         : NULL;
     eng_pool_checkin(OF.pool, c);
-    ofx_assert_ok(&err, sql);
+    ts_assert_ok(&err, sql);
     return v;
 }
 
 static inline int ofx_group_setup(const char *name)
 {
-    const char *env = getenv("RETORT_TEST_DATABASE_URL");
-    if (env && *env) {
-        snprintf(OF.url, sizeof OF.url, "%s", env);
-    } else {
-        if (!ts_cluster_start(&OF.cluster))
-            return -1;
-        OF.own_cluster = true;
-        snprintf(OF.url, sizeof OF.url, "%s", OF.cluster.url);
-    }
+    if (!ts_database_or_cluster(&OF.cluster, OF.url, sizeof OF.url))
+        return -1;
+    OF.own_cluster = OF.cluster.running; /* started here, not the shared database */
     snprintf(OF.schema, sizeof OF.schema, "%s_%d", name, (int) getpid());
     char opts[128];
     snprintf(opts, sizeof opts, "-c search_path=%s", OF.schema);
@@ -193,12 +174,12 @@ static inline int ofx_group_setup(const char *name)
     err_init(&err, OF.proc);
     OF.cfg = cfg_load_string(OF.proc, OFX_CONFIG, "orm_fixture", (char *const[]){NULL}, &err);
     if (!OF.cfg) {
-        ofx_assert_ok(&err, "config");
+        ts_assert_ok(&err, "config");
         return -1;
     }
     OF.reg = orm_registry_create(OF.proc, OF.cfg, &err);
     if (!OF.reg) {
-        ofx_assert_ok(&err, "registry");
+        ts_assert_ok(&err, "registry");
         return -1;
     }
     eng_pool_options o;
@@ -210,7 +191,7 @@ static inline int ofx_group_setup(const char *name)
     o.connect_timeout = 10;
     OF.pool = eng_pool_create(&o, &err);
     if (!OF.pool) {
-        ofx_assert_ok(&err, "pool");
+        ts_assert_ok(&err, "pool");
         return -1;
     }
     OF.cache = sql_cache_create(0);
@@ -219,7 +200,7 @@ static inline int ofx_group_setup(const char *name)
              OF.schema);
     ofx_sql(sql);
     if (!orm_schema_create_all(OF.pool, orm_registry_metadata(OF.reg), OF.proc, &err)) {
-        ofx_assert_ok(&err, "create_all");
+        ts_assert_ok(&err, "create_all");
         return -1;
     }
     return 0;
@@ -327,7 +308,7 @@ static inline sql_doc_query *ofx_query_doc(arena *a, const orm_mapper *m, const 
     err_report err;
     err_init(&err, a);
     sql_doc_query *q = ofx_parse(a, m, json, &err);
-    ofx_assert_ok(&err, json);
+    ts_assert_ok(&err, json);
     assert_non_null(q);
     return q;
 }
@@ -340,11 +321,11 @@ static inline orm_entity **ofx_run(orm_session *s, const orm_mapper *m, const ch
     err_init(&err, a);
     sql_doc_query *q = ofx_query_doc(a, m, json);
     orm_load_plan *plan = orm_load_plan_build(s, m, q, &err);
-    ofx_assert_ok(&err, "plan");
+    ts_assert_ok(&err, "plan");
     orm_entity **out = NULL;
     int64_t count = 0;
     bool ok = orm_session_query(s, m, q, plan, &out, n, &count, &err);
-    ofx_assert_ok(&err, json);
+    ts_assert_ok(&err, json);
     assert_true(ok);
     return out;
 }
@@ -356,7 +337,7 @@ static inline orm_entity *ofx_get(orm_session *s, const orm_mapper *m, const cha
     orm_entity *e = NULL;
     const char *pk[1] = {key};
     bool ok = orm_session_get(s, m, pk, NULL, &e, &err);
-    ofx_assert_ok(&err, "get");
+    ts_assert_ok(&err, "get");
     assert_true(ok);
     return e;
 }

@@ -259,7 +259,7 @@ static void test_count(void **state)
     size_t n;
     int64_t count = 0;
     assert_true(orm_session_query(s, U, q, NULL, &out, &n, &count, &err));
-    ofx_assert_ok(&err, "query");
+    ts_assert_ok(&err, "query");
     assert_int_equal(n, 5);
     assert_int_equal(count, 900);
     assert_int_equal(ofx_count(s), 2);
@@ -294,7 +294,7 @@ static void test_raise(void **state)
                       "{\"fields\": [\"orders\"], \"options\": [{\"selectinload\": \"orders\"}, "
                       "{\"raiseload\": \"orders.items\"}]}");
     orm_load_plan *plan = orm_load_plan_build(s, U, q, &err);
-    ofx_assert_ok(&err, "not named: no error");
+    ts_assert_ok(&err, "not named: no error");
     assert_non_null(orm_load_plan_find(plan, "orders"));
     assert_null(orm_load_plan_find(plan, "orders.items"));
     /* Touching it directly. */
@@ -310,7 +310,7 @@ static void test_raise(void **state)
     q = ofx_query_doc(OF.a, U,
                       "{\"fields\": [\"orders\"], \"options\": [{\"noload\": \"orders\"}]}");
     plan = orm_load_plan_build(s, U, q, &err);
-    ofx_assert_ok(&err, "noload");
+    ts_assert_ok(&err, "noload");
     assert_int_equal(plan->n_children, 0);
 }
 
@@ -328,12 +328,12 @@ static void test_get_with_plan(void **state)
     assert_true(sql_doc_parse_params(b, sql_from_table(b, U->table, NULL), names, values, 1, NULL,
                                      &q, &err));
     orm_load_plan *plan = orm_load_plan_build(s, U, &q, &err);
-    ofx_assert_ok(&err, "plan");
+    ts_assert_ok(&err, "plan");
     assert_true(orm_load_plan_find(plan, "orders")->named);
     assert_true(orm_load_plan_find(plan, "orders.items")->named);
     orm_entity *e = NULL;
     assert_true(orm_session_get(s, U, (const char *[]){"7"}, plan, &e, &err));
-    ofx_assert_ok(&err, "get");
+    ts_assert_ok(&err, "get");
     assert_int_equal(ofx_count(s), 3); /* user, orders, items */
     static const char *const rels[] = {"orders", "items", NULL};
     sbuf sb;
@@ -352,7 +352,7 @@ static void test_get_with_plan(void **state)
     orm_load_plan *pj = orm_load_plan_build(s2, U, qj, &err);
     orm_entity *e2 = NULL;
     assert_true(orm_session_get(s2, U, (const char *[]){"7"}, pj, &e2, &err));
-    ofx_assert_ok(&err, "get joined");
+    ts_assert_ok(&err, "get joined");
     assert_int_equal(ofx_count(s2), 1);
     sbuf sb2;
     sbuf_init(&sb2, OF.a, 64);
@@ -390,14 +390,14 @@ static void test_load_plan_for_existing(void **state)
     err_init(&err, OF.a);
     /* A create response: the model-default eager relationships. */
     orm_load_plan *plan = orm_load_plan_build(s, O, NULL, &err);
-    ofx_assert_ok(&err, "plan");
+    ts_assert_ok(&err, "plan");
     assert_int_equal(plan->n_children, 1);
     assert_string_equal(plan->children[0]->rel->name, "user");
     orm_entity *o = orm_entity_new(s, O);
     orm_entity_set(o, ofx_col(O, "user_id"), "3");
     assert_true(orm_session_add(s, o, &err));
     assert_true(orm_session_load_plan(s, &o, 1, plan, &err));
-    ofx_assert_ok(&err, "load plan");
+    ts_assert_ok(&err, "load plan");
     assert_int_equal(ofx_count(s), 2); /* INSERT (autoflush), SELECT user */
     orm_entity *const *u;
     size_t nu;

@@ -17,13 +17,13 @@ static orm_entity *new_entity(orm_session *s, const char *model, const char *con
     err_report err;
     err_init(&err, OF.a);
     assert_true(orm_session_add(s, e, &err));
-    ofx_assert_ok(&err, "add");
+    ts_assert_ok(&err, "add");
     return e;
 }
 
 static void must(bool ok, err_report *err, const char *what)
 {
-    ofx_assert_ok(err, what);
+    ts_assert_ok(err, what);
     assert_true(ok);
 }
 

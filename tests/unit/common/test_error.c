@@ -1,7 +1,8 @@
 /*
  * test_error — the error record (src/common/error.c): the first error
  * stays, located items with pointers, kinds and their defaults, and the
- * SQLSTATE table of errcodes.def (exact code, then class, then 500).
+ * SQLSTATE table of errcodes.def (exact code, then class, then 500), and
+ * the JSON Pointers items carry (err_pointer_join, sbuf_append_pointer_token).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -13,6 +14,7 @@
 #include <cmocka.h>
 
 #include "error.h"
+#include "strbuf.h"
 
 typedef struct fixture {
     arena *a;
@@ -285,6 +287,21 @@ static void test_copy(void **state)
     arena_destroy(other);
 }
 
+static void test_pointer_join(void **state)
+{
+    fixture *f = *state;
+    assert_string_equal(err_pointer_join(f->a, "", "email"), "/email");
+    assert_string_equal(err_pointer_join(f->a, "/models/User", "a/b~c"), "/models/User/a~1b~0c");
+    assert_string_equal(err_pointer_join(f->a, "/x", ""), "/x/");
+    assert_string_equal(err_pointer_join(f->a, "/x", "~01/"), "/x/~001~1");
+
+    sbuf b;
+    sbuf_init(&b, f->a, 4);
+    sbuf_append(&b, "/where/");
+    sbuf_append_pointer_token(&b, "a~/b");
+    assert_string_equal(sbuf_str(&b), "/where/a~0~1b");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -298,6 +315,7 @@ int main(void)
         T(test_sqlstate_lookup),
         T(test_set_sqlstate),
         T(test_copy),
+        T(test_pointer_join),
 #undef T
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

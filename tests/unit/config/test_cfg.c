@@ -20,6 +20,7 @@
 #include <cmocka.h>
 
 #include "cfg.h"
+#include "testsupport.h"
 
 typedef struct fixture {
     arena *a;
@@ -47,19 +48,9 @@ static int teardown(void **state)
 
 /* ---- helpers ---------------------------------------------------------------- */
 
-/* 'x' -> "x": test documents are easier to read without escapes. */
-static const char *doc(fixture *f, const char *single_quoted)
-{
-    char *s = arena_strdup(f->a, single_quoted);
-    for (char *p = s; *p; p++)
-        if (*p == '\'')
-            *p = '"';
-    return s;
-}
-
 static cfg_config *load_env(fixture *f, const char *single_quoted, char **envp)
 {
-    return cfg_load_string(f->a, doc(f, single_quoted), "test.json", envp, &f->err);
+    return cfg_load_string(f->a, ts_dquote(f->a, single_quoted), "test.json", envp, &f->err);
 }
 
 static cfg_config *load(fixture *f, const char *single_quoted)

@@ -37,25 +37,11 @@
 
 #include "doc_invariants.h"
 #include "sample_metadata.h"
+#include "testsupport.h"
 
 #define GOLDEN_DIR RETORT_SOURCE_DIR "/tests/golden"
 
 /* ==== files ============================================================= */
-
-static char *read_text(const char *path)
-{
-    FILE *f = fopen(path, "rb");
-    if (!f)
-        return NULL;
-    fseek(f, 0, SEEK_END);
-    long n = ftell(f);
-    fseek(f, 0, SEEK_SET);
-    char *s = malloc((size_t) n + 1);
-    size_t got = fread(s, 1, (size_t) n, f);
-    s[got] = '\0';
-    fclose(f);
-    return s;
-}
 
 static int cmp_str(const void *x, const void *y)
 {
@@ -332,11 +318,11 @@ static bool check_compile_case(const char *dir, const char *name)
         pass = false;
     } else {
         snprintf(path, sizeof path, "%s/expected.sql", dir);
-        char *expected = read_text(path);
+        char *expected = ts_read_file(a, path, NULL);
         if (!expected && getenv("GOLDEN_UPDATE")) {
             update_case(dir, &o);
             print_message("[%s] written: %s\n", name, o.sql[0]);
-            expected = read_text(path);
+            expected = ts_read_file(a, path, NULL);
         }
         snprintf(path, sizeof path, "%s/params.json", dir);
         json_t *params = json_load_file(path, JSON_DECODE_ANY, &jerr);
@@ -374,7 +360,6 @@ static bool check_compile_case(const char *dir, const char *name)
                 }
             }
         }
-        free(expected);
         json_decref(params);
 
         snprintf(path, sizeof path, "%s/options.json", dir);

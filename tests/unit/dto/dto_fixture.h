@@ -23,10 +23,11 @@
 #include "cfg.h"
 #include "dto.h"
 #include "orm.h"
+#include "testsupport.h"
 
 /* One model with a column of every type and every option, and a pair of
  * models with relationships both ways. Single quotes stand for double
- * quotes (df_doc). */
+ * quotes (ts_dquote). */
 static const char DF_MODELS[] =
     "{'models': {"
     " 'Item': {'table': 'items', 'version_column': 'version',"
@@ -87,32 +88,12 @@ typedef struct df_fixture {
     err_report err;
 } df_fixture;
 
-/* 'x' -> "x". */
-static inline const char *df_doc(arena *a, const char *single_quoted)
-{
-    char *s = arena_strdup(a, single_quoted);
-    for (char *p = s; *p; p++)
-        if (*p == '\'')
-            *p = '"';
-    return s;
-}
-
 static inline void df_print_items(const err_report *err)
 {
     for (size_t i = 0; i < err->n_items; i++)
         print_message("  item %zu: %s: %s\n", i,
                       err->items[i].pointer ? err->items[i].pointer : "(none)",
                       err->items[i].detail ? err->items[i].detail : "(none)");
-}
-
-static inline void df_assert_ok(const err_report *err, const char *what)
-{
-    if (!err_is_set(err))
-        return;
-    print_message("%s failed: kind %d status %d detail '%s'\n", what, (int) err->kind, err->status,
-                  err->detail ? err->detail : "");
-    df_print_items(err);
-    fail();
 }
 
 static inline int df_setup(void **state)
@@ -122,11 +103,11 @@ static inline int df_setup(void **state)
     f->a = arena_create(NULL, "test_dto_request");
     err_report err;
     err_init(&err, f->process);
-    f->cfg = cfg_load_string(f->process, df_doc(f->process, DF_MODELS), "dto.json", NULL, &err);
-    df_assert_ok(&err, "cfg_load_string");
+    f->cfg = cfg_load_string(f->process, ts_dquote(f->process, DF_MODELS), "dto.json", NULL, &err);
+    ts_assert_ok(&err, "cfg_load_string");
     assert_non_null(f->cfg);
     f->reg = orm_registry_create(f->process, f->cfg, &err);
-    df_assert_ok(&err, "orm_registry_create");
+    ts_assert_ok(&err, "orm_registry_create");
     assert_non_null(f->reg);
     f->item = orm_mapper_by_name(f->reg, "Item");
     f->user = orm_mapper_by_name(f->reg, "User");
@@ -151,25 +132,6 @@ static inline int df_teardown(void **state)
     arena_destroy(f->process);
     free(f);
     return 0;
-}
-
-/* A body from single-quoted JSON; the reference is released with the
- * request arena, so a failing assertion leaks nothing. */
-static void df_decref(void *j)
-{
-    json_decref(j);
-}
-
-static inline json_t *df_json(df_fixture *f, const char *single_quoted)
-{
-    json_error_t jerr;
-    json_t *j = json_loads(df_doc(f->a, single_quoted), JSON_DECODE_ANY, &jerr);
-    if (!j) {
-        print_message("bad test JSON: %s: %s\n", single_quoted, jerr.text);
-        fail();
-    }
-    arena_on_reset(f->a, df_decref, j);
-    return j;
 }
 
 /* The item at pointer, or fails listing all items. */

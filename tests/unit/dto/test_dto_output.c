@@ -13,23 +13,6 @@
 #include "dto_fixture.h"
 #include "orm_int.h"
 
-/* Compares v with single-quoted JSON; releases v. */
-static void assert_json(df_fixture *f, json_t *v, const char *expected_sq)
-{
-    json_t *want = df_json(f, expected_sq);
-    char *got = json_dumps(v, JSON_COMPACT | JSON_ENCODE_ANY);
-    char *exp = json_dumps(want, JSON_COMPACT | JSON_ENCODE_ANY);
-    /* Key order is part of a DTO: compare the text too. */
-    bool same = json_equal(v, want) && strcmp(got, exp) == 0;
-    if (!same)
-        print_message("expected %s\n     got %s\n", exp, got);
-    free(got);
-    free(exp);
-    json_decref(v);
-    if (!same)
-        fail();
-}
-
 static const sql_column *column(const orm_mapper *m, const char *name)
 {
     return m->columns[df_col(m, name)];
@@ -45,35 +28,38 @@ static json_t *value(df_fixture *f, const char *col, const char *text)
 static void values_by_type(void **state)
 {
     df_fixture *f = *state;
-    assert_json(f, value(f, "qty", "42"), "42");
-    assert_json(f, value(f, "qty", "-2147483648"), "-2147483648");
-    assert_json(f, value(f, "big", "9007199254740993"), "9007199254740993");
-    assert_json(f, value(f, "ratio", "0.5"), "0.5");
-    assert_json(f, value(f, "ratio", "3"), "3.0");
-    assert_json(f, value(f, "ratio", "NaN"), "'NaN'");
-    assert_json(f, value(f, "ratio", "-Infinity"), "'-Infinity'");
-    assert_json(f, value(f, "price", "1234.50"), "'1234.50'");
-    assert_json(f, value(f, "amount", "0.1000000000000000000000000001"),
-                "'0.1000000000000000000000000001'");
-    assert_json(f, value(f, "active", "t"), "true");
-    assert_json(f, value(f, "active", "f"), "false");
-    assert_json(f, value(f, "active", "true"), "true"); /* as set from input */
-    assert_json(f, value(f, "active", "false"), "false");
-    assert_json(f, value(f, "ref", "123e4567-e89b-12d3-a456-426614174000"),
-                "'123e4567-e89b-12d3-a456-426614174000'");
-    assert_json(f, value(f, "name", "\xc3\xa9t\xc3\xa9"), "'\\u00e9t\\u00e9'");
-    assert_json(f, value(f, "note", "x\"y"), "'x\\'y'");
-    assert_json(f, value(f, "born", "2026-01-31"), "'2026-01-31'");
-    assert_json(f, value(f, "seen_at", "2026-01-02 03:04:05.123+00"), "'2026-01-02T03:04:05.123Z'");
-    assert_json(f, value(f, "seen_at", "2026-01-02 03:04:05+05:30"), "'2026-01-02T03:04:05+05:30'");
-    assert_json(f, value(f, "seen_at", "2026-01-02 03:04:05-08"), "'2026-01-02T03:04:05-08:00'");
+    ts_assert_json(f->a, value(f, "qty", "42"), "42");
+    ts_assert_json(f->a, value(f, "qty", "-2147483648"), "-2147483648");
+    ts_assert_json(f->a, value(f, "big", "9007199254740993"), "9007199254740993");
+    ts_assert_json(f->a, value(f, "ratio", "0.5"), "0.5");
+    ts_assert_json(f->a, value(f, "ratio", "3"), "3.0");
+    ts_assert_json(f->a, value(f, "ratio", "NaN"), "'NaN'");
+    ts_assert_json(f->a, value(f, "ratio", "-Infinity"), "'-Infinity'");
+    ts_assert_json(f->a, value(f, "price", "1234.50"), "'1234.50'");
+    ts_assert_json(f->a, value(f, "amount", "0.1000000000000000000000000001"),
+                   "'0.1000000000000000000000000001'");
+    ts_assert_json(f->a, value(f, "active", "t"), "true");
+    ts_assert_json(f->a, value(f, "active", "f"), "false");
+    ts_assert_json(f->a, value(f, "active", "true"), "true"); /* as set from input */
+    ts_assert_json(f->a, value(f, "active", "false"), "false");
+    ts_assert_json(f->a, value(f, "ref", "123e4567-e89b-12d3-a456-426614174000"),
+                   "'123e4567-e89b-12d3-a456-426614174000'");
+    ts_assert_json(f->a, value(f, "name", "\xc3\xa9t\xc3\xa9"), "'\\u00e9t\\u00e9'");
+    ts_assert_json(f->a, value(f, "note", "x\"y"), "'x\\'y'");
+    ts_assert_json(f->a, value(f, "born", "2026-01-31"), "'2026-01-31'");
+    ts_assert_json(f->a, value(f, "seen_at", "2026-01-02 03:04:05.123+00"),
+                   "'2026-01-02T03:04:05.123Z'");
+    ts_assert_json(f->a, value(f, "seen_at", "2026-01-02 03:04:05+05:30"),
+                   "'2026-01-02T03:04:05+05:30'");
+    ts_assert_json(f->a, value(f, "seen_at", "2026-01-02 03:04:05-08"),
+                   "'2026-01-02T03:04:05-08:00'");
     /* RFC 3339 text set from input is already in its final form. */
-    assert_json(f, value(f, "seen_at", "2026-01-02T03:04:05Z"), "'2026-01-02T03:04:05Z'");
-    assert_json(f, value(f, "meta", "{\"a\": [1, null], \"b\": \"c\"}"),
-                "{'a': [1, null], 'b': 'c'}");
-    assert_json(f, value(f, "meta", "3"), "3");
-    assert_json(f, value(f, "meta", "\"s\""), "'s'");
-    assert_json(f, value(f, "meta", "null"), "null"); /* JSON null inside jsonb */
+    ts_assert_json(f->a, value(f, "seen_at", "2026-01-02T03:04:05Z"), "'2026-01-02T03:04:05Z'");
+    ts_assert_json(f->a, value(f, "meta", "{\"a\": [1, null], \"b\": \"c\"}"),
+                   "{'a': [1, null], 'b': 'c'}");
+    ts_assert_json(f->a, value(f, "meta", "3"), "3");
+    ts_assert_json(f->a, value(f, "meta", "\"s\""), "'s'");
+    ts_assert_json(f->a, value(f, "meta", "null"), "null"); /* JSON null inside jsonb */
 }
 
 static void null_of_every_type(void **state)
@@ -107,11 +93,11 @@ static orm_entity *full_item(df_fixture *f)
 static void entity_columns_in_model_order(void **state)
 {
     df_fixture *f = *state;
-    assert_json(f, dto_entity(full_item(f), NULL, NULL, 0),
-                "{'id': 7, 'ref': null, 'name': 'abc', 'note': null, 'qty': -1,"
-                " 'big': 10000000000, 'ratio': 1.5, 'price': '10.00', 'amount': null,"
-                " 'active': true, 'born': '2026-01-31', 'seen_at': '2026-01-02T03:04:05Z',"
-                " 'meta': [1], 'status': 'new', 'created_by': 'me', 'version': 3}");
+    ts_assert_json(f->a, dto_entity(full_item(f), NULL, NULL, 0),
+                   "{'id': 7, 'ref': null, 'name': 'abc', 'note': null, 'qty': -1,"
+                   " 'big': 10000000000, 'ratio': 1.5, 'price': '10.00', 'amount': null,"
+                   " 'active': true, 'born': '2026-01-31', 'seen_at': '2026-01-02T03:04:05Z',"
+                   " 'meta': [1], 'status': 'new', 'created_by': 'me', 'version': 3}");
 }
 
 static void unloaded_columns_left_out(void **state)
@@ -120,8 +106,8 @@ static void unloaded_columns_left_out(void **state)
     orm_entity *e = orm_entity_new(f->session, f->item);
     orm_entity_set(e, df_col(f->item, "name"), "x");
     orm_entity_set(e, df_col(f->item, "secret"), "hash");
-    assert_json(f, dto_entity(e, NULL, NULL, 0), "{'name': 'x'}");
-    assert_json(f, dto_entity(NULL, NULL, NULL, 0), "null");
+    ts_assert_json(f->a, dto_entity(e, NULL, NULL, 0), "{'name': 'x'}");
+    ts_assert_json(f->a, dto_entity(NULL, NULL, NULL, 0), "null");
 }
 
 static void fields_subset(void **state)
@@ -131,12 +117,12 @@ static void fields_subset(void **state)
     /* Model order, not the order of fields; write_only never, even when
      * named; unknown names are ignored (the translator refused them). */
     const char *fields[] = {"version", "secret", "id", "nope"};
-    assert_json(f, dto_entity(e, NULL, fields, 4), "{'id': 7, 'version': 3}");
+    ts_assert_json(f->a, dto_entity(e, NULL, fields, 4), "{'id': 7, 'version': 3}");
     const char *one[] = {"price"};
     orm_entity *items[] = {e, NULL, e};
-    assert_json(f, dto_entities(items, 3, NULL, one, 1),
-                "[{'price': '10.00'}, null, {'price': '10.00'}]");
-    assert_json(f, dto_entities(NULL, 0, NULL, NULL, 0), "[]");
+    ts_assert_json(f->a, dto_entities(items, 3, NULL, one, 1),
+                   "[{'price': '10.00'}, null, {'price': '10.00'}]");
+    ts_assert_json(f->a, dto_entities(NULL, 0, NULL, NULL, 0), "[]");
 }
 
 /* ---- relationships --------------------------------------------------------------- */
@@ -234,11 +220,11 @@ static void default_eager_without_plan(void **state)
     graph g = build_graph(f);
     /* User.orders is lazy selectin: in; the orders' user (lazy raise) is
      * loaded but not eager: out; notes not loaded: out. password never. */
-    assert_json(f, dto_entity(g.user, NULL, NULL, 0),
-                "{" USER_COLS ", 'orders': [" O1 ", " O2 "]}");
+    ts_assert_json(f->a, dto_entity(g.user, NULL, NULL, 0),
+                   "{" USER_COLS ", 'orders': [" O1 ", " O2 "]}");
     /* An eager default that was not loaded does not appear. */
     orm_entity *lonely = user_entity(f, U1, "a@b.c");
-    assert_json(f, dto_entity(lonely, NULL, NULL, 0), "{" USER_COLS "}");
+    ts_assert_json(f->a, dto_entity(lonely, NULL, NULL, 0), "{" USER_COLS "}");
 }
 
 static void plan_strategies(void **state)
@@ -260,11 +246,12 @@ static void plan_strategies(void **state)
             plan_of(f, f->order, node(f, f->order, "user", cases[i].st, cases[i].named));
         /* Inside, the user's orders follow their model default (selectin):
          * the first order is on the path (columns only). */
-        assert_json(f, dto_entity(g.order1, p, NULL, 0),
-                    cases[i].shown ? "{'id': 1, 'user_id': '00000000-0000-0000-0000-000000000001',"
-                                     " 'total': '10.50', 'user': {" USER_COLS ", 'orders': [" O1
-                                     ", " O2 "]}}"
-                                   : O1);
+        ts_assert_json(f->a, dto_entity(g.order1, p, NULL, 0),
+                       cases[i].shown
+                           ? "{'id': 1, 'user_id': '00000000-0000-0000-0000-000000000001',"
+                             " 'total': '10.50', 'user': {" USER_COLS ", 'orders': [" O1 ", " O2
+                             "]}}"
+                           : O1);
     }
 }
 
@@ -273,13 +260,14 @@ static void plan_without_node_uses_model_default(void **state)
     df_fixture *f = *state;
     graph g = build_graph(f);
     orm_load_plan *p = plan_of(f, f->user, NULL);
-    assert_json(f, dto_entity(g.user, p, NULL, 0), "{" USER_COLS ", 'orders': [" O1 ", " O2 "]}");
+    ts_assert_json(f->a, dto_entity(g.user, p, NULL, 0),
+                   "{" USER_COLS ", 'orders': [" O1 ", " O2 "]}");
     /* raiseload('*') / noload('*') cover relationships without a node. */
     p->wildcard_raise = true;
-    assert_json(f, dto_entity(g.user, p, NULL, 0), "{" USER_COLS "}");
+    ts_assert_json(f->a, dto_entity(g.user, p, NULL, 0), "{" USER_COLS "}");
     p->wildcard_raise = false;
     p->wildcard_noload = true;
-    assert_json(f, dto_entity(g.user, p, NULL, 0), "{" USER_COLS "}");
+    ts_assert_json(f->a, dto_entity(g.user, p, NULL, 0), "{" USER_COLS "}");
 }
 
 static void nested_and_cycles(void **state)
@@ -290,12 +278,12 @@ static void nested_and_cycles(void **state)
      * the root itself: columns only, not expanded again. */
     orm_load_node *orders = node(f, f->user, "orders", ORM_LOAD_SELECTIN, true);
     add_child(f, orders, node(f, f->order, "user", ORM_LOAD_JOINED, false));
-    assert_json(f, dto_entity(g.user, plan_of(f, f->user, orders), NULL, 0),
-                "{" USER_COLS ", 'orders': ["
-                "{'id': 1, 'user_id': '00000000-0000-0000-0000-000000000001', 'total': '10.50',"
-                " 'user': {" USER_COLS "}},"
-                "{'id': 2, 'user_id': '00000000-0000-0000-0000-000000000001', 'total': '0.00',"
-                " 'user': {" USER_COLS "}}]}");
+    ts_assert_json(f->a, dto_entity(g.user, plan_of(f, f->user, orders), NULL, 0),
+                   "{" USER_COLS ", 'orders': ["
+                   "{'id': 1, 'user_id': '00000000-0000-0000-0000-000000000001', 'total': '10.50',"
+                   " 'user': {" USER_COLS "}},"
+                   "{'id': 2, 'user_id': '00000000-0000-0000-0000-000000000001', 'total': '0.00',"
+                   " 'user': {" USER_COLS "}}]}");
     /* From an order: user, then the user's orders (the first order is on
      * the path: columns only; the second is expanded, its user is on the
      * path). */
@@ -303,16 +291,16 @@ static void nested_and_cycles(void **state)
     orm_load_node *uorders = node(f, f->user, "orders", ORM_LOAD_SELECTIN, false);
     add_child(f, user, uorders);
     add_child(f, uorders, node(f, f->order, "user", ORM_LOAD_JOINED, false));
-    assert_json(f, dto_entity(g.order1, plan_of(f, f->order, user), NULL, 0),
-                "{'id': 1, 'user_id': '00000000-0000-0000-0000-000000000001', 'total': '10.50',"
-                " 'user': {" USER_COLS ", 'orders': [" O1 ","
-                " {'id': 2, 'user_id': '00000000-0000-0000-0000-000000000001', 'total': '0.00',"
-                "  'user': {" USER_COLS "}}]}}");
+    ts_assert_json(f->a, dto_entity(g.order1, plan_of(f, f->order, user), NULL, 0),
+                   "{'id': 1, 'user_id': '00000000-0000-0000-0000-000000000001', 'total': '10.50',"
+                   " 'user': {" USER_COLS ", 'orders': [" O1 ","
+                   " {'id': 2, 'user_id': '00000000-0000-0000-0000-000000000001', 'total': '0.00',"
+                   "  'user': {" USER_COLS "}}]}}");
     /* A nested level without a node: the model default (Order.user is
      * raise: out). */
     orm_load_node *bare = node(f, f->user, "orders", ORM_LOAD_SELECTIN, false);
-    assert_json(f, dto_entity(g.user, plan_of(f, f->user, bare), NULL, 0),
-                "{" USER_COLS ", 'orders': [" O1 ", " O2 "]}");
+    ts_assert_json(f->a, dto_entity(g.user, plan_of(f, f->user, bare), NULL, 0),
+                   "{" USER_COLS ", 'orders': [" O1 ", " O2 "]}");
 }
 
 static void to_one_null_and_empty_to_many(void **state)
@@ -321,13 +309,13 @@ static void to_one_null_and_empty_to_many(void **state)
     graph g = build_graph(f);
     /* Note.user is lazy joined; loaded and empty: null. */
     orm__rel_reset(g.note, g.n_user);
-    assert_json(f, dto_entity(g.note, NULL, NULL, 0),
-                "{'id': 5, 'user_id': null, 'body': 'hi', 'user': null}");
+    ts_assert_json(f->a, dto_entity(g.note, NULL, NULL, 0),
+                   "{'id': 5, 'user_id': null, 'body': 'hi', 'user': null}");
     orm_entity *u = user_entity(f, U1, "a@b.c");
     orm__rel_reset(u, g.u_orders);
     orm__rel_reset(u, g.u_notes);
     orm_load_plan *p = plan_of(f, f->user, node(f, f->user, "notes", ORM_LOAD_SELECT, true));
-    assert_json(f, dto_entity(u, p, NULL, 0), "{" USER_COLS ", 'orders': [], 'notes': []}");
+    ts_assert_json(f->a, dto_entity(u, p, NULL, 0), "{" USER_COLS ", 'orders': [], 'notes': []}");
 }
 
 static void fields_and_relationships(void **state)
@@ -337,14 +325,14 @@ static void fields_and_relationships(void **state)
     /* fields restricts columns; a relationship named there appears when
      * loaded, an eager one appears as SPEC.md says. */
     const char *only_email[] = {"email"};
-    assert_json(f, dto_entity(g.user, NULL, only_email, 1),
-                "{'email': 'a@b.c', 'orders': [" O1 ", " O2 "]}");
+    ts_assert_json(f->a, dto_entity(g.user, NULL, only_email, 1),
+                   "{'email': 'a@b.c', 'orders': [" O1 ", " O2 "]}");
     const char *with_user[] = {"total", "user"};
-    assert_json(f, dto_entity(g.order1, NULL, with_user, 2),
-                "{'total': '10.50', 'user': {" USER_COLS ", 'orders': [" O1 ", " O2 "]}}");
+    ts_assert_json(f->a, dto_entity(g.order1, NULL, with_user, 2),
+                   "{'total': '10.50', 'user': {" USER_COLS ", 'orders': [" O1 ", " O2 "]}}");
     orm_entity *items[] = {g.order2};
-    assert_json(f, dto_entities(items, 1, NULL, with_user, 2),
-                "[{'total': '0.00', 'user': {" USER_COLS ", 'orders': [" O1 ", " O2 "]}}]");
+    ts_assert_json(f->a, dto_entities(items, 1, NULL, with_user, 2),
+                   "[{'total': '0.00', 'user': {" USER_COLS ", 'orders': [" O1 ", " O2 "]}}]");
 }
 
 int main(void)

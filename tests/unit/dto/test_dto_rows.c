@@ -25,7 +25,7 @@ static size_t *columns(df_fixture *f, const char *const *names, size_t n)
 static bool row(df_fixture *f, const char *row_sq, const char *prefix, const char *const *names,
                 size_t n, row_out *out)
 {
-    return dto_row_values(f->item, df_json(f, row_sq), prefix, columns(f, names, n), n, f->a,
+    return dto_row_values(f->item, ts_json(f->a, row_sq), prefix, columns(f, names, n), n, f->a,
                           &out->values, &out->is_default, &f->err);
 }
 
@@ -37,7 +37,7 @@ static void values_defaults_and_markers(void **state)
     row_out r;
     assert_true(row(f, "{'name': '\\u00fc', 'qty': null, 'meta': [1, {'a': 'b'}], 'price': 2.5}",
                     "/0", names, 9, &r));
-    df_assert_ok(&f->err, "row");
+    ts_assert_ok(&f->err, "row");
     assert_string_equal(r.values[0], "\xc3\xbc");
     assert_false(r.is_default[0]);
     assert_null(r.values[1]); /* explicit null is NULL, not DEFAULT */
@@ -76,9 +76,9 @@ static void given_values_win(void **state)
     assert_true(row(f, "{'name': 'n', 'qty': 4}", "/2", only_name, 1, &r));
     assert_string_equal(r.values[0], "n");
     /* No columns at all: DEFAULT VALUES. */
-    assert_true(dto_row_values(f->item, df_json(f, "{'name': 'n'}"), "/3", NULL, 0, f->a, &r.values,
-                               &r.is_default, &f->err));
-    df_assert_ok(&f->err, "no columns");
+    assert_true(dto_row_values(f->item, ts_json(f->a, "{'name': 'n'}"), "/3", NULL, 0, f->a,
+                               &r.values, &r.is_default, &f->err));
+    ts_assert_ok(&f->err, "no columns");
 }
 
 static void row_problems(void **state)
@@ -109,7 +109,7 @@ static void bad_column_index(void **state)
     df_fixture *f = *state;
     size_t cols[] = {999};
     row_out r;
-    assert_false(dto_row_values(f->item, df_json(f, "{'name': 'n'}"), "/0", cols, 1, f->a,
+    assert_false(dto_row_values(f->item, ts_json(f->a, "{'name': 'n'}"), "/0", cols, 1, f->a,
                                 &r.values, &r.is_default, &f->err));
     assert_int_equal(f->err.kind, ERR_INTERNAL);
 }

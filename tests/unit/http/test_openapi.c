@@ -1,5 +1,5 @@
 /*
- * The OpenAPI document generated from the models (src/http/http_openapi.c),
+ * The OpenAPI document generated from the models (src/http/http_openapi*.c),
  * without a database:
  *   - openapi/retort.openapi.json is what config/retort.json generates now
  *     (byte for byte; the failure prints the regeneration command), and
@@ -27,6 +27,7 @@
 
 #include "http.h"
 #include "orm.h"
+#include "testsupport.h"
 
 #define REGENERATE "build/retort openapi -c config/retort.json > openapi/retort.openapi.json"
 
@@ -144,21 +145,6 @@ static json_t *param(fx *f, json_t *o, const char *name)
     return NULL;
 }
 
-static char *read_file(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *s = malloc((size_t) n + 1);
-    size_t got = fread(s, 1, (size_t) n, fp);
-    s[got] = '\0';
-    fclose(fp);
-    return s;
-}
-
 /* ---- the checked-in document ------------------------------------------- */
 
 static void test_checked_in_document_is_current(void **state)
@@ -166,7 +152,7 @@ static void test_checked_in_document_is_current(void **state)
     fx *f = *state;
     const char *now = http_openapi_text(f->reg, f->cfg, f->a);
     const char *path = arena_sprintf(f->a, "%s/openapi/retort.openapi.json", RETORT_SOURCE_DIR);
-    char *file = read_file(path);
+    const char *file = ts_read_file(f->a, path, NULL);
     if (!file)
         fail_msg("%s is missing; generate it with:\n  %s", path, REGENERATE);
     if (strcmp(file, now) != 0) {
@@ -180,10 +166,8 @@ static void test_checked_in_document_is_current(void **state)
         printf("openapi/retort.openapi.json is stale (first difference on line %d).\n"
                "Regenerate it from the repository root with:\n  %s\n",
                line, REGENERATE);
-        free(file);
         fail();
     }
-    free(file);
 }
 
 static void test_deterministic(void **state)

@@ -1,0 +1,193 @@
+/*
+ * eng_pipeline — eng_begin_exec: BEGIN, SET LOCAL statement_timeout and a
+ * transaction's first statement in one round trip, with libpq's pipeline
+ * mode.
+ *
+ * What goes out, before a single Sync (extended protocol throughout):
+ *   BEGIN [ISOLATION LEVEL x]             unnamed statement
+ *   SET LOCAL statement_timeout = n       when n > 0
+ *   Parse rs_<n>                          prepared, not yet in the cache
+ *   the statement                         rs_<n>, or unnamed
+ * The server runs them in order and skips everything after the first
+ * error up to the Sync (PGRES_PIPELINE_ABORTED). So: BEGIN failing means
+ * nothing ran; SET failing means the statement did not run, and the block
+ * is rolled back as eng_begin does; a failed Parse or statement leaves the
+ * transaction failed, exactly as eng_exec* after eng_begin would. The
+ * server disarms statement_timeout after every Execute and arms it again
+ * at the next message, so SET LOCAL applies to the statement as it did
+ * when the two went in separate round trips.
+ *
+ * Blocking mode is safe here: until the statement runs, the server has
+ * only a few short replies to write (BEGIN, SET, ParseComplete), far below
+ * a socket buffer, so it never stops reading what we send, however large
+ * the statement's parameters are; its result is read after everything was
+ * sent.
+ */
+#include "eng_int.h"
+
+#include <string.h>
+
+enum { Q_BEGIN, Q_SET, Q_PARSE, Q_STMT, Q_N };
+
+typedef struct pipeline {
+    bool queued[Q_N];
+    PGresult *res[Q_N]; /* one result per queued query, in order; NULL if never read */
+} pipeline;
+
+static bool is_copy(const PGresult *r)
+{
+    ExecStatusType st = PQresultStatus(r);
+    return st == PGRES_COPY_IN || st == PGRES_COPY_OUT || st == PGRES_COPY_BOTH;
+}
+
+/* Reads each queued query's result and its terminating NULL, then the
+ * Sync's PGRES_PIPELINE_SYNC. False when the connection broke or libpq
+ * lost track of the pipeline (a result missing, an unexpected one): the
+ * results not read stay NULL. */
+static bool read_results(eng_conn *c, pipeline *pl)
+{
+    for (int q = 0; q < Q_N; q++) {
+        if (!pl->queued[q])
+            continue;
+        PGresult *r = PQgetResult(c->pg);
+        if (!r)
+            return false;
+        pl->res[q] = r;
+        if (is_copy(r)) {
+            /* Refused as eng_exec refuses it (COPY IN: CopyFail, the
+             * statement fails; its results are read up to their NULL). */
+            eng__abandon_copy(c, PQresultStatus(r));
+            if (c->broken)
+                return false;
+            continue;
+        }
+        /* One result per query here (no multi-statement strings in the
+         * extended protocol), then NULL. Anything else: do not trust it. */
+        PGresult *extra = PQgetResult(c->pg);
+        if (extra) {
+            PQclear(extra);
+            return false;
+        }
+        if (PQstatus(c->pg) != CONNECTION_OK)
+            return false;
+    }
+    PGresult *sync = PQgetResult(c->pg);
+    bool ok = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
+    PQclear(sync);
+    return ok;
+}
+
+static bool answered_ok(const pipeline *pl, int q)
+{
+    return !pl->queued[q] || (pl->res[q] && PQresultStatus(pl->res[q]) == PGRES_COMMAND_OK);
+}
+
+eng_result *eng_begin_exec(eng_conn *c, arena *a, const char *isolation_level,
+                           int statement_timeout_ms, bool prepared, const char *sql, int nparams,
+                           const char *const *values, bool *began, err_report *err)
+{
+    if (began)
+        *began = false;
+    char begin_sql[ENG_BEGIN_SQL_MAX], set_sql[ENG_BEGIN_SQL_MAX];
+    if (!eng__begin_statements(c, isolation_level, statement_timeout_ms, begin_sql, set_sql, err))
+        return NULL;
+    if (!eng__conn_usable(c, sql, nparams, err))
+        return NULL;
+
+    /* The statement cache, as eng_exec_prepared uses it inside a
+     * transaction: no trimming (a failing DEALLOCATE would abort it). */
+    bool named = prepared && eng__use_named_statements(c);
+    eng__stmt *e = named ? eng__stmt_cache_find(&c->stmts, sql) : NULL;
+    char name[24] = "";
+    if (e) {
+        eng__stmt_cache_touch(&c->stmts, e);
+        memcpy(name, e->name, sizeof name);
+    } else if (named) {
+        eng__stmt_next_name(c, name);
+    }
+
+    pipeline pl;
+    memset(&pl, 0, sizeof pl);
+    PGconn *pg = c->pg;
+    bool sent = PQenterPipelineMode(pg) == 1;
+    if (sent)
+        sent = pl.queued[Q_BEGIN] = PQsendQueryParams(pg, begin_sql, 0, NULL, NULL, NULL, NULL, 0);
+    if (sent && set_sql[0])
+        sent = pl.queued[Q_SET] = PQsendQueryParams(pg, set_sql, 0, NULL, NULL, NULL, NULL, 0);
+    if (sent && named && !e) {
+        /* No parameter types: the server infers them, as for eng_exec. */
+        c->prepare_count++;
+        sent = pl.queued[Q_PARSE] = PQsendPrepare(pg, name, sql, 0, NULL);
+    }
+    if (sent)
+        sent = pl.queued[Q_STMT] =
+            named ? PQsendQueryPrepared(pg, name, nparams, values, NULL, NULL, 0)
+                  : PQsendQueryParams(pg, sql, nparams, NULL, values, NULL, NULL, 0);
+    if (sent)
+        sent = PQpipelineSync(pg) == 1;
+
+    bool complete = sent && read_results(c, &pl);
+    /* Out of pipeline mode before anything else is sent (ROLLBACK below).
+     * That fails only with results still pending: the connection is then
+     * in an unknown state and is given up. */
+    if (PQpipelineStatus(pg) != PQ_PIPELINE_OFF && PQexitPipelineMode(pg) != 1)
+        complete = false;
+
+    eng_result *out = NULL;
+    if (!answered_ok(&pl, Q_BEGIN) || !answered_ok(&pl, Q_SET)) {
+        /* The transaction did not start (or SET failed): report the first
+         * failure, no result of the statement exists. A missing result is
+         * a lost connection (eng__error_from_result with NULL). */
+        int q = answered_ok(&pl, Q_BEGIN) ? Q_SET : Q_BEGIN;
+        if (pl.res[q] && is_copy(pl.res[q]))
+            err_set(err, ERR_INTERNAL, "COPY statements go through eng_copy_in.");
+        else
+            eng__error_from_result(c, pl.res[q], q == Q_BEGIN ? begin_sql : set_sql, err);
+        if (!complete)
+            eng__conn_mark_broken(c);
+        else
+            eng__undo_begin(c);
+        goto done;
+    }
+    if (began)
+        *began = true;
+    c->unverified = false; /* BEGIN was answered: the connection was alive */
+
+    if (!answered_ok(&pl, Q_PARSE)) {
+        eng__error_from_result(c, pl.res[Q_PARSE], sql, err);
+        if (!complete)
+            eng__conn_mark_broken(c);
+        goto done;
+    }
+    if (pl.queued[Q_PARSE])
+        e = eng__stmt_cache_add(&c->stmts, sql, name);
+
+    PGresult *res = pl.res[Q_STMT];
+    pl.res[Q_STMT] = NULL; /* eng__result_or_error takes it over */
+    if (res && is_copy(res)) {
+        PQclear(res); /* abandoned in read_results */
+        err_set(err, ERR_INTERNAL, "COPY statements go through eng_copy_in.");
+        if (!complete)
+            eng__conn_mark_broken(c);
+        goto done;
+    }
+    if (e && eng__stale_statement(res)) {
+        /* Inside the transaction the error has already aborted it: no
+         * retry, as in eng_exec_prepared; forget the name. */
+        eng__stmt_cache_remove(&c->stmts, e);
+        eng__stmt_free(e); /* an orphan on the server until the session ends */
+    }
+    out = eng__result_or_error(c, a, res, sql, err);
+    if (!complete) {
+        /* Answered, but the pipeline did not end cleanly (lost Sync, a
+         * result too many): the connection cannot be trusted any more. The
+         * statement's work dies with the transaction. */
+        eng__conn_mark_broken(c);
+    }
+
+done:
+    for (int q = 0; q < Q_N; q++)
+        PQclear(pl.res[q]);
+    eng__conn_answered(c);
+    return out;
+}

@@ -1,0 +1,754 @@
+/*
+ * http_openapi_paths — the paths of the OpenAPI document and the
+ * components they refer to: parameters, headers, and the problem+json
+ * responses with their examples. Every operation lists its success
+ * response, then the problems its handler can give (the P* bits), in
+ * status order.
+ */
+#include <string.h>
+
+#include "http_openapi_int.h"
+
+/* Problem responses an operation can give, as bits. */
+enum {
+    P400 = 1 << 0,
+    P404 = 1 << 1,
+    P409 = 1 << 2,
+    P412 = 1 << 3,
+    P413 = 1 << 4,
+    P415 = 1 << 5,
+    P422 = 1 << 6,
+    P500 = 1 << 7,
+    P503 = 1 << 8,
+    P504 = 1 << 9
+};
+#define P_DB (P500 | P503 | P504)          /* runs statements on a pooled connection */
+#define P_BODY (P400 | P413 | P415 | P422) /* takes a JSON body */
+
+static const struct {
+    int status;
+    unsigned bit;
+    const char *name, *description;
+} PROBLEMS[] = {
+    {400, P400, "BadRequest",
+     ("Malformed request: bad JSON, an unknown query parameter, field, relationship or operator, "
+      "a limit out of range, a relationship named without an option that loads it (raise), an "
+      "unknown op, $ref or isolation_level.")},
+    {404, P404, "NotFound", "Unknown resource or no entity with that key."},
+    {409, P409, "Conflict",
+     ("A unique or foreign-key violation (pointers at the model fields of the constraint; none "
+      "for a delete still referenced), or a serialization failure after the last retry (type "
+      "serialization-failure, with Retry-After).")},
+    {412, P412, "PreconditionFailed", "If-Match does not match the entity's current version."},
+    {413, P413, "ContentTooLarge", "The body is larger than server.max_body_bytes."},
+    {415, P415, "UnsupportedMediaType",
+     "The body is not application/json (or another +json type)."},
+    {422, P422, "UnprocessableContent",
+     ("Validation failed: wrong JSON types, values that do not fit their column, unknown or "
+      "read-only fields, missing required fields, CHECK and NOT NULL violations. Every bad field "
+      "is listed.")},
+    {500, P500, "InternalServerError",
+     "A bug: the details are in the server log under the request id."},
+    {503, P503, "ServiceUnavailable",
+     ("No pooled connection within pool_timeout, the request queue is full, or the database is "
+      "unreachable or was lost mid-request.")},
+    {504, P504, "GatewayTimeout", "The statement ran longer than database.statement_timeout_ms."},
+};
+enum { N_PROBLEMS = sizeof PROBLEMS / sizeof PROBLEMS[0] };
+
+/* ==== parameters, headers, responses ===================================== */
+
+static void components_misc(http__oa *x)
+{
+    json_t *h = x->headers;
+    json_object_set_new(
+        h, "X-Request-Id",
+        json_pack("{s:s, s:{s:s}}", "description",
+                  "The request's id: the client's X-Request-Id when it is at most 128 printable "
+                  "characters, else a generated one. It is in the server's log lines.",
+                  "schema", "type", "string"));
+    json_object_set_new(
+        h, "Server-Timing",
+        json_pack("{s:s, s:{s:s}}", "description",
+                  "total, pool (waiting for a connection) and db (statements) durations in "
+                  "milliseconds: \"total;dur=1.9, pool;dur=0.0, db;dur=1.2\".",
+                  "schema", "type", "string"));
+    json_object_set_new(
+        h, "X-Query-Count",
+        json_pack("{s:s, s:{s:s, s:i}}", "description",
+                  "With server.debug_headers on: SQL statements that read or wrote rows "
+                  "(not BEGIN, COMMIT, SET or pool pings).",
+                  "schema", "type", "integer", "minimum", 0));
+    json_object_set_new(h, "ETag",
+                        json_pack("{s:s, s:{s:s, s:s}}", "description",
+                                  "The entity's version as a strong tag, e.g. \"3\".", "schema",
+                                  "type", "string", "pattern", "^\"[0-9]+\"$"));
+    json_object_set_new(h, "Location",
+                        json_pack("{s:s, s:{s:s, s:s}}", "description",
+                                  "The URL of the created entity.", "schema", "type", "string",
+                                  "format", "uri-reference"));
+    json_object_set_new(h, "Retry-After",
+                        json_pack("{s:s, s:{s:s, s:i}}", "description",
+                                  "Seconds to wait before trying again.", "schema", "type",
+                                  "integer", "minimum", 0));
+
+    json_t *p = x->parameters;
+    json_object_set_new(
+        p, "X-Request-Id",
+        json_pack("{s:s, s:s, s:s, s:b, s:{s:s, s:i}}", "name", "X-Request-Id", "in", "header",
+                  "description",
+                  "An id for this request, echoed in the response and the server's log when it "
+                  "is 1 to 128 printable ASCII characters.",
+                  "required", 0, "schema", "type", "string", "maxLength", 128));
+    json_object_set_new(p, "limit",
+                        json_pack("{s:s, s:s, s:s, s:{s:s, s:i, s:i, s:i}}", "name", "limit", "in",
+                                  "query", "description", "Page size (at most server.max_limit).",
+                                  "schema", "type", "integer", "minimum", 0, "maximum",
+                                  x->cfg->server.max_limit, "default",
+                                  x->cfg->server.default_limit));
+    json_object_set_new(p, "offset",
+                        json_pack("{s:s, s:s, s:s, s:{s:s, s:i, s:i}}", "name", "offset", "in",
+                                  "query", "description", "Rows to skip.", "schema", "type",
+                                  "integer", "minimum", 0, "default", 0));
+    json_object_set_new(p, "count",
+                        json_pack("{s:s, s:s, s:s, s:{s:s, s:b}}", "name", "count", "in", "query",
+                                  "description", "Also count the matching rows (meta.count).",
+                                  "schema", "type", "boolean", "default", 0));
+    json_object_set_new(p, "returning",
+                        json_pack("{s:s, s:s, s:s, s:{s:s, s:[s]}}", "name", "returning", "in",
+                                  "query", "description",
+                                  "returning=id: also return the keys of the inserted rows, in "
+                                  "input order.",
+                                  "schema", "type", "string", "enum", "id"));
+    json_object_set_new(
+        p, "If-Match",
+        json_pack("{s:s, s:s, s:s, s:b, s:{s:s}, s:s}", "name", "If-Match", "in", "header",
+                  "description",
+                  "The ETag of the version the change is based on (or *): a stale one is a "
+                  "412. Without it the change is not checked.",
+                  "required", 0, "schema", "type", "string", "example", "\"1\""));
+}
+
+static json_t *problem_example(http__oa *x, int status)
+{
+    const cfg_server *sv = &x->cfg->server;
+    err_kind kind = status == 400   ? ERR_BAD_REQUEST
+                    : status == 404 ? ERR_NOT_FOUND
+                    : status == 409 ? ERR_CONFLICT
+                    : status == 412 ? ERR_STALE
+                    : status == 413 ? ERR_TOO_LARGE
+                    : status == 415 ? ERR_MEDIA_TYPE
+                    : status == 422 ? ERR_VALIDATION
+                    : status == 503 ? ERR_POOL_TIMEOUT
+                    : status == 504 ? ERR_TIMEOUT
+                                    : ERR_INTERNAL;
+    json_t *e = json_pack("{s:s, s:s, s:i}", "type", err_kind_type(kind), "title",
+                          err_kind_title(kind), "status", status);
+    const char *detail = NULL, *pointer = NULL, *item = NULL;
+    switch (status) {
+    case 400:
+        pointer = "/limit";
+        item = arena_sprintf(x->a, "The limit must be at most %d.", sv->max_limit);
+        break;
+    case 404:
+        detail = "No resource at /api/nowhere.";
+        break;
+    case 409: {
+        /* A unique column of the first model that has one. */
+        const http__oa_model *um = NULL;
+        const cfg_column *uc = NULL;
+        for (size_t i = 0; i < x->n_models && !uc; i++)
+            for (size_t c = 0; c < x->models[i].model->n_columns && !uc; c++)
+                if (x->models[i].model->columns[c].unique &&
+                    !x->models[i].model->columns[c].primary_key) {
+                    um = &x->models[i];
+                    uc = &um->model->columns[c];
+                }
+        json_object_set_new(e, "type", json_string("unique-violation"));
+        json_object_set_new(e, "title", json_string("unique constraint violated"));
+        if (!uc) {
+            detail = "A value that must be unique is already taken.";
+            json_object_set_new(e, "sqlstate", json_string("23505"));
+            break;
+        }
+        const char *constraint = arena_sprintf(x->a, "%s_%s_key", um->model->table, uc->name);
+        /* Never PostgreSQL's message: it quotes row contents. */
+        json_object_set_new(e, "detail",
+                            json_string("A value that must be unique is already taken."));
+        json_object_set_new(e, "sqlstate", json_string("23505"));
+        json_object_set_new(e, "constraint", json_string(constraint));
+        pointer = arena_sprintf(x->a, "/%s", uc->name);
+        item = arena_sprintf(x->a, "%s must be unique (%s).", uc->name, constraint);
+        break;
+    }
+    case 412: {
+        const char *name = "entity";
+        for (size_t i = 0; i < x->n_models; i++)
+            if (x->models[i].m && x->models[i].m->version >= 0) {
+                name = x->models[i].model->name;
+                break;
+            }
+        detail = arena_sprintf(x->a,
+                               "If-Match \"1\" does not match the current version \"2\" of "
+                               "this %s.",
+                               name);
+        break;
+    }
+    case 413:
+        detail = arena_sprintf(x->a, "The request body exceeds the limit of %zu bytes.",
+                               sv->max_body_bytes);
+        break;
+    case 415:
+        detail = "The body must be sent as application/json, not text/plain.";
+        break;
+    case 422: {
+        /* A required field of the first model that has one. */
+        const cfg_column *req = NULL;
+        for (size_t i = 0; i < x->n_models && !req; i++)
+            for (size_t c = 0; c < x->models[i].model->n_columns && !req; c++)
+                if (http__oa_create_required(&x->models[i], c))
+                    req = &x->models[i].model->columns[c];
+        const http__oa_model *rm = NULL;
+        for (size_t i = 0; i < x->n_models && !rm; i++)
+            for (size_t c = 0; c < x->models[i].model->n_columns && !rm; c++)
+                if (&x->models[i].model->columns[c] == req)
+                    rm = &x->models[i];
+        pointer = req ? arena_sprintf(x->a, "/%s", req->name) : "";
+        item = req ? arena_sprintf(x->a, "The field \"%s.%s\" is required.", rm->model->table,
+                                   req->name)
+                   : "The body must be a JSON object.";
+        break;
+    }
+    case 503:
+        detail = "No database connection became free within pool_timeout.";
+        break;
+    case 504:
+        /* What a statement timeout (SQLSTATE 57014) gives. */
+        json_object_set_new(e, "type", json_string("query-canceled"));
+        json_object_set_new(e, "sqlstate", json_string("57014"));
+        detail = "A statement took longer than the statement timeout.";
+        break;
+    default:
+        detail = "The server failed to complete the request; the request id identifies it in "
+                 "the server log.";
+        break;
+    }
+    if (item) {
+        if (!json_object_get(e, "detail"))
+            json_object_set_new(e, "detail", json_string(item));
+        json_object_set_new(e, "errors",
+                            json_pack("[{s:s, s:s}]", "pointer", pointer, "detail", item));
+    } else if (detail) {
+        json_object_set_new(e, "detail", json_string(detail));
+    }
+    json_object_set_new(e, "request_id", json_string("4f2a9c1e7b3d5a60"));
+    return e;
+}
+
+static json_t *std_headers(http__oa *x, bool db)
+{
+    json_t *h = json_object();
+    json_object_set_new(h, "X-Request-Id", http__oa_ref(x, "headers", "X-Request-Id"));
+    json_object_set_new(h, "Server-Timing", http__oa_ref(x, "headers", "Server-Timing"));
+    if (db)
+        json_object_set_new(h, "X-Query-Count", http__oa_ref(x, "headers", "X-Query-Count"));
+    return h;
+}
+
+static void problem_responses(http__oa *x)
+{
+    for (size_t i = 0; i < N_PROBLEMS; i++) {
+        int st = PROBLEMS[i].status;
+        json_t *h = std_headers(x, false);
+        if (st == 503 || st == 409)
+            json_object_set_new(h, "Retry-After", http__oa_ref(x, "headers", "Retry-After"));
+        json_t *r = json_object();
+        json_object_set_new(r, "description", json_string(PROBLEMS[i].description));
+        json_object_set_new(r, "headers", h);
+        json_object_set_new(r, "content",
+                            json_pack("{s:{s:o, s:o}}", "application/problem+json", "schema",
+                                      http__oa_sref(x, "Problem"), "example",
+                                      problem_example(x, st)));
+        json_object_set_new(x->responses, PROBLEMS[i].name, r);
+    }
+}
+
+void http__oa_components(http__oa *x)
+{
+    components_misc(x);
+    problem_responses(x);
+}
+
+/* ==== operations ========================================================= */
+
+/* An operationId not used yet: base, else base2, base3, ... */
+static const char *op_id(http__oa *x, const char *base)
+{
+    return http__oa_unique(x, x->op_ids, base, "");
+}
+
+typedef struct op_spec {
+    const char *tag, *id, *summary, *description;
+    bool db;
+} op_spec;
+
+static json_t *op_new(http__oa *x, const op_spec *o)
+{
+    json_t *op = json_object();
+    json_object_set_new(op, "tags", json_pack("[s]", o->tag));
+    json_object_set_new(op, "summary", json_string(o->summary));
+    if (o->description)
+        json_object_set_new(op, "description", json_string(o->description));
+    json_object_set_new(op, "operationId", json_string(op_id(x, o->id)));
+    json_object_set_new(op, "parameters",
+                        json_pack("[o]", http__oa_ref(x, "parameters", "X-Request-Id")));
+    return op;
+}
+
+static void add_param(json_t *op, json_t *param)
+{
+    json_array_append_new(json_object_get(op, "parameters"), param);
+}
+
+static void json_body(json_t *op, const char *description, json_t *schema, json_t *example)
+{
+    json_t *media = json_pack("{s:o}", "schema", schema);
+    if (example)
+        json_object_set_new(media, "example", example);
+    json_object_set_new(op, "requestBody",
+                        json_pack("{s:s, s:b, s:{s:o}}", "description", description, "required", 1,
+                                  "content", "application/json", media));
+}
+
+/* The success response, then the problems of `problems` in status order. */
+static void responses(http__oa *x, json_t *op, const op_spec *o, int status,
+                      const char *description, const char *media_type, json_t *schema,
+                      json_t *example, json_t *extra_headers, unsigned problems)
+{
+    json_t *rs = json_object();
+    json_t *ok = json_object();
+    json_object_set_new(ok, "description", json_string(description));
+    json_t *h = std_headers(x, o->db);
+    if (extra_headers) {
+        json_object_update(h, extra_headers);
+        json_decref(extra_headers);
+    }
+    json_object_set_new(ok, "headers", h);
+    if (media_type) {
+        json_t *m = json_pack("{s:o}", "schema", schema);
+        if (example)
+            json_object_set_new(m, "example", example);
+        json_object_set_new(ok, "content", json_pack("{s:o}", media_type, m));
+    }
+    json_object_set_new(rs, arena_sprintf(x->a, "%d", status), ok);
+    for (size_t i = 0; i < N_PROBLEMS; i++)
+        if (problems & PROBLEMS[i].bit)
+            json_object_set_new(rs, arena_sprintf(x->a, "%d", PROBLEMS[i].status),
+                                http__oa_ref(x, "responses", PROBLEMS[i].name));
+    json_object_set_new(op, "responses", rs);
+}
+
+static json_t *path_item(json_t *paths, const char *path)
+{
+    json_t *p = json_object_get(paths, path);
+    if (!p) {
+        p = json_object();
+        json_object_set_new(paths, path, p);
+    }
+    return p;
+}
+
+static json_t *query_param(const char *name, const char *description, json_t *schema,
+                           json_t *example)
+{
+    json_t *p = json_pack("{s:s, s:s, s:s, s:o}", "name", name, "in", "query", "description",
+                          description, "schema", schema);
+    if (example)
+        json_object_set_new(p, "example", example);
+    return p;
+}
+
+/* include= and fields= (every route that returns entities). */
+static void shape_params(http__oa *x, json_t *op, const http__oa_model *om)
+{
+    if (om->m && om->m->n_relationships)
+        add_param(
+            op, query_param("include",
+                            arena_sprintf(x->a,
+                                          "Relationship paths to load and return, comma separated "
+                                          "(selectinload; dots nest). Relationships of %s: %s.",
+                                          om->model->table, http__oa_relationship_list(x, om)),
+                            json_pack("{s:s, s:s}", "type", "string", "pattern",
+                                      "^[A-Za-z_][A-Za-z0-9_.]*(,[A-Za-z_][A-Za-z0-9_.]*)*$"),
+                            json_string(om->m->relationships[0].name)));
+    add_param(op, query_param("fields",
+                              arena_sprintf(x->a,
+                                            "Only these columns (and relationships), comma "
+                                            "separated. Columns of %s: %s.",
+                                            om->model->table, http__oa_column_list(x, om)),
+                              json_pack("{s:s, s:s}", "type", "string", "pattern",
+                                        "^[A-Za-z_][A-Za-z0-9_]*(,[A-Za-z_][A-Za-z0-9_]*)*$"),
+                              NULL));
+}
+
+static bool is_control_param(const char *name)
+{
+    static const char *const CONTROL[] = {"limit", "offset", "order_by", "include",
+                                          "count", "fields", "where"};
+    for (size_t i = 0; i < sizeof CONTROL / sizeof CONTROL[0]; i++)
+        if (strcmp(name, CONTROL[i]) == 0)
+            return true;
+    return false;
+}
+
+static json_t *id_param(http__oa *x, const http__oa_model *om)
+{
+    const cfg_model *md = om->model;
+    json_t *p = json_pack("{s:s, s:s, s:b}", "name", "id", "in", "path", "required", 1);
+    if (md->n_pk == 1) {
+        json_object_set_new(
+            p, "description",
+            json_string(arena_sprintf(x->a, "The primary key (%s).", md->columns[md->pk[0]].name)));
+        json_object_set_new(p, "schema", http__oa_column_schema(x, om, md->pk[0], HTTP__OA_KEY));
+        json_object_set_new(p, "example", http__oa_column_example(x, &md->columns[md->pk[0]], 0));
+        return p;
+    }
+    /* The example is the parsed value (an array); style simple puts it in
+     * the URL as "3,7". */
+    const char *cols = "";
+    json_t *ex = json_array();
+    for (size_t k = 0; k < md->n_pk; k++) {
+        const cfg_column *c = &md->columns[md->pk[k]];
+        cols = arena_sprintf(x->a, "%s%s%s", cols, k ? ", " : "", c->name);
+        json_array_append_new(ex, http__oa_column_example(x, c, 0));
+    }
+    json_object_set_new(
+        p, "description",
+        json_string(arena_sprintf(x->a,
+                                  "The composite primary key: %s, in this order, joined by commas, "
+                                  "each percent-encoded.",
+                                  cols)));
+    json_object_set_new(p, "style", json_string("simple"));
+    json_object_set_new(p, "explode", json_false());
+    json_object_set_new(p, "schema", http__oa_key_schema(x, om));
+    json_object_set_new(p, "example", ex);
+    return p;
+}
+
+void http__oa_model_paths(http__oa *x, json_t *paths, const http__oa_model *om)
+{
+    const cfg_model *md = om->model;
+    const char *t = md->table;
+    bool versioned = om->m && om->m->version >= 0;
+    const char *base = arena_sprintf(x->a, "/api/%s", t);
+    json_t *collection = path_item(paths, base);
+    json_t *item = path_item(paths, arena_sprintf(x->a, "%s/{id}", base));
+
+    /* GET /api/t */
+    op_spec o = {t, arena_sprintf(x->a, "list%s", om->plural), arena_sprintf(x->a, "List %s", t),
+                 arena_sprintf(x->a,
+                               "A page of %s, filtered by equality parameters (one per column) "
+                               "and a where document, sorted by order_by. Unknown parameters "
+                               "are a 400.",
+                               t),
+                 true};
+    json_t *op = op_new(x, &o);
+    add_param(op, http__oa_ref(x, "parameters", "limit"));
+    add_param(op, http__oa_ref(x, "parameters", "offset"));
+    add_param(op, query_param("order_by",
+                              arena_sprintf(x->a,
+                                            "Sort keys, comma separated; a leading - sorts "
+                                            "descending. Columns of %s: %s.",
+                                            t, http__oa_column_list(x, om)),
+                              json_pack("{s:s, s:s}", "type", "string", "pattern",
+                                        "^-?[A-Za-z_][A-Za-z0-9_]*(,-?[A-Za-z_][A-Za-z0-9_]*)*$"),
+                              NULL));
+    shape_params(x, op, om);
+    add_param(op, http__oa_ref(x, "parameters", "count"));
+    add_param(op,
+              json_pack("{s:s, s:s, s:s, s:{s:{s:o, s:o}}}", "name", "where", "in", "query",
+                        "description",
+                        arena_sprintf(x->a, "A where document over %s as URL-encoded JSON.\n\n%s",
+                                      t, http__oa_where_grammar),
+                        "content", "application/json", "schema", http__oa_sref(x, om->where),
+                        "example", http__oa_where_example(x, om)));
+    for (size_t i = 0; i < md->n_columns; i++) {
+        const cfg_column *c = &md->columns[i];
+        if (c->write_only || is_control_param(c->name))
+            continue;
+        json_t *s = http__oa_column_schema(x, om, i, HTTP__OA_PARAM);
+        json_object_del(s, "description");
+        add_param(
+            op, query_param(c->name,
+                            arena_sprintf(x->a, "Only rows whose %s equals this value%s.", c->name,
+                                          c->type == CFG_TYPE_JSON ? " (JSON text)" : ""),
+                            s, NULL));
+    }
+    responses(x, op, &o, 200, arena_sprintf(x->a, "A page of %s.", t), "application/json",
+              http__oa_sref(x, om->list), NULL, NULL, P400 | P422 | P_DB);
+    json_object_set_new(collection, "get", op);
+
+    /* POST /api/t */
+    o = (op_spec){t, arena_sprintf(x->a, "create%s", om->singular),
+                  arena_sprintf(x->a, "Create one %s", md->name),
+                  "Validates the body (every problem listed), inserts the row through the unit "
+                  "of work and returns the created DTO with the model's default eager "
+                  "relationships.",
+                  true};
+    op = op_new(x, &o);
+    json_body(op, arena_sprintf(x->a, "The new %s.", md->name), http__oa_sref(x, om->create),
+              http__oa_create_example(x, om, 0));
+    json_t *hdr = json_pack("{s:o}", "Location", http__oa_ref(x, "headers", "Location"));
+    if (versioned)
+        json_object_set_new(hdr, "ETag", http__oa_ref(x, "headers", "ETag"));
+    responses(x, op, &o, 201, "Created.", "application/json", http__oa_sref(x, om->entity), NULL,
+              hdr, P_BODY | P409 | P_DB);
+    json_object_set_new(collection, "post", op);
+
+    /* PATCH /api/t (bulk update) */
+    o = (op_spec){t, arena_sprintf(x->a, "bulkUpdate%s", om->plural),
+                  arena_sprintf(x->a, "Update %s in bulk", t),
+                  "A Core UPDATE of every row matching where (no identity map, no per-row "
+                  "validation beyond the values' types). An empty where is refused; the version "
+                  "column, when there is one, is incremented.",
+                  true};
+    op = op_new(x, &o);
+    json_t *bu_ex = json_object();
+    json_object_set_new(bu_ex, "where", http__oa_where_example(x, om));
+    int sc = http__oa_sample_column(om, true);
+    json_t *vals = json_object();
+    if (sc >= 0)
+        json_object_set_new(vals, md->columns[sc].name,
+                            http__oa_column_example(x, &md->columns[sc], 1));
+    json_object_set_new(bu_ex, "values", vals);
+    json_body(op, "where and values.", http__oa_sref(x, om->bulk_update), sc >= 0 ? bu_ex : NULL);
+    if (sc < 0)
+        json_decref(bu_ex);
+    responses(x, op, &o, 200, "The number of rows updated.", "application/json",
+              http__oa_sref(x, "BulkUpdateResult"), json_pack("{s:i}", "updated", 3), NULL,
+              P_BODY | P409 | P_DB);
+    json_object_set_new(collection, "patch", op);
+
+    /* GET /api/t/{id} */
+    o = (op_spec){t, arena_sprintf(x->a, "get%s", om->singular),
+                  arena_sprintf(x->a, "Get one %s by key", md->name),
+                  "Session.get: the entity with that primary key, with the relationships "
+                  "include= names.",
+                  true};
+    op = op_new(x, &o);
+    add_param(op, id_param(x, om));
+    shape_params(x, op, om);
+    responses(x, op, &o, 200, arena_sprintf(x->a, "The %s.", md->name), "application/json",
+              http__oa_sref(x, om->entity), NULL,
+              versioned ? json_pack("{s:o}", "ETag", http__oa_ref(x, "headers", "ETag")) : NULL,
+              P400 | P404 | P_DB);
+    json_object_set_new(item, "get", op);
+
+    /* PATCH /api/t/{id} */
+    o = (op_spec){t, arena_sprintf(x->a, "update%s", om->singular),
+                  arena_sprintf(x->a, "Update one %s", md->name),
+                  versioned ? "A partial update through the unit of work: only the given fields "
+                              "change. If-Match is checked against the version column."
+                            : "A partial update through the unit of work: only the given fields "
+                              "change.",
+                  true};
+    op = op_new(x, &o);
+    add_param(op, id_param(x, om));
+    if (versioned)
+        add_param(op, http__oa_ref(x, "parameters", "If-Match"));
+    json_t *up_ex = json_object();
+    if (sc >= 0)
+        json_object_set_new(up_ex, md->columns[sc].name,
+                            http__oa_column_example(x, &md->columns[sc], 1));
+    json_body(op, "The fields to change.", http__oa_sref(x, om->update), up_ex);
+    responses(x, op, &o, 200, arena_sprintf(x->a, "The updated %s.", md->name), "application/json",
+              http__oa_sref(x, om->entity), NULL,
+              versioned ? json_pack("{s:o}", "ETag", http__oa_ref(x, "headers", "ETag")) : NULL,
+              P_BODY | P404 | P409 | (versioned ? P412 : 0) | P_DB);
+    json_object_set_new(item, "patch", op);
+
+    /* DELETE /api/t/{id} */
+    o = (op_spec){t, arena_sprintf(x->a, "delete%s", om->singular),
+                  arena_sprintf(x->a, "Delete one %s", md->name),
+                  "Deletes the row; rows elsewhere that still reference it make this a 409.", true};
+    op = op_new(x, &o);
+    add_param(op, id_param(x, om));
+    if (versioned)
+        add_param(op, http__oa_ref(x, "parameters", "If-Match"));
+    responses(x, op, &o, 204, "Deleted.", NULL, NULL, NULL, NULL,
+              P400 | P404 | P409 | (versioned ? P412 : 0) | P_DB);
+    json_object_set_new(item, "delete", op);
+
+    /* POST /api/t/query */
+    o = (op_spec){t, arena_sprintf(x->a, "query%s", om->plural),
+                  arena_sprintf(x->a, "Query %s with a query document", t),
+                  "Entities through the ORM (identity map, loader options), or with group_by / "
+                  "aggregates rows through Core.",
+                  true};
+    op = op_new(x, &o);
+    json_t *qmedia = json_pack("{s:o}", "schema", http__oa_sref(x, om->query));
+    json_t *qex = json_pack("{s:{s:s, s:o}}", "entities", "summary", "Filter, sort, page, load",
+                            "value", http__oa_query_example(x, om));
+    json_t *agg = http__oa_aggregate_example(x, om);
+    if (agg)
+        json_object_set_new(
+            qex, "aggregate",
+            json_pack("{s:s, s:o}", "summary", "Group and aggregate", "value", agg));
+    json_object_set_new(qmedia, "examples", qex);
+    json_object_set_new(op, "requestBody",
+                        json_pack("{s:s, s:b, s:{s:o}}", "description", "The query document.",
+                                  "required", 1, "content", "application/json", qmedia));
+    responses(x, op, &o, 200, "The matching entities, or the aggregate rows.", "application/json",
+              json_pack("{s:[o,o]}", "anyOf", http__oa_sref(x, om->list),
+                        http__oa_sref(x, "AggregateList")),
+              NULL, NULL, P_BODY | P_DB);
+    json_object_set_new(path_item(paths, arena_sprintf(x->a, "%s/query", base)), "post", op);
+
+    /* POST /api/t/bulk */
+    o = (op_spec){t, arena_sprintf(x->a, "bulkInsert%s", om->plural),
+                  arena_sprintf(x->a, "Insert %s in bulk", t),
+                  "A Core bulk insert of a JSON array, each row validated like a create body "
+                  "(pointers /i/field); batched, one round trip per batch, all rows or none.",
+                  true};
+    op = op_new(x, &o);
+    add_param(op, http__oa_ref(x, "parameters", "returning"));
+    json_body(
+        op, "The rows.",
+        json_pack("{s:s, s:o}", "type", "array", "items", http__oa_sref(x, om->create)),
+        json_pack("[o,o]", http__oa_create_example(x, om, 0), http__oa_create_example(x, om, 1)));
+    responses(x, op, &o, 201, "The rows were inserted.", "application/json",
+              http__oa_sref(x, om->bulk_result), NULL, NULL, P_BODY | P409 | P_DB);
+    json_object_set_new(path_item(paths, arena_sprintf(x->a, "%s/bulk", base)), "post", op);
+}
+
+/* The spec's example, over the configured models: create a parent, a
+ * child referring to it by $ref, and a query. */
+static json_t *transaction_example(http__oa *x)
+{
+    json_t *ops = json_array();
+    if (x->n_models == 0)
+        return json_pack("{s:o}", "operations", ops);
+    const http__oa_model *parent = &x->models[0], *child = NULL;
+    const char *fk = NULL;
+    for (size_t i = 0; i < x->n_models && !child; i++)
+        for (size_t r = 0; x->models[i].m && r < x->models[i].m->n_relationships; r++) {
+            const orm_relationship *rel = &x->models[i].m->relationships[r];
+            if (rel->cfg->kind == CFG_REL_MANY_TO_ONE && rel->target != x->models[i].m &&
+                rel->cfg->foreign_key && rel->target && rel->target->model->n_pk == 1) {
+                for (size_t k = 0; k < x->n_models; k++)
+                    if (x->models[k].m == rel->target)
+                        parent = &x->models[k];
+                child = &x->models[i];
+                fk = rel->cfg->foreign_key;
+                break;
+            }
+        }
+    json_array_append_new(ops, json_pack("{s:s, s:s, s:s, s:o}", "op", "create", "resource",
+                                         parent->model->table, "ref", "p", "values",
+                                         http__oa_create_example(x, parent, 1)));
+    if (child) {
+        json_t *v = http__oa_create_example(x, child, 0);
+        json_object_set_new(
+            v, fk,
+            json_pack(
+                "{s:s}", "$ref",
+                arena_sprintf(x->a, "p.%s", parent->model->columns[parent->model->pk[0]].name)));
+        json_array_append_new(ops, json_pack("{s:s, s:s, s:o}", "op", "create", "resource",
+                                             child->model->table, "values", v));
+    }
+    json_array_append_new(ops, json_pack("{s:s, s:s, s:{s:o, s:i}}", "op", "query", "resource",
+                                         parent->model->table, "query", "where",
+                                         http__oa_where_example(x, parent), "limit", 10));
+    return json_pack("{s:s, s:o}", "isolation_level", "SERIALIZABLE", "operations", ops);
+}
+
+void http__oa_shared_paths(http__oa *x, json_t *paths)
+{
+    op_spec o = {"transactions", "runTransaction", "Run operations in one transaction",
+                 "All operations share one session and one transaction; all commit together "
+                 "or none do. A failure names the failing operation (operation, pointers "
+                 "under /operations/i/). Serialization failures and deadlocks are replayed "
+                 "with backoff; when the retries run out: 409 serialization-failure with "
+                 "Retry-After.",
+                 true};
+    json_t *op = op_new(x, &o);
+    json_body(op, "The transaction document.", http__oa_sref(x, "TransactionDocument"),
+              transaction_example(x));
+    responses(x, op, &o, 200, "Every operation's result, in order.", "application/json",
+              http__oa_sref(x, "TransactionResults"), NULL, NULL, P_BODY | P404 | P409 | P_DB);
+    json_object_set_new(path_item(paths, "/api/transaction"), "post", op);
+
+    o = (op_spec){"health", "getHealth", "Liveness",
+                  "Answers on the I/O thread without touching the database.", false};
+    op = op_new(x, &o);
+    responses(x, op, &o, 200, "Alive.", "application/json", http__oa_sref(x, "Health"),
+              json_pack("{s:s}", "status", "ok"), NULL, P400);
+    json_object_set_new(path_item(paths, "/health"), "get", op);
+
+    o = (op_spec){"health", "getReadiness", "Readiness",
+                  "Pre-pings a pooled connection: 200 when the database answers, else 503.", true};
+    op = op_new(x, &o);
+    responses(x, op, &o, 200, "Ready.", "application/json", http__oa_sref(x, "Readiness"),
+              json_pack("{s:s}", "status", "ready"), NULL, P400 | P503);
+    json_object_set_new(path_item(paths, "/health/ready"), "get", op);
+
+    o = (op_spec){"health", "getPoolStatus", "Connection pool status",
+                  "Counters of the connection pool; no database access.", false};
+    op = op_new(x, &o);
+    responses(x, op, &o, 200, "The pool's status.", "application/json",
+              http__oa_sref(x, "PoolStatus"),
+              json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "size", 10, "checked_in",
+                        9, "checked_out", 1, "overflow", 0, "max_overflow", 20, "waiting", 0,
+                        "timeouts", 0, "recycled", 0, "invalidated", 0),
+              NULL, P400);
+    json_object_set_new(path_item(paths, "/health/pool"), "get", op);
+
+    o = (op_spec){"health", "getMetrics", "Prometheus metrics",
+                  "Prometheus text exposition: requests by route and status, a latency "
+                  "histogram, pool gauges, statements executed, transaction replays.",
+                  false};
+    op = op_new(x, &o);
+    responses(x, op, &o, 200, "Metrics (text/plain; version=0.0.4).", "text/plain",
+              json_pack("{s:s}", "type", "string"), NULL, NULL, P400);
+    json_object_set_new(path_item(paths, "/metrics"), "get", op);
+
+    o = (op_spec){"documentation", "getOpenApi", "This OpenAPI document",
+                  "The OpenAPI 3.1 document generated from the models at start-up.", false};
+    op = op_new(x, &o);
+    responses(x, op, &o, 200, "The document.", "application/json",
+              json_pack("{s:s}", "type", "object"), NULL, NULL, P400);
+    json_object_set_new(path_item(paths, "/openapi.json"), "get", op);
+
+    o = (op_spec){"documentation", "getDocs", "API documentation page",
+                  "A page that renders this document with Swagger UI, served from local files "
+                  "(works offline).",
+                  false};
+    op = op_new(x, &o);
+    responses(x, op, &o, 200, "An HTML page.", "text/html", json_pack("{s:s}", "type", "string"),
+              NULL, NULL, P400);
+    json_object_set_new(path_item(paths, "/docs"), "get", op);
+
+    o = (op_spec){"documentation", "getDocsAsset", "A file of the documentation page",
+                  "Swagger UI's scripts, style sheet and icons, from server.docs_dir.", false};
+    op = op_new(x, &o);
+    add_param(op, json_pack("{s:s, s:s, s:b, s:s, s:{s:s, s:s}, s:s}", "name", "file", "in", "path",
+                            "required", 1, "description", "A file name.", "schema", "type",
+                            "string", "pattern", "^[A-Za-z0-9_-][A-Za-z0-9._-]*$", "example",
+                            "swagger-ui-bundle.js"));
+    json_t *rs = json_object();
+    json_t *ok =
+        json_pack("{s:s, s:o}", "description", "The file.", "headers", std_headers(x, false));
+    json_t *content = json_object();
+    json_object_set_new(content, "text/javascript",
+                        json_pack("{s:{s:s}}", "schema", "type", "string"));
+    json_object_set_new(content, "text/css", json_pack("{s:{s:s}}", "schema", "type", "string"));
+    json_object_set_new(
+        content, "image/png",
+        json_pack("{s:{s:s, s:s}}", "schema", "type", "string", "contentMediaType", "image/png"));
+    json_object_set_new(ok, "content", content);
+    json_object_set_new(rs, "200", ok);
+    json_object_set_new(rs, "400", http__oa_ref(x, "responses", "BadRequest"));
+    json_object_set_new(rs, "404", http__oa_ref(x, "responses", "NotFound"));
+    json_object_set_new(op, "responses", rs);
+    json_object_set_new(path_item(paths, "/docs/{file}"), "get", op);
+}
