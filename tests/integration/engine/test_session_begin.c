@@ -158,9 +158,9 @@ static void test_dead_pooled_connection_replaced_transparently(void **state)
         assert_non_null(c);
         assert_true(eng_conn_in_transaction(c));
         assert_int_equal(statements(s), 0);
-        assert_string_equal(eng_result_value(orm_session_execute(s, "SELECT 2", 0, NULL, &err), 0,
-                                             0),
-                            "2");
+        eng_result *r2 = orm_session_execute(s, "SELECT 2", 0, NULL, &err);
+        ts_assert_ok(&err, "SELECT 2");
+        assert_string_equal(eng_result_value(r2, 0, 0), "2");
         assert_int_equal(statements(s), 1);
         orm_session_close(s);
         st = status_of(p);
