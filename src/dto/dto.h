@@ -25,6 +25,7 @@
 
 #include "eng.h"
 #include "orm.h"
+#include "strbuf.h"
 
 /* Well-known PostgreSQL type OIDs (pg_type.dat). */
 enum {
@@ -154,5 +155,16 @@ json_t *dto_entities(orm_entity *const *items, size_t n, const orm_load_plan *pl
  * date, string, text → string; timestamptz → RFC 3339 string; json → the
  * parsed value; NULL → null. New reference. */
 json_t *dto_column_value(const sql_column *c, const char *text);
+
+/* The same DTOs as JSON text appended to out, byte for byte what
+ * json_dumps(dto_entity(...) / dto_entities(...), JSON_COMPACT |
+ * JSON_ENCODE_ANY) gives, without building a json_t tree (one traversal
+ * serves both). A value is separated by ',' from what out already ends
+ * with unless that is '{', '[', ':' or ','. Memory: out's arena only (json
+ * column values pass through jansson). */
+void dto_write_entity(sbuf *out, const orm_entity *e, const orm_load_plan *plan,
+                      const char *const *fields, size_t n_fields);
+void dto_write_entities(sbuf *out, orm_entity *const *items, size_t n, const orm_load_plan *plan,
+                        const char *const *fields, size_t n_fields);
 
 #endif

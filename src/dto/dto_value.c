@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dto.h"
+#include "dto_int.h"
 
 static bool digit(char c)
 {
@@ -174,7 +174,7 @@ json_t *dto_rows(const eng_result *r)
 
 /* The OID a column's values arrive with, so entity columns and Core rows
  * share one set of JSON forms (dto_value_from_text). */
-static uint32_t column_oid(sql_type_kind k)
+uint32_t dto__column_oid(sql_type_kind k)
 {
     switch (k) {
     case SQL_TYPE_INTEGER:
@@ -207,5 +207,5 @@ static uint32_t column_oid(sql_type_kind k)
 
 json_t *dto_column_value(const sql_column *c, const char *text)
 {
-    return dto_value_from_text(column_oid(c->type.kind), text);
+    return dto_value_from_text(dto__column_oid(c->type.kind), text);
 }

@@ -170,6 +170,9 @@ void http_reply_json(http_request *req, int status, json_t *root);
 /* Sends a body copied into the request's arena. */
 void http_reply_text(http_request *req, int status, const char *content_type, const char *body,
                      size_t len);
+/* Sends body (JSON text living in the request's arena, e.g. an sbuf of
+ * http_req_arena) as application/json without copying it. */
+void http_reply_json_text(http_request *req, int status, const char *body, size_t len);
 /* An empty body (204, 304). */
 void http_reply_empty(http_request *req, int status);
 /* Sends err as application/problem+json (RFC 9457): type, title, status,

@@ -101,16 +101,21 @@ void http__api_get_entity(http_request *req)
         plan = orm_load_plan_build(s, m, &q, &err);
     if (plan)
         e = load_by_key(req, m, plan, &err);
-    /* The DTO is built before COMMIT: with expire_on_commit the values
-     * would be gone afterwards. */
-    json_t *dto = e ? dto_entity(e, plan, q.fields, q.n_fields) : NULL;
+    /* The DTO is written before COMMIT: with expire_on_commit the values
+     * would be gone afterwards. Straight to text, no json_t tree. */
+    sbuf dto;
+    if (e) {
+        sbuf_init(&dto, http_req_arena(req), 1024);
+        dto_write_entity(&dto, e, plan, q.fields, q.n_fields);
+    }
     const char *etag = e ? etag_of(req, m, e) : NULL;
-    if (!dto || !orm_session_commit(s, &err)) {
-        json_decref(dto);
+    if (!e || !orm_session_commit(s, &err)) {
         http__api_fail(req, m, NULL, &err);
         return;
     }
-    reply_entity(req, 200, etag, dto);
+    if (etag)
+        http_add_header(req, "ETag", etag);
+    http_reply_json_text(req, 200, dto.data, dto.len);
 }
 
 /* The DTO of a created or updated entity carries the model-default eager

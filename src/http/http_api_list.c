@@ -36,8 +36,10 @@ static json_t *run_aggregate(orm_session *s, sql_builder *b, sql_from *from,
     return envelope(dto_rows(r), q, count);
 }
 
-static json_t *run_entities(orm_session *s, const orm_mapper *m, const sql_doc_query *q,
-                            err_report *err)
+/* Entities: the envelope and DTOs written straight to text (no json_t
+ * tree), byte for byte what envelope(dto_entities(...)) dumps to. */
+static sbuf *run_entities(http_request *req, orm_session *s, const orm_mapper *m,
+                          const sql_doc_query *q, err_report *err)
 {
     const orm_load_plan *plan = orm_load_plan_build(s, m, q, err);
     orm_entity **items = NULL;
@@ -45,8 +47,18 @@ static json_t *run_entities(orm_session *s, const orm_mapper *m, const sql_doc_q
     int64_t count = -1;
     if (!plan || !orm_session_query(s, m, q, plan, &items, &n, &count, err))
         return NULL;
-    return envelope(dto_entities(items, n, plan, q->fields, q->n_fields), q,
-                    q->count ? count : -1);
+    arena *a = http_req_arena(req);
+    sbuf *out = ARENA_NEW(a, sbuf);
+    sbuf_init(out, a, 4096);
+    sbuf_append(out, "{\"data\":");
+    dto_write_entities(out, items, n, plan, q->fields, q->n_fields);
+    sbuf_printf(out, ",\"meta\":{\"limit\":%lld,\"offset\":%lld,\"count\":", (long long) q->limit,
+                (long long) q->offset);
+    if (q->count && count >= 0)
+        sbuf_printf(out, "%lld}}", (long long) count);
+    else
+        sbuf_append(out, "null}}");
+    return out;
 }
 
 static void run(http_request *req, bool from_document)
@@ -76,15 +88,21 @@ static void run(http_request *req, bool from_document)
         ok = sql_doc_parse_params(b, from, names, values, n, &lim, &q, &err);
     }
     json_t *out = NULL;
-    if (ok)
-        out = q.is_aggregate ? run_aggregate(s, b, from, &q, &err) : run_entities(s, m, &q, &err);
-    if (!out || !orm_session_commit(s, &err)) {
+    sbuf *text = NULL;
+    if (ok && q.is_aggregate)
+        out = run_aggregate(s, b, from, &q, &err);
+    else if (ok)
+        text = run_entities(req, s, m, &q, &err);
+    if ((!out && !text) || !orm_session_commit(s, &err)) {
         json_decref(out);
         orm_session_rollback(s);
         http_reply_problem(req, &err);
         return;
     }
-    http_reply_json(req, 200, out);
+    if (text)
+        http_reply_json_text(req, 200, text->data, text->len);
+    else
+        http_reply_json(req, 200, out);
 }
 
 void http__api_list(http_request *req)

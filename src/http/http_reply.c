@@ -30,6 +30,15 @@ void http_reply_text(http_request *req, int status, const char *content_type, co
     req->replied = true;
 }
 
+void http_reply_json_text(http_request *req, int status, const char *body, size_t len)
+{
+    req->status = status;
+    req->content_type = "application/json";
+    req->resp_body = body;
+    req->resp_len = len;
+    req->replied = true;
+}
+
 void http_reply_empty(http_request *req, int status)
 {
     req->status = status;
