@@ -186,4 +186,37 @@ static inline const char *df_get(const orm_entity *e, const char *name)
     return v ? v : "<null>";
 }
 
+/* Hand-built load plans: a node per relationship, children, a root. */
+static inline orm_load_node *df_node(df_fixture *f, const orm_mapper *m, const char *rel,
+                                     orm_strategy st, bool named)
+{
+    orm_load_node *n = ARENA_NEW(f->a, orm_load_node);
+    n->rel = orm_mapper_relationship(m, rel);
+    assert_non_null(n->rel);
+    n->strategy = st;
+    n->named = named;
+    return n;
+}
+
+static inline void df_add_child(df_fixture *f, orm_load_node *parent, orm_load_node *child)
+{
+    orm_load_node **c = ARENA_ARRAY(f->a, orm_load_node *, parent->n_children + 1);
+    for (size_t i = 0; i < parent->n_children; i++)
+        c[i] = parent->children[i];
+    c[parent->n_children++] = child;
+    parent->children = c;
+}
+
+static inline orm_load_plan *df_plan_of(df_fixture *f, const orm_mapper *m, orm_load_node *n)
+{
+    orm_load_plan *p = ARENA_NEW(f->a, orm_load_plan);
+    p->mapper = m;
+    if (n) {
+        p->children = ARENA_ARRAY(f->a, orm_load_node *, 1);
+        p->children[0] = n;
+        p->n_children = 1;
+    }
+    return p;
+}
+
 #endif

@@ -182,38 +182,6 @@ static graph build_graph(df_fixture *f)
 #define O1 "{'id': 1, 'user_id': '00000000-0000-0000-0000-000000000001', 'total': '10.50'}"
 #define O2 "{'id': 2, 'user_id': '00000000-0000-0000-0000-000000000001', 'total': '0.00'}"
 
-static orm_load_node *node(df_fixture *f, const orm_mapper *m, const char *rel, orm_strategy st,
-                           bool named)
-{
-    orm_load_node *n = ARENA_NEW(f->a, orm_load_node);
-    n->rel = orm_mapper_relationship(m, rel);
-    assert_non_null(n->rel);
-    n->strategy = st;
-    n->named = named;
-    return n;
-}
-
-static void add_child(df_fixture *f, orm_load_node *parent, orm_load_node *child)
-{
-    orm_load_node **c = ARENA_ARRAY(f->a, orm_load_node *, parent->n_children + 1);
-    for (size_t i = 0; i < parent->n_children; i++)
-        c[i] = parent->children[i];
-    c[parent->n_children++] = child;
-    parent->children = c;
-}
-
-static orm_load_plan *plan_of(df_fixture *f, const orm_mapper *m, orm_load_node *n)
-{
-    orm_load_plan *p = ARENA_NEW(f->a, orm_load_plan);
-    p->mapper = m;
-    if (n) {
-        p->children = ARENA_ARRAY(f->a, orm_load_node *, 1);
-        p->children[0] = n;
-        p->n_children = 1;
-    }
-    return p;
-}
-
 static void default_eager_without_plan(void **state)
 {
     df_fixture *f = *state;
@@ -243,7 +211,7 @@ static void plan_strategies(void **state)
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         orm_load_plan *p =
-            plan_of(f, f->order, node(f, f->order, "user", cases[i].st, cases[i].named));
+            df_plan_of(f, f->order, df_node(f, f->order, "user", cases[i].st, cases[i].named));
         /* Inside, the user's orders follow their model default (selectin):
          * the first order is on the path (columns only). */
         ts_assert_json(f->a, dto_entity(g.order1, p, NULL, 0),
@@ -259,7 +227,7 @@ static void plan_without_node_uses_model_default(void **state)
 {
     df_fixture *f = *state;
     graph g = build_graph(f);
-    orm_load_plan *p = plan_of(f, f->user, NULL);
+    orm_load_plan *p = df_plan_of(f, f->user, NULL);
     ts_assert_json(f->a, dto_entity(g.user, p, NULL, 0),
                    "{" USER_COLS ", 'orders': [" O1 ", " O2 "]}");
     /* raiseload('*') / noload('*') cover relationships without a node. */
@@ -276,9 +244,9 @@ static void nested_and_cycles(void **state)
     graph g = build_graph(f);
     /* selectinload(orders).joinedload(user): the user inside each order is
      * the root itself: columns only, not expanded again. */
-    orm_load_node *orders = node(f, f->user, "orders", ORM_LOAD_SELECTIN, true);
-    add_child(f, orders, node(f, f->order, "user", ORM_LOAD_JOINED, false));
-    ts_assert_json(f->a, dto_entity(g.user, plan_of(f, f->user, orders), NULL, 0),
+    orm_load_node *orders = df_node(f, f->user, "orders", ORM_LOAD_SELECTIN, true);
+    df_add_child(f, orders, df_node(f, f->order, "user", ORM_LOAD_JOINED, false));
+    ts_assert_json(f->a, dto_entity(g.user, df_plan_of(f, f->user, orders), NULL, 0),
                    "{" USER_COLS ", 'orders': ["
                    "{'id': 1, 'user_id': '00000000-0000-0000-0000-000000000001', 'total': '10.50',"
                    " 'user': {" USER_COLS "}},"
@@ -287,19 +255,19 @@ static void nested_and_cycles(void **state)
     /* From an order: user, then the user's orders (the first order is on
      * the path: columns only; the second is expanded, its user is on the
      * path). */
-    orm_load_node *user = node(f, f->order, "user", ORM_LOAD_JOINED, false);
-    orm_load_node *uorders = node(f, f->user, "orders", ORM_LOAD_SELECTIN, false);
-    add_child(f, user, uorders);
-    add_child(f, uorders, node(f, f->order, "user", ORM_LOAD_JOINED, false));
-    ts_assert_json(f->a, dto_entity(g.order1, plan_of(f, f->order, user), NULL, 0),
+    orm_load_node *user = df_node(f, f->order, "user", ORM_LOAD_JOINED, false);
+    orm_load_node *uorders = df_node(f, f->user, "orders", ORM_LOAD_SELECTIN, false);
+    df_add_child(f, user, uorders);
+    df_add_child(f, uorders, df_node(f, f->order, "user", ORM_LOAD_JOINED, false));
+    ts_assert_json(f->a, dto_entity(g.order1, df_plan_of(f, f->order, user), NULL, 0),
                    "{'id': 1, 'user_id': '00000000-0000-0000-0000-000000000001', 'total': '10.50',"
                    " 'user': {" USER_COLS ", 'orders': [" O1 ","
                    " {'id': 2, 'user_id': '00000000-0000-0000-0000-000000000001', 'total': '0.00',"
                    "  'user': {" USER_COLS "}}]}}");
     /* A nested level without a node: the model default (Order.user is
      * raise: out). */
-    orm_load_node *bare = node(f, f->user, "orders", ORM_LOAD_SELECTIN, false);
-    ts_assert_json(f->a, dto_entity(g.user, plan_of(f, f->user, bare), NULL, 0),
+    orm_load_node *bare = df_node(f, f->user, "orders", ORM_LOAD_SELECTIN, false);
+    ts_assert_json(f->a, dto_entity(g.user, df_plan_of(f, f->user, bare), NULL, 0),
                    "{" USER_COLS ", 'orders': [" O1 ", " O2 "]}");
 }
 
@@ -314,7 +282,7 @@ static void to_one_null_and_empty_to_many(void **state)
     orm_entity *u = user_entity(f, U1, "a@b.c");
     orm__rel_reset(u, g.u_orders);
     orm__rel_reset(u, g.u_notes);
-    orm_load_plan *p = plan_of(f, f->user, node(f, f->user, "notes", ORM_LOAD_SELECT, true));
+    orm_load_plan *p = df_plan_of(f, f->user, df_node(f, f->user, "notes", ORM_LOAD_SELECT, true));
     ts_assert_json(f->a, dto_entity(u, p, NULL, 0), "{" USER_COLS ", 'orders': [], 'notes': []}");
 }
 

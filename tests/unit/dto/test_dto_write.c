@@ -221,38 +221,6 @@ static orm_entity *order_entity(df_fixture *f, const char *id, const char *total
     return o;
 }
 
-static orm_load_node *node(df_fixture *f, const orm_mapper *m, const char *rel, orm_strategy st,
-                           bool named)
-{
-    orm_load_node *n = ARENA_NEW(f->a, orm_load_node);
-    n->rel = orm_mapper_relationship(m, rel);
-    assert_non_null(n->rel);
-    n->strategy = st;
-    n->named = named;
-    return n;
-}
-
-static void add_child(df_fixture *f, orm_load_node *parent, orm_load_node *child)
-{
-    orm_load_node **c = ARENA_ARRAY(f->a, orm_load_node *, parent->n_children + 1);
-    for (size_t i = 0; i < parent->n_children; i++)
-        c[i] = parent->children[i];
-    c[parent->n_children++] = child;
-    parent->children = c;
-}
-
-static orm_load_plan *plan_of(df_fixture *f, const orm_mapper *m, orm_load_node *n)
-{
-    orm_load_plan *p = ARENA_NEW(f->a, orm_load_plan);
-    p->mapper = m;
-    if (n) {
-        p->children = ARENA_ARRAY(f->a, orm_load_node *, 1);
-        p->children[0] = n;
-        p->n_children = 1;
-    }
-    return p;
-}
-
 static void relationships(void **state)
 {
     df_fixture *f = *state;
@@ -284,27 +252,28 @@ static void relationships(void **state)
                                        ORM_LOAD_NOLOAD, ORM_LOAD_RAISE};
     for (size_t i = 0; i < sizeof sts / sizeof sts[0]; i++)
         for (int named = 0; named < 2; named++)
-            assert_same_entity(
-                f, o1, plan_of(f, f->order, node(f, f->order, "user", sts[i], named)), NULL, 0);
+            assert_same_entity(f, o1,
+                               df_plan_of(f, f->order, df_node(f, f->order, "user", sts[i], named)),
+                               NULL, 0);
     /* wildcards */
-    orm_load_plan *p = plan_of(f, f->user, NULL);
+    orm_load_plan *p = df_plan_of(f, f->user, NULL);
     assert_same_entity(f, user, p, NULL, 0);
     p->wildcard_raise = true;
     assert_same_entity(f, user, p, NULL, 0);
     /* nested, cycles */
-    orm_load_node *orders = node(f, f->user, "orders", ORM_LOAD_SELECTIN, true);
-    add_child(f, orders, node(f, f->order, "user", ORM_LOAD_JOINED, false));
-    assert_same_entity(f, user, plan_of(f, f->user, orders), NULL, 0);
-    orm_load_node *u = node(f, f->order, "user", ORM_LOAD_JOINED, false);
-    orm_load_node *uorders = node(f, f->user, "orders", ORM_LOAD_SELECTIN, false);
-    add_child(f, u, uorders);
-    add_child(f, uorders, node(f, f->order, "user", ORM_LOAD_JOINED, false));
-    assert_same_entity(f, o1, plan_of(f, f->order, u), NULL, 0);
+    orm_load_node *orders = df_node(f, f->user, "orders", ORM_LOAD_SELECTIN, true);
+    df_add_child(f, orders, df_node(f, f->order, "user", ORM_LOAD_JOINED, false));
+    assert_same_entity(f, user, df_plan_of(f, f->user, orders), NULL, 0);
+    orm_load_node *u = df_node(f, f->order, "user", ORM_LOAD_JOINED, false);
+    orm_load_node *uorders = df_node(f, f->user, "orders", ORM_LOAD_SELECTIN, false);
+    df_add_child(f, u, uorders);
+    df_add_child(f, uorders, df_node(f, f->order, "user", ORM_LOAD_JOINED, false));
+    assert_same_entity(f, o1, df_plan_of(f, f->order, u), NULL, 0);
     /* empty to-many, named select */
     orm_entity *lonely = user_entity(f, U1, "a\"b");
     orm__rel_reset(lonely, u_orders);
     orm__rel_reset(lonely, u_notes);
-    orm_load_plan *pn = plan_of(f, f->user, node(f, f->user, "notes", ORM_LOAD_SELECT, true));
+    orm_load_plan *pn = df_plan_of(f, f->user, df_node(f, f->user, "notes", ORM_LOAD_SELECT, true));
     assert_same_entity(f, lonely, pn, NULL, 0);
     /* fields with relationships, lists */
     const char *only_email[] = {"email"};
@@ -314,7 +283,7 @@ static void relationships(void **state)
     orm_entity *items[] = {o2, NULL, o1};
     assert_same_entities(f, items, 3, NULL, with_user, 2);
     orm_entity *users[] = {user, lonely, user};
-    assert_same_entities(f, users, 3, plan_of(f, f->user, orders), NULL, 0);
+    assert_same_entities(f, users, 3, df_plan_of(f, f->user, orders), NULL, 0);
     assert_same_entities(f, users, 3, pn, only_email, 1);
 }
 
