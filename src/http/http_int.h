@@ -60,9 +60,12 @@ struct http_request {
     _Atomic int state;     /* http_req_state */
 };
 
+typedef struct http__templates http__templates;
+
 struct http_server {
     http_server_options opts;
     const http_route *routes;
+    http__templates *templates;
     size_t n_routes;
     http_app *app;
     struct MHD_Daemon *daemon;
@@ -82,7 +85,11 @@ struct http_server {
 
 /* Router: finds the route for method + path, filling path parameters;
  * sets req->allowed when the path matches under other methods only. */
-void http__route(http_request *req, const http_route *routes, size_t n);
+void http__route(http_request *req, const http_route *routes,
+                 const http__templates *templates, size_t n);
+/* The route templates split into segments once per server (heap). */
+http__templates *http__templates_create(const http_route *routes, size_t n);
+void http__templates_destroy(http__templates *t);
 
 /* Percent-decodes s into the arena ('+' kept unless plus_is_space). NULL
  * when s holds an invalid escape or a NUL byte. */

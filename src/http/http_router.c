@@ -5,6 +5,7 @@
  * other methods "query" remains an ordinary id (SPEC.md: GET
  * /api/{resource}/query is the entity whose key is "query").
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "http_int.h"
@@ -63,7 +64,31 @@ static int match(const segments *tmpl, const segments *path)
     return score;
 }
 
-void http__route(http_request *req, const http_route *routes, size_t n)
+/* Templates are split once, when the server starts, not per request. */
+struct http__templates {
+    segments *tmpl;
+};
+
+http__templates *http__templates_create(const http_route *routes, size_t n)
+{
+    http__templates *t = calloc(1, sizeof *t);
+    if (!t || !(t->tmpl = calloc(n ? n : 1, sizeof *t->tmpl)))
+        abort();
+    for (size_t i = 0; i < n; i++)
+        split(routes[i].path, &t->tmpl[i]);
+    return t;
+}
+
+void http__templates_destroy(http__templates *t)
+{
+    if (!t)
+        return;
+    free(t->tmpl);
+    free(t);
+}
+
+void http__route(http_request *req, const http_route *routes, const http__templates *templates,
+                 size_t n)
 {
     segments path;
     split(req->path, &path);
@@ -73,9 +98,8 @@ void http__route(http_request *req, const http_route *routes, size_t n)
     segments best_tmpl;
     int best_score = 0;
     for (size_t i = 0; i < n; i++) {
-        segments tmpl;
-        split(routes[i].path, &tmpl);
-        int score = match(&tmpl, &path);
+        const segments *tmpl = &templates->tmpl[i];
+        int score = match(tmpl, &path);
         if (!score)
             continue;
         unsigned methods = routes[i].methods;
@@ -88,7 +112,7 @@ void http__route(http_request *req, const http_route *routes, size_t n)
         if (score > best_score) {
             best = &routes[i];
             best_score = score;
-            best_tmpl = tmpl;
+            best_tmpl = *tmpl;
         }
     }
     if (!best)

@@ -75,7 +75,7 @@ static http_request *request_new(http_server *s, struct MHD_Connection *conn, co
     sbuf_init(&req->body, a, 256);
     atomic_store(&req->state, HTTP_REQ_RECEIVING);
     http__parse_query(req);
-    http__route(req, s->routes, s->n_routes);
+    http__route(req, s->routes, s->templates, s->n_routes);
     atomic_fetch_add(&s->active, 1);
     return req;
 }
@@ -262,6 +262,7 @@ http_server *http_server_start(const http_server_options *opts, const http_route
         s->opts.shutdown_grace_s = 10;
     s->routes = routes;
     s->n_routes = n_routes;
+    s->templates = http__templates_create(routes, n_routes);
     s->app = app;
     atomic_init(&s->active, 0);
 
@@ -285,11 +286,13 @@ http_server *http_server_start(const http_server_options *opts, const http_route
     } else {
         err_set(err, ERR_CONFIG, "server.host must be an IPv4 or IPv6 address, not \"%s\".",
                 host);
+        http__templates_destroy(s->templates);
         free(s);
         return NULL;
     }
 
     if (!http__workers_start(s, err)) {
+        http__templates_destroy(s->templates);
         free(s);
         return NULL;
     }
@@ -304,6 +307,7 @@ http_server *http_server_start(const http_server_options *opts, const http_route
         err_set(err, ERR_CONFIG, "Cannot listen on %s:%d (address in use or not available).",
                 host, opts->port);
         http__workers_stop(s);
+        http__templates_destroy(s->templates);
         free(s);
         return NULL;
     }
@@ -336,5 +340,6 @@ void http_server_stop(http_server *s)
     MHD_stop_daemon(s->daemon);
     free(s->ring);
     free(s->threads);
+    http__templates_destroy(s->templates);
     free(s);
 }
