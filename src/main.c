@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cfg.h"
 #include "eng.h"
@@ -92,6 +93,10 @@ static void print_config_errors(const err_report *err, const char *path)
 
 /* ---- schema ------------------------------------------------------------ */
 
+/* How much longer than statement_timeout retort waits for an answer: the
+ * server's own timeout fires first whenever the server runs at all. */
+enum { ANSWER_MARGIN_MS = 1000 };
+
 /* One connection is all DDL needs; pre-ping off since it is fresh. */
 static eng_pool *open_pool(const cfg_config *cfg, int size, err_report *err)
 {
@@ -105,6 +110,15 @@ static eng_pool *open_pool(const cfg_config *cfg, int size, err_report *err)
     po.pre_ping = cfg->database.pool_pre_ping;
     po.connect_timeout = cfg->database.connect_timeout;
     po.prepared_statements = cfg->database.prepared_statements;
+    /* Once per connection, in the startup packet. Not with prepared
+     * statements off (a transaction pooler such as PgBouncer, which refuses
+     * startup options): sessions then send SET LOCAL in each transaction. */
+    po.statement_timeout_ms =
+        cfg->database.prepared_statements ? cfg->database.statement_timeout_ms : 0;
+    /* A frozen server cannot enforce its statement_timeout: retort waits
+     * that long plus a margin, then gives the connection up. */
+    if (cfg->database.statement_timeout_ms > 0)
+        po.answer_timeout_ms = cfg->database.statement_timeout_ms + ANSWER_MARGIN_MS;
     po.application_name = "retort";
     return eng_pool_create(&po, err);
 }
@@ -244,29 +258,27 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
     memcpy(routes + HTTP_N_BUILTIN_ROUTES + HTTP_N_API_ROUTES, HTTP_DOCS_ROUTES,
            sizeof *routes * HTTP_N_DOCS_ROUTES);
 
-    http_server_options so = {
-        .host = cfg->server.host,
-        .port = cfg->server.port,
-        .io_threads = cfg->server.io_threads,
-        .workers = cfg->server.workers,
-        .queue_depth = cfg->server.queue_depth,
-        .max_body_bytes = cfg->server.max_body_bytes,
-        .access_log = cfg->server.access_log,
-        .shutdown_grace_s = 10,
-    };
-    http_server *server = http_server_start(&so, routes, n_routes, &app, &err);
+    http_server *server = http_server_start(routes, n_routes, &app, &err);
     int rc = 0;
     if (!server) {
         log_error("cannot start the server: %s", err.detail ? err.detail : err.title);
         rc = 1;
     } else {
-        log_info("retort listening on %s:%d (%zu models, pool_size=%d, max_overflow=%d)",
+        log_info("retort listening on %s:%d (%zu models, io_threads=%d, workers=%d, "
+                 "pool_size=%d, max_overflow=%d)",
                  cfg->server.host, http_server_port(server), cfg->n_models,
-                 cfg->database.pool_size, cfg->database.max_overflow);
+                 cfg->server.io_threads, cfg->server.workers, cfg->database.pool_size,
+                 cfg->database.max_overflow);
         int sig = 0;
         sigwait(&stop_signals, &sig);
         log_info("received %s: finishing in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
-        http_server_stop(server);
+        if (!http_server_stop(server)) {
+            /* Requests still run on threads that hold the server and the
+             * pool: nothing can be freed safely. The grace is a promise. */
+            log_error("shutdown_grace_ms (%d) ran out with requests still running; exiting",
+                      cfg->server.shutdown_grace_ms);
+            _exit(1);
+        }
     }
     eng_pool_destroy(pool);
     http_metrics_destroy(metrics);

@@ -145,6 +145,9 @@ typedef struct cfg_server {
     bool debug_headers;
     bool access_log;
     const char *docs_dir;  /* where /docs assets live; NULL = built-in search */
+    int shutdown_grace_ms; /* SIGTERM: how long the drain may take */
+    int max_connections_per_client; /* open connections per client address */
+    int idle_timeout_s;    /* a connection silent this long is closed */
 } cfg_server;
 
 typedef struct cfg_session {

@@ -10,6 +10,7 @@
  * jansson tree is released before returning on every path.
  */
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -18,12 +19,30 @@
 
 static const char *const ROOT_KEYS[] = {"database", "server", "session", "models", "reflect", NULL};
 
+/* The CPUs this process may run on (its affinity mask, so a container
+ * limited with cpusets counts its own), at least 1. */
+static int usable_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int) n : 1;
+}
+
 cfg_config *cfg_default(arena *a)
 {
+    /* Threads and connections from the machine (measured with
+     * tests/bench on 2 cores against a local database: see the README's
+     * "Sizing"): an I/O thread per CPU; two database workers per CPU,
+     * so one can wait on PostgreSQL while the other runs; a pooled
+     * connection per worker, so no worker waits for the pool. */
+    int cpus = usable_cpus();
+    int workers = 2 * cpus;
     cfg_config *c = ARENA_NEW(a, cfg_config);
     c->database = (cfg_database){
         .url = "postgresql://postgres@127.0.0.1:5432/retort",
-        .pool_size = 10,
+        .pool_size = workers,
         .max_overflow = 20,
         .pool_timeout = 30,
         .pool_recycle = 1800,
@@ -36,8 +55,8 @@ cfg_config *cfg_default(arena *a)
     c->server = (cfg_server){
         .host = "0.0.0.0",
         .port = 8080,
-        .io_threads = 2,
-        .workers = 16,
+        .io_threads = cpus,
+        .workers = workers,
         .queue_depth = 1024,
         .max_body_bytes = 1048576,
         .max_limit = 1000,
@@ -45,6 +64,9 @@ cfg_config *cfg_default(arena *a)
         .debug_headers = false,
         .access_log = true,
         .docs_dir = NULL,
+        .shutdown_grace_ms = 10000,
+        .max_connections_per_client = 256,
+        .idle_timeout_s = 30,
     };
     c->session = (cfg_session){
         .expire_on_commit = false,

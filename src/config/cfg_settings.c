@@ -67,6 +67,10 @@ static const setting SETTINGS[] = {
     {"server", "debug_headers", S_BOOL, SRV(debug_headers), 0, 0, 0, 0, NULL},
     {"server", "access_log", S_BOOL, SRV(access_log), 0, 0, 0, 0, NULL},
     {"server", "docs_dir", S_OPT_STRING, SRV(docs_dir), 0, 0, 0, 0, NULL},
+    {"server", "shutdown_grace_ms", S_INT, SRV(shutdown_grace_ms), 0, 3600000, 0, 0, NULL},
+    {"server", "max_connections_per_client", S_INT, SRV(max_connections_per_client), 1, 100000,
+     0, 0, NULL},
+    {"server", "idle_timeout_s", S_INT, SRV(idle_timeout_s), 1, 86400, 0, 0, NULL},
 
     {"session", "expire_on_commit", S_BOOL, SES(expire_on_commit), 0, 0, 0, 0, NULL},
     {"session", "autoflush", S_BOOL, SES(autoflush), 0, 0, 0, 0, NULL},

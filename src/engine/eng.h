@@ -53,12 +53,23 @@ typedef struct eng_pool_options {
                                  0 = unnamed statements, as if
                                  prepared_statements were false */
     const char *application_name;
+    int statement_timeout_ms; /* set once per connection, in the startup
+                                 packet (-c statement_timeout=N after the
+                                 URL's own options); 0 = the server's */
+    int tcp_user_timeout_ms;  /* TCP keepalives are always on; this bounds
+                                 unacknowledged sends (0 = the kernel's) */
+    int answer_timeout_ms;    /* the longest a call waits for the server's
+                                 answer before the connection is given up
+                                 (ERR_TIMEOUT, 504); 0 = no limit. Bounds a
+                                 frozen server, which statement_timeout
+                                 cannot. */
 } eng_pool_options;
 
 /* Defaults: pool_size 5, max_overflow 10, pool_timeout 30, pool_recycle off,
  * pre_ping off, connect_timeout 10, prepared_statements on,
- * statement_cache_size 256, application_name "retort", conninfo NULL (the
- * libpq environment: PGHOST, PGDATABASE ...). */
+ * statement_cache_size 256, application_name "retort", statement_timeout
+ * the server's, tcp_user_timeout 10 s, answer_timeout none, conninfo NULL (the libpq
+ * environment: PGHOST, PGDATABASE ...). */
 void eng_pool_options_init(eng_pool_options *o);
 
 typedef struct eng_pool_status {
@@ -105,6 +116,12 @@ eng_conn *eng_pool_checkout(eng_pool *p, err_report *err);
  * eng_pool_checkout. */
 eng_conn *eng_pool_checkout_unpinged(eng_pool *p, err_report *err);
 
+/* eng_pool_checkout (pinged) or eng_pool_checkout_unpinged, waiting at
+ * most max_wait_s seconds (and never more than pool_timeout): for a caller
+ * whose own deadline started earlier (a request that queued first). 0 or
+ * less: only a connection free right now, else ERR_POOL_TIMEOUT. */
+eng_conn *eng_pool_checkout_within(eng_pool *p, double max_wait_s, bool pinged, err_report *err);
+
 /* Returns a connection: a transaction still open (or failed) is rolled
  * back (if that fails, the connection is closed); an invalidated or broken
  * connection is closed (invalidated++); otherwise it goes straight to the
@@ -112,6 +129,10 @@ eng_conn *eng_pool_checkout_unpinged(eng_pool *p, err_report *err);
  * already idle — it is overflow and is closed. NULL is accepted. The
  * connection must not be used afterwards. */
 void eng_pool_checkin(eng_pool *p, eng_conn *c);
+
+/* The statement_timeout the pool sets on every connection at connect (ms;
+ * 0 = none): a session then needs no SET LOCAL of its own. */
+int eng_pool_statement_timeout_ms(const eng_pool *p);
 
 /* Checks out a connection, tests it with a round trip (always, whatever
  * pre_ping says), checks it in. For /health/ready. */

@@ -9,6 +9,8 @@
  */
 #include "eng_int.h"
 
+#include <poll.h>
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -129,15 +131,27 @@ static void notice_to_log(void *arg, const char *message)
 bool eng__conn_open(eng_conn *c, err_report *err)
 {
     eng_pool *p = c->pool;
-    const char *keys[6], *vals[6];
-    char timeout[24];
+    const char *keys[12], *vals[12];
+    char timeout[24], user_timeout[24];
     int n = 0;
 
     /* With expand_dbname, entries before "dbname" can be overridden by the
      * connection string and entries after it override it: the URL may
-     * change the encoding; our options win over the URL for the rest. */
+     * change the encoding and the keepalive settings; our options win
+     * over the URL for the rest. Keepalives and tcp_user_timeout turn a
+     * dead network path into an error instead of a wait without end. */
     keys[n] = "client_encoding", vals[n++] = "UTF8";
+    keys[n] = "keepalives", vals[n++] = "1";
+    keys[n] = "keepalives_idle", vals[n++] = "10";
+    keys[n] = "keepalives_interval", vals[n++] = "5";
+    keys[n] = "keepalives_count", vals[n++] = "3";
+    if (p->opts.tcp_user_timeout_ms > 0) {
+        snprintf(user_timeout, sizeof user_timeout, "%d", p->opts.tcp_user_timeout_ms);
+        keys[n] = "tcp_user_timeout", vals[n++] = user_timeout;
+    }
     keys[n] = "dbname", vals[n++] = p->conninfo ? p->conninfo : "";
+    if (p->startup_options)
+        keys[n] = "options", vals[n++] = p->startup_options;
     if (p->application_name && *p->application_name)
         keys[n] = "application_name", vals[n++] = p->application_name;
     if (p->opts.connect_timeout > 0) {
@@ -165,6 +179,7 @@ bool eng__conn_open(eng_conn *c, err_report *err)
     c->created_at = eng__now();
     c->backend_pid = PQbackendPID(pg);
     c->broken = false;
+    c->timed_out = false;
     c->invalidated = false;
     c->unverified = false;
     c->prepare_count = 0;
@@ -189,7 +204,7 @@ bool eng__conn_ping(eng_conn *c)
     }
     /* The empty query is the cheapest round trip the protocol has: the
      * server answers EmptyQueryResponse + ReadyForQuery without parsing. */
-    PGresult *res = PQexec(c->pg, "");
+    PGresult *res = eng__exec(c, "");
     bool ok = res && PQresultStatus(res) == PGRES_EMPTY_QUERY && PQstatus(c->pg) == CONNECTION_OK;
     PQclear(res);
     if (!ok)
@@ -197,6 +212,29 @@ bool eng__conn_ping(eng_conn *c)
     else
         c->unverified = false;
     return ok;
+}
+
+bool eng__conn_looks_alive(eng_conn *c)
+{
+    if (!c->pg || c->broken || PQstatus(c->pg) != CONNECTION_OK)
+        return false;
+    /* An idle connection has nothing to say. Readable means the server
+     * wrote while we were not asking: almost always its FATAL goodbye
+     * (terminated backend, shutdown) and the end of the stream. */
+    struct pollfd pfd = {.fd = PQsocket(c->pg), .events = POLLIN | POLLRDHUP};
+    if (pfd.fd < 0 || poll(&pfd, 1, 0) < 0)
+        return false;
+    if (!pfd.revents)
+        return true;
+    if (pfd.revents & (POLLRDHUP | POLLHUP | POLLERR) || !PQconsumeInput(c->pg) ||
+        PQstatus(c->pg) != CONNECTION_OK) {
+        c->broken = true;
+        return false;
+    }
+    PGnotify *n;
+    while ((n = PQnotifies(c->pg)) != NULL)
+        PQfreemem(n);
+    return true;
 }
 
 void eng__conn_mark_broken(eng_conn *c)

@@ -58,6 +58,15 @@ void eng__error_from_result(eng_conn *c, const PGresult *res, const char *sql, e
     if (!err || err_is_set(err))
         return;
 
+    if (c->timed_out) {
+        err_set(err, ERR_TIMEOUT,
+                "The database did not answer within %d ms; the connection was given up.",
+                c->pool->opts.answer_timeout_ms);
+        log_warn("engine: connection %llu (backend %d): no answer within %d ms%s%.300s",
+                 (unsigned long long) c->id, c->backend_pid, c->pool->opts.answer_timeout_ms,
+                 sql ? "; statement: " : "", sql ? sql : "");
+        return;
+    }
     arena *scratch = arena_create(NULL, "eng error");
     const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
     if (!state || strlen(state) != 5)

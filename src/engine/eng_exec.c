@@ -3,7 +3,8 @@
  * statements, utility commands, transaction control and COPY FROM STDIN.
  * Prepared statements live in eng_prepared.c.
  *
- * Everything here is synchronous libpq (PQexec*, blocking mode). A failure
+ * Everything here is synchronous libpq (blocking mode), every answer awaited
+ * with a deadline (eng_wait.c). A failure
  * is copied into err before its PGresult is cleared; a connection-level
  * failure also marks the connection broken so checkin closes it.
  */
@@ -48,7 +49,7 @@ void eng__abandon_copy(eng_conn *c, ExecStatusType st)
     if (st == PGRES_COPY_IN &&
         PQputCopyEnd(c->pg, "COPY FROM STDIN goes through eng_copy_in") == 1) {
         PGresult *r;
-        while ((r = PQgetResult(c->pg)) != NULL)
+        while ((r = eng__next_result(c)) != NULL)
             PQclear(r);
         return;
     }
@@ -89,7 +90,7 @@ eng_result *eng_exec(eng_conn *c, arena *a, const char *sql, int nparams, const 
         return NULL;
     /* Unnamed statement, extended protocol: parameters travel apart from
      * the SQL, as text; results come back as text. */
-    PGresult *res = PQexecParams(c->pg, sql, nparams, NULL, values, NULL, NULL, 0);
+    PGresult *res = eng__exec_params(c, sql, nparams, values);
     eng_result *r = eng__result_or_error(c, a, res, sql, err);
     eng__conn_answered(c);
     return r;
@@ -101,7 +102,7 @@ static bool run_command(eng_conn *c, const char *sql, PGresult **keep /* OUT, ma
 {
     if (!eng__conn_usable(c, sql, 0, err))
         return false;
-    PGresult *res = PQexec(c->pg, sql);
+    PGresult *res = eng__exec(c, sql);
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY) {
         eng__conn_answered(c);
@@ -197,7 +198,7 @@ void eng__undo_begin(eng_conn *c)
 {
     if (!eng_conn_in_transaction(c) || c->broken)
         return;
-    PGresult *res = PQexec(c->pg, "ROLLBACK");
+    PGresult *res = eng__exec(c, "ROLLBACK");
     if (!res || PQresultStatus(res) != PGRES_COMMAND_OK)
         eng__conn_mark_broken(c);
     PQclear(res);
@@ -256,7 +257,7 @@ int64_t eng_copy_in(eng_conn *c, const char *copy_sql, const char *data, size_t 
         err_set(err, ERR_INTERNAL, "No COPY data was given.");
         return -1;
     }
-    PGresult *res = PQexec(c->pg, copy_sql);
+    PGresult *res = eng__exec(c, copy_sql);
     ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
     if (st != PGRES_COPY_IN) {
         if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY)
@@ -287,7 +288,7 @@ int64_t eng_copy_in(eng_conn *c, const char *copy_sql, const char *data, size_t 
      * to idle (or in a failed transaction) only after the last one. */
     int64_t rows = -1;
     bool failed = false;
-    while ((res = PQgetResult(c->pg)) != NULL) {
+    while ((res = eng__next_result(c)) != NULL) {
         st = PQresultStatus(res);
         if (st == PGRES_COMMAND_OK) {
             const char *n = PQcmdTuples(res);

@@ -116,6 +116,8 @@ struct eng_conn {
     int backend_pid;
     bool broken;            /* connection-level failure seen */
     bool invalidated;       /* eng_conn_invalidate() was called */
+    bool timed_out;         /* the server did not answer within
+                               answer_timeout_ms (eng_wait.c) */
     bool unverified;        /* handed out by eng_pool_checkout_unpinged without
                                its pre-ping; cleared by the first answered
                                round trip (eng__conn_answered) */
@@ -139,6 +141,7 @@ struct eng_pool {
     /* immutable after create */
     eng_pool_options opts; /* string members point at the copies below */
     char *conninfo, *application_name;
+    char *startup_options; /* "options" at connect; NULL = the URL's */
     int capacity; /* pool_size + max_overflow, INT_MAX if unlimited */
 
     pthread_mutex_t mu;
@@ -172,6 +175,21 @@ void eng__conn_close(eng_conn *c);
 /* A cheap round trip; false (and the connection marked broken) when the
  * server does not answer. */
 bool eng__conn_ping(eng_conn *c);
+/* The ping without a round trip: false (and c->broken set) when an idle
+ * connection's socket shows the server hung up or said goodbye. Catches
+ * terminated backends and restarts, not a silent network path. */
+bool eng__conn_looks_alive(eng_conn *c);
+
+/* eng_wait.c: libpq's blocking calls with the pool's answer_timeout_ms
+ * as a deadline on the answer. NULL on a timeout (c->timed_out, c marked
+ * broken) or when nothing could be sent. Results as PQexec gives them. */
+PGresult *eng__exec(eng_conn *c, const char *sql);
+PGresult *eng__exec_params(eng_conn *c, const char *sql, int nparams, const char *const *values);
+PGresult *eng__exec_prepared(eng_conn *c, const char *name, int nparams,
+                             const char *const *values);
+PGresult *eng__prepare(eng_conn *c, const char *name, const char *sql);
+/* PQgetResult with the deadline (pipelines, COPY). */
+PGresult *eng__next_result(eng_conn *c);
 /* Records a connection-level failure: sets c->broken and, if the
  * connection is checked out, moves it to BROKEN (takes the pool lock). */
 void eng__conn_mark_broken(eng_conn *c);

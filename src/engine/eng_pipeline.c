@@ -49,7 +49,7 @@ static bool read_results(eng_conn *c, pipeline *pl)
     for (int q = 0; q < Q_N; q++) {
         if (!pl->queued[q])
             continue;
-        PGresult *r = PQgetResult(c->pg);
+        PGresult *r = eng__next_result(c);
         if (!r)
             return false;
         pl->res[q] = r;
@@ -63,7 +63,7 @@ static bool read_results(eng_conn *c, pipeline *pl)
         }
         /* One result per query here (no multi-statement strings in the
          * extended protocol), then NULL. Anything else: do not trust it. */
-        PGresult *extra = PQgetResult(c->pg);
+        PGresult *extra = eng__next_result(c);
         if (extra) {
             PQclear(extra);
             return false;
@@ -71,7 +71,7 @@ static bool read_results(eng_conn *c, pipeline *pl)
         if (PQstatus(c->pg) != CONNECTION_OK)
             return false;
     }
-    PGresult *sync = PQgetResult(c->pg);
+    PGresult *sync = eng__next_result(c);
     bool ok = sync && PQresultStatus(sync) == PGRES_PIPELINE_SYNC;
     PQclear(sync);
     return ok;

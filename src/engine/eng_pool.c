@@ -49,6 +49,7 @@ void eng_pool_options_init(eng_pool_options *o)
     o->prepared_statements = true;
     o->statement_cache_size = 256;
     o->application_name = "retort";
+    o->tcp_user_timeout_ms = 10000;
 }
 
 static bool looks_like_conninfo(const char *s)
@@ -69,9 +70,11 @@ static bool check_options(const eng_pool_options *o, err_report *err)
                 "ever be checked out.");
         return false;
     }
-    if (!(o->pool_timeout >= 0) || o->connect_timeout < 0 || o->statement_cache_size < 0) {
+    if (!(o->pool_timeout >= 0) || o->connect_timeout < 0 || o->statement_cache_size < 0 ||
+        o->statement_timeout_ms < 0 || o->tcp_user_timeout_ms < 0 || o->answer_timeout_ms < 0) {
         err_set(err, ERR_CONFIG,
-                "pool_timeout, connect_timeout and statement_cache_size cannot be negative.");
+                "pool_timeout, connect_timeout, statement_cache_size and the timeouts cannot be "
+                "negative.");
         return false;
     }
     if (o->conninfo && looks_like_conninfo(o->conninfo)) {
@@ -90,6 +93,30 @@ static bool check_options(const eng_pool_options *o, err_report *err)
     return true;
 }
 
+/* The startup packet's "options": the URL's own (its -c settings are kept)
+ * followed by the statement timeout, so that the session never needs a
+ * SET of its own. NULL when there is nothing to add (the URL's options
+ * then apply unchanged). Heap. */
+static char *startup_options(const eng_pool_options *o)
+{
+    if (o->statement_timeout_ms <= 0)
+        return NULL;
+    const char *url_options = "";
+    PQconninfoOption *parsed = NULL;
+    if (o->conninfo && looks_like_conninfo(o->conninfo)) {
+        parsed = PQconninfoParse(o->conninfo, NULL);
+        for (PQconninfoOption *opt = parsed; opt && opt->keyword; opt++)
+            if (strcmp(opt->keyword, "options") == 0 && opt->val)
+                url_options = opt->val;
+    }
+    size_t n = strlen(url_options) + 48;
+    char *out = eng__xmalloc(n);
+    snprintf(out, n, "%s%s-c statement_timeout=%d", url_options, *url_options ? " " : "",
+             o->statement_timeout_ms);
+    PQconninfoFree(parsed);
+    return out;
+}
+
 eng_pool *eng_pool_create(const eng_pool_options *opts, err_report *err)
 {
     eng_pool_options defaults;
@@ -101,6 +128,7 @@ eng_pool *eng_pool_create(const eng_pool_options *opts, err_report *err)
         return NULL;
     eng_pool *p = eng__xmalloc(sizeof *p);
     p->opts = *opts;
+    p->startup_options = startup_options(opts);
     p->conninfo = eng__xstrdup(opts->conninfo ? opts->conninfo : "");
     p->application_name = eng__xstrdup(opts->application_name);
     p->opts.conninfo = p->conninfo;
@@ -112,11 +140,17 @@ eng_pool *eng_pool_create(const eng_pool_options *opts, err_report *err)
     return p;
 }
 
+int eng_pool_statement_timeout_ms(const eng_pool *p)
+{
+    return p->startup_options ? p->opts.statement_timeout_ms : 0;
+}
+
 static void pool_free(eng_pool *p)
 {
     pthread_mutex_destroy(&p->mu);
     free(p->conninfo);
     free(p->application_name);
+    free(p->startup_options);
     free(p);
 }
 
@@ -257,7 +291,8 @@ static struct timespec deadline_after(double seconds)
  * Returns the granted connection (IN_USE or CONNECTING) or NULL with err
  * set. *free_pool tells the caller to free a destroyed pool after
  * unlocking. */
-static eng_conn *wait_locked(eng_pool *p, err_report *err, bool *free_pool /* OUT */)
+static eng_conn *wait_locked(eng_pool *p, double wait_s, err_report *err,
+                             bool *free_pool /* OUT */)
 {
     eng__waiter w;
     memset(&w, 0, sizeof w);
@@ -276,7 +311,7 @@ static eng_conn *wait_locked(eng_pool *p, err_report *err, bool *free_pool /* OU
     p->waiting++;
     p->sleepers++;
 
-    struct timespec deadline = deadline_after(p->opts.pool_timeout);
+    struct timespec deadline = deadline_after(wait_s);
     while (!w.granted && !w.cancelled) {
         int rc = pthread_cond_timedwait(&w.cond, &p->mu, &deadline);
         if (rc == ETIMEDOUT && !w.granted && !w.cancelled) {
@@ -297,7 +332,7 @@ static eng_conn *wait_locked(eng_pool *p, err_report *err, bool *free_pool /* OU
         err_set(err, ERR_POOL_TIMEOUT,
                 "No database connection became free within %.3g seconds (pool_size %d, "
                 "max_overflow %d).",
-                p->opts.pool_timeout, p->opts.pool_size, p->opts.max_overflow);
+                wait_s, p->opts.pool_size, p->opts.max_overflow);
     return NULL;
 }
 
@@ -345,9 +380,9 @@ static eng_conn *make_ready(eng_pool *p, eng_conn *c, bool ping, err_report *err
             reason = &p->invalidated;
         } else if (p->opts.pool_recycle > 0 && eng__now() - c->created_at > p->opts.pool_recycle) {
             reason = &p->recycled;
-        } else if (p->opts.pre_ping && !ping) {
+        } else if (p->opts.pre_ping && !ping && eng__conn_looks_alive(c)) {
             c->unverified = true; /* optimistic: the caller's first round trip pings */
-        } else if (p->opts.pre_ping && !eng__conn_ping(c)) {
+        } else if (p->opts.pre_ping && (!ping || !eng__conn_ping(c))) {
             reason = &p->invalidated;
             pthread_mutex_lock(&p->mu);
             p->pings_failed++;
@@ -382,7 +417,7 @@ static eng_conn *make_ready(eng_pool *p, eng_conn *c, bool ping, err_report *err
     return c;
 }
 
-static eng_conn *checkout(eng_pool *p, bool ping, err_report *err)
+static eng_conn *checkout(eng_pool *p, bool ping, double wait_s, err_report *err)
 {
     bool free_pool = false;
     eng_conn *c = NULL;
@@ -395,7 +430,7 @@ static eng_conn *checkout(eng_pool *p, bool ping, err_report *err)
     if (p->waiting == 0) /* FIFO: never overtake a queued waiter */
         c = take_locked(p);
     if (!c)
-        c = wait_locked(p, err, &free_pool);
+        c = wait_locked(p, wait_s, err, &free_pool);
     pthread_mutex_unlock(&p->mu);
     if (free_pool)
         pool_free(p);
@@ -404,12 +439,18 @@ static eng_conn *checkout(eng_pool *p, bool ping, err_report *err)
 
 eng_conn *eng_pool_checkout(eng_pool *p, err_report *err)
 {
-    return checkout(p, true, err);
+    return checkout(p, true, p->opts.pool_timeout, err);
 }
 
 eng_conn *eng_pool_checkout_unpinged(eng_pool *p, err_report *err)
 {
-    return checkout(p, false, err);
+    return checkout(p, false, p->opts.pool_timeout, err);
+}
+
+eng_conn *eng_pool_checkout_within(eng_pool *p, double max_wait_s, bool pinged, err_report *err)
+{
+    double wait_s = max_wait_s < p->opts.pool_timeout ? max_wait_s : p->opts.pool_timeout;
+    return checkout(p, pinged, wait_s > 0 ? wait_s : 0, err);
 }
 
 /* ------------------------------------------------------------------------
@@ -420,7 +461,7 @@ eng_conn *eng_pool_checkout_unpinged(eng_pool *p, err_report *err)
  * cannot be trusted afterwards. Runs unlocked, in state RESETTING. */
 static bool reset(eng_conn *c)
 {
-    PGresult *res = PQexec(c->pg, "ROLLBACK");
+    PGresult *res = eng__exec(c, "ROLLBACK");
     bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK &&
               PQtransactionStatus(c->pg) == PQTRANS_IDLE;
     PQclear(res);

@@ -171,7 +171,7 @@ static bool deallocate(eng_conn *c, const eng__stmt *e, err_report *err)
 {
     char sql[64];
     snprintf(sql, sizeof sql, "DEALLOCATE %s", e->name);
-    PGresult *res = PQexec(c->pg, sql);
+    PGresult *res = eng__exec(c, sql);
     bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
     if (!ok && eng__is_connection_error(c, res)) {
         eng__error_from_result(c, res, sql, err);
@@ -216,7 +216,7 @@ static eng__stmt *prepare(eng_conn *c, const char *sql, err_report *err)
     /* No parameter types: the server infers them from the statement, as
      * it does for unnamed statements with text parameters. */
     c->prepare_count++;
-    PGresult *res = PQprepare(c->pg, name, sql, 0, NULL);
+    PGresult *res = eng__prepare(c, name, sql);
     if (!res || PQresultStatus(res) != PGRES_COMMAND_OK) {
         eng__error_from_result(c, res, sql, err);
         PQclear(res);
@@ -264,7 +264,7 @@ eng_result *eng_exec_prepared(eng_conn *c, arena *a, const char *sql, int nparam
             eng__stmt_cache_touch(&c->stmts, e);
         else if (!(e = prepare(c, sql, err)))
             return NULL;
-        PGresult *res = PQexecPrepared(c->pg, e->name, nparams, values, NULL, NULL, 0);
+        PGresult *res = eng__exec_prepared(c, e->name, nparams, values);
         if (attempt == 0 && eng__stale_statement(res)) {
             bool plan_changed = strcmp(PQresultErrorField(res, PG_DIAG_SQLSTATE), "26000") != 0;
             eng__stmt_cache_remove(&c->stmts, e);

@@ -78,28 +78,25 @@ typedef struct http_route {
     const char *name;  /* route template for metrics and logs */
 } http_route;
 
-typedef struct http_server_options {
-    const char *host;
-    int port;
-    int io_threads;
-    int workers;
-    int queue_depth;
-    size_t max_body_bytes;
-    bool access_log;
-    double shutdown_grace_s; /* how long stop waits for in-flight requests */
-} http_server_options;
-
-/* Creates and starts the server (listening when it returns). routes is
- * borrowed for the server's lifetime. */
-http_server *http_server_start(const http_server_options *opts, const http_route *routes,
-                               size_t n_routes, http_app *app, err_report *err);
+/* Creates and starts the server (listening when it returns) with the
+ * app's configuration (server section: host, port, io_threads, workers,
+ * queue_depth, max_body_bytes, access_log, shutdown_grace_ms,
+ * max_connections_per_client, idle_timeout_s; database.pool_timeout
+ * bounds a request's wait for a worker). routes and app are borrowed for
+ * the server's lifetime. */
+http_server *http_server_start(const http_route *routes, size_t n_routes, http_app *app,
+                               err_report *err);
 
 /* The port actually bound (useful with port 0). */
 int http_server_port(const http_server *s);
 
-/* Stops accepting, lets in-flight requests finish (up to
- * shutdown_grace_s), stops the workers and frees the server. */
-void http_server_stop(http_server *s);
+/* The drain: stops accepting, answers every request already received
+ * (responses carry Connection: close from now on), waits for the open
+ * connections to finish, then stops the workers and frees the server.
+ * True when that completed within shutdown_grace_ms. False when the grace
+ * ran out with requests still running: the server is then left as it is
+ * (its threads may still hold it) and the caller should exit at once. */
+bool http_server_stop(http_server *s);
 
 /* Requests queued for or running on the database workers (for metrics and
  * tests). */

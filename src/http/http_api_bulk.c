@@ -125,6 +125,8 @@ void http__api_bulk_insert(http_request *req)
     bool ok = true;
     for (size_t first = 0; ok && first < n; first += per_batch) {
         size_t count = n - first < per_batch ? n - first : per_batch;
+        if (first + count == n)
+            orm_session_last_write_next(s); /* one batch: no BEGIN/COMMIT */
         ok = insert_batch(s, m, cols, n_cols, values, defaults, first, count, returning, ids,
                           &err);
     }
@@ -215,8 +217,10 @@ void http__api_bulk_update(http_request *req)
     if (cond)
         sql_update_where(b, u, cond);
     eng_result *r = NULL;
-    if (cond && bulk_set(b, m, u, target, json_object_get(doc, "values"), &err))
+    if (cond && bulk_set(b, m, u, target, json_object_get(doc, "values"), &err)) {
+        orm_session_last_write_next(s); /* one UPDATE: no BEGIN/COMMIT */
         r = orm_session_execute_stmt(s, SQL_NODE(u), &err);
+    }
     if (!r || !orm_session_commit(s, &err)) {
         orm_session_rollback(s);
         http__api_fail(req, m, "/values", &err);

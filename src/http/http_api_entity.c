@@ -126,7 +126,7 @@ static json_t *written_dto(http_request *req, const orm_mapper *m, orm_entity *e
 {
     orm_session *s = http_req_session(req);
     const orm_load_plan *plan = orm_load_plan_build(s, m, NULL, err);
-    if (!plan || !orm_session_flush(s, err))
+    if (!plan || !orm_session_flush_final(s, err))
         return NULL;
     if (!orm_session_load_plan(s, &e, 1, plan, err))
         return NULL;

@@ -63,7 +63,7 @@ struct http_request {
 typedef struct http__templates http__templates;
 
 struct http_server {
-    http_server_options opts;
+    const cfg_server *cfg; /* the app's configuration, server section */
     const http_route *routes;
     http__templates *templates;
     size_t n_routes;
@@ -71,6 +71,8 @@ struct http_server {
     struct MHD_Daemon *daemon;
     int port;
     atomic_int active; /* requests created and not yet completed */
+    atomic_bool draining; /* http_server_stop began: Connection: close */
+    _Atomic double last_arrival; /* monotonic seconds of the latest request */
 
     /* The database worker pool: a bounded ring of suspended requests. */
     pthread_mutex_t mu;
@@ -98,17 +100,21 @@ char *http__decode(arena *a, const char *s, size_t n, bool plus_is_space);
 /* Parses the query parameters of the connection into req. */
 void http__parse_query(http_request *req);
 
-/* The options of a request session under app's configuration: the pool,
- * the statement cache, the registry and the [session] settings.
- * isolation_level NULL = database.isolation_level. */
-orm_session_options http__session_options(const http_app *app, const char *isolation_level);
+/* The options of a request session under the app's configuration: the
+ * pool, the statement cache, the registry, the [session] settings, and a
+ * checkout deadline of arrival + pool_timeout. isolation_level NULL =
+ * database.isolation_level. */
+orm_session_options http__session_options(const http_request *req, const char *isolation_level);
 
 /* Worker pool. */
 bool http__workers_start(http_server *s, err_report *err);
 /* Hands a suspended request to a worker; false when the queue is full or
  * the server is stopping. */
 bool http__workers_submit(http_server *s, http_request *req);
-void http__workers_stop(http_server *s);
+/* Stops the workers once the queue is empty and joins them; with a
+ * deadline > 0 (monotonic seconds) false when one is still running a
+ * request then (the server must not be freed); 0 waits without limit. */
+bool http__workers_stop(http_server *s, double deadline);
 /* Runs a handler and closes the request's session (any thread). */
 void http__run_handler(http_request *req);
 

@@ -171,7 +171,7 @@ enum MHD_Result http__send(http_request *req)
     if (app && app->metrics)
         http_metrics_observe(app->metrics, http_req_route_name(req), req->method_name,
                              req->status, total_ms / 1e3, st.statements);
-    if (req->server->opts.access_log)
+    if (req->server->cfg->access_log)
         log_info("%s %s %d %.2fms queries=%llu id=%s", req->method_name, req->path, req->status,
                  total_ms, (unsigned long long) st.statements, req->request_id);
     return r;

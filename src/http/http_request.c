@@ -155,25 +155,31 @@ json_t *http_req_json(const http_request *req)
     return req->json;
 }
 
-orm_session_options http__session_options(const http_app *app, const char *isolation_level)
+orm_session_options http__session_options(const http_request *req, const char *isolation_level)
 {
+    const http_app *app = req->server->app;
     return (orm_session_options){
         .pool = app->pool,
         .isolation_level =
             isolation_level ? isolation_level : app->config->database.isolation_level,
-        .statement_timeout_ms = app->config->database.statement_timeout_ms,
+        /* SET LOCAL only where the pool could not set it per connection. */
+        .statement_timeout_ms = eng_pool_statement_timeout_ms(app->pool)
+                                    ? 0
+                                    : app->config->database.statement_timeout_ms,
         .use_prepared = true,
         .cache = app->cache,
         .registry = app->registry,
         .expire_on_commit = app->config->session.expire_on_commit,
         .autoflush = app->config->session.autoflush,
+        /* Queue wait and pool wait together stay within pool_timeout. */
+        .checkout_deadline = req->start + app->config->database.pool_timeout,
     };
 }
 
 orm_session *http_req_session(http_request *req)
 {
     if (!req->session) {
-        orm_session_options o = http__session_options(req->server->app, NULL);
+        orm_session_options o = http__session_options(req, NULL);
         req->session = orm_session_open(req->arena, &o);
     }
     return req->session;

@@ -25,6 +25,11 @@ static double now_s(void)
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
+enum { MAX_CONNECTIONS = 10000 };
+/* The drain's idle period: keep-alive connections that sent nothing for
+ * this long are closed without waiting for the rest of the grace. */
+#define DRAIN_QUIET_S 0.5
+
 /* ---- request ids ------------------------------------------------------- */
 
 static atomic_uint_fast64_t id_counter;
@@ -108,7 +113,7 @@ static bool admit(http_request *req)
     err_init(&err, req->arena);
     if (req->too_large) {
         err_set(&err, ERR_TOO_LARGE, "The request body exceeds the limit of %zu bytes.",
-                req->server->opts.max_body_bytes);
+                req->server->cfg->max_body_bytes);
     } else if (!req->route && req->allowed) {
         http_add_header(req, "Allow", http__method_names(req->arena, req->allowed));
         err_set(&err, ERR_METHOD, "%s is not allowed on %s.", req->method_name, req->path);
@@ -145,40 +150,127 @@ static bool admit(http_request *req)
     return false;
 }
 
+/* ---- framing: what a proxy in front could read differently ------------- */
+
+typedef struct framing {
+    int n_length, n_encoding;
+    const char *length, *encoding;
+    bool length_conflict, has_host, bad_value;
+} framing;
+
+static enum MHD_Result scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+                                   size_t key_size, const char *value, size_t value_size)
+{
+    (void) kind;
+    framing *f = cls;
+    if (!value)
+        value = "", value_size = 0;
+    /* NUL, CR or LF inside a value (obs-fold included) is how one header
+     * becomes two for somebody else. */
+    if (strlen(value) != value_size || strpbrk(value, "\r\n"))
+        f->bad_value = true;
+    if (key_size == 14 && strcasecmp(key, "Content-Length") == 0) {
+        if (f->n_length++ && strcmp(f->length, value) != 0)
+            f->length_conflict = true;
+        f->length = value;
+    } else if (key_size == 17 && strcasecmp(key, "Transfer-Encoding") == 0) {
+        f->n_encoding++;
+        f->encoding = value;
+    } else if (key_size == 4 && strcasecmp(key, "Host") == 0) {
+        f->has_host = true;
+    }
+    return MHD_YES;
+}
+
+static bool all_digits(const char *s)
+{
+    if (!*s)
+        return false;
+    for (; *s; s++)
+        if (*s < '0' || *s > '9')
+            return false;
+    return true;
+}
+
+/* RFC 9112 §6.3 and §3.2: a request whose length or headers two parsers
+ * could read differently is refused before anything else looks at it. */
+static bool framing_ok(http_request *req, const char *version)
+{
+    framing f = {0};
+    MHD_get_connection_values_n(req->conn, MHD_HEADER_KIND, scan_header, &f);
+    err_report err;
+    err_init(&err, req->arena);
+    if (f.bad_value)
+        err_set(&err, ERR_BAD_REQUEST,
+                "A header value contains a NUL, CR or LF byte (or is folded over lines).");
+    else if (f.length_conflict)
+        err_set(&err, ERR_BAD_REQUEST, "The request has conflicting Content-Length headers.");
+    else if (f.n_length && !all_digits(f.length))
+        err_set(&err, ERR_BAD_REQUEST, "Content-Length must be a decimal number of bytes.");
+    else if (f.n_encoding && f.n_length)
+        err_set(&err, ERR_BAD_REQUEST,
+                "A request cannot carry both Content-Length and Transfer-Encoding.");
+    else if (f.n_encoding > 1 || (f.n_encoding && strcasecmp(f.encoding, "chunked") != 0))
+        err_set(&err, ERR_BAD_REQUEST,
+                "Transfer-Encoding \"%s\" is not supported: send chunked or a Content-Length.",
+                f.encoding);
+    else if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 && !f.has_host)
+        err_set(&err, ERR_BAD_REQUEST, "An HTTP/1.1 request must carry a Host header.");
+    if (!err_is_set(&err))
+        return true;
+    err.title = "malformed request";
+    http_reply_problem(req, &err);
+    return false;
+}
+
+/* Every reply goes out here: during the drain it asks the client to close,
+ * so a keep-alive connection ends with the response to a request it
+ * already sent instead of being cut while sending the next. */
+static enum MHD_Result send_reply(http_request *req)
+{
+    if (atomic_load(&req->server->draining))
+        http_add_header(req, "Connection", "close");
+    return http__send(req);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version,
                                   const char *upload_data, size_t *upload_data_size,
                                   void **req_cls)
 {
-    (void) version;
     http_server *s = cls;
     http_request *req = *req_cls;
 
     if (!req) {
         req = request_new(s, conn, url, method);
         *req_cls = req;
+        atomic_store(&s->last_arrival, req->start);
+        if (!framing_ok(req, version)) {
+            atomic_store(&req->state, HTTP_REQ_DONE);
+            return send_reply(req);
+        }
         const char *cl =
             MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
-        if (cl && strtoull(cl, NULL, 10) > s->opts.max_body_bytes) {
+        if (cl && strtoull(cl, NULL, 10) > s->cfg->max_body_bytes) {
             /* Answer before reading a byte of an oversized body. */
             req->too_large = true;
             admit(req);
             atomic_store(&req->state, HTTP_REQ_DONE);
-            return http__send(req);
+            return send_reply(req);
         }
         return MHD_YES;
     }
 
     int state = atomic_load(&req->state);
     if (state == HTTP_REQ_DONE)
-        return http__send(req); /* resumed by a worker, or answered early */
+        return send_reply(req); /* resumed by a worker, or answered early */
     if (state == HTTP_REQ_QUEUED)
         return MHD_YES; /* spurious call while suspended */
 
     if (*upload_data_size > 0) {
         size_t n = *upload_data_size;
         req->has_body = true;
-        if (!req->too_large && req->body.len + n > s->opts.max_body_bytes)
+        if (!req->too_large && req->body.len + n > s->cfg->max_body_bytes)
             req->too_large = true; /* chunked upload: no Content-Length to check */
         if (!req->too_large)
             sbuf_append_n(&req->body, upload_data, n);
@@ -189,12 +281,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     /* The whole request is in. */
     if (!admit(req)) {
         atomic_store(&req->state, HTTP_REQ_DONE);
-        return http__send(req);
+        return send_reply(req);
     }
     if (!(req->route->flags & HTTP_ROUTE_DB)) {
         http__run_handler(req);
         atomic_store(&req->state, HTTP_REQ_DONE);
-        return http__send(req);
+        return send_reply(req);
     }
     atomic_store(&req->state, HTTP_REQ_QUEUED);
     MHD_suspend_connection(conn);
@@ -203,7 +295,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         err_init(&err, req->arena);
         err_set(&err, ERR_UNAVAILABLE,
                 "The server is at capacity (%d requests queued); retry shortly.",
-                s->opts.queue_depth);
+                s->cfg->queue_depth);
         http_reply_problem(req, &err);
         atomic_store(&req->state, HTTP_REQ_DONE);
         MHD_resume_connection(conn);
@@ -246,41 +338,40 @@ static void log_mhd(void *cls, const char *fmt, va_list ap)
     log_warn("libmicrohttpd: %s", line);
 }
 
-http_server *http_server_start(const http_server_options *opts, const http_route *routes,
-                               size_t n_routes, http_app *app, err_report *err)
+http_server *http_server_start(const http_route *routes, size_t n_routes, http_app *app,
+                               err_report *err)
 {
     if (id_seed == 0 && getrandom(&id_seed, sizeof id_seed, 0) != (ssize_t) sizeof id_seed)
         id_seed = (uint64_t) time(NULL) ^ (uint64_t) getpid() << 32;
 
+    const cfg_server *cfg = &app->config->server;
     http_server *s = calloc(1, sizeof *s);
     if (!s)
         abort();
-    s->opts = *opts;
-    if (s->opts.io_threads < 1)
-        s->opts.io_threads = 1;
-    if (s->opts.shutdown_grace_s <= 0)
-        s->opts.shutdown_grace_s = 10;
+    s->cfg = cfg;
     s->routes = routes;
     s->n_routes = n_routes;
     s->templates = http__templates_create(routes, n_routes);
     s->app = app;
     atomic_init(&s->active, 0);
+    atomic_init(&s->draining, false);
+    atomic_init(&s->last_arrival, 0.0);
 
     struct sockaddr_in6 sa6;
     struct sockaddr_in sa4;
     struct sockaddr *sa;
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_ALLOW_SUSPEND_RESUME |
-                     MHD_USE_ERROR_LOG;
-    const char *host = opts->host && *opts->host ? opts->host : "0.0.0.0";
+                     MHD_USE_ERROR_LOG | MHD_USE_ITC;
+    const char *host = cfg->host && *cfg->host ? cfg->host : "0.0.0.0";
     memset(&sa4, 0, sizeof sa4);
     memset(&sa6, 0, sizeof sa6);
     if (inet_pton(AF_INET, host, &sa4.sin_addr) == 1) {
         sa4.sin_family = AF_INET;
-        sa4.sin_port = htons((uint16_t) opts->port);
+        sa4.sin_port = htons((uint16_t) cfg->port);
         sa = (struct sockaddr *) &sa4;
     } else if (inet_pton(AF_INET6, host, &sa6.sin6_addr) == 1) {
         sa6.sin6_family = AF_INET6;
-        sa6.sin6_port = htons((uint16_t) opts->port);
+        sa6.sin6_port = htons((uint16_t) cfg->port);
         sa = (struct sockaddr *) &sa6;
         flags |= MHD_USE_IPv6;
     } else {
@@ -296,23 +387,30 @@ http_server *http_server_start(const http_server_options *opts, const http_route
         free(s);
         return NULL;
     }
+    /* Bounded clients: one address holds at most max_connections_per_client
+     * of the 10,000 slots, and a connection silent for idle_timeout_s is
+     * closed (libmicrohttpd restarts that clock at every byte: a total
+     * deadline for a request's headers is not something it offers). */
     s->daemon = MHD_start_daemon(
-        flags, (uint16_t) opts->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
-        log_mhd, NULL, MHD_OPTION_SOCK_ADDR, sa,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s, MHD_OPTION_UNESCAPE_CALLBACK,
-        keep_escaped, NULL, MHD_OPTION_THREAD_POOL_SIZE, (unsigned) s->opts.io_threads,
-        MHD_OPTION_CONNECTION_LIMIT, (unsigned) 10000, MHD_OPTION_CONNECTION_TIMEOUT,
-        (unsigned) 120, MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned) 1024, MHD_OPTION_END);
+        flags, (uint16_t) cfg->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
+        log_mhd, NULL, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned) (cfg->io_threads > 0 ? cfg->io_threads : 1), MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned) MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        (unsigned) (cfg->max_connections_per_client > 0 ? cfg->max_connections_per_client
+                                                        : MAX_CONNECTIONS),
+        MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) (cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s : 30),
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned) 1024, MHD_OPTION_END);
     if (!s->daemon) {
         err_set(err, ERR_CONFIG, "Cannot listen on %s:%d (address in use or not available).",
-                host, opts->port);
-        http__workers_stop(s);
+                host, cfg->port);
+        http__workers_stop(s, 0);
         http__templates_destroy(s->templates);
         free(s);
         return NULL;
     }
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
-    s->port = info ? info->port : opts->port;
+    s->port = info ? info->port : cfg->port;
     return s;
 }
 
@@ -321,25 +419,48 @@ int http_server_port(const http_server *s)
     return s->port;
 }
 
-void http_server_stop(http_server *s)
+static unsigned open_connections(http_server *s)
+{
+    const union MHD_DaemonInfo *info =
+        MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return info ? info->num_connections : 0;
+}
+
+bool http_server_stop(http_server *s)
 {
     if (!s)
-        return;
-    /* Stop accepting; connections already open keep being served. */
+        return true;
+    /* From here every response says Connection: close (send_reply). */
+    atomic_store(&s->draining, true);
     MHD_socket listener = MHD_quiesce_daemon(s->daemon);
     if (listener != MHD_INVALID_SOCKET)
         close(listener);
-    double deadline = now_s() + s->opts.shutdown_grace_s;
-    while (atomic_load(&s->active) > 0 && now_s() < deadline) {
+    double start = now_s();
+    double deadline = start + s->cfg->shutdown_grace_ms / 1000.0;
+    /* Done when no request is in flight and either every connection has
+     * closed (each closes after its next response) or none has sent a
+     * request for DRAIN_QUIET_S: an idle keep-alive connection is then
+     * closed by the daemon's stop, as any server must close one. */
+    for (;;) {
+        double now = now_s();
+        bool quiet = now - start >= DRAIN_QUIET_S &&
+                     now - atomic_load(&s->last_arrival) >= DRAIN_QUIET_S;
+        if (atomic_load(&s->active) == 0 && (open_connections(s) == 0 || quiet))
+            break;
+        if (now >= deadline)
+            break;
         struct timespec ts = {0, 10 * 1000 * 1000};
         nanosleep(&ts, NULL);
     }
     /* Workers finish what is queued and resume those connections, so no
-     * connection is left suspended when the daemon stops. */
-    http__workers_stop(s);
+     * connection is left suspended when the daemon stops. A worker stuck
+     * past the grace keeps the server: it cannot be freed under it. */
+    if (!http__workers_stop(s, deadline))
+        return false;
     MHD_stop_daemon(s->daemon);
     free(s->ring);
     free(s->threads);
     http__templates_destroy(s->templates);
     free(s);
+    return true;
 }

@@ -64,6 +64,10 @@ typedef struct orm_session_options {
     const orm_registry *registry; /* mappers; may be NULL for Core-only use */
     bool expire_on_commit;
     bool autoflush;              /* flush before every query */
+    double checkout_deadline;    /* CLOCK_MONOTONIC seconds by which a
+                                    connection must be had (a request's
+                                    arrival + pool_timeout); 0 = the pool's
+                                    pool_timeout from the checkout */
 } orm_session_options;
 
 /* Opens a session in a; nothing touches the database yet. Registers its
@@ -93,6 +97,19 @@ eng_result *orm_session_execute(orm_session *s, const char *sql, int nparams,
 /* Compiles a Core statement (through the options' cache when there is
  * one) and runs it like orm_session_execute. */
 eng_result *orm_session_execute_stmt(orm_session *s, const sql_node *stmt, err_report *err);
+
+/* Flushes as the end of the unit of work: orm_session_commit follows with
+ * nothing but reads in between (the caller builds its DTOs from what the
+ * writes returned). The last write may then go without BEGIN, like the
+ * commit's own flush; a write after this and before the commit is an
+ * ERR_INTERNAL. */
+bool orm_session_flush_final(orm_session *s, err_report *err);
+
+/* Declares that the next write is the unit of work's last one before
+ * orm_session_commit (only reads may follow): for Core writes a handler
+ * runs itself (bulk). It may then go without BEGIN, as after
+ * orm_session_flush_final, with the same rule for later writes. */
+void orm_session_last_write_next(orm_session *s);
 
 /* Commits the open transaction, if any. The connection stays checked out
  * until close so that the next statement starts a new transaction on it. */

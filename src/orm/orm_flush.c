@@ -358,6 +358,11 @@ static int cmp_children_first(const void *x, const void *y)
     return a->e->seq < b->e->seq ? -1 : a->e->seq > b->e->seq;
 }
 
+static bool is_pending_delete(const orm_entity *e)
+{
+    return e->in_deleted && e->state == ORM_DELETED && !e->delete_flushed;
+}
+
 bool orm_session_flush(orm_session *s, err_report *err)
 {
     if (!s->added.n && !s->dirty.n && !s->deleted.n)
@@ -381,9 +386,15 @@ bool orm_session_flush(orm_session *s, err_report *err)
             e->in_dirty = false;
     }
     qsort(w, n, sizeof *w, cmp_parents_first);
-    for (size_t i = 0; i < n; i++)
+    size_t deletes = 0;
+    for (size_t i = 0; i < s->deleted.n; i++)
+        deletes += is_pending_delete(s->deleted.items[i]);
+    for (size_t i = 0; i < n; i++) {
+        /* The commit's last write may go without BEGIN (orm_session.c). */
+        s->final_write = s->committing && i + 1 == n && deletes == 0;
         if (!(w[i].insert ? flush_insert(s, w[i].e, err) : flush_update(s, w[i].e, err)))
             return false;
+    }
     s->added.n = 0;
     s->dirty.n = 0;
 
@@ -391,15 +402,17 @@ bool orm_session_flush(orm_session *s, err_report *err)
     size_t nd = 0;
     for (size_t i = 0; i < s->deleted.n; i++) {
         orm_entity *e = s->deleted.items[i];
-        if (e->in_deleted && e->state == ORM_DELETED && !e->delete_flushed)
+        if (is_pending_delete(e))
             d[nd++] = (work){e, false};
         else
             e->in_deleted = false;
     }
     qsort(d, nd, sizeof *d, cmp_children_first);
-    for (size_t i = 0; i < nd; i++)
+    for (size_t i = 0; i < nd; i++) {
+        s->final_write = s->committing && i + 1 == nd;
         if (!flush_delete(s, d[i].e, err))
             return false;
+    }
     s->deleted.n = 0;
     return true;
 }

@@ -71,8 +71,13 @@ struct orm_session {
     arena *arena;
     orm_session_options opts;
     eng_conn *conn; /* NULL until the first statement */
-    bool in_tx;
+    bool in_tx;     /* an explicit transaction (BEGIN answered) is open */
     bool closed;
+    bool committing;  /* inside the final flush (orm_session_flush_final) */
+    bool sealed;      /* after the final flush, until commit or rollback */
+    bool seal_after_write; /* orm_session_last_write_next: seal after it */
+    bool final_write; /* the next write is the last statement before COMMIT
+                         (orm__session_final_write, from that flush) */
     orm_session_stats stats;
 
     /* The unit of work. Lists hold entities in the order they joined them;

@@ -57,25 +57,76 @@ bool orm_session_set_isolation(orm_session *s, const char *level, err_report *er
     return true;
 }
 
-/* ==== checkout and BEGIN ==================================================
+/* ==== which statements need BEGIN ==========================================
  *
- * Round trips: with pool_pre_ping, a checkout used to cost a ping of its
- * own, then BEGIN (+ SET LOCAL), then the statement. Now the connection is
- * checked out unpinged and its first round trip carries BEGIN, SET LOCAL
- * and the first statement together (eng_begin_exec): one round trip where
- * there were three. The ping is not lost: if that first round trip finds
- * the connection dead before BEGIN was answered, nothing of the request
- * ran (and nothing could commit), so the connection is given back (checkin
+ * A transaction is opened only when one is needed, so that the database
+ * receives what the request's work is and nothing more:
+ *
+ *   - at READ COMMITTED, with no SET LOCAL to send (statement_timeout set
+ *     per connection by the pool), reads run on their own: every
+ *     statement takes its own snapshot at that level anyway, and a read
+ *     changes nothing that COMMIT or ROLLBACK would have to settle;
+ *   - the first write opens the transaction, BEGIN pipelined with it (one
+ *     round trip), unless it is the last statement before COMMIT and none
+ *     is open (flush inside orm_session_commit: final_write): then it goes
+ *     alone, an implicit transaction of one statement;
+ *   - REPEATABLE READ and SERIALIZABLE (one snapshot for the whole
+ *     request), a server-default level, a SET LOCAL (statement_timeout
+ *     for a transaction pooler), orm_session_connection and raw SQL
+ *     (orm_session_execute: it may write) always open the transaction at
+ *     the first statement, pipelined with it.
+ *
+ * So a one-row GET is one statement, a create is one INSERT … RETURNING,
+ * a PATCH is its SELECT and its UPDATE, a transaction document at
+ * SERIALIZABLE is BEGIN … COMMIT. Commit and rollback settle only what was
+ * opened; SPEC's session semantics stay: the work commits or rolls back
+ * explicitly and the connection always goes back.
+ *
+ * Round trips and the optimistic pre-ping: with pool_pre_ping the
+ * connection is checked out unpinged (the pool looks at its socket
+ * first, which catches terminated backends) and its first round trip is
+ * the ping. If that round trip finds the connection dead before anything
+ * of the request can have taken effect — BEGIN not answered, or a
+ * statement that only reads — the connection is given back (checkin
  * closes it: invalidated, pings_failed) and the round trip is replayed
- * once on a connection checked out the usual way, pre-ping included. The
- * caller never sees the dead connection, as with the pool's own pre-ping.
+ * once on a connection checked out the usual way, pre-ping included. A
+ * write sent alone is never replayed: it may have committed.
  */
+
+static bool is_read_committed(const char *level)
+{
+    if (!level)
+        return false; /* the server's default could be anything */
+    const char *want = "read committed";
+    for (; *level && *want; level++, want++) {
+        char ch = *level == '_' ? ' ' : *level;
+        if ((ch | 0x20) != *want)
+            return false;
+    }
+    return !*level && !*want;
+}
+
+static bool reads_without_transaction(const orm_session *s)
+{
+    return s->opts.statement_timeout_ms == 0 && is_read_committed(s->opts.isolation_level);
+}
+
+/* A plain SELECT: no row locks (they would end with its implicit
+ * transaction), no raw text that could write. */
+static bool is_plain_read(const sql_node *stmt)
+{
+    return stmt->kind == SQL_SELECT && ((const sql_select *) stmt)->lock == SQL_LOCK_NONE;
+}
 
 static bool checkout(orm_session *s, bool optimistic, err_report *err)
 {
     double t0 = now_ms();
-    s->conn = optimistic ? eng_pool_checkout_unpinged(s->opts.pool, err)
-                         : eng_pool_checkout(s->opts.pool, err);
+    if (s->opts.checkout_deadline > 0)
+        s->conn = eng_pool_checkout_within(s->opts.pool, s->opts.checkout_deadline - t0 / 1e3,
+                                           !optimistic, err);
+    else
+        s->conn = optimistic ? eng_pool_checkout_unpinged(s->opts.pool, err)
+                             : eng_pool_checkout(s->opts.pool, err);
     s->stats.pool_wait_ms += now_ms() - t0;
     if (!s->conn)
         return false;
@@ -93,12 +144,12 @@ static bool have_connection(orm_session *s, err_report *err)
 }
 
 /* After a failed attempt: was the connection dead in the pool? Only if it
- * was handed out unverified, BEGIN was not answered and the connection is
- * broken now. Then nothing of the request ran, and the attempt is
- * replayed on another connection. */
-static bool dead_in_pool(const orm_session *s, bool was_unverified, bool began)
+ * was handed out unverified, nothing that could have taken effect was
+ * answered (harmless: BEGIN not answered, or a read) and the connection is
+ * broken now. Then the attempt is replayed on another connection. */
+static bool dead_in_pool(const orm_session *s, bool was_unverified, bool harmless)
 {
-    return was_unverified && !began && eng_conn_is_broken(s->conn);
+    return was_unverified && harmless && eng_conn_is_broken(s->conn);
 }
 
 /* Gives the dead connection back (checkin closes it: invalidated++,
@@ -142,7 +193,7 @@ eng_conn *orm_session_connection(orm_session *s, err_report *err)
             s->in_tx = true;
             break;
         }
-        if (!dead_in_pool(s, unverified, false)) {
+        if (!dead_in_pool(s, unverified, true)) {
             report(err, e);
             return NULL;
         }
@@ -150,6 +201,38 @@ eng_conn *orm_session_connection(orm_session *s, err_report *err)
             return NULL;
     }
     return s->conn;
+}
+
+static eng_result *exec_one(orm_session *s, const char *sql, int nparams,
+                            const char *const *values, err_report *err)
+{
+    double t0 = now_ms();
+    eng_result *r = s->opts.use_prepared
+                        ? eng_exec_prepared(s->conn, s->arena, sql, nparams, values, err)
+                        : eng_exec(s->conn, s->arena, sql, nparams, values, err);
+    s->stats.db_ms += now_ms() - t0;
+    return r;
+}
+
+/* A statement with no transaction around it: a read, or the request's
+ * only write. Counted once the server can have run it. */
+static eng_result *execute_alone(orm_session *s, const char *sql, int nparams,
+                                 const char *const *values, bool read, err_report *err)
+{
+    for (;;) {
+        bool unverified = eng_conn_is_unverified(s->conn);
+        err_report scratch;
+        err_report *e = attempt_report(s, &scratch, err);
+        eng_result *r = exec_one(s, sql, nparams, values, e);
+        if (r || !dead_in_pool(s, unverified, read)) {
+            s->stats.statements++;
+            if (!r)
+                report(err, e);
+            return r;
+        }
+        if (!replace_connection(s, err))
+            return NULL;
+    }
 }
 
 /* The transaction's first statement: BEGIN (+ SET LOCAL) and the
@@ -174,7 +257,7 @@ static eng_result *begin_and_execute(orm_session *s, const char *sql, int nparam
         }
         if (r)
             return r;
-        if (!dead_in_pool(s, unverified, began)) {
+        if (!dead_in_pool(s, unverified, !began)) {
             report(err, e);
             return NULL;
         }
@@ -183,20 +266,36 @@ static eng_result *begin_and_execute(orm_session *s, const char *sql, int nparam
     }
 }
 
+static eng_result *execute(orm_session *s, const char *sql, int nparams,
+                           const char *const *values, bool read, err_report *err)
+{
+    bool final_write = !read && s->final_write;
+    if (!read && s->sealed) {
+        /* The final write may have committed on its own already. */
+        err_set(err, ERR_INTERNAL, "A write after the session's last one.");
+        return NULL;
+    }
+    if (!read) {
+        s->final_write = false;
+        s->sealed = s->seal_after_write;
+        s->seal_after_write = false;
+    }
+    if (!have_connection(s, err))
+        return NULL;
+    if (s->in_tx) {
+        eng_result *r = exec_one(s, sql, nparams, values, err);
+        s->stats.statements++;
+        return r;
+    }
+    if (reads_without_transaction(s) && (read || final_write))
+        return execute_alone(s, sql, nparams, values, read, err);
+    return begin_and_execute(s, sql, nparams, values, err);
+}
+
 eng_result *orm_session_execute(orm_session *s, const char *sql, int nparams,
                                 const char *const *values, err_report *err)
 {
-    if (!have_connection(s, err))
-        return NULL;
-    if (!s->in_tx)
-        return begin_and_execute(s, sql, nparams, values, err);
-    double t0 = now_ms();
-    eng_result *r = s->opts.use_prepared
-                        ? eng_exec_prepared(s->conn, s->arena, sql, nparams, values, err)
-                        : eng_exec(s->conn, s->arena, sql, nparams, values, err);
-    s->stats.db_ms += now_ms() - t0;
-    s->stats.statements++;
-    return r;
+    return execute(s, sql, nparams, values, false, err);
 }
 
 eng_result *orm_session_execute_stmt(orm_session *s, const sql_node *stmt, err_report *err)
@@ -206,7 +305,7 @@ eng_result *orm_session_execute_stmt(orm_session *s, const sql_node *stmt, err_r
                             : sql_compile(stmt, s->arena, &c, err);
     if (!ok)
         return NULL;
-    return orm_session_execute(s, c.sql, (int) c.n_params, c.params, err);
+    return execute(s, c.sql, (int) c.n_params, c.params, is_plain_read(stmt), err);
 }
 
 void orm_session_count_statement(orm_session *s, double ms)
@@ -298,9 +397,27 @@ static void undo_states(orm_session *s)
     s->added.n = s->tx_touched.n = s->deleted.n = s->dirty.n = 0;
 }
 
+void orm_session_last_write_next(orm_session *s)
+{
+    s->final_write = true;
+    s->seal_after_write = true;
+}
+
+bool orm_session_flush_final(orm_session *s, err_report *err)
+{
+    s->committing = true;
+    bool flushed = orm_session_flush(s, err);
+    s->committing = false;
+    s->final_write = false;
+    s->sealed = true;
+    return flushed;
+}
+
 bool orm_session_commit(orm_session *s, err_report *err)
 {
-    if (!orm_session_flush(s, err))
+    bool flushed = orm_session_flush_final(s, err);
+    s->sealed = s->seal_after_write = false;
+    if (!flushed)
         return false; /* the transaction failed: only rollback is left */
     if (s->in_tx) {
         double t0 = now_ms();
@@ -332,6 +449,7 @@ static void rollback_db(orm_session *s)
 
 void orm_session_rollback(orm_session *s)
 {
+    s->sealed = s->seal_after_write = s->final_write = false;
     rollback_db(s);
     undo_states(s);
 }

@@ -357,15 +357,24 @@ static void pre_ping_tweak(eng_pool_options *o)
     o->pre_ping = true;
 }
 
+/* A pre-pinging pool of one whose idle connection's backend was
+ * terminated; *pid gets that backend's pid. */
+static eng_pool *pool_with_dead_idle(int *pid)
+{
+    eng_pool *p = make_pool(1, 0, 1, pre_ping_tweak);
+    eng_conn *c = et_checkout(p, F.a);
+    *pid = eng_conn_backend_pid(c);
+    eng_pool_checkin(p, c);
+    terminate_backend(*pid);
+    return p;
+}
+
 static void test_pre_ping_replaces_killed_connection(void **state)
 {
     (void) state;
-    eng_pool *p = make_pool(1, 0, 1, pre_ping_tweak);
-    eng_conn *c = et_checkout(p, F.a);
-    int pid1 = eng_conn_backend_pid(c);
-    eng_pool_checkin(p, c);
-
-    terminate_backend(pid1);
+    int pid1;
+    eng_pool *p = pool_with_dead_idle(&pid1);
+    eng_conn *c;
 
     c = et_checkout(p, F.a); /* transparently replaced */
     int pid2 = eng_conn_backend_pid(c);
@@ -440,6 +449,29 @@ static void test_unpinged_checkout_marks_unverified(void **state)
     eng_pool_destroy(p);
 }
 
+static void test_unpinged_checkout_sees_terminated_backend(void **state)
+{
+    (void) state;
+    /* A backend that was terminated while idle said goodbye on the socket:
+     * the unpinged checkout sees it without a round trip and replaces the
+     * connection, counted as a failed ping. */
+    int pid1;
+    eng_pool *p = pool_with_dead_idle(&pid1);
+    err_report err;
+    err_init(&err, F.a);
+    eng_conn *c = eng_pool_checkout_unpinged(p, &err);
+    ts_assert_ok(&err, "unpinged checkout");
+    assert_int_not_equal(eng_conn_backend_pid(c), pid1);
+    assert_false(eng_conn_is_unverified(c)); /* fresh */
+    assert_string_equal(et_scalar(c, F.a, "SELECT 1"), "1");
+    eng_pool_checkin(p, c);
+    eng_pool_status s = status_of(p);
+    assert_int_equal(s.invalidated, 1);
+    assert_int_equal(s.pings_failed, 1);
+    assert_int_equal(s.connects, 2);
+    eng_pool_destroy(p);
+}
+
 static void test_unpinged_dead_connection_is_the_failed_ping(void **state)
 {
     (void) state;
@@ -448,14 +480,16 @@ static void test_unpinged_dead_connection_is_the_failed_ping(void **state)
         eng_conn *c = et_checkout(p, F.a);
         int pid1 = eng_conn_backend_pid(c);
         eng_pool_checkin(p, c);
-        terminate_backend(pid1);
 
         err_report err;
         err_init(&err, F.a);
-        c = eng_pool_checkout_unpinged(p, &err); /* nobody noticed yet */
+        c = eng_pool_checkout_unpinged(p, &err);
         ts_assert_ok(&err, "unpinged checkout");
         assert_int_equal(eng_conn_backend_pid(c), pid1);
         assert_true(eng_conn_is_unverified(c));
+        /* Dies after the pool looked at its socket: only the first round
+         * trip can notice. */
+        terminate_backend(pid1);
         bool began = true;
         if (pipelined)
             assert_null(first_statement(c, "SELECT 1", &began, &err));
@@ -821,6 +855,7 @@ int main(void)
         cmocka_unit_test(test_recycle),
         cmocka_unit_test(test_pre_ping_replaces_killed_connection),
         cmocka_unit_test(test_unpinged_checkout_marks_unverified),
+        cmocka_unit_test(test_unpinged_checkout_sees_terminated_backend),
         cmocka_unit_test(test_unpinged_dead_connection_is_the_failed_ping),
         cmocka_unit_test(test_unpinged_failure_after_begin_is_not_a_ping),
         cmocka_unit_test(test_exec_failure_invalidates),

@@ -144,11 +144,16 @@ static int start(void **state, int workers, int queue_depth, int pool_size)
         f->routes[n++] = HTTP_BUILTIN_ROUTES[i];
     for (size_t i = 0; i < sizeof TEST_ROUTES / sizeof TEST_ROUTES[0]; i++)
         f->routes[n++] = TEST_ROUTES[i];
-    http_server_options so = {.host = "127.0.0.1", .port = 0, .io_threads = 2,
-                              .workers = workers, .queue_depth = queue_depth,
-                              .max_body_bytes = 1024, .access_log = false,
-                              .shutdown_grace_s = 5};
-    f->server = http_server_start(&so, f->routes, n, &f->app, &err);
+    cfg_server *srv = &f->cfg->server;
+    srv->host = "127.0.0.1";
+    srv->port = 0;
+    srv->io_threads = 2;
+    srv->workers = workers;
+    srv->queue_depth = queue_depth;
+    srv->max_body_bytes = 1024;
+    srv->access_log = false;
+    srv->shutdown_grace_ms = 5000;
+    f->server = http_server_start(f->routes, n, &f->app, &err);
     assert_non_null(f->server);
     f->port = http_server_port(f->server);
     assert_true(f->port > 0);

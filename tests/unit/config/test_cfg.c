@@ -9,6 +9,8 @@
  * them into JSON. Every test passes its own environment, so the process
  * environment never leaks in (except the one test about it).
  */
+#include <sched.h>
+#include <unistd.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -153,6 +155,15 @@ static const char *ORDER_USER_OK =
 
 /* ---- the sample file and defaults ----------------------------------------------- */
 
+/* Threads and pool size default from the CPUs the process may use. */
+static int usable_cpus(void)
+{
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        return CPU_COUNT(&set);
+    return (int) sysconf(_SC_NPROCESSORS_ONLN);
+}
+
 static void test_sample_config(void **state)
 {
     fixture *f = *state;
@@ -164,7 +175,7 @@ static void test_sample_config(void **state)
     assert_string_equal(c->path, path);
 
     assert_string_equal(c->database.url, "postgresql://postgres@127.0.0.1:5432/retort");
-    assert_int_equal(c->database.pool_size, 10);
+    assert_int_equal(c->database.pool_size, 2 * usable_cpus());
     assert_int_equal(c->database.max_overflow, 20);
     assert_true(c->database.pool_timeout == 30.0);
     assert_true(c->database.pool_recycle == 1800.0);
@@ -176,8 +187,8 @@ static void test_sample_config(void **state)
 
     assert_string_equal(c->server.host, "0.0.0.0");
     assert_int_equal(c->server.port, 8080);
-    assert_int_equal(c->server.io_threads, 2);
-    assert_int_equal(c->server.workers, 16);
+    assert_int_equal(c->server.io_threads, usable_cpus());
+    assert_int_equal(c->server.workers, 2 * usable_cpus());
     assert_int_equal(c->server.queue_depth, 1024);
     assert_int_equal(c->server.max_body_bytes, 1048576);
     assert_int_equal(c->server.max_limit, 1000);
@@ -257,7 +268,7 @@ static void test_sample_config(void **state)
 static void expect_defaults(const cfg_config *c)
 {
     assert_string_equal(c->database.url, "postgresql://postgres@127.0.0.1:5432/retort");
-    assert_int_equal(c->database.pool_size, 10);
+    assert_int_equal(c->database.pool_size, 2 * usable_cpus());
     assert_int_equal(c->database.max_overflow, 20);
     assert_true(c->database.pool_timeout == 30.0);
     assert_true(c->database.pool_recycle == 1800.0);
@@ -268,8 +279,8 @@ static void expect_defaults(const cfg_config *c)
     assert_int_equal(c->database.connect_timeout, 5);
     assert_string_equal(c->server.host, "0.0.0.0");
     assert_int_equal(c->server.port, 8080);
-    assert_int_equal(c->server.io_threads, 2);
-    assert_int_equal(c->server.workers, 16);
+    assert_int_equal(c->server.io_threads, usable_cpus());
+    assert_int_equal(c->server.workers, 2 * usable_cpus());
     assert_int_equal(c->server.queue_depth, 1024);
     assert_int_equal(c->server.max_body_bytes, 1048576);
     assert_int_equal(c->server.max_limit, 1000);

@@ -66,17 +66,18 @@ static int start(void **state, bool with_dir)
 
     f->app =
         (http_app){.config = f->cfg, .openapi_json = DOC, .docs_dir = with_dir ? f->dir : NULL};
-    http_server_options so = {.host = "127.0.0.1",
-                              .port = 0,
-                              .io_threads = 2,
-                              .workers = 1,
-                              .queue_depth = 4,
-                              .max_body_bytes = 1024,
-                              .access_log = false,
-                              .shutdown_grace_s = 5};
+    cfg_server *srv = &f->cfg->server;
+    srv->host = "127.0.0.1";
+    srv->port = 0;
+    srv->io_threads = 2;
+    srv->workers = 1;
+    srv->queue_depth = 4;
+    srv->max_body_bytes = 1024;
+    srv->access_log = false;
+    srv->shutdown_grace_ms = 5000;
     err_report err;
     err_init(&err, f->a);
-    f->server = http_server_start(&so, HTTP_DOCS_ROUTES, HTTP_N_DOCS_ROUTES, &f->app, &err);
+    f->server = http_server_start(HTTP_DOCS_ROUTES, HTTP_N_DOCS_ROUTES, &f->app, &err);
     assert_non_null(f->server);
     f->port = http_server_port(f->server);
     *state = f;
