@@ -37,6 +37,9 @@ static bool await(eng_conn *c, double deadline)
         if (deadline > 0) {
             double left = deadline - eng__now();
             if (left <= 0) {
+                /* Not a connection that died in the pool: nothing to
+                 * replay elsewhere, the database itself is not answering. */
+                c->unverified = false;
                 c->timed_out = true;
                 eng__conn_mark_broken(c);
                 return false;

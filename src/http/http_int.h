@@ -42,6 +42,8 @@ struct http_request {
     const char *query_values[HTTP_MAX_QUERY_PARAMS];
     size_t n_query;
     bool too_many_query;
+    const char *bad_query; /* a parameter not valid percent-encoded UTF-8:
+                              its decoded name ("" when the name is bad) */
     sbuf body;
     bool has_body, too_large;
     json_t *json;          /* decref'd when the arena dies */
@@ -94,7 +96,8 @@ http__templates *http__templates_create(const http_route *routes, size_t n);
 void http__templates_destroy(http__templates *t);
 
 /* Percent-decodes s into the arena ('+' kept unless plus_is_space). NULL
- * when s holds an invalid escape or a NUL byte. */
+ * when s holds an invalid escape, a NUL byte, or the result is not
+ * well-formed UTF-8. */
 char *http__decode(arena *a, const char *s, size_t n, bool plus_is_space);
 
 /* Parses the query parameters of the connection into req. */

@@ -2,6 +2,7 @@
  * Request accessors: decoded path and query parameters, headers, body and
  * the request's session.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "http_int.h"
@@ -15,6 +16,31 @@ static int hex(char c)
     if (c >= 'A' && c <= 'F')
         return c - 'A' + 10;
     return -1;
+}
+
+/* Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing
+ * above U+10FFFF. PostgreSQL would refuse anything else (22021) with no
+ * way to say which parameter it was. */
+static bool valid_utf8(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char c = s[i];
+        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
+                                                       : (c & 0xF8) == 0xF0 ? 4 : 0;
+        if (!len || i + len > n)
+            return false;
+        uint32_t cp = len == 1 ? c : c & (0x7F >> len);
+        for (size_t k = 1; k < len; k++) {
+            if ((s[i + k] & 0xC0) != 0x80)
+                return false;
+            cp = cp << 6 | (s[i + k] & 0x3F);
+        }
+        static const uint32_t MIN[] = {0, 0, 0x80, 0x800, 0x10000};
+        if (cp < MIN[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += len;
+    }
+    return true;
 }
 
 char *http__decode(arena *a, const char *s, size_t n, bool plus_is_space)
@@ -40,7 +66,7 @@ char *http__decode(arena *a, const char *s, size_t n, bool plus_is_space)
         out[o++] = c;
     }
     out[o] = '\0';
-    return out;
+    return valid_utf8((const unsigned char *) out, o) ? out : NULL;
 }
 
 static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
@@ -57,7 +83,7 @@ static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const c
     const char *name = http__decode(req->arena, key, strlen(key), true);
     const char *val = value ? http__decode(req->arena, value, strlen(value), true) : "";
     if (!name || !val) {
-        req->too_many_query = true; /* reported as a malformed query string */
+        req->bad_query = name ? name : ""; /* its pointer names the parameter */
         return MHD_NO;
     }
     req->query_names[req->n_query] = name;

@@ -119,6 +119,11 @@ static bool admit(http_request *req)
         err_set(&err, ERR_METHOD, "%s is not allowed on %s.", req->method_name, req->path);
     } else if (!req->route) {
         err_set(&err, ERR_NOT_FOUND, "No resource at %s.", req->path);
+    } else if (req->bad_query) {
+        err_add_item(&err, ERR_BAD_REQUEST, arena_sprintf(req->arena, "/%s", req->bad_query),
+                     "The query parameter %s%s%sis not valid percent-encoded UTF-8 (or holds a "
+                     "NUL byte).",
+                     *req->bad_query ? "\"" : "", req->bad_query, *req->bad_query ? "\" " : "");
     } else if (req->too_many_query) {
         err_add_item(&err, ERR_BAD_REQUEST, NULL, "Too many query parameters (at most %d).",
                      HTTP_MAX_QUERY_PARAMS);

@@ -149,7 +149,10 @@ static bool have_connection(orm_session *s, err_report *err)
  * broken now. Then the attempt is replayed on another connection. */
 static bool dead_in_pool(const orm_session *s, bool was_unverified, bool harmless)
 {
-    return was_unverified && harmless && eng_conn_is_broken(s->conn);
+    /* Still unverified: a server that did not answer in time (frozen)
+     * clears it, and is not worth a replay. */
+    return was_unverified && harmless && eng_conn_is_broken(s->conn) &&
+           eng_conn_is_unverified(s->conn);
 }
 
 /* Gives the dead connection back (checkin closes it: invalidated++,

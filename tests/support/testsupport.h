@@ -18,6 +18,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <pthread.h>
 #include <sys/types.h>
 
 #include <jansson.h>
@@ -115,6 +116,21 @@ ts_response *ts_http(arena *a, int port, const char *method, const char *path,
 ts_response *ts_http_raw(arena *a, int port, const char *raw, size_t len, int timeout_ms);
 /* Case-insensitive header lookup; NULL when absent. */
 const char *ts_header_get(const ts_response *r, const char *name);
+
+/* A GET on its own thread (concurrent clients): fill port, path and
+ * timeout_ms (0 = 30 s), start, join; then status (0 = no answer),
+ * retry_after (the header was present) and seconds are set. */
+typedef struct ts_get {
+    int port;
+    const char *path;
+    int timeout_ms;
+    int status;
+    bool retry_after;
+    double seconds;
+    pthread_t thread;
+} ts_get;
+void ts_get_start(ts_get *g);
+void ts_get_join(ts_get *g);
 
 /* ---- the retort binary -------------------------------------------------- */
 

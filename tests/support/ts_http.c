@@ -1,6 +1,7 @@
 #include "testsupport.h"
 
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -158,4 +159,28 @@ const char *ts_header_get(const ts_response *r, const char *name)
         if (strcasecmp(r->headers[i].name, name) == 0)
             return r->headers[i].value;
     return NULL;
+}
+
+static void *get_thread(void *arg)
+{
+    ts_get *g = arg;
+    arena *a = arena_create(NULL, "ts_get");
+    ts_response *r = ts_http(a, g->port, "GET", g->path, NULL, NULL, 0,
+                             g->timeout_ms > 0 ? g->timeout_ms : 30000);
+    g->status = r->status;
+    g->retry_after = ts_header_get(r, "Retry-After") != NULL;
+    g->seconds = r->seconds;
+    arena_destroy(a);
+    return NULL;
+}
+
+void ts_get_start(ts_get *g)
+{
+    if (pthread_create(&g->thread, NULL, get_thread, g) != 0)
+        abort();
+}
+
+void ts_get_join(ts_get *g)
+{
+    pthread_join(g->thread, NULL);
 }

@@ -33,7 +33,7 @@ static void reset(void)
     sql_exec("SELECT pg_stat_statements_reset()");
 }
 
-#define NOT_OURS "query NOT LIKE '%pg_stat_statements%'"
+#define NOT_OURS "query NOT LIKE '%%pg_stat_statements%%'" /* inside formats */
 
 /* Calls of the statements whose text starts with prefix ("" = all). */
 static long long calls(const char *prefix)

@@ -384,36 +384,19 @@ static void test_sessions_closed_on_every_path(void **state)
     arena_destroy(a);
 }
 
-typedef struct getter {
-    int port;
-    const char *path;
-    int status;
-} getter;
-
-static void *get_in_thread(void *arg)
-{
-    getter *g = arg;
-    arena *a = arena_create(NULL, "getter");
-    ts_response *r = ts_http(a, g->port, "GET", g->path, NULL, NULL, 0, 15000);
-    g->status = r->status;
-    arena_destroy(a);
-    return NULL;
-}
-
 /* With one worker busy and one request queued, the next database request
  * is refused at once with 503 + Retry-After, while /health and
  * /health/pool still answer promptly. */
 static void test_full_queue_and_health_while_busy(void **state)
 {
     fixture *f = *state;
-    getter g[2] = {{f->port, "/db/block", 0}, {f->port, "/db/block", 0}};
-    pthread_t t[2];
-    pthread_create(&t[0], NULL, get_in_thread, &g[0]);
+    ts_get g[2] = {{.port = f->port, .path = "/db/block"}, {.port = f->port, .path = "/db/block"}};
+    ts_get_start(&g[0]);
     double deadline = ts_now() + 20; /* generous: CI machines are shared */
     while (atomic_load(&blocked_now) < 1 && ts_now() < deadline)
         ts_sleep_ms(5);
     assert_int_equal(atomic_load(&blocked_now), 1);
-    pthread_create(&t[1], NULL, get_in_thread, &g[1]);
+    ts_get_start(&g[1]);
     while (http_server_queue_length(f->server) < 2 && ts_now() < deadline)
         ts_sleep_ms(5);
     assert_int_equal(http_server_queue_length(f->server), 2);
@@ -436,8 +419,8 @@ static void test_full_queue_and_health_while_busy(void **state)
     json_decref(j);
 
     atomic_store(&gate_open, 1);
-    pthread_join(t[0], NULL);
-    pthread_join(t[1], NULL);
+    ts_get_join(&g[0]);
+    ts_get_join(&g[1]);
     assert_int_equal(g[0].status, 204);
     assert_int_equal(g[1].status, 204);
 
@@ -453,9 +436,14 @@ static void test_full_queue_and_health_while_busy(void **state)
 
 /* Many concurrent clients over a few I/O threads and workers: every
  * request answered, nothing leaked. */
+typedef struct hammer_state {
+    int port;
+    int status;
+} hammer_state;
+
 static void *hammer(void *arg)
 {
-    getter *g = arg;
+    hammer_state *g = arg;
     arena *a = arena_create(NULL, "hammer");
     g->status = 200;
     for (int i = 0; i < 50; i++) {
@@ -472,10 +460,10 @@ static void test_concurrent_clients(void **state)
 {
     fixture *f = *state;
     enum { N = 8 };
-    getter g[N];
+    hammer_state g[N];
     pthread_t t[N];
     for (int i = 0; i < N; i++) {
-        g[i] = (getter){f->port, NULL, 0};
+        g[i] = (hammer_state){f->port, 0};
         pthread_create(&t[i], NULL, hammer, &g[i]);
     }
     for (int i = 0; i < N; i++) {
