@@ -113,9 +113,8 @@ static eng_pool *open_pool(const cfg_config *cfg, int size, err_report *err)
     po.pre_ping = cfg->database.pool_pre_ping;
     po.connect_timeout = cfg->database.connect_timeout;
     po.prepared_statements = cfg->database.prepared_statements;
-    /* Once per connection, in the startup packet. Not with prepared
-     * statements off (a transaction pooler such as PgBouncer, which refuses
-     * startup options): sessions then send SET LOCAL in each transaction. */
+    /* Once per connection; behind a pooler (detected, or prepared
+     * statements off) sessions send SET LOCAL in each transaction. */
     po.statement_timeout_ms =
         cfg->database.prepared_statements ? cfg->database.statement_timeout_ms : 0;
     /* A frozen server cannot enforce its statement_timeout: retort waits

@@ -53,9 +53,9 @@ typedef struct eng_pool_options {
                                  0 = unnamed statements, as if
                                  prepared_statements were false */
     const char *application_name;
-    int statement_timeout_ms; /* set once per connection, in the startup
-                                 packet (-c statement_timeout=N after the
-                                 URL's own options); 0 = the server's */
+    int statement_timeout_ms; /* SET once per new connection (a session
+                                 setting) when no pooler is detected;
+                                 0 = the server's */
     int tcp_user_timeout_ms;  /* TCP keepalives are always on; this bounds
                                  unacknowledged sends (0 = the kernel's) */
     int answer_timeout_ms;    /* the longest a call waits for the server's
@@ -135,7 +135,8 @@ eng_conn *eng_pool_checkout_within(eng_pool *p, double max_wait_s, bool pinged, 
 void eng_pool_checkin(eng_pool *p, eng_conn *c);
 
 /* The statement_timeout the pool sets on every connection at connect (ms;
- * 0 = none): a session then needs no SET LOCAL of its own. */
+ * 0 = none, or a pooler was detected): a session asking for this timeout
+ * then needs no SET LOCAL of its own. */
 int eng_pool_statement_timeout_ms(const eng_pool *p);
 
 /* Checks out a connection, tests it with a round trip (always, whatever

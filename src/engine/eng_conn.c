@@ -128,6 +128,22 @@ static void notice_to_log(void *arg, const char *message)
     log_debug("engine: connection %llu: %.*s", (unsigned long long) c->id, (int) n, message);
 }
 
+/* statement_timeout once per connection, not per request: a session
+ * setting on a direct connection (a pooler would hand it to whichever
+ * server session it picked; sessions then SET LOCAL, see
+ * eng_pool_statement_timeout_ms). */
+static bool set_statement_timeout(eng_conn *c)
+{
+    if (eng_pool_statement_timeout_ms(c->pool) <= 0)
+        return true;
+    char sql[64];
+    snprintf(sql, sizeof sql, "SET statement_timeout = %d", c->pool->opts.statement_timeout_ms);
+    PGresult *res = eng__exec(c, sql);
+    bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
+    PQclear(res);
+    return ok;
+}
+
 bool eng__conn_open(eng_conn *c, err_report *err)
 {
     eng_pool *p = c->pool;
@@ -150,8 +166,6 @@ bool eng__conn_open(eng_conn *c, err_report *err)
         keys[n] = "tcp_user_timeout", vals[n++] = user_timeout;
     }
     keys[n] = "dbname", vals[n++] = p->conninfo ? p->conninfo : "";
-    if (p->startup_options)
-        keys[n] = "options", vals[n++] = p->startup_options;
     if (p->application_name && *p->application_name)
         keys[n] = "application_name", vals[n++] = p->application_name;
     if (p->opts.connect_timeout > 0) {
@@ -183,7 +197,7 @@ bool eng__conn_open(eng_conn *c, err_report *err)
     c->invalidated = false;
     c->unverified = false;
     c->prepare_count = 0;
-    if (!eng__detect_pooler(c)) {
+    if (!eng__detect_pooler(c) || !set_statement_timeout(c)) {
         log_warn("engine: a new connection failed its first query");
         if (err && !err_is_set(err))
             err_set_sqlstate(err, "08006", "the new connection failed its first query");

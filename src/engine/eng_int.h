@@ -155,7 +155,6 @@ struct eng_pool {
     /* immutable after create */
     eng_pool_options opts; /* string members point at the copies below */
     char *conninfo, *application_name;
-    char *startup_options; /* "options" at connect; NULL = the URL's */
     int capacity; /* pool_size + max_overflow, INT_MAX if unlimited */
 
     pthread_mutex_t mu;

@@ -93,30 +93,6 @@ static bool check_options(const eng_pool_options *o, err_report *err)
     return true;
 }
 
-/* The startup packet's "options": the URL's own (its -c settings are kept)
- * followed by the statement timeout, so that the session never needs a
- * SET of its own. NULL when there is nothing to add (the URL's options
- * then apply unchanged). Heap. */
-static char *startup_options(const eng_pool_options *o)
-{
-    if (o->statement_timeout_ms <= 0)
-        return NULL;
-    const char *url_options = "";
-    PQconninfoOption *parsed = NULL;
-    if (o->conninfo && looks_like_conninfo(o->conninfo)) {
-        parsed = PQconninfoParse(o->conninfo, NULL);
-        for (PQconninfoOption *opt = parsed; opt && opt->keyword; opt++)
-            if (strcmp(opt->keyword, "options") == 0 && opt->val)
-                url_options = opt->val;
-    }
-    size_t n = strlen(url_options) + 48;
-    char *out = eng__xmalloc(n);
-    snprintf(out, n, "%s%s-c statement_timeout=%d", url_options, *url_options ? " " : "",
-             o->statement_timeout_ms);
-    PQconninfoFree(parsed);
-    return out;
-}
-
 eng_pool *eng_pool_create(const eng_pool_options *opts, err_report *err)
 {
     eng_pool_options defaults;
@@ -128,7 +104,6 @@ eng_pool *eng_pool_create(const eng_pool_options *opts, err_report *err)
         return NULL;
     eng_pool *p = eng__xmalloc(sizeof *p);
     p->opts = *opts;
-    p->startup_options = startup_options(opts);
     p->conninfo = eng__xstrdup(opts->conninfo ? opts->conninfo : "");
     p->application_name = eng__xstrdup(opts->application_name);
     p->opts.conninfo = p->conninfo;
@@ -145,7 +120,9 @@ eng_pool *eng_pool_create(const eng_pool_options *opts, err_report *err)
 
 int eng_pool_statement_timeout_ms(const eng_pool *p)
 {
-    return p->startup_options ? p->opts.statement_timeout_ms : 0;
+    /* Behind a pooler a session setting would land on whichever server
+     * session the pooler picked: sessions SET LOCAL instead. */
+    return atomic_load(&p->behind_pooler) ? 0 : p->opts.statement_timeout_ms;
 }
 
 static void pool_free(eng_pool *p)
@@ -153,7 +130,6 @@ static void pool_free(eng_pool *p)
     pthread_mutex_destroy(&p->mu);
     free(p->conninfo);
     free(p->application_name);
-    free(p->startup_options);
     free(p);
 }
 

@@ -42,7 +42,7 @@ uint64_t eng__random_nonce(void)
 
 bool eng__detect_pooler(eng_conn *c)
 {
-    PGresult *res = PQexec(c->pg, "SELECT pg_backend_pid()");
+    PGresult *res = eng__exec(c, "SELECT pg_backend_pid()");
     bool ok = res && PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1 &&
               PQnfields(res) == 1;
     if (!ok) {

@@ -48,12 +48,15 @@ static void reply_entity(http_request *req, int status, const char *etag, json_t
 }
 
 /* If-Match against the version column: "*" or the strong ETag. */
-static bool if_match(http_request *req, const orm_mapper *m, const orm_entity *e,
-                     err_report *err)
+/* If-Match: compared with the loaded version here, and the write then
+ * requires that version in its WHERE (a concurrent change is 412 too).
+ * Without If-Match the write is unconditional. */
+static bool if_match(http_request *req, const orm_mapper *m, orm_entity *e, err_report *err)
 {
     const char *want = http_req_header(req, "If-Match");
     if (!want || m->version < 0)
         return true;
+    orm_entity_require_version(e);
     const char *v = orm_entity_get(e, (size_t) m->version);
     const char *etag = arena_sprintf(http_req_arena(req), "\"%s\"", v ? v : "");
     /* A list of tags is allowed: any one matching is enough. */

@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "dto.h"
+#include "jsonkind.h"
 #include "http_int.h"
 
 typedef struct tx_ref {
@@ -182,11 +183,35 @@ static bool run_op(tx_run *t, size_t i, const json_t *op)
         err_add_item(t->err, ERR_VALIDATION, base, "An operation is an object.");
         return false;
     }
+    /* Missing or mistyped fields: 422 with the field's pointer. */
+    static const struct {
+        const char *name;
+        json_type type;
+        bool required_for_keyed;
+    } FIELDS[] = {{"op", JSON_STRING, false},     {"resource", JSON_STRING, false},
+                  {"ref", JSON_STRING, false},    {"values", JSON_OBJECT, false},
+                  {"query", JSON_OBJECT, false},  {"id", JSON_NULL, true}};
     const char *kind = json_string_value(json_object_get(op, "op"));
+    bool keyed = kind && (strcmp(kind, "update") == 0 || strcmp(kind, "delete") == 0);
+    for (size_t f = 0; f < sizeof FIELDS / sizeof FIELDS[0]; f++) {
+        const json_t *v = json_object_get(op, FIELDS[f].name);
+        const char *at = arena_sprintf(t->a, "%s/%s", base, FIELDS[f].name);
+        bool required = f < 2 || (FIELDS[f].required_for_keyed && keyed);
+        if (!v && required)
+            err_add_item(t->err, ERR_VALIDATION, at, "%s is required%s.", FIELDS[f].name,
+                         f == 5 ? " for update and delete: the key or a $ref" : "");
+        else if (v && FIELDS[f].type != JSON_NULL && json_typeof(v) != FIELDS[f].type &&
+                 !(f == 3 && json_is_null(v)))
+            err_add_item(t->err, ERR_VALIDATION, at, "%s must be %s, not %s.", FIELDS[f].name,
+                         FIELDS[f].type == JSON_STRING ? "a string" : "an object",
+                         jsonkind_name(v));
+    }
+    if (err_is_set(t->err))
+        return false;
     const char *resource = json_string_value(json_object_get(op, "resource"));
     const char *ref = json_string_value(json_object_get(op, "ref"));
-    bool known = kind && (strcmp(kind, "create") == 0 || strcmp(kind, "update") == 0 ||
-                          strcmp(kind, "delete") == 0 || strcmp(kind, "query") == 0);
+    bool known = strcmp(kind, "create") == 0 || strcmp(kind, "update") == 0 ||
+                 strcmp(kind, "delete") == 0 || strcmp(kind, "query") == 0;
     if (!known) {
         err_add_item(t->err, ERR_BAD_REQUEST, arena_sprintf(t->a, "%s/op", base),
                      "Unknown op \"%s\": expected create, update, delete or query.",

@@ -188,10 +188,7 @@ orm_session_options http__session_options(const http_request *req, const char *i
         .pool = app->pool,
         .isolation_level =
             isolation_level ? isolation_level : app->config->database.isolation_level,
-        /* SET LOCAL only where the pool could not set it per connection. */
-        .statement_timeout_ms = eng_pool_statement_timeout_ms(app->pool)
-                                    ? 0
-                                    : app->config->database.statement_timeout_ms,
+        .statement_timeout_ms = app->config->database.statement_timeout_ms,
         .use_prepared = true,
         .cache = app->cache,
         .registry = app->registry,

@@ -58,7 +58,9 @@ bool orm_schema_drop_all(eng_pool *pool, const sql_metadata *md, arena *a, err_r
 typedef struct orm_session_options {
     eng_pool *pool;              /* borrowed; outlives every session */
     const char *isolation_level; /* NULL = server default */
-    int statement_timeout_ms;    /* 0 = none */
+    int statement_timeout_ms;    /* 0 = none; sent as SET LOCAL in each
+                                    transaction unless the pool already set
+                                    it on its connections */
     bool use_prepared;           /* run statements through the per-connection cache */
     sql_cache *cache;            /* compiled-statement cache; NULL = compile each time */
     const orm_registry *registry; /* mappers; may be NULL for Core-only use */
@@ -255,6 +257,12 @@ void orm_entity_set(orm_entity *e, size_t column, const char *text);
  * orm_entity_get shows the old value until the flush returns the new one. */
 void orm_entity_add_to(orm_entity *e, size_t column, const char *delta);
 bool orm_entity_is_modified(const orm_entity *e);
+/* Optimistic concurrency on request (an If-Match): the next UPDATE or
+ * DELETE of e requires the row to still have the version e was loaded
+ * with (zero rows: ERR_STALE, 412). Without it, a versioned row's UPDATE
+ * increments the version unchecked — an unconditional write (a PATCH
+ * without If-Match, a transaction's $add) never fails on the version. */
+void orm_entity_require_version(orm_entity *e);
 
 /* The primary key as one string ("3" or "3,7", each part percent-encoded
  * as in URLs); lives in the session arena. NULL while transient, or

@@ -98,6 +98,11 @@ void orm_entity_set(orm_entity *e, size_t column, const char *text)
         orm__note_dirty(e);
 }
 
+void orm_entity_require_version(orm_entity *e)
+{
+    e->check_version = true;
+}
+
 void orm_entity_add_to(orm_entity *e, size_t column, const char *delta)
 {
     if (column >= e->mapper->n_columns || !delta)

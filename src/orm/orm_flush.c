@@ -146,7 +146,7 @@ static const char *describe_key(orm_session *s, const orm_entity *e)
 static bool known_version(orm_session *s, orm_entity *e, err_report *err)
 {
     const orm_mapper *m = e->mapper;
-    if (m->version < 0 || (e->flags[m->version] & ORM_COL_ORIG))
+    if (!e->check_version || m->version < 0 || (e->flags[m->version] & ORM_COL_ORIG))
         return true;
     const char *pk[CFG_MAX_PK_COLUMNS];
     row_key(e, pk);
@@ -262,11 +262,15 @@ static bool flush_update(orm_session *s, orm_entity *e, err_report *err)
         sql_update_set(b, u, m->columns[i], v);
     }
     sql_node *where = orm__pk_condition(b, m, f, pk);
+    bool checked = m->version >= 0 && e->check_version;
     if (m->version >= 0) {
         const sql_column *vc = m->columns[m->version];
         sql_update_set(b, u, vc,
                        sql_binary(b, SQL_OP_ADD, sql_col_of(b, f, vc),
                                   sql_bind_cast(b, sql_val_int(1), vc->type.kind)));
+    }
+    if (checked) {
+        const sql_column *vc = m->columns[m->version];
         where = sql_and2(
             b, where,
             sql_eq(b, sql_col_of(b, f, vc), sql_bind(b, sql_val_str(e->orig[m->version]))));
@@ -280,7 +284,7 @@ static bool flush_update(orm_session *s, orm_entity *e, err_report *err)
     if (!r)
         return false;
     if (eng_result_rows(r) != 1) {
-        if (m->version >= 0)
+        if (checked)
             err_set(err, ERR_STALE,
                     "The %s row with key %s was changed by another transaction: version %s is "
                     "no longer current.",
@@ -294,6 +298,7 @@ static bool flush_update(orm_session *s, orm_entity *e, err_report *err)
     const char *old_id = e->identity;
     orm__entity_fill(e, r, 0, 0);
     e->in_dirty = false;
+    e->check_version = false;
     e->tx_updated = true;
     touch(s, e);
     const char *id = orm__entity_key(e);
@@ -315,7 +320,8 @@ static bool flush_delete(orm_session *s, orm_entity *e, err_report *err)
     sql_from *f = sql_from_table(b, m->table, NULL);
     sql_delete *d = sql_delete_new(b, f);
     sql_node *where = orm__pk_condition(b, m, f, pk);
-    if (m->version >= 0) {
+    bool checked = m->version >= 0 && e->check_version;
+    if (checked) {
         const sql_column *vc = m->columns[m->version];
         where = sql_and2(
             b, where,
@@ -327,7 +333,7 @@ static bool flush_delete(orm_session *s, orm_entity *e, err_report *err)
     eng_result *r = orm_session_execute_stmt(s, SQL_NODE(d), err);
     if (!r)
         return false;
-    if (eng_result_affected(r) != 1 && m->version >= 0) {
+    if (eng_result_affected(r) != 1 && checked) {
         err_set(err, ERR_STALE,
                 "The %s row with key %s was changed by another transaction: version %s is no "
                 "longer current.",

@@ -123,6 +123,7 @@ struct orm_entity {
     bool delete_flushed; /* ORM_DELETED and the DELETE ran */
     bool tx_inserted;    /* its INSERT ran in the open transaction */
     bool tx_updated;     /* an UPDATE ran in the open transaction */
+    bool check_version;  /* orm_entity_require_version: the next write checks it */
     const orm_conflict *conflict; /* an upsert's conflict clause; NULL = plain INSERT */
     orm_upsert_outcome outcome;   /* after an upsert's flush */
 };

@@ -106,9 +106,18 @@ static bool is_read_committed(const char *level)
     return !*level && !*want;
 }
 
+/* The SET LOCAL statement_timeout a transaction needs: none when the pool
+ * already set this timeout on its connections (asked after the checkout,
+ * when a pooler would have been detected). */
+static int set_local_ms(const orm_session *s)
+{
+    int want = s->opts.statement_timeout_ms;
+    return want > 0 && eng_pool_statement_timeout_ms(s->opts.pool) == want ? 0 : want;
+}
+
 static bool reads_without_transaction(const orm_session *s)
 {
-    return s->opts.statement_timeout_ms == 0 && is_read_committed(s->opts.isolation_level);
+    return set_local_ms(s) == 0 && is_read_committed(s->opts.isolation_level);
 }
 
 /* A plain SELECT: no row locks (they would end with its implicit
@@ -190,7 +199,7 @@ eng_conn *orm_session_connection(orm_session *s, err_report *err)
         err_report scratch;
         err_report *e = attempt_report(s, &scratch, err);
         double t0 = now_ms();
-        bool ok = eng_begin(s->conn, s->opts.isolation_level, s->opts.statement_timeout_ms, e);
+        bool ok = eng_begin(s->conn, s->opts.isolation_level, set_local_ms(s), e);
         s->stats.db_ms += now_ms() - t0;
         if (ok) {
             s->in_tx = true;
@@ -251,8 +260,8 @@ static eng_result *begin_and_execute(orm_session *s, const char *sql, int nparam
         bool began = false;
         double t0 = now_ms();
         eng_result *r = eng_begin_exec(s->conn, s->arena, s->opts.isolation_level,
-                                       s->opts.statement_timeout_ms, s->opts.use_prepared, sql,
-                                       nparams, values, &began, e);
+                                       set_local_ms(s), s->opts.use_prepared, sql, nparams,
+                                       values, &began, e);
         s->stats.db_ms += now_ms() - t0;
         if (began) {
             s->in_tx = true;

@@ -213,6 +213,149 @@ static void test_invalid_utf8_in_every_url_position(void **state)
     assert_int_equal(ts_server_stop(&srv), 0);
 }
 
+/* ---- transaction documents: missing fields, unconditional $add ------------ */
+
+static ts_response *post_tx(arena *a, int port, const char *doc)
+{
+    const char *h[] = {"Content-Type: application/json", NULL};
+    return ts_http(a, port, "POST", "/api/transaction", h, doc, strlen(doc), 20000);
+}
+
+static void expect_tx_problem(ts_server *srv, const char *doc, int status, const char *pointer)
+{
+    arena *a = arena_create(NULL, "tx");
+    ts_response *r = post_tx(a, srv->port, doc);
+    if (r->status != status || !strstr(r->body, pointer))
+        fail_msg("%s: expected %d at %s, got %d: %s", doc, status, pointer, r->status, r->body);
+    arena_destroy(a);
+}
+
+static void test_transaction_operations_with_missing_fields(void **state)
+{
+    (void) state;
+    ts_server srv;
+    assert_true(start_server(&srv, NULL));
+    expect_tx_problem(&srv,
+                      "{\"operations\": [{\"op\": \"update\", \"resource\": \"users\", "
+                      "\"values\": {\"name\": \"x\"}}]}",
+                      422, "\"/operations/0/id\"");
+    expect_tx_problem(&srv, "{\"operations\": [{\"op\": \"delete\", \"resource\": \"users\"}]}",
+                      422, "\"/operations/0/id\"");
+    expect_tx_problem(&srv, "{\"operations\": [{\"resource\": \"users\"}]}", 422,
+                      "\"/operations/0/op\"");
+    expect_tx_problem(&srv, "{\"operations\": [{\"op\": \"create\", \"values\": {}}]}", 422,
+                      "\"/operations/0/resource\"");
+    expect_tx_problem(&srv, "{\"operations\": [{\"op\": 7, \"resource\": \"users\"}]}", 422,
+                      "\"/operations/0/op\"");
+    expect_tx_problem(&srv,
+                      "{\"operations\": [{\"op\": \"create\", \"resource\": \"users\", "
+                      "\"values\": [1]}]}",
+                      422, "\"/operations/0/values\"");
+    expect_tx_problem(&srv,
+                      "{\"operations\": [{\"op\": \"query\", \"resource\": \"users\", "
+                      "\"query\": \"x\"}]}",
+                      422, "\"/operations/0/query\"");
+    expect_tx_problem(&srv,
+                      "{\"operations\": [{\"op\": \"create\", \"resource\": \"users\", "
+                      "\"ref\": 1, \"values\": {\"email\": \"q@x.org\"}}]}",
+                      422, "\"/operations/0/ref\"");
+    assert_int_equal(ts_server_stop(&srv), 0);
+}
+
+enum { BANK_ACCOUNTS = 5, BANK_THREADS = 4, BANK_TRANSFERS = 30 };
+
+typedef struct bank_worker {
+    int port;
+    const char (*ids)[64];
+    unsigned seed;
+    int ok, stale, other;
+    char other_body[200];
+} bank_worker;
+
+static void *bank_thread(void *arg)
+{
+    bank_worker *w = arg;
+    for (int i = 0; i < BANK_TRANSFERS; i++) {
+        arena *a = arena_create(NULL, "bank");
+        int from = (int) (rand_r(&w->seed) % BANK_ACCOUNTS);
+        int to = (from + 1 + (int) (rand_r(&w->seed) % (BANK_ACCOUNTS - 1))) % BANK_ACCOUNTS;
+        int cents = 1 + (int) (rand_r(&w->seed) % 500);
+        char doc[512];
+        snprintf(doc, sizeof doc,
+                 "{\"operations\": [{\"op\": \"update\", \"resource\": \"orders\", \"id\": "
+                 "\"%s\", \"values\": {\"total\": {\"$add\": \"-%d.%02d\"}}}, {\"op\": \"update\", "
+                 "\"resource\": \"orders\", \"id\": \"%s\", \"values\": {\"total\": {\"$add\": "
+                 "\"%d.%02d\"}}}]}",
+                 w->ids[from], cents / 100, cents % 100, w->ids[to], cents / 100, cents % 100);
+        ts_response *r = post_tx(a, w->port, doc);
+        if (r->status == 200)
+            w->ok++;
+        else if (r->status == 412)
+            w->stale++;
+        else if (r->status != 503 && r->status != 409) {
+            w->other++;
+            snprintf(w->other_body, sizeof w->other_body, "%d %s", r->status, r->body);
+        }
+        arena_destroy(a);
+    }
+    return NULL;
+}
+
+/* Concurrent $add transfers between versioned rows while retort's
+ * backends are killed: the sum is preserved and no transfer fails on the
+ * version (an $add asks for no version check). */
+static void test_bank_transfers_with_backends_killed(void **state)
+{
+    (void) state;
+    ts_server srv;
+    const char *env[] = {"RETORT_DATABASE_POOL_SIZE=4", NULL};
+    assert_true(start_server(&srv, env));
+    const char *uid = NULL;
+    ts_psql_capture(F.a, F.pg.url, "SELECT id FROM users LIMIT 1", &uid, NULL);
+    assert_non_null(uid);
+    char ids[BANK_ACCOUNTS][64];
+    for (int i = 0; i < BANK_ACCOUNTS; i++) {
+        const char *id = NULL;
+        char sql[256];
+        snprintf(sql, sizeof sql,
+                 "INSERT INTO orders (user_id, total, status) VALUES ('%s', 1000, 'paid') "
+                 "RETURNING id",
+                 uid);
+        assert_int_equal(ts_psql_capture(F.a, F.pg.url, sql, &id, NULL), 0);
+        snprintf(ids[i], sizeof ids[i], "%s", id);
+    }
+    bank_worker w[BANK_THREADS];
+    pthread_t t[BANK_THREADS];
+    for (int i = 0; i < BANK_THREADS; i++) {
+        w[i] = (bank_worker){.port = srv.port, .ids = (const char(*)[64]) ids, .seed = 7u + (unsigned) i};
+        pthread_create(&t[i], NULL, bank_thread, &w[i]);
+    }
+    /* Kill retort's backends every 0.3 s while the transfers run. */
+    for (int k = 0; k < 10; k++) {
+        ts_sleep_ms(300);
+        ts_psql(F.pg.url, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE "
+                          "application_name = 'retort' AND pid <> pg_backend_pid()");
+    }
+    int ok = 0, stale = 0;
+    for (int i = 0; i < BANK_THREADS; i++) {
+        pthread_join(t[i], NULL);
+        ok += w[i].ok;
+        stale += w[i].stale;
+        if (w[i].other)
+            fail_msg("unexpected answer: %s", w[i].other_body);
+    }
+    const char *sum = NULL;
+    char sql[512];
+    snprintf(sql, sizeof sql, "SELECT sum(total) FROM orders WHERE id IN ('%s', '%s', '%s', '%s', '%s')",
+             ids[0], ids[1], ids[2], ids[3], ids[4]);
+    ts_psql_capture(F.a, F.pg.url, sql, &sum, NULL);
+    print_message("bank: %d transfers committed, %d stale\n", ok, stale);
+    assert_string_equal(sum, "5000.00");
+    assert_int_equal(stale, 0);
+    assert_true(ok > 0);
+    ts_server_stop(&srv);
+}
+
 /* ---- a burst against a small pool ---------------------------------------- */
 
 /* Holds an exclusive lock on users for hold_s seconds from a psql in the
@@ -489,6 +632,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_framing),
         cmocka_unit_test(test_invalid_utf8_in_every_url_position),
+        cmocka_unit_test(test_transaction_operations_with_missing_fields),
+        cmocka_unit_test(test_bank_transfers_with_backends_killed),
         cmocka_unit_test(test_pool_burst_answers_within_pool_timeout),
         cmocka_unit_test(test_frozen_database_answers_and_stops),
         cmocka_unit_test(test_sigterm_under_keepalive_load),

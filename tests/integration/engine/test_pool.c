@@ -357,6 +357,31 @@ static void pre_ping_tweak(eng_pool_options *o)
     o->pre_ping = true;
 }
 
+static void timeout_tweak(eng_pool_options *o)
+{
+    o->statement_timeout_ms = 150;
+    o->answer_timeout_ms = 5000;
+}
+
+/* statement_timeout is set once on each new connection (no SET per
+ * request); the server enforces it (504). */
+static void test_statement_timeout_per_connection(void **state)
+{
+    (void) state;
+    eng_pool *p = make_pool(1, 0, 1, timeout_tweak);
+    assert_int_equal(eng_pool_statement_timeout_ms(p), 150);
+    eng_conn *c = et_checkout(p, F.a);
+    assert_string_equal(et_scalar(c, F.a, "SHOW statement_timeout"), "150ms");
+    err_report err;
+    err_init(&err, F.a);
+    assert_null(eng_exec(c, F.a, "SELECT pg_sleep(2)", 0, NULL, &err));
+    assert_int_equal(err.kind, ERR_TIMEOUT);
+    assert_string_equal(err.sqlstate, "57014");
+    assert_false(eng_conn_is_broken(c));
+    eng_pool_checkin(p, c);
+    eng_pool_destroy(p);
+}
+
 /* A pre-pinging pool of one whose idle connection's backend was
  * terminated; *pid gets that backend's pid. */
 static eng_pool *pool_with_dead_idle(int *pid)
@@ -856,6 +881,7 @@ int main(void)
         cmocka_unit_test(test_pre_ping_replaces_killed_connection),
         cmocka_unit_test(test_unpinged_checkout_marks_unverified),
         cmocka_unit_test(test_unpinged_checkout_sees_terminated_backend),
+        cmocka_unit_test(test_statement_timeout_per_connection),
         cmocka_unit_test(test_unpinged_dead_connection_is_the_failed_ping),
         cmocka_unit_test(test_unpinged_failure_after_begin_is_not_a_ping),
         cmocka_unit_test(test_exec_failure_invalidates),

@@ -181,6 +181,7 @@ static void test_stale_version(void **state)
 
     /* The If-Match check of the HTTP layer: the loaded version. */
     assert_string_equal(orm_entity_get(a1, (size_t) A->version), "1");
+    orm_entity_require_version(a1);
     orm_entity_set(a1, ofx_col(A, "owner"), "carl");
     assert_false(orm_session_commit(s1, &err));
     assert_int_equal(err.kind, ERR_STALE);
@@ -200,11 +201,32 @@ static void test_stale_version(void **state)
 
     /* A stale delete too. */
     ofx_sql("UPDATE om_accounts SET version = version + 1");
+    orm_entity_require_version(a1);
     assert_true(orm_session_delete(s1, a1, &err));
     assert_false(orm_session_flush(s1, &err));
     assert_int_equal(err.kind, ERR_STALE);
     orm_session_rollback(s1);
     assert_int_equal(orm_entity_state(a1), ORM_PERSISTENT);
+}
+
+/* Without orm_entity_require_version a write is unconditional: a
+ * concurrent change does not fail it, and the version still moves on. */
+static void test_unconditional_write_ignores_version(void **state)
+{
+    (void) state;
+    ofx_sql("INSERT INTO om_accounts (owner, balance, version) VALUES ('uma', 5, 1)");
+    const orm_mapper *A = ofx_mapper("Account");
+    const char *id = ofx_text(OF.a, "SELECT id FROM om_accounts WHERE owner = 'uma'");
+    orm_session *s = ofx_session();
+    orm_entity *a = ofx_get(s, A, id);
+    ofx_sql("UPDATE om_accounts SET version = version + 5 WHERE owner = 'uma'");
+    orm_entity_add_to(a, ofx_col(A, "balance"), "2.50");
+    err_report err;
+    err_init(&err, OF.a);
+    must(orm_session_commit(s, &err), &err, "unconditional $add");
+    assert_string_equal(ofx_text(OF.a, "SELECT balance || '|' || version FROM om_accounts WHERE "
+                                       "owner = 'uma'"),
+                        "7.50|7");
 }
 
 static void test_rollback_states(void **state)
@@ -347,6 +369,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_update_changed_columns_only, ofx_setup, ofx_teardown),
         cmocka_unit_test_setup_teardown(test_add_to_and_version, ofx_setup, ofx_teardown),
         cmocka_unit_test_setup_teardown(test_stale_version, ofx_setup, ofx_teardown),
+        cmocka_unit_test_setup_teardown(test_unconditional_write_ignores_version, ofx_setup,
+                                        ofx_teardown),
         cmocka_unit_test_setup_teardown(test_rollback_states, ofx_setup, ofx_teardown),
         cmocka_unit_test_setup_teardown(test_failed_flush_then_rollback, ofx_setup, ofx_teardown),
         cmocka_unit_test_setup_teardown(test_expire_on_commit, ofx_setup, ofx_teardown),
