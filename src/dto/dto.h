@@ -24,8 +24,8 @@
 #include <stdint.h>
 
 #include "eng.h"
+#include "jsonw.h"
 #include "orm.h"
-#include "strbuf.h"
 
 /* Well-known PostgreSQL type OIDs (pg_type.dat). */
 enum {
@@ -58,6 +58,11 @@ json_t *dto_row_object(const eng_result *r, int row);
 
 /* Every row as an array of objects (aggregate results, Core rows). */
 json_t *dto_rows(const eng_result *r);
+
+/* The same through the one writer (jsonw: reply text or a tree). */
+void dto_write_cell(jsonw *w, const eng_result *r, int row, int col);
+void dto_write_row(jsonw *w, const eng_result *r, int row);
+void dto_write_rows(jsonw *w, const eng_result *r);
 
 /* PostgreSQL's timestamptz text ("2026-01-02 03:04:05.123+00") as RFC
  * 3339 ("2026-01-02T03:04:05.123Z"); written into out (at least 40
@@ -156,15 +161,16 @@ json_t *dto_entities(orm_entity *const *items, size_t n, const orm_load_plan *pl
  * parsed value; NULL → null. New reference. */
 json_t *dto_column_value(const sql_column *c, const char *text);
 
-/* The same DTOs as JSON text appended to out, byte for byte what
+/* The same DTOs through the one writer: in text mode byte for byte what
  * json_dumps(dto_entity(...) / dto_entities(...), JSON_COMPACT |
- * JSON_ENCODE_ANY) gives, without building a json_t tree (one traversal
- * serves both). A value is separated by ',' from what out already ends
- * with unless that is '{', '[', ':' or ','. Memory: out's arena only (json
- * column values pass through jansson). */
-void dto_write_entity(sbuf *out, const orm_entity *e, const orm_load_plan *plan,
+ * JSON_ENCODE_ANY) gives, without building a json_t tree (dto_entity is
+ * this in tree mode). The DTO is the next value of w (after jsonw_key
+ * inside an object). */
+void dto_write_entity(jsonw *w, const orm_entity *e, const orm_load_plan *plan,
                       const char *const *fields, size_t n_fields);
-void dto_write_entities(sbuf *out, orm_entity *const *items, size_t n, const orm_load_plan *plan,
+void dto_write_entities(jsonw *w, orm_entity *const *items, size_t n, const orm_load_plan *plan,
                         const char *const *fields, size_t n_fields);
+/* A column value (dto_column_value) through the writer. */
+void dto_write_column(jsonw *w, const sql_column *c, const char *text);
 
 #endif

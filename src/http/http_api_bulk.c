@@ -41,7 +41,7 @@ static size_t used_columns(const orm_mapper *m, const json_t *rows, size_t *cols
 
 static bool insert_batch(orm_session *s, const orm_mapper *m, const size_t *cols, size_t n_cols,
                          const char ***values, bool **defaults, size_t first, size_t count,
-                         bool returning, json_t *ids, err_report *err)
+                         bool returning, jsonw *ids, err_report *err)
 {
     arena *a = orm_session_arena(s);
     sql_builder *b = sql_builder_new(a, err);
@@ -67,13 +67,13 @@ static bool insert_batch(orm_session *s, const orm_mapper *m, const size_t *cols
     if (returning) {
         for (int r = 0; r < eng_result_rows(res); r++) {
             if (m->n_pk == 1) {
-                json_array_append_new(ids, dto_cell(res, r, 0));
+                dto_write_cell(ids, res, r, 0);
                 continue;
             }
-            json_t *key = json_array();
+            jsonw_array_begin(ids);
             for (int k = 0; k < (int) m->n_pk; k++)
-                json_array_append_new(key, dto_cell(res, r, k));
-            json_array_append_new(ids, key);
+                dto_write_cell(ids, res, r, k);
+            jsonw_array_end(ids);
         }
     }
     return true;
@@ -121,23 +121,28 @@ void http__api_bulk_insert(http_request *req)
     size_t per_batch = n_cols ? SQL_MAX_PARAMS / n_cols : BULK_MAX_ROWS_PER_BATCH;
     if (per_batch > BULK_MAX_ROWS_PER_BATCH)
         per_batch = BULK_MAX_ROWS_PER_BATCH;
-    json_t *ids = returning ? json_array() : NULL;
+    jsonw *w = http_reply_writer(req);
+    jsonw_object_begin(w);
+    jsonw_key(w, "inserted");
+    jsonw_integer(w, (long long) n);
+    if (returning) {
+        jsonw_key(w, "ids");
+        jsonw_array_begin(w);
+    }
     bool ok = true;
     for (size_t first = 0; ok && first < n; first += per_batch) {
         size_t count = n - first < per_batch ? n - first : per_batch;
-        ok = insert_batch(s, m, cols, n_cols, values, defaults, first, count, returning, ids,
-                          &err);
+        ok = insert_batch(s, m, cols, n_cols, values, defaults, first, count, returning, w, &err);
     }
     if (!ok || !orm_session_commit(s, &err)) {
-        json_decref(ids);
         orm_session_rollback(s);
         http__api_fail(req, m, "", &err);
         return;
     }
-    json_t *out = json_pack("{s:I}", "inserted", (json_int_t) n);
-    if (ids)
-        json_object_set_new(out, "ids", ids);
-    http_reply_json(req, 201, out);
+    if (returning)
+        jsonw_array_end(w);
+    jsonw_object_end(w);
+    http_reply_written(req, 201);
 }
 
 /* SET values of a bulk update, each validated against its column. The
@@ -222,5 +227,10 @@ void http__api_bulk_update(http_request *req)
         http__api_fail(req, m, "/values", &err);
         return;
     }
-    http_reply_json(req, 200, json_pack("{s:I}", "updated", (json_int_t) eng_result_affected(r)));
+    jsonw *w = http_reply_writer(req);
+    jsonw_object_begin(w);
+    jsonw_key(w, "updated");
+    jsonw_integer(w, (long long) eng_result_affected(r));
+    jsonw_object_end(w);
+    http_reply_written(req, 200);
 }

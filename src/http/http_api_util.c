@@ -57,6 +57,29 @@ const char *http__api_location(arena *a, const orm_mapper *m, const orm_entity *
     return arena_sprintf(a, "/api/%s/%s", m->resource, orm_entity_identity(e));
 }
 
+void http__api_envelope_begin(jsonw *w)
+{
+    jsonw_object_begin(w);
+    jsonw_key(w, "data");
+}
+
+void http__api_envelope_end(jsonw *w, const sql_doc_query *q, int64_t count)
+{
+    jsonw_key(w, "meta");
+    jsonw_object_begin(w);
+    jsonw_key(w, "limit");
+    jsonw_integer(w, q->limit);
+    jsonw_key(w, "offset");
+    jsonw_integer(w, q->offset);
+    jsonw_key(w, "count");
+    if (q->count && count >= 0)
+        jsonw_integer(w, count);
+    else
+        jsonw_null(w);
+    jsonw_object_end(w);
+    jsonw_object_end(w);
+}
+
 sql_doc_limits http__api_limits(const http_app *app)
 {
     sql_doc_limits lim = {0}; /* zero members take the translator's defaults */

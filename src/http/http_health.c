@@ -8,9 +8,20 @@
 
 #include "http_int.h"
 
+/* {"status": status} */
+static void reply_status(http_request *req, const char *status)
+{
+    jsonw *w = http_reply_writer(req);
+    jsonw_object_begin(w);
+    jsonw_key(w, "status");
+    jsonw_string(w, status);
+    jsonw_object_end(w);
+    http_reply_written(req, 200);
+}
+
 static void health(http_request *req)
 {
-    http_reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
+    reply_status(req, "ok");
 }
 
 static void health_ready(http_request *req)
@@ -30,20 +41,33 @@ static void health_ready(http_request *req)
         http_reply_problem(req, &err);
         return;
     }
-    http_reply_json(req, 200, json_pack("{s:s}", "status", "ready"));
+    reply_status(req, "ready");
 }
 
 static void health_pool(http_request *req)
 {
     eng_pool_status st;
     eng_pool_get_status(http_req_app(req)->pool, &st);
-    http_reply_json(req, 200,
-                    json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:I}", "size", st.size,
-                              "checked_in", st.checked_in, "checked_out", st.checked_out,
-                              "overflow", st.overflow, "max_overflow", st.max_overflow,
-                              "waiting", st.waiting, "timeouts", (json_int_t) st.timeouts,
-                              "recycled", (json_int_t) st.recycled, "invalidated",
-                              (json_int_t) st.invalidated));
+    const struct {
+        const char *name;
+        long long value;
+    } fields[] = {{"size", st.size},
+                  {"checked_in", st.checked_in},
+                  {"checked_out", st.checked_out},
+                  {"overflow", st.overflow},
+                  {"max_overflow", st.max_overflow},
+                  {"waiting", st.waiting},
+                  {"timeouts", (long long) st.timeouts},
+                  {"recycled", (long long) st.recycled},
+                  {"invalidated", (long long) st.invalidated}};
+    jsonw *w = http_reply_writer(req);
+    jsonw_object_begin(w);
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        jsonw_key(w, fields[i].name);
+        jsonw_integer(w, fields[i].value);
+    }
+    jsonw_object_end(w);
+    http_reply_written(req, 200);
 }
 
 static void metrics(http_request *req)

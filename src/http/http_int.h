@@ -55,6 +55,8 @@ struct http_request {
     const char *content_type;
     const char *resp_body;
     size_t resp_len;
+    sbuf resp;             /* the JSON body http_reply_writer writes */
+    jsonw writer;
     http_out_header *headers;
     bool replied;
     _Atomic int state;     /* http_req_state */
@@ -137,6 +139,11 @@ void http__api_point_at_constraint(const http_app *app, const orm_mapper *m,
 void http__api_describe_delete_conflict(const orm_mapper *m, err_report *err);
 /* The URL of an entity: /api/<resource>/<identity>. */
 const char *http__api_location(arena *a, const orm_mapper *m, const orm_entity *e);
+/* The list envelope {"data": ..., "meta": {"limit", "offset", "count"}}
+ * around the data the caller writes in between; count null unless the
+ * query asked for it (count >= 0). */
+void http__api_envelope_begin(jsonw *w);
+void http__api_envelope_end(jsonw *w, const sql_doc_query *q, int64_t count);
 /* Document limits from the server configuration. */
 sql_doc_limits http__api_limits(const http_app *app);
 
