@@ -7,21 +7,26 @@
 #include <string.h>
 
 #include "http_int.h"
+#include "version.h"
 
-/* {"status": status} */
-static void reply_status(http_request *req, const char *status)
+/* {"status": status[, "version": version]} */
+static void reply_status(http_request *req, const char *status, const char *version)
 {
     jsonw *w = http_reply_writer(req);
     jsonw_object_begin(w);
     jsonw_key(w, "status");
     jsonw_string(w, status);
+    if (version) {
+        jsonw_key(w, "version");
+        jsonw_string(w, version);
+    }
     jsonw_object_end(w);
     http_reply_written(req, 200);
 }
 
 static void health(http_request *req)
 {
-    reply_status(req, "ok");
+    reply_status(req, "ok", retort_version());
 }
 
 static void health_ready(http_request *req)
@@ -41,7 +46,7 @@ static void health_ready(http_request *req)
         http_reply_problem(req, &err);
         return;
     }
-    reply_status(req, "ready");
+    reply_status(req, "ready", NULL);
 }
 
 static void health_pool(http_request *req)
