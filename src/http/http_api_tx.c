@@ -78,20 +78,9 @@ static const char **op_key(tx_run *t, const orm_mapper *m, const json_t *id, con
     json_t *resolved = resolve_refs(t, id, pointer);
     if (!resolved)
         return NULL;
-    const char **key = ARENA_ARRAY(t->a, const char *, m->n_pk);
-    size_t n = json_is_array(resolved) ? json_array_size(resolved) : 1;
-    bool ok = n == m->n_pk;
-    for (size_t k = 0; ok && k < n; k++) {
-        const json_t *part = json_is_array(resolved) ? json_array_get(resolved, k) : resolved;
-        if (json_is_string(part))
-            key[k] = arena_strdup(t->a, json_string_value(part));
-        else if (json_is_integer(part))
-            key[k] = arena_sprintf(t->a, "%lld", (long long) json_integer_value(part));
-        else
-            ok = false;
-    }
+    const char **key = dto_key_from_json(m, resolved, t->a);
     json_decref(resolved);
-    if (!ok) {
+    if (!key) {
         err_add_item(t->err, ERR_VALIDATION, pointer,
                      "id must be the key of %s (%zu value%s) or a $ref.", m->resource, m->n_pk,
                      m->n_pk == 1 ? "" : "s");
@@ -237,8 +226,8 @@ static bool run_op(tx_run *t, size_t i, const json_t *op)
         if (strcmp(kind, "delete") == 0)
             http__api_describe_delete_conflict(m, t->err);
         else if (strcmp(kind, "query") != 0)
-            http__api_point_at_constraint(http_req_app(t->req), m,
-                                          arena_sprintf(t->a, "%s/values", base), t->err);
+            dto_point_at_constraint(http_req_app(t->req)->registry, m,
+                                    arena_sprintf(t->a, "%s/values", base), t->err);
         return false;
     }
     json_array_append_new(t->results, result);
