@@ -49,10 +49,11 @@ static void health_ready(http_request *req)
     reply_status(req, "ready", NULL);
 }
 
-static void health_pool(http_request *req)
+/* One pool's entry of /health/pool. */
+static void write_pool(jsonw *w, eng_pool *pool)
 {
     eng_pool_status st;
-    eng_pool_get_status(http_req_app(req)->pool, &st);
+    eng_pool_get_status(pool, &st);
     const struct {
         const char *name;
         long long value;
@@ -65,13 +66,21 @@ static void health_pool(http_request *req)
                   {"timeouts", (long long) st.timeouts},
                   {"recycled", (long long) st.recycled},
                   {"invalidated", (long long) st.invalidated}};
-    jsonw *w = http_reply_writer(req);
     jsonw_object_begin(w);
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         jsonw_key(w, fields[i].name);
         jsonw_integer(w, fields[i].value);
     }
+    jsonw_key(w, "behind_pooler");
+    jsonw_bool(w, st.behind_pooler);
+    jsonw_key(w, "result_mismatches");
+    jsonw_integer(w, (long long) st.shape_mismatches);
     jsonw_object_end(w);
+}
+
+static void health_pool(http_request *req)
+{
+    write_pool(http_reply_writer(req), http_req_app(req)->pool);
     http_reply_written(req, 200);
 }
 
