@@ -95,6 +95,98 @@ void sbuf_append_pointer_token(sbuf *b, const char *token)
     }
 }
 
+void sbuf_append_pct(sbuf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+        unsigned char c = *p;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~') {
+            sbuf_append_char(b, (char) c);
+        } else {
+            sbuf_append_char(b, '%');
+            sbuf_append_char(b, hex[c >> 4]);
+            sbuf_append_char(b, hex[c & 15]);
+        }
+    }
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+size_t utf8_sequence(const unsigned char *s, size_t left)
+{
+    unsigned char u = s[0];
+    size_t n;
+    unsigned v;
+    if (u >= 0xC2 && u <= 0xDF) {
+        n = 2;
+        v = u & 0x1F;
+    } else if (u >= 0xE0 && u <= 0xEF) {
+        n = 3;
+        v = u & 0x0F;
+    } else if (u >= 0xF0 && u <= 0xF4) {
+        n = 4;
+        v = u & 0x07;
+    } else {
+        return 0;
+    }
+    if (n > left)
+        return 0;
+    for (size_t i = 1; i < n; i++) {
+        if (s[i] < 0x80 || s[i] > 0xBF)
+            return 0;
+        v = (v << 6) + (s[i] & 0x3F);
+    }
+    if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF) || (n == 3 && v < 0x800) ||
+        (n == 4 && v < 0x10000))
+        return 0;
+    return n;
+}
+
+char *sbuf_pct_decode(arena *a, const char *s, size_t n, bool plus_is_space)
+{
+    char *out = arena_alloc(a, n + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '%') {
+            if (i + 2 >= n)
+                return NULL;
+            int hi = hex_digit(s[i + 1]);
+            int lo = hex_digit(s[i + 2]);
+            if (hi < 0 || lo < 0)
+                return NULL;
+            c = (char) (hi * 16 + lo);
+            if (c == '\0')
+                return NULL;
+            i += 2;
+        } else if (c == '+' && plus_is_space) {
+            c = ' ';
+        }
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    /* Not UTF-8: PostgreSQL would refuse it (22021) without saying which
+     * value it was. */
+    for (size_t i = 0; i < o;) {
+        const unsigned char *u = (const unsigned char *) out + i;
+        size_t len = *u < 0x80 ? 1 : utf8_sequence(u, o - i);
+        if (!len)
+            return NULL;
+        i += len;
+    }
+    return out;
+}
+
 void sbuf_reset(sbuf *b)
 {
     b->len = 0;

@@ -7,89 +7,31 @@
 
 #include "http_int.h"
 
-static int hex(char c)
+bool http__add_query(http_request *req, const char *key, const char *value)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Well-formed UTF-8 (RFC 3629): no overlong forms, no surrogates, nothing
- * above U+10FFFF. PostgreSQL would refuse anything else (22021) with no
- * way to say which parameter it was. */
-static bool valid_utf8(const unsigned char *s, size_t n)
-{
-    for (size_t i = 0; i < n;) {
-        unsigned char c = s[i];
-        size_t len = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3
-                                                       : (c & 0xF8) == 0xF0 ? 4 : 0;
-        if (!len || i + len > n)
-            return false;
-        uint32_t cp = len == 1 ? c : c & (0x7F >> len);
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = cp << 6 | (s[i + k] & 0x3F);
-        }
-        static const uint32_t MIN[] = {0, 0, 0x80, 0x800, 0x10000};
-        if (cp < MIN[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += len;
+    if (req->n_query == HTTP_MAX_QUERY_PARAMS) {
+        req->too_many_query = true;
+        return false;
     }
+    /* MHD has already turned '+' into ' ' and left %XX alone (see
+     * keep_escaped in http_server.c); a '+' that was %2B stays one. */
+    const char *name = sbuf_pct_decode(req->arena, key, strlen(key), true);
+    const char *val = value ? sbuf_pct_decode(req->arena, value, strlen(value), true) : "";
+    if (!name || !val) {
+        req->bad_query = name ? name : ""; /* its pointer names the parameter */
+        return false;
+    }
+    req->query_names[req->n_query] = name;
+    req->query_values[req->n_query] = val;
+    req->n_query++;
     return true;
-}
-
-char *http__decode(arena *a, const char *s, size_t n, bool plus_is_space)
-{
-    char *out = arena_alloc(a, n + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '%') {
-            if (i + 2 >= n)
-                return NULL;
-            int hi = hex(s[i + 1]);
-            int lo = hex(s[i + 2]);
-            if (hi < 0 || lo < 0)
-                return NULL;
-            c = (char) (hi * 16 + lo);
-            if (c == '\0')
-                return NULL;
-            i += 2;
-        } else if (c == '+' && plus_is_space) {
-            c = ' ';
-        }
-        out[o++] = c;
-    }
-    out[o] = '\0';
-    return valid_utf8((const unsigned char *) out, o) ? out : NULL;
 }
 
 static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
                                      const char *value)
 {
     (void) kind;
-    http_request *req = cls;
-    if (req->n_query == HTTP_MAX_QUERY_PARAMS) {
-        req->too_many_query = true;
-        return MHD_NO;
-    }
-    /* MHD has already turned '+' into ' ' and left %XX alone (see
-     * keep_escaped in http_server.c). */
-    const char *name = http__decode(req->arena, key, strlen(key), true);
-    const char *val = value ? http__decode(req->arena, value, strlen(value), true) : "";
-    if (!name || !val) {
-        req->bad_query = name ? name : ""; /* its pointer names the parameter */
-        return MHD_NO;
-    }
-    req->query_names[req->n_query] = name;
-    req->query_values[req->n_query] = val;
-    req->n_query++;
-    return MHD_YES;
+    return http__add_query(cls, key, value) ? MHD_YES : MHD_NO;
 }
 
 void http__parse_query(http_request *req)

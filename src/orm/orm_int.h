@@ -61,10 +61,6 @@ typedef struct orm__tripleset {
 /* Adds the triple; false when it was already there. */
 bool orm__tripleset_add(arena *a, orm__tripleset *s, const void *x, const void *y, size_t z);
 
-/* Appends s percent-encoded as in a URL path segment (everything but
- * A-Z a-z 0-9 - . _ ~ becomes %XX), so "," can join key parts. */
-void orm__append_pct(sbuf *b, const char *s);
-
 /* ==== the session =========================================================== */
 
 struct orm_session {
@@ -180,6 +176,10 @@ sql_node *orm__pk_condition(sql_builder *b, const orm_mapper *m, const sql_from 
 
 /* Flush when the session's options ask for autoflush. */
 bool orm__autoflush(orm_session *s, err_report *err);
+/* Takes back an orm_session_last_write_next announcement (true if there
+ * was one), for a write made of several statements to re-announce before
+ * its last. */
+bool orm__session_take_last_write(orm_session *s);
 
 /* ==== upsert (orm_upsert.c) ================================================ */
 
@@ -198,6 +198,10 @@ void orm__upsert_clause(sql_builder *b, const orm_mapper *m, const orm_conflict 
  * that row vanished meanwhile. */
 bool orm__upsert_result(orm_session *s, orm_entity *e, const eng_result *r, int flag_col,
                         err_report *err);
+
+/* version + 1: what every UPDATE of a versioned mapper sets (flush, bulk
+ * update, upsert). */
+sql_node *orm__version_bump(sql_builder *b, const orm_mapper *m, const sql_from *f);
 
 /* ==== loading (orm_load*.c) =============================================== */
 

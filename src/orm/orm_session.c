@@ -415,6 +415,13 @@ void orm_session_last_write_next(orm_session *s)
     s->seal_after_write = true;
 }
 
+bool orm__session_take_last_write(orm_session *s)
+{
+    bool announced = s->seal_after_write;
+    s->final_write = s->seal_after_write = false;
+    return announced;
+}
+
 bool orm_session_flush_final(orm_session *s, err_report *err)
 {
     s->committing = true;
