@@ -41,6 +41,8 @@ typedef struct http_metrics http_metrics;
 typedef struct http_app {
     const cfg_config *config;
     eng_pool *pool;
+    eng_health *health;           /* reachability of pool's database (/health/ready);
+                                     NULL = a pooled ping */
     http_metrics *metrics;
     const orm_registry *registry; /* mappers of the configured models; NULL = none */
     sql_cache *cache;             /* compiled-statement cache shared by requests */

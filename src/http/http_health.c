@@ -1,8 +1,12 @@
 /*
- * Built-in routes: liveness, readiness and pool status. /health and
- * /health/pool never touch the database and run on the I/O thread, so they
+ * Built-in routes: liveness, readiness and pool status. None of them waits
+ * for the database or a pool slot, and all run on the I/O thread, so they
  * answer even when every pooled connection is busy and requests are
- * queued; /health/ready pre-pings a pooled connection on a worker.
+ * queued. /health/ready reports whether the database answered within the
+ * last READY_MAX_AGE_S seconds — a pooled round trip or the health
+ * checker's query on its own connection (eng_health) — not whether the
+ * pool has a free slot: saturation is /health/pool's "saturated" and the
+ * metrics.
  */
 #include <string.h>
 
@@ -14,11 +18,17 @@ static void health(http_request *req)
     http_reply_json(req, 200, json_pack("{s:s, s:s}", "status", "ok", "version", retort_version()));
 }
 
+/* Three checker intervals (1 s each): one lost check is not an outage. */
+static const double READY_MAX_AGE_S = 3.0;
+
 static void health_ready(http_request *req)
 {
     err_report err;
     err_init(&err, req->arena);
-    if (!eng_pool_ping(http_req_app(req)->pool, &err)) {
+    http_app *app = http_req_app(req);
+    bool ok = app->health ? eng_health_ready(app->health, READY_MAX_AGE_S, &err)
+                          : eng_pool_ping(app->pool, &err);
+    if (!ok) {
         /* Whatever went wrong, readiness is a 503 the balancer can act on. */
         if (err.status != 503) {
             err_report down;
@@ -39,12 +49,17 @@ static json_t *pool_json(eng_pool *pool)
 {
     eng_pool_status st;
     eng_pool_get_status(pool, &st);
-    return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:b, s:I}", "size", st.size,
-                     "checked_in", st.checked_in, "checked_out", st.checked_out, "overflow",
-                     st.overflow, "max_overflow", st.max_overflow, "waiting", st.waiting,
-                     "timeouts", (json_int_t) st.timeouts, "recycled", (json_int_t) st.recycled,
-                     "invalidated", (json_int_t) st.invalidated, "behind_pooler",
-                     st.behind_pooler, "result_mismatches", (json_int_t) st.shape_mismatches);
+    /* Saturated: every connection the pool may open is out and checkouts
+     * queue. Busy, not broken: readiness stays up. */
+    bool saturated = st.waiting > 0 && st.checked_in == 0 &&
+                     (st.max_overflow < 0 || st.checked_out >= st.size + st.max_overflow);
+    return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:b, s:I, s:b}", "size",
+                     st.size, "checked_in", st.checked_in, "checked_out", st.checked_out,
+                     "overflow", st.overflow, "max_overflow", st.max_overflow, "waiting",
+                     st.waiting, "timeouts", (json_int_t) st.timeouts, "recycled",
+                     (json_int_t) st.recycled, "invalidated", (json_int_t) st.invalidated,
+                     "behind_pooler", st.behind_pooler, "result_mismatches",
+                     (json_int_t) st.shape_mismatches, "saturated", saturated);
 }
 
 static void health_pool(http_request *req)
@@ -61,7 +76,7 @@ static void metrics(http_request *req)
 
 const http_route HTTP_BUILTIN_ROUTES[] = {
     {HTTP_GET, "/health", health, 0, "/health"},
-    {HTTP_GET, "/health/ready", health_ready, HTTP_ROUTE_DB, "/health/ready"},
+    {HTTP_GET, "/health/ready", health_ready, 0, "/health/ready"},
     {HTTP_GET, "/health/pool", health_pool, 0, "/health/pool"},
     {HTTP_GET, "/metrics", metrics, 0, "/metrics"},
 };
