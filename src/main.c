@@ -350,6 +350,14 @@ int main(int argc, char **argv)
         print_config_errors(&err, config_path);
         rc = 1;
     } else {
+        /* log.level / log.format (RETORT_LOG_LEVEL, RETORT_LOG_FORMAT), checked
+         * by cfg_load. */
+        log_level lvl;
+        log_format fmt;
+        if (log_parse_level(cfg->log.level, &lvl))
+            log_set_level(lvl);
+        if (log_parse_format(cfg->log.format, &fmt))
+            log_set_format(fmt);
         rc = cmd->run(cfg, argc - optind, argv + optind);
     }
     arena_destroy(process);

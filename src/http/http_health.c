@@ -70,7 +70,7 @@ static void health_pool(http_request *req)
 static void metrics(http_request *req)
 {
     http_app *app = http_req_app(req);
-    const char *text = http_metrics_render(app->metrics, app->pool, req->arena);
+    const char *text = http_metrics_render(app, req->arena);
     http_reply_text(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
 }
 

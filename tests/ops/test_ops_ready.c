@@ -89,7 +89,18 @@ static void test_ready_while_saturated_then_503_when_stopped(void **state)
                                "EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT' >/dev/null 2>&1 &",
                                F.pg.url),
                      0);
-    ts_sleep_ms(500);
+    /* Wait until the lock is held (psql may start slowly on a busy machine). */
+    double until = ts_now() + 10;
+    const char *held = "0";
+    while (ts_now() < until) {
+        ts_psql_capture(F.a, F.pg.url,
+                        "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation "
+                        "WHERE c.relname = 'users' AND l.mode = 'AccessExclusiveLock' AND l.granted",
+                        &held, NULL);
+        if (held && strcmp(held, "1") == 0)
+            break;
+        ts_sleep_ms(50);
+    }
     enum { N = 4 };
     call calls[N] = {{0}};
     pthread_t t[N];
