@@ -682,11 +682,13 @@ void http__oa_shared_paths(http__oa *x, json_t *paths)
                   "Answers on the I/O thread without touching the database.", false};
     op = op_new(x, &o);
     responses(x, op, &o, 200, "Alive.", "application/json", http__oa_sref(x, "Health"),
-              json_pack("{s:s}", "status", "ok"), NULL, P400);
+              json_pack("{s:s, s:s}", "status", "ok", "version", "0.1.0"), NULL, P400);
     json_object_set_new(path_item(paths, "/health"), "get", op);
 
     o = (op_spec){"health", "getReadiness", "Readiness",
-                  "Pre-pings a pooled connection: 200 when the database answers, else 503.", true};
+                  "200 when the database answered within the last 3 seconds (a pooled "
+                  "round trip or the health checker's query on its own connection), else 503; "
+                  "never waits for a pool slot, so a saturated pool stays ready.", true};
     op = op_new(x, &o);
     responses(x, op, &o, 200, "Ready.", "application/json", http__oa_sref(x, "Readiness"),
               json_pack("{s:s}", "status", "ready"), NULL, P400 | P503);
@@ -697,15 +699,17 @@ void http__oa_shared_paths(http__oa *x, json_t *paths)
     op = op_new(x, &o);
     responses(x, op, &o, 200, "The pool's status.", "application/json",
               http__oa_sref(x, "PoolStatus"),
-              json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "size", 10, "checked_in",
-                        9, "checked_out", 1, "overflow", 0, "max_overflow", 20, "waiting", 0,
-                        "timeouts", 0, "recycled", 0, "invalidated", 0),
+              json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:b, s:b}", "size",
+                        10, "checked_in", 9, "checked_out", 1, "overflow", 0, "max_overflow", 20,
+                        "waiting", 0, "timeouts", 0, "recycled", 0, "invalidated", 0,
+                        "result_mismatches", 0, "behind_pooler", 0, "saturated", 0),
               NULL, P400);
     json_object_set_new(path_item(paths, "/health/pool"), "get", op);
 
     o = (op_spec){"health", "getMetrics", "Prometheus metrics",
-                  "Prometheus text exposition: requests by route and status, a latency "
-                  "histogram, pool gauges, statements executed, transaction replays.",
+                  "Prometheus text exposition: requests by route, status and resource, "
+                  "latency, pool-wait and database-time histograms, pool and database state, "
+                  "statements executed, transaction replays, retort_build_info, process_*.",
                   false};
     op = op_new(x, &o);
     responses(x, op, &o, 200, "Metrics (text/plain; version=0.0.4).", "text/plain",
