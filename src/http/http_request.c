@@ -123,7 +123,7 @@ json_t *http_req_json(const http_request *req)
     return req->json;
 }
 
-orm_session_options http__session_options(const http_request *req, const char *isolation_level)
+orm_session_options http__session_options(http_request *req, const char *isolation_level)
 {
     const http_app *app = req->server->app;
     return (orm_session_options){
@@ -138,6 +138,7 @@ orm_session_options http__session_options(const http_request *req, const char *i
         .autoflush = app->config->session.autoflush,
         /* Queue wait and pool wait together stay within pool_timeout. */
         .checkout_deadline = req->start + app->config->database.pool_timeout,
+        .sql_comment = http__sql_comment(req),
     };
 }
 
