@@ -396,11 +396,17 @@ http_server *http_server_start(const http_route *routes, size_t n_routes, http_a
      * of the 10,000 slots, and a connection silent for idle_timeout_s is
      * closed (libmicrohttpd restarts that clock at every byte: a total
      * deadline for a request's headers is not something it offers). */
+    /* One polling thread is no thread pool: the option is left out then
+     * (libmicrohttpd warns about a pool of 0 or 1). */
+    struct MHD_OptionItem pool[] = {
+        {cfg->io_threads > 1 ? MHD_OPTION_THREAD_POOL_SIZE : MHD_OPTION_END,
+         cfg->io_threads > 1 ? cfg->io_threads : 0, NULL},
+        {MHD_OPTION_END, 0, NULL}};
     s->daemon = MHD_start_daemon(
         flags, (uint16_t) cfg->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
         log_mhd, NULL, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_THREAD_POOL_SIZE,
-        (unsigned) (cfg->io_threads > 0 ? cfg->io_threads : 1), MHD_OPTION_CONNECTION_LIMIT,
+        MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_ARRAY, pool,
+        MHD_OPTION_CONNECTION_LIMIT,
         (unsigned) MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned) (cfg->max_connections_per_client > 0 ? cfg->max_connections_per_client
                                                         : MAX_CONNECTIONS),

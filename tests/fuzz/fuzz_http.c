@@ -26,7 +26,10 @@
 #include "cfg.h"
 #include "http.h"
 
-static http_server *SERVER;
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static http_server *SERVER; /* runs until the process exits */
+static arena *ARENA;
 static int PORT;
 
 /* Echoes what was parsed: the route, its path parameters, the query. */
@@ -57,7 +60,7 @@ static void echo(http_request *req)
 
 static void start(void)
 {
-    arena *a = arena_create(NULL, "fuzz_http");
+    arena *a = ARENA = arena_create(NULL, "fuzz_http");
     cfg_config *cfg = cfg_default(a);
     cfg->server.host = "127.0.0.1";
     cfg->server.port = 0;
