@@ -33,12 +33,13 @@ static void reset(void)
     sql_exec("SELECT pg_stat_statements_reset()");
 }
 
-/* Leaves out this test's own queries and what a new connection runs once
+/* Leaves out this test's own queries, what a new connection runs once
  * (the pooler check and SET statement_timeout: per connection, not per
- * request; a SET LOCAL would still count). Used inside formats. */
+ * request; a SET LOCAL would still count) and the readiness checker's
+ * once-a-second probe on its own connection. Used inside formats. */
 #define NOT_OURS                                                                                   \
     "query NOT LIKE '%%pg_stat_statements%%' AND query <> 'SELECT pg_backend_pid()' AND query "    \
-    "NOT LIKE 'SET statement_timeout%%'"
+    "NOT LIKE 'SET statement_timeout%%' AND query NOT LIKE '%%pg_is_in_recovery()%%'"
 
 /* Calls of the statements whose text starts with prefix ("" = all). */
 static long long calls(const char *prefix)
