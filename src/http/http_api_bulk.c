@@ -168,7 +168,7 @@ static bool bulk_set(sql_builder *b, const orm_mapper *m, sql_update *u, sql_fro
             continue;
         }
         sql_value val;
-        if (sql_doc_value(b, m->columns[c], v, pointer, &val, err))
+        if (orm_value_json(b, m->columns[c], v, pointer, &val, err))
             sql_update_set(b, u, m->columns[c], sql_bind(b, val));
     }
     if (m->version >= 0) {
@@ -210,8 +210,8 @@ void http__api_bulk_update(http_request *req)
     sql_builder *b = sql_builder_new(http_req_arena(req), &err);
     sql_from *target = sql_from_table(b, m->table, NULL);
     sql_update *u = sql_update_new(b, target);
-    sql_doc_limits lim = http__api_limits(http_req_app(req));
-    sql_node *cond = err_is_set(&err) ? NULL : sql_doc_where(b, target, where, "/where", &lim, &err);
+    query_limits lim = http__api_limits(http_req_app(req));
+    sql_node *cond = err_is_set(&err) ? NULL : query_where(b, target, where, "/where", &lim, &err);
     if (cond)
         sql_update_where(b, u, cond);
     eng_result *r = NULL;

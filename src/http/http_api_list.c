@@ -9,7 +9,7 @@
 #include "dto.h"
 #include "http_int.h"
 
-static json_t *envelope(json_t *data, const sql_doc_query *q, int64_t count)
+static json_t *envelope(json_t *data, const query_doc *q, int64_t count)
 {
     json_t *meta = json_pack("{s:I, s:I}", "limit", (json_int_t) q->limit, "offset",
                              (json_int_t) q->offset);
@@ -19,15 +19,15 @@ static json_t *envelope(json_t *data, const sql_doc_query *q, int64_t count)
 
 /* Aggregates: rows, not entities. */
 static json_t *run_aggregate(orm_session *s, sql_builder *b, sql_from *from,
-                             const sql_doc_query *q, err_report *err)
+                             const query_doc *q, err_report *err)
 {
-    sql_select *sel = sql_doc_build_select(b, from, q, err);
+    sql_select *sel = query_select(b, from, q, err);
     eng_result *r = sel ? orm_session_execute_stmt(s, SQL_NODE(sel), err) : NULL;
     if (!r)
         return NULL;
     int64_t count = -1;
     if (q->count) {
-        sql_select *cs = sql_doc_build_count(b, from, q, err);
+        sql_select *cs = query_count_select(b, from, q, err);
         eng_result *cr = cs ? orm_session_execute_stmt(s, SQL_NODE(cs), err) : NULL;
         if (!cr)
             return NULL;
@@ -39,13 +39,13 @@ static json_t *run_aggregate(orm_session *s, sql_builder *b, sql_from *from,
 /* Entities: the envelope and DTOs written straight to text (no json_t
  * tree), byte for byte what envelope(dto_entities(...)) dumps to. */
 static sbuf *run_entities(http_request *req, orm_session *s, const orm_mapper *m,
-                          const sql_doc_query *q, err_report *err)
+                          const query_doc *q, err_report *err)
 {
-    const orm_load_plan *plan = orm_load_plan_build(s, m, q, err);
+    const orm_load_plan *plan = orm_load_plan_build(s, m, &q->load, err);
     orm_entity **items = NULL;
     size_t n = 0;
     int64_t count = -1;
-    if (!plan || !orm_session_query(s, m, q, plan, &items, &n, &count, err))
+    if (!plan || !query_entities(s, m, q, plan, &items, &n, &count, err))
         return NULL;
     arena *a = http_req_arena(req);
     sbuf *out = ARENA_NEW(a, sbuf);
@@ -74,18 +74,18 @@ static void run(http_request *req, bool from_document)
     }
     sql_builder *b = sql_builder_new(a, &err);
     sql_from *from = sql_from_table(b, m->table, NULL);
-    sql_doc_limits lim = http__api_limits(http_req_app(req));
-    sql_doc_query q;
+    query_limits lim = http__api_limits(http_req_app(req));
+    query_doc q;
     bool ok;
     if (from_document) {
-        ok = sql_doc_parse_query(b, from, http_req_json(req), &lim, &q, &err);
+        ok = query_parse(b, from, http_req_json(req), &lim, &q, &err);
     } else {
         size_t n = http_req_query_count(req);
         const char **names = ARENA_ARRAY(a, const char *, n + 1);
         const char **values = ARENA_ARRAY(a, const char *, n + 1);
         for (size_t i = 0; i < n; i++)
             http_req_query_at(req, i, &names[i], &values[i]);
-        ok = sql_doc_parse_params(b, from, names, values, n, &lim, &q, &err);
+        ok = query_parse_params(b, from, names, values, n, &lim, &q, &err);
     }
     json_t *out = NULL;
     sbuf *text = NULL;

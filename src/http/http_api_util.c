@@ -37,7 +37,7 @@ const char **http__api_key(http_request *req, const orm_mapper *m, const char *r
             goto not_found;
         const sql_column *c = m->columns[m->pk[i]];
         sql_value ignored;
-        if (!sql_doc_value_from_text(b, c, key[i], "/id", &ignored, &value_err))
+        if (!orm_value_text(b, c, key[i], "/id", &ignored, &value_err))
             goto not_found; /* a value the key column cannot hold names nothing */
         i++;
         if (!p[len])
@@ -57,9 +57,9 @@ const char *http__api_location(arena *a, const orm_mapper *m, const orm_entity *
     return arena_sprintf(a, "/api/%s/%s", m->resource, orm_entity_identity(e));
 }
 
-sql_doc_limits http__api_limits(const http_app *app)
+query_limits http__api_limits(const http_app *app)
 {
-    sql_doc_limits lim = {0}; /* zero members take the translator's defaults */
+    query_limits lim = {0}; /* zero members take the translator's defaults */
     lim.default_limit = app->config->server.default_limit;
     lim.max_limit = app->config->server.max_limit;
     return lim;

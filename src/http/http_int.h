@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 
 #include "http.h"
+#include "query.h"
 #include "strbuf.h"
 
 enum { HTTP_MAX_PATH_PARAMS = 8, HTTP_MAX_QUERY_PARAMS = 64 };
@@ -138,7 +139,7 @@ void http__api_describe_delete_conflict(const orm_mapper *m, err_report *err);
 /* The URL of an entity: /api/<resource>/<identity>. */
 const char *http__api_location(arena *a, const orm_mapper *m, const orm_entity *e);
 /* Document limits from the server configuration. */
-sql_doc_limits http__api_limits(const http_app *app);
+query_limits http__api_limits(const http_app *app);
 
 /* Route handlers (http_api_*.c). */
 void http__api_get_entity(http_request *req);
