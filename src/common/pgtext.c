@@ -1,19 +1,10 @@
 #include "pgtext.h"
 
+#include "strbuf.h"
+
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
-}
-
-static int hex_value(char c)
-{
-    if (is_digit(c))
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
 }
 
 bool pgtext_uuid(const char *s, char canonical[PGTEXT_UUID_LEN + 1])
@@ -27,7 +18,7 @@ bool pgtext_uuid(const char *s, char canonical[PGTEXT_UUID_LEN + 1])
     /* uuid_in: 16 bytes of two hex digits; after every second byte but
      * the last, one optional hyphen. */
     for (int byte = 0; byte < 16; byte++) {
-        int hi = hex_value(s[0]), lo = hi < 0 ? -1 : hex_value(s[1]);
+        int hi = sbuf_hex_digit(s[0]), lo = hi < 0 ? -1 : sbuf_hex_digit(s[1]);
         if (lo < 0)
             return false;
         out[o++] = HEX[hi];
