@@ -38,6 +38,8 @@ void sbuf_append_pct(sbuf *b, const char *s);
  * else kept). NULL when s holds an invalid escape or a NUL byte, or the
  * result is not well-formed UTF-8. */
 char *sbuf_pct_decode(arena *a, const char *s, size_t n, bool plus_is_space);
+/* The value of a hex digit of either case; -1 for any other character. */
+int sbuf_hex_digit(char c);
 void sbuf_reset(sbuf *b);
 /* The length of the well-formed UTF-8 sequence at s whose lead byte is
  * >= 0x80 (2-4, at most left bytes), or 0: overlong forms, surrogates,
