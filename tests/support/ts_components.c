@@ -104,6 +104,21 @@ static pid_t read_pid(const char *path, double seconds)
     return 0;
 }
 
+/* SIGTERM to a daemon we started, a wait of up to 5 s, then its
+ * directory removed. */
+static void stop_daemon(pid_t *pid, char *dir)
+{
+    if (*pid > 0) {
+        kill(*pid, SIGTERM);
+        for (int i = 0; i < 100 && kill(*pid, 0) == 0; i++)
+            ts_sleep_ms(50);
+        *pid = 0;
+    }
+    if (dir[0])
+        ts_system("rm -rf %s", dir);
+    dir[0] = '\0';
+}
+
 /* ---- PgBouncer ------------------------------------------------------------ */
 
 bool ts_pgbouncer_start(ts_pgbouncer *b, const char *upstream_url, int server_pool_size)
@@ -165,15 +180,7 @@ bool ts_pgbouncer_start(ts_pgbouncer *b, const char *upstream_url, int server_po
 
 void ts_pgbouncer_stop(ts_pgbouncer *b)
 {
-    if (b->pid > 0) {
-        kill(b->pid, SIGTERM);
-        for (int i = 0; i < 100 && kill(b->pid, 0) == 0; i++)
-            ts_sleep_ms(50);
-        b->pid = 0;
-    }
-    if (b->dir[0])
-        ts_system("rm -rf %s", b->dir);
-    b->dir[0] = '\0';
+    stop_daemon(&b->pid, b->dir);
 }
 
 /* ---- a streaming replica ---------------------------------------------------- */
@@ -253,13 +260,5 @@ bool ts_haproxy_start(ts_haproxy *h, const int *backend_ports, size_t n)
 
 void ts_haproxy_stop(ts_haproxy *h)
 {
-    if (h->pid > 0) {
-        kill(h->pid, SIGTERM);
-        for (int i = 0; i < 100 && kill(h->pid, 0) == 0; i++)
-            ts_sleep_ms(50);
-        h->pid = 0;
-    }
-    if (h->dir[0])
-        ts_system("rm -rf %s", h->dir);
-    h->dir[0] = '\0';
+    stop_daemon(&h->pid, h->dir);
 }
