@@ -127,15 +127,34 @@ static bool is_plain_read(const sql_node *stmt)
     return stmt->kind == SQL_SELECT && ((const sql_select *) stmt)->lock == SQL_LOCK_NONE;
 }
 
+/* A connection from the session's pool, waiting no longer than the
+ * request's checkout deadline when it has one. */
+static eng_conn *take(orm_session *s, bool optimistic, double t0_ms, err_report *err)
+{
+    if (s->opts.checkout_deadline > 0)
+        return eng_pool_checkout_within(s->opts.pool, s->opts.checkout_deadline - t0_ms / 1e3,
+                                        !optimistic, err);
+    return optimistic ? eng_pool_checkout_unpinged(s->opts.pool, err)
+                      : eng_pool_checkout(s->opts.pool, err);
+}
+
 static bool checkout(orm_session *s, bool optimistic, err_report *err)
 {
     double t0 = now_ms();
-    if (s->opts.checkout_deadline > 0)
-        s->conn = eng_pool_checkout_within(s->opts.pool, s->opts.checkout_deadline - t0 / 1e3,
-                                           !optimistic, err);
-    else
-        s->conn = optimistic ? eng_pool_checkout_unpinged(s->opts.pool, err)
-                             : eng_pool_checkout(s->opts.pool, err);
+    err_report scratch;
+    err_report *e = err;
+    if (s->opts.fallback_pool && err) {
+        err_init(&scratch, err->arena);
+        e = &scratch; /* a replica's failure is not the request's */
+    }
+    s->conn = take(s, optimistic, t0, e);
+    if (!s->conn && s->opts.fallback_pool) {
+        /* The read replica cannot give a live connection and nothing ran
+         * yet: the primary serves the read. */
+        s->opts.pool = s->opts.fallback_pool;
+        s->opts.fallback_pool = NULL;
+        s->conn = take(s, optimistic, t0, err);
+    }
     s->stats.pool_wait_ms += now_ms() - t0;
     if (!s->conn)
         return false;
