@@ -16,7 +16,8 @@
 
 #include "cfg_int.h"
 
-static const char *const ROOT_KEYS[] = {"database", "server", "session", "models", "reflect", NULL};
+static const char *const ROOT_KEYS[] = {"database", "server", "session", "models", "reflect",
+                                         "queries", NULL};
 
 cfg_config *cfg_default(arena *a)
 {
@@ -72,6 +73,9 @@ static void parse_document(cfg__ctx *ctx, const char *text, size_t len, const ch
         const json_t *models = json_object_get(root, "models");
         if (models)
             cfg__parse_models(ctx, models, "/models");
+        const json_t *queries = json_object_get(root, "queries");
+        if (queries)
+            cfg__parse_queries(ctx, queries, "/queries");
     }
     json_decref(root);
 }

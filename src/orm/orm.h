@@ -368,6 +368,25 @@ bool orm_bulk_insert(orm_session *s, const orm_mapper *m, const size_t *cols, si
 bool orm_bulk_delete(orm_session *s, const orm_mapper *m, const sql_from *from, sql_node *where,
                      int64_t *deleted /* OUT */, err_report *err);
 
+/* ==== named SQL queries (config "queries") =============================== */
+
+/* The Core type of a declared parameter or result column. */
+sql_type_kind orm_query_type(cfg_type type);
+
+/* Checks every named query of cfg as start-up does: its SQL parses as a
+ * text() statement, every :name in it is a declared parameter and every
+ * declared parameter is used. Problems are ERR_CONFIG items pointing into
+ * the config ("/queries/top/params/n"). orm_registry_create runs it. */
+bool orm_queries_check(const cfg_config *cfg, arena *a, err_report *err);
+
+/* Runs q in the session's transaction with values[i] (already checked
+ * against q->params[i].type) bound to :<q->params[i].name>, each cast to
+ * its declared type. A read_only query makes the transaction READ ONLY
+ * first, so a write in its SQL fails (SQLSTATE 25006). Counted like any
+ * statement; the result lives in the session arena. */
+eng_result *orm_session_run_query(orm_session *s, const cfg_query *q, const sql_value *values,
+                                  err_report *err);
+
 /* ==== loading ============================================================ */
 
 /* What to load with the primary entities: a tree of relationship paths,
