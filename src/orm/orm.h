@@ -387,6 +387,25 @@ bool orm_queries_check(const cfg_config *cfg, arena *a, err_report *err);
 eng_result *orm_session_run_query(orm_session *s, const cfg_query *q, const sql_value *values,
                                   err_report *err);
 
+/* ==== server-side cursors (large results) ================================ */
+
+/* A result read in batches (DECLARE ... NO SCROLL CURSOR FOR stmt in the
+ * session's transaction, then FETCH n), so memory follows the batch, not
+ * the row count. Lives in the session arena; the transaction's end (the
+ * session's close, whatever the path) closes it on the server. */
+typedef struct orm_cursor orm_cursor;
+
+/* Opens a cursor over a Core statement (a SELECT or text()); counts as one
+ * statement. The statement is compiled like any other (values are
+ * parameters of the DECLARE). */
+orm_cursor *orm_cursor_open(orm_session *s, const sql_node *stmt, err_report *err);
+/* The next at most n rows (n > 0), in a result living in a (give a
+ * per-batch arena and reset it, so batches do not accumulate). 0 rows:
+ * the end. A failure fails the transaction. */
+eng_result *orm_cursor_fetch(orm_cursor *c, arena *a, int n, err_report *err);
+/* CLOSE now (optional; the connection is kept). */
+bool orm_cursor_close(orm_cursor *c, err_report *err);
+
 /* ==== loading ============================================================ */
 
 /* What to load with the primary entities: a tree of relationship paths,
