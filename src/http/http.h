@@ -30,6 +30,7 @@
 #include "cfg.h"
 #include "eng.h"
 #include "error.h"
+#include "jsonw.h"
 #include "orm.h"
 
 typedef struct http_server http_server;
@@ -165,14 +166,20 @@ orm_session *http_req_session(http_request *req);
 
 /* ---- replies (the last one wins; a handler replies exactly once) ------ */
 
-/* Sends root as application/json; takes over the reference to root. */
-void http_reply_json(http_request *req, int status, json_t *root);
+/* The one JSON output path: the writer of the request's response body
+ * (text in the request's arena, emptied by this call). Write one value,
+ * then send it with http_reply_written. */
+jsonw *http_reply_writer(http_request *req);
+/* Sends what the request's writer holds as application/json. */
+void http_reply_written(http_request *req, int status);
+/* Sends root (borrowed) as application/json through the writer. */
+void http_reply_json(http_request *req, int status, const json_t *root);
+/* The same, taking over the reference to root (the request's arena
+ * releases it). */
+void http_reply_json_new(http_request *req, int status, json_t *root);
 /* Sends a body copied into the request's arena. */
 void http_reply_text(http_request *req, int status, const char *content_type, const char *body,
                      size_t len);
-/* Sends body (JSON text living in the request's arena, e.g. an sbuf of
- * http_req_arena) as application/json without copying it. */
-void http_reply_json_text(http_request *req, int status, const char *body, size_t len);
 /* An empty body (204, 304). */
 void http_reply_empty(http_request *req, int status);
 /* Sends err as application/problem+json (RFC 9457): type, title, status,

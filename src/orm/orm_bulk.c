@@ -1,6 +1,6 @@
 /*
  * orm_bulk — Core bulk writes for a mapper: multi-row INSERTs (optionally
- * upserts) and DELETE by a condition. Rows, not instances: nothing enters
+ * upserts), UPDATE and DELETE by a condition. Rows, not instances: nothing enters
  * the identity map, as SQLAlchemy recommends for bulk work; the session
  * still provides the transaction, the connection and the statement count.
  */
@@ -106,5 +106,43 @@ bool orm_bulk_delete(orm_session *s, const orm_mapper *m, const sql_from *from, 
     if (!r)
         return false;
     *deleted = eng_result_affected(r);
+    return true;
+}
+
+bool orm_bulk_update(orm_session *s, const orm_mapper *m, const sql_from *from, sql_node *where,
+                     const size_t *cols, const char *const *values, size_t n,
+                     int64_t *updated, err_report *err)
+{
+    *updated = 0;
+    if (!where) {
+        err_set(err, ERR_BAD_REQUEST,
+                "A bulk update of %s needs a condition; updating every row is refused.",
+                m->resource);
+        return false;
+    }
+    if (!from || from->table != m->table) {
+        err_set(err, ERR_INTERNAL, "The condition of a bulk update is not about %s.", m->resource);
+        return false;
+    }
+    sql_builder *b = orm__builder(s, err);
+    sql_update *u = sql_update_new(b, (sql_from *) from);
+    for (size_t i = 0; i < n; i++) {
+        if (cols[i] >= m->n_columns || orm_mapper_column_managed(m, cols[i])) {
+            err_set(err, ERR_INTERNAL, "A bulk update cannot set column %zu of %s.", cols[i],
+                    m->resource);
+            return false;
+        }
+        sql_update_set(b, u, m->columns[cols[i]],
+                       sql_bind(b, values[i] ? sql_val_str(values[i]) : sql_val_null()));
+    }
+    if (m->version >= 0) /* so that ETags change */
+        sql_update_set(b, u, m->columns[m->version], orm__version_bump(b, m, from));
+    sql_update_where(b, u, where);
+    if (!orm__builder_ok(b, err))
+        return false;
+    eng_result *r = orm_session_execute_stmt(s, SQL_NODE(u), err);
+    if (!r)
+        return false;
+    *updated = eng_result_affected(r);
     return true;
 }
