@@ -92,9 +92,20 @@ static void metrics(http_request *req)
 }
 
 const http_route HTTP_BUILTIN_ROUTES[] = {
-    {HTTP_GET, "/health", health, 0, "/health"},
-    {HTTP_GET, "/health/ready", health_ready, HTTP_ROUTE_DB, "/health/ready"},
-    {HTTP_GET, "/health/pool", health_pool, 0, "/health/pool"},
-    {HTTP_GET, "/metrics", metrics, 0, "/metrics"},
+    {HTTP_GET, "/health", health, 0, "/health",
+     {"health", "getHealth", "Liveness", "Answers on the I/O thread without touching the database.",
+      HTTP_P400}},
+    {HTTP_GET, "/health/ready", health_ready, HTTP_ROUTE_DB, "/health/ready",
+     {"health", "getReadiness", "Readiness",
+      "Pre-pings a pooled connection: 200 when the database answers, else 503.",
+      HTTP_P400 | HTTP_P503}},
+    {HTTP_GET, "/health/pool", health_pool, 0, "/health/pool",
+     {"health", "getPoolStatus", "Connection pool status",
+      "Counters of the connection pool; no database access.", HTTP_P400}},
+    {HTTP_GET, "/metrics", metrics, 0, "/metrics",
+     {"health", "getMetrics", "Prometheus metrics",
+      "Prometheus text exposition: requests by route and status, a latency histogram, pool "
+      "gauges, statements executed, transaction replays.",
+      HTTP_P400}},
 };
 const size_t HTTP_N_BUILTIN_ROUTES = sizeof HTTP_BUILTIN_ROUTES / sizeof HTTP_BUILTIN_ROUTES[0];

@@ -93,6 +93,11 @@ void http__route(http_request *req, const http_route *routes,
 http__templates *http__templates_create(const http_route *routes, size_t n);
 void http__templates_destroy(http__templates *t);
 
+/* Adds one query parameter (name and value as libmicrohttpd gives them:
+ * still percent-encoded; value NULL for "?flag", which reads as "").
+ * False, with req->too_many_query set, past HTTP_MAX_QUERY_PARAMS or for
+ * an invalid escape or an encoded NUL (a 400 for the request). */
+bool http__add_query(http_request *req, const char *key, const char *value);
 /* Parses the query parameters of the connection into req. */
 void http__parse_query(http_request *req);
 

@@ -6,27 +6,31 @@
 
 #include "http_int.h"
 
-static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
-                                     const char *value)
+bool http__add_query(http_request *req, const char *key, const char *value)
 {
-    (void) kind;
-    http_request *req = cls;
     if (req->n_query == HTTP_MAX_QUERY_PARAMS) {
         req->too_many_query = true;
-        return MHD_NO;
+        return false;
     }
     /* MHD has already turned '+' into ' ' and left %XX alone (see
-     * keep_escaped in http_server.c). */
+     * keep_escaped in http_server.c); a '+' that was %2B stays one. */
     const char *name = sbuf_pct_decode(req->arena, key, strlen(key), true);
     const char *val = value ? sbuf_pct_decode(req->arena, value, strlen(value), true) : "";
     if (!name || !val) {
         req->too_many_query = true; /* reported as a malformed query string */
-        return MHD_NO;
+        return false;
     }
     req->query_names[req->n_query] = name;
     req->query_values[req->n_query] = val;
     req->n_query++;
-    return MHD_YES;
+    return true;
+}
+
+static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
+                                     const char *value)
+{
+    (void) kind;
+    return http__add_query(cls, key, value) ? MHD_YES : MHD_NO;
 }
 
 void http__parse_query(http_request *req)

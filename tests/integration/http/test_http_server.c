@@ -100,13 +100,13 @@ static void h_forgets_reply(http_request *req)
 }
 
 static const http_route TEST_ROUTES[] = {
-    {HTTP_POST, "/api/{resource}/query", h_query, HTTP_ROUTE_JSON_BODY, "query"},
-    {HTTP_GET | HTTP_DELETE, "/api/{resource}/{id}", h_item, 0, "item"},
-    {HTTP_POST, "/api/{resource}", h_echo, HTTP_ROUTE_JSON_BODY, "echo"},
-    {HTTP_GET, "/db", h_db, HTTP_ROUTE_DB, "db"},
-    {HTTP_GET, "/db/error", h_db_error, HTTP_ROUTE_DB, "db_error"},
-    {HTTP_GET, "/db/block", h_db_block, HTTP_ROUTE_DB, "db_block"},
-    {HTTP_GET, "/broken", h_forgets_reply, 0, "broken"},
+    {HTTP_POST, "/api/{resource}/query", h_query, HTTP_ROUTE_JSON_BODY, "query", {0}},
+    {HTTP_GET | HTTP_DELETE, "/api/{resource}/{id}", h_item, 0, "item", {0}},
+    {HTTP_POST, "/api/{resource}", h_echo, HTTP_ROUTE_JSON_BODY, "echo", {0}},
+    {HTTP_GET, "/db", h_db, HTTP_ROUTE_DB, "db", {0}},
+    {HTTP_GET, "/db/error", h_db_error, HTTP_ROUTE_DB, "db_error", {0}},
+    {HTTP_GET, "/db/block", h_db_block, HTTP_ROUTE_DB, "db_block", {0}},
+    {HTTP_GET, "/broken", h_forgets_reply, 0, "broken", {0}},
 };
 
 typedef struct fixture {
