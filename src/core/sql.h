@@ -1121,6 +1121,15 @@ typedef struct sql_doc_query {
     const sql_column **group_by;
     size_t n_group_by;
     bool is_aggregate; /* group_by or aggregates given: rows, not entities */
+    /* "after" / GET after=: a keyset cursor as given (opaque here: the
+     * layer that made it checks and applies it); NULL = none. */
+    const char *after;
+    /* "lock": "update" | "share", with "nowait" or "skip_locked" */
+    sql_lock lock;
+    sql_lock_wait lock_wait;
+    /* "having": {"<aggregate label>": {"gt": 10}, ...}: a condition over
+     * the aggregates (built with the SELECT); NULL = none */
+    sql_node *having;
 } sql_doc_query;
 
 /* Checks a JSON value against column c and converts it to a parameter

@@ -140,6 +140,12 @@ bool sql_doc__set_paging(sql_doc__ctx *x, sql_doc_query *q, bool is_limit, int64
                          const sql_doc__path *p);
 /* Empties q and sets its defaults (limit = default_limit). */
 void sql_doc__query_init(sql_doc__ctx *x, sql_doc_query *q, const sql_from *from);
+/* Records a keyset cursor (copied); with an offset > 0 it is a problem. */
+void sql_doc__set_after(sql_doc__ctx *x, sql_doc_query *q, const char *after,
+                        const sql_doc__path *p);
+/* fn(column) of an aggregate, count(*) when it has no column. */
+sql_node *sql_doc__aggregate_expr(sql_builder *b, const sql_from *from,
+                                  const sql_doc_aggregate *g);
 /* ANDs cond into q->where. */
 bool sql_doc__and_where(sql_doc__ctx *x, sql_doc_query *q, sql_node *cond);
 

@@ -5,6 +5,7 @@
  * Core and return rows, as SQLAlchemy recommends for reporting.
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "dto.h"
 #include "http_int.h"
@@ -27,23 +28,76 @@ static bool run_aggregate(jsonw *w, orm_session *s, sql_builder *b, sql_from *fr
     }
     http__api_envelope_begin(w);
     dto_write_rows(w, r);
-    http__api_envelope_end(w, q, count);
+    http__api_envelope_end(w, q, count, NULL);
     return true;
 }
 
-/* Entities: the envelope and DTOs. */
-static bool run_entities(jsonw *w, orm_session *s, const orm_mapper *m, const sql_doc_query *q,
-                         err_report *err)
+/* Prefer: count=exact asks for the total without count=true. */
+static bool prefers(http_request *req, const char *token)
 {
+    const char *prefer = http_req_header(req, "Prefer");
+    return prefer && strstr(prefer, token) != NULL;
+}
+
+/* Content-Range: first-last/total of the rows of this page. */
+static void content_range(http_request *req, const sql_doc_query *q, size_t n, int64_t count)
+{
+    if (count < 0)
+        return;
+    const char *range = n ? arena_sprintf(http_req_arena(req), "%lld-%lld/%lld",
+                                          (long long) q->offset,
+                                          (long long) (q->offset + (int64_t) n - 1),
+                                          (long long) count)
+                          : arena_sprintf(http_req_arena(req), "*/%lld", (long long) count);
+    http_add_header(req, "Content-Range", range);
+}
+
+/* Link: <this URL with after=next>; rel="next" (GET lists). */
+static void link_next(http_request *req, const char *next)
+{
+    sbuf b;
+    sbuf_init(&b, http_req_arena(req), 256);
+    sbuf_append(&b, "<");
+    sbuf_append(&b, http_req_path(req));
+    char sep = '?';
+    for (size_t i = 0; i < http_req_query_count(req); i++) {
+        const char *name, *value;
+        http_req_query_at(req, i, &name, &value);
+        if (strcmp(name, "after") == 0)
+            continue;
+        sbuf_append_char(&b, sep);
+        sbuf_append_pct(&b, name);
+        sbuf_append_char(&b, '=');
+        sbuf_append_pct(&b, value);
+        sep = '&';
+    }
+    sbuf_append_char(&b, sep);
+    sbuf_append(&b, "after=");
+    sbuf_append_pct(&b, next);
+    sbuf_append(&b, ">; rel=\"next\"");
+    http_add_header(req, "Link", sbuf_str(&b));
+}
+
+/* Entities: the envelope and DTOs; meta.next when a page was full. */
+static bool run_entities(http_request *req, jsonw *w, orm_session *s, const orm_mapper *m,
+                         sql_builder *b, sql_doc_query *q, bool from_document, err_report *err)
+{
+    const sql_node *where = q->where; /* the cursor's shape is the query's own where */
+    if (!http__api_keyset_apply(req, m, b, q, "/after", err))
+        return false;
     const orm_load_plan *plan = orm_load_plan_build(s, m, q, err);
     orm_entity **items = NULL;
     size_t n = 0;
     int64_t count = -1;
     if (!plan || !orm_session_query(s, m, q, plan, &items, &n, &count, err))
         return false;
+    const char *next = http__api_keyset_next(req, m, q, where, items, n);
     http__api_envelope_begin(w);
     dto_write_entities(w, items, n, plan, q->fields, q->n_fields);
-    http__api_envelope_end(w, q, count);
+    http__api_envelope_end(w, q, count, next);
+    content_range(req, q, n, count);
+    if (next && !from_document)
+        link_next(req, next);
     return true;
 }
 
@@ -73,10 +127,12 @@ static void run(http_request *req, bool from_document)
             http_req_query_at(req, i, &names[i], &values[i]);
         ok = sql_doc_parse_params(b, from, names, values, n, &lim, &q, &err);
     }
+    if (ok && prefers(req, "count=exact"))
+        q.count = true;
     jsonw *w = http_reply_writer(req);
     if (ok)
         ok = q.is_aggregate ? run_aggregate(w, s, b, from, &q, &err)
-                            : run_entities(w, s, m, &q, &err);
+                            : run_entities(req, w, s, m, b, &q, from_document, &err);
     if (!ok || !orm_session_commit(s, &err)) {
         orm_session_rollback(s);
         http_reply_problem(req, &err);

@@ -39,7 +39,7 @@ void http__api_envelope_begin(jsonw *w)
     jsonw_key(w, "data");
 }
 
-void http__api_envelope_end(jsonw *w, const sql_doc_query *q, int64_t count)
+void http__api_envelope_end(jsonw *w, const sql_doc_query *q, int64_t count, const char *next)
 {
     jsonw_key(w, "meta");
     jsonw_object_begin(w);
@@ -52,6 +52,13 @@ void http__api_envelope_end(jsonw *w, const sql_doc_query *q, int64_t count)
         jsonw_integer(w, count);
     else
         jsonw_null(w);
+    if (!q->is_aggregate) {
+        jsonw_key(w, "next");
+        if (next)
+            jsonw_string(w, next);
+        else
+            jsonw_null(w);
+    }
     jsonw_object_end(w);
     jsonw_object_end(w);
 }

@@ -115,6 +115,12 @@ void http__workers_stop(http_server *s);
 /* Runs a handler and closes the request's session (any thread). */
 void http__run_handler(http_request *req);
 
+enum {
+    /* Bodies larger than this are gzip-compressed when the client accepts
+     * it (SPEC.md §5: above 1 KiB). */
+    HTTP_GZIP_MIN_BYTES = 1024
+};
+
 /* Queues req's response on its connection (I/O thread). */
 enum MHD_Result http__send(http_request *req);
 
@@ -140,7 +146,16 @@ const char *http__api_location(arena *a, const orm_mapper *m, const orm_entity *
  * around the data the caller writes in between; count null unless the
  * query asked for it (count >= 0). */
 void http__api_envelope_begin(jsonw *w);
-void http__api_envelope_end(jsonw *w, const sql_doc_query *q, int64_t count);
+void http__api_envelope_end(jsonw *w, const sql_doc_query *q, int64_t count, const char *next);
+/* Keyset paging (http_api_cursor.c). apply: when q has an "after" cursor,
+ * checks it (signature, the query's shape; 400 items at pointer) and
+ * ANDs "rows after the cursor's row" into q->where. next: the cursor of
+ * the page after items (n of them) when the page is full, else NULL;
+ * where is q's where before apply. Both live in the request arena. */
+bool http__api_keyset_apply(http_request *req, const orm_mapper *m, sql_builder *b,
+                            sql_doc_query *q, const char *pointer, err_report *err);
+const char *http__api_keyset_next(http_request *req, const orm_mapper *m, const sql_doc_query *q,
+                                  const sql_node *where, orm_entity *const *items, size_t n);
 /* A where document of m (bulk update) translated into q (from and where
  * only); pointers of its problems start at pointer. */
 bool http__api_where(http_request *req, const orm_mapper *m, const json_t *where,
@@ -158,6 +173,21 @@ void http__api_query(http_request *req);
 void http__api_bulk_insert(http_request *req);
 void http__api_bulk_update(http_request *req);
 void http__api_transaction(http_request *req);
+void http__api_bulk_delete(http_request *req);
+void http__api_rpc(http_request *req);
+
+/* The upsert a request asks for with ?on_conflict=<col,...> (default the
+ * primary key: an empty value), &on_conflict_update=<col,...> or
+ * &on_conflict_action=nothing. *wanted false without on_conflict. The
+ * column lists live in the request arena; problems are 400 items at the
+ * parameter ("/on_conflict"). Other query parameters are left alone. */
+bool http__api_conflict(http_request *req, const orm_mapper *m, orm_conflict *out /* OUT */,
+                        bool *wanted /* OUT */, err_report *err);
+/* The same from a transaction operation's "on_conflict" object
+ * ({"target": [...], "update": [...]} or {"target": [...], "action":
+ * "nothing"}), pointers under pointer. */
+bool http__api_conflict_json(arena *a, const orm_mapper *m, const json_t *spec,
+                             const char *pointer, orm_conflict *out /* OUT */, err_report *err);
 
 http_method http__method_from_name(const char *name);
 const char *http__method_names(arena *a, unsigned methods); /* "GET, POST" */

@@ -494,6 +494,19 @@ bool orm_session_query(orm_session *s, const orm_mapper *m, const sql_doc_query 
                        size_t *n /* OUT */, int64_t *count /* OUT, -1 when not asked */,
                        err_report *err);
 
+/* One item of the ORDER BY orm_session_query runs: the query's order_by
+ * (each column once, its first mention deciding), then the primary key
+ * columns it did not name. */
+typedef struct orm_order_key {
+    const sql_column *column;
+    bool desc;
+    sql_nulls nulls;
+} orm_order_key;
+
+/* Fills out (room for m->n_columns) with that ORDER BY; returns its
+ * length. Keyset cursors are made and read over exactly these keys. */
+size_t orm_query_order(const orm_mapper *m, const sql_doc_query *q, orm_order_key *out);
+
 /* Loads one relationship of one instance now (strategy select: the N+1 a
  * client may choose): one SELECT, none for a many-to-one whose target is
  * already in the identity map (as SQLAlchemy's lazy loader). The model's

@@ -18,24 +18,52 @@
 
 #include "orm_int.h"
 
-/* Adds the query's order, then the key, over from (the table or the
- * wrapped parent SELECT). */
-static void order_parents(sql_builder *b, sql_select *sel, const orm_mapper *m,
-                          const sql_doc_query *q, const sql_from *from)
+size_t orm_query_order(const orm_mapper *m, const sql_doc_query *q, orm_order_key *out)
 {
-    for (size_t i = 0; q && i < q->n_order; i++) {
+    size_t n = 0;
+    const size_t cap = m->n_columns;
+    for (size_t i = 0; q && i < q->n_order && n < cap; i++) {
         const sql_doc_order *o = &q->order[i];
         if (!o->column)
             continue; /* aggregate labels belong to aggregate queries */
-        sql_node *x =
-            from->table ? sql_col_of(b, from, o->column) : sql_col(b, from, o->column->name);
-        sql_select_order_by(b, sel, x, o->desc, o->nulls);
+        bool seen = false;
+        for (size_t j = 0; j < n && !seen; j++)
+            seen = out[j].column == o->column;
+        if (!seen) /* a column twice: the first mention decides */
+            out[n++] = (orm_order_key){o->column, o->desc, o->nulls};
     }
-    for (size_t k = 0; k < m->n_pk; k++) {
+    for (size_t k = 0; k < m->n_pk && n < cap; k++) {
         const sql_column *c = m->columns[m->pk[k]];
-        sql_node *x = from->table ? sql_col_of(b, from, c) : sql_col(b, from, c->name);
-        sql_select_order_by(b, sel, x, false, SQL_NULLS_DEFAULT);
+        bool seen = false;
+        for (size_t j = 0; j < n && !seen; j++)
+            seen = out[j].column == c;
+        if (!seen)
+            out[n++] = (orm_order_key){c, false, SQL_NULLS_DEFAULT};
     }
+    return n;
+}
+
+/* Adds the query's order, then the key (each column once), over from
+ * (the table or the wrapped parent SELECT). */
+static void order_parents(sql_builder *b, sql_select *sel, const orm_mapper *m,
+                          const sql_doc_query *q, const sql_from *from)
+{
+    orm_order_key *keys = ARENA_ARRAY(sql_builder_arena(b), orm_order_key, m->n_columns + 1);
+    size_t n = orm_query_order(m, q, keys);
+    for (size_t i = 0; i < n; i++) {
+        const sql_column *c = keys[i].column;
+        sql_node *x = from->table ? sql_col_of(b, from, c) : sql_col(b, from, c->name);
+        sql_select_order_by(b, sel, x, keys[i].desc, keys[i].nulls);
+    }
+}
+
+/* FOR UPDATE / FOR SHARE of the entities' own rows (never the outer-joined
+ * ones, which PostgreSQL refuses to lock). */
+static void lock_rows(sql_builder *b, sql_select *sel, const sql_doc_query *q,
+                      const sql_from *from)
+{
+    if (q && q->lock != SQL_LOCK_NONE)
+        sql_select_lock(b, sel, q->lock, q->lock_wait, from);
 }
 
 static void page(sql_builder *b, sql_select *sel, const sql_doc_query *q)
@@ -63,6 +91,7 @@ static sql_select *build_query(sql_builder *b, const orm_mapper *m, const sql_do
             sql_select_where(b, inner, q->where);
         order_parents(b, inner, m, q, from);
         page(b, inner, q);
+        lock_rows(b, inner, q, from);
         sql_from *sub = sql_from_subquery(b, inner, "ld_0");
         if (!sub)
             return NULL;
@@ -77,6 +106,7 @@ static sql_select *build_query(sql_builder *b, const orm_mapper *m, const sql_do
     order_parents(b, sel, m, q, from);
     orm__fetch_build(b, sel, f, m, from, 0, nodes, n_nodes);
     page(b, sel, q);
+    lock_rows(b, sel, q, from);
     return sel;
 }
 
