@@ -235,8 +235,11 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
     }
     http_metrics *metrics = http_metrics_create();
     sql_cache *cache = sql_cache_create(0);
-    http_app app = {.config = cfg, .pool = pool, .metrics = metrics, .registry = registry,
-                    .cache = cache};
+    /* Readiness without a pool slot: one check per second on a connection
+     * of its own (eng_health). */
+    eng_health *health = eng_health_start(pool, 1.0);
+    http_app app = {.config = cfg, .pool = pool, .health = health, .metrics = metrics,
+                    .registry = registry, .cache = cache};
     app.openapi_json = http_openapi_text(registry, cfg, a);
     app.docs_dir = http_docs_find_dir(cfg, a);
     size_t n_routes = HTTP_N_BUILTIN_ROUTES + HTTP_N_API_ROUTES + HTTP_N_DOCS_ROUTES;
@@ -270,6 +273,7 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
         log_info("received %s: finishing in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
         http_server_stop(server);
     }
+    eng_health_stop(health);
     eng_pool_destroy(pool);
     http_metrics_destroy(metrics);
     sql_cache_destroy(cache);
@@ -346,6 +350,14 @@ int main(int argc, char **argv)
         print_config_errors(&err, config_path);
         rc = 1;
     } else {
+        /* log.level / log.format (RETORT_LOG_LEVEL, RETORT_LOG_FORMAT), checked
+         * by cfg_load. */
+        log_level lvl;
+        log_format fmt;
+        if (log_parse_level(cfg->log.level, &lvl))
+            log_set_level(lvl);
+        if (log_parse_format(cfg->log.format, &fmt))
+            log_set_format(fmt);
         rc = cmd->run(cfg, argc - optind, argv + optind);
     }
     arena_destroy(process);

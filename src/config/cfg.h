@@ -132,6 +132,9 @@ typedef struct cfg_database {
     const char *isolation_level; /* "READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE" */
     bool prepared_statements;
     int connect_timeout;   /* seconds */
+    const char *const *replicas; /* read replicas' URLs, NULL-terminated; NULL = none */
+    size_t n_replicas;
+    int max_replica_lag_ms;      /* a replica further behind takes no reads */
 } cfg_database;
 
 typedef struct cfg_server {
@@ -146,6 +149,11 @@ typedef struct cfg_server {
     bool access_log;
     const char *docs_dir;  /* where /docs assets live; NULL = built-in search */
 } cfg_server;
+
+typedef struct cfg_log {
+    const char *level;  /* "debug", "info", "warn", "error" */
+    const char *format; /* "text" (one line, key=value) or "json" (one object a line) */
+} cfg_log;
 
 typedef struct cfg_session {
     bool expire_on_commit;
@@ -177,6 +185,7 @@ typedef struct cfg_config {
     cfg_database database;
     cfg_server server;
     cfg_session session;
+    cfg_log log;
     bool reflect;
     cfg_model *models;    /* in file order */
     size_t n_models;
