@@ -11,10 +11,11 @@
 #include "http_int.h"
 
 /* A column standing for a declared parameter, so the value rules of
- * query documents apply to it unchanged. */
-static sql_column param_column(const cfg_query_param *p)
+ * query documents apply to it unchanged ("<query>.<param>" in messages). */
+static sql_column param_column(const sql_table *query, const cfg_query_param *p)
 {
     sql_column c = {0};
+    c.table = query;
     c.name = p->name;
     c.type = sql_type_of(orm_query_type(p->type));
     c.nullable = true;
@@ -60,9 +61,11 @@ static sql_value *read_params(http_request *req, const cfg_query *q, sql_builder
                              "Unknown parameter \"%s\" of the query %s.", key, q->name);
         }
     }
+    sql_table query = {0};
+    query.name = q->name;
     for (size_t i = 0; i < q->n_params; i++) {
         const cfg_query_param *p = &q->params[i];
-        sql_column col = param_column(p);
+        sql_column col = param_column(&query, p);
         const char *pointer = err_pointer_join(a, "", p->name);
         const char *text = get ? http_req_query(req, p->name) : NULL;
         const json_t *v = body ? json_object_get(body, p->name) : NULL;
@@ -112,8 +115,8 @@ void http__api_rpc(http_request *req)
     dto_write_rows(w, r);
     jsonw_key(w, "meta");
     jsonw_object_begin(w);
-    jsonw_key(w, "limit");
-    jsonw_null(w);
+    jsonw_key(w, "limit"); /* one page holds every row the query returned */
+    jsonw_integer(w, eng_result_rows(r));
     jsonw_key(w, "offset");
     jsonw_integer(w, 0);
     jsonw_key(w, "count");

@@ -199,6 +199,8 @@ static void access_log(http_request *req, double total_ms, const orm_session_sta
         LOG_STR("role", req->role),
     };
     log_record(LOG_INFO, "request", f, sizeof f / sizeof f[0]);
+}
+
 /* Whether Accept-Encoding allows gzip: named (or "*") without q=0. */
 static bool accepts_gzip(const char *accept)
 {
