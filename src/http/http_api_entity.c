@@ -142,7 +142,8 @@ void http__api_get_entity(http_request *req)
     const orm_mapper *m = http__api_mapper(req, &err);
     const orm_load_plan *plan = NULL;
     orm_entity *e = NULL;
-    if (m && entity_params(req, m, b, &q, &err))
+    bool csv;
+    if (m && http__api_format(req, false, &csv, &err) && entity_params(req, m, b, &q, &err))
         plan = orm_load_plan_build(s, m, &q, &err);
     if (plan)
         e = load_by_key(req, m, plan, &err);

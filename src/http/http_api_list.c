@@ -10,8 +10,18 @@
 #include "dto.h"
 #include "http_int.h"
 
+/* text/csv instead of the JSON envelope (Accept: text/csv). */
+static sbuf *csv_body(http_request *req, bool csv)
+{
+    if (!csv)
+        return NULL;
+    sbuf *b = ARENA_NEW(http_req_arena(req), sbuf);
+    sbuf_init(b, http_req_arena(req), 4096);
+    return b;
+}
+
 /* Aggregates: rows, not entities. */
-static bool run_aggregate(jsonw *w, orm_session *s, sql_builder *b, sql_from *from,
+static bool run_aggregate(jsonw *w, sbuf *csv, orm_session *s, sql_builder *b, sql_from *from,
                           const sql_doc_query *q, err_report *err)
 {
     sql_select *sel = sql_doc_build_select(b, from, q, err);
@@ -25,6 +35,10 @@ static bool run_aggregate(jsonw *w, orm_session *s, sql_builder *b, sql_from *fr
         if (!cr)
             return false;
         count = strtoll(eng_result_value(cr, 0, 0), NULL, 10);
+    }
+    if (csv) {
+        dto_csv_rows(csv, r);
+        return true;
     }
     http__api_envelope_begin(w);
     dto_write_rows(w, r);
@@ -79,8 +93,9 @@ static void link_next(http_request *req, const char *next)
 }
 
 /* Entities: the envelope and DTOs; meta.next when a page was full. */
-static bool run_entities(http_request *req, jsonw *w, orm_session *s, const orm_mapper *m,
-                         sql_builder *b, sql_doc_query *q, bool from_document, err_report *err)
+static bool run_entities(http_request *req, jsonw *w, sbuf *csv, orm_session *s,
+                         const orm_mapper *m, sql_builder *b, sql_doc_query *q, bool from_document,
+                         err_report *err)
 {
     const sql_node *where = q->where; /* the cursor's shape is the query's own where */
     if (!http__api_keyset_apply(req, m, b, q, "/after", err))
@@ -92,9 +107,13 @@ static bool run_entities(http_request *req, jsonw *w, orm_session *s, const orm_
     if (!plan || !orm_session_query(s, m, q, plan, &items, &n, &count, err))
         return false;
     const char *next = http__api_keyset_next(req, m, q, where, items, n);
-    http__api_envelope_begin(w);
-    dto_write_entities(w, items, n, plan, q->fields, q->n_fields);
-    http__api_envelope_end(w, q, count, next);
+    if (csv) {
+        dto_csv_entities(csv, m, items, n, q->fields, q->n_fields);
+    } else {
+        http__api_envelope_begin(w);
+        dto_write_entities(w, items, n, plan, q->fields, q->n_fields);
+        http__api_envelope_end(w, q, count, next);
+    }
     content_range(req, q, n, count);
     if (next && !from_document)
         link_next(req, next);
@@ -129,16 +148,22 @@ static void run(http_request *req, bool from_document)
     }
     if (ok && prefers(req, "count=exact"))
         q.count = true;
+    bool want_csv = false;
+    ok = ok && http__api_format(req, true, &want_csv, &err);
+    sbuf *csv = csv_body(req, want_csv);
     jsonw *w = http_reply_writer(req);
     if (ok)
-        ok = q.is_aggregate ? run_aggregate(w, s, b, from, &q, &err)
-                            : run_entities(req, w, s, m, b, &q, from_document, &err);
+        ok = q.is_aggregate ? run_aggregate(w, csv, s, b, from, &q, &err)
+                            : run_entities(req, w, csv, s, m, b, &q, from_document, &err);
     if (!ok || !orm_session_commit(s, &err)) {
         orm_session_rollback(s);
         http_reply_problem(req, &err);
         return;
     }
-    http_reply_written(req, 200);
+    if (csv)
+        http_reply_text(req, 200, "text/csv; charset=utf-8; header=present", csv->data, csv->len);
+    else
+        http_reply_written(req, 200);
 }
 
 void http__api_list(http_request *req)

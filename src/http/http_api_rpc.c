@@ -101,6 +101,11 @@ void http__api_rpc(http_request *req)
         http_reply_problem(req, &err);
         return;
     }
+    bool csv = false;
+    if (!http__api_format(req, q->read_only, &csv, &err)) {
+        http_reply_problem(req, &err);
+        return;
+    }
     orm_session *s = http_req_session(req);
     sql_builder *b = sql_builder_new(http_req_arena(req), &err);
     sql_value *values = read_params(req, q, b, &err);
@@ -108,6 +113,17 @@ void http__api_rpc(http_request *req)
     if (!r) {
         orm_session_rollback(s);
         http_reply_problem(req, &err);
+        return;
+    }
+    if (csv) {
+        sbuf body;
+        sbuf_init(&body, http_req_arena(req), 4096);
+        dto_csv_rows(&body, r);
+        if (!orm_session_commit(s, &err)) {
+            http_reply_problem(req, &err);
+            return;
+        }
+        http_reply_text(req, 200, "text/csv; charset=utf-8; header=present", body.data, body.len);
         return;
     }
     jsonw *w = http_reply_writer(req);

@@ -192,6 +192,11 @@ void http__api_bulk_insert(http_request *req);
 void http__api_bulk_update(http_request *req);
 void http__api_transaction(http_request *req);
 void http__api_bulk_delete(http_request *req);
+/* The representation a request's Accept header asks for: *csv true for
+ * text/csv (only when csv_ok: lists, query documents, read-only named
+ * queries), false for JSON (also without Accept, or with * / *,
+ * application/ *). Neither acceptable: false with a 406 in err. */
+bool http__api_format(http_request *req, bool csv_ok, bool *csv /* OUT */, err_report *err);
 void http__api_rpc(http_request *req);
 
 /* The upsert a request asks for with ?on_conflict=<col,...> (default the

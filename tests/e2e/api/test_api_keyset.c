@@ -10,7 +10,10 @@
  */
 #include "api_support.h"
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int group_setup(void **state)
 {
@@ -258,6 +261,88 @@ static void test_having_and_locks(void **state)
     EXPECT_PROBLEM(r, 400, "/nowait");
 }
 
+/* The body into a file for python3. */
+static const char *to_file(const char *name, const char *body, size_t len)
+{
+    const char *path = S("/tmp/retort-csv-%d-%s", (int) getpid(), name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(body, 1, len, f), len);
+    fclose(f);
+    return path;
+}
+
+/* Python's csv module reads the CSV back into exactly the JSON data (its
+ * columns: relationships, nested in JSON, are not part of CSV). */
+static void csv_equals_json(const char *csv_path, const char *json_path)
+{
+    const char *cmd = S(
+        "python3 -c 'import csv, json, sys\n"
+        "def text(v):\n"
+        "    if v is None: return \"\"\n"
+        "    if isinstance(v, bool): return \"true\" if v else \"false\"\n"
+        "    if isinstance(v, str): return v\n"
+        "    return json.dumps(v, separators=(\",\", \":\"), ensure_ascii=False)\n"
+        "rows = list(csv.DictReader(open(sys.argv[1], newline=\"\", encoding=\"utf-8\")))\n"
+        "data = json.load(open(sys.argv[2], encoding=\"utf-8\"))[\"data\"]\n"
+        "assert len(rows) == len(data), (len(rows), len(data))\n"
+        "for r, d in zip(rows, data):\n"
+        "    cols = [k for k in d if k in r or not isinstance(d[k], (list, dict))]\n"
+        "    assert list(r.keys()) == cols, (list(r.keys()), cols)\n"
+        "    for k in cols: assert r[k] == text(d[k]), (k, r[k], d[k])\n"
+        "' %s %s",
+        csv_path, json_path);
+    assert_int_equal(system(cmd), 0);
+}
+
+static void test_csv(void **state)
+{
+    (void) state;
+    seed_books();
+    sql_exec("INSERT INTO %s (id, title, year, price, rating, published, in_print) VALUES "
+             "(10001, 'a,\"b\"' || chr(10) || 'c', NULL, 12.50, 1.25, '2026-02-28', true), "
+             "(10002, '', 2001, NULL, NULL, NULL, false)",
+             R("books"));
+    const char *const csv[] = {"Accept: text/csv", NULL};
+    const char *path = S("/api/%s?order_by=-id&limit=40", R("books"));
+    api_reply *c = api_call("GET", path, NULL, csv);
+    EXPECT_STATUS(c, 200);
+    assert_non_null(strstr(ts_header_get(c->raw, "Content-Type"), "text/csv"));
+    api_reply *j = GET(path);
+    EXPECT_STATUS(j, 200);
+    csv_equals_json(to_file("books.csv", c->raw->body, c->raw->body_len),
+                    to_file("books.json", j->raw->body, j->raw->body_len));
+
+    /* A query document and timestamps, uuids, booleans. */
+    POST(S("/api/%s", R("users")), "{\"email\": \"csv@x.org\", \"name\": \"C, sv\"}");
+    const char *const csv_json[] = {"Accept: text/csv", "Content-Type: application/json", NULL};
+    const char *doc = "{\"order_by\": [\"email\"], \"limit\": 10}";
+    c = api_call("POST", S("/api/%s/query", R("users")), doc, csv_json);
+    EXPECT_STATUS(c, 200);
+    j = POST(S("/api/%s/query", R("users")), doc);
+    csv_equals_json(to_file("users.csv", c->raw->body, c->raw->body_len),
+                    to_file("users.json", j->raw->body, j->raw->body_len));
+
+    /* Aggregates and read-only named queries too. */
+    const char *agg = "{\"group_by\": [\"year\"], \"aggregates\": {\"n\": {\"count\": \"*\"}}, "
+                      "\"order_by\": [\"year\"], \"limit\": 50}";
+    c = api_call("POST", S("/api/%s/query", R("books")), agg, csv_json);
+    EXPECT_STATUS(c, 200);
+    j = POST(S("/api/%s/query", R("books")), agg);
+    csv_equals_json(to_file("agg.csv", c->raw->body, c->raw->body_len),
+                    to_file("agg.json", j->raw->body, j->raw->body_len));
+    c = api_call("GET", S("/api/rpc/users_named?name=%s", U("csv@x.org")), NULL, csv);
+    EXPECT_STATUS(c, 200);
+    assert_non_null(strstr(c->raw->body, "email,name\r\ncsv@x.org,\"C, sv\"\r\n"));
+
+    /* 406: an Accept that excludes what the route can give. */
+    const char *const xml[] = {"Accept: application/xml", NULL};
+    EXPECT_PROBLEM(api_call("GET", path, NULL, xml), 406, NULL);
+    EXPECT_PROBLEM(api_call("GET", S("/api/%s/1", R("books")), NULL, csv), 406, NULL);
+    const char *const any[] = {"Accept: text/html, */*;q=0.1", NULL};
+    EXPECT_STATUS(api_call("GET", path, NULL, any), 200);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -268,6 +353,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bad_cursors, api_test_setup, api_test_teardown),
         cmocka_unit_test_setup_teardown(test_conventions, api_test_setup, api_test_teardown),
         cmocka_unit_test_setup_teardown(test_having_and_locks, api_test_setup, api_test_teardown),
+        cmocka_unit_test_setup_teardown(test_csv, api_test_setup, api_test_teardown),
     };
     return cmocka_run_group_tests_name("e2e api keyset and conventions (issue 13)", tests,
                                        group_setup, group_teardown);
