@@ -107,7 +107,7 @@ void http__api_bulk_update(http_request *req)
         err_add_item(&err, ERR_BAD_REQUEST, "/where",
                      "A bulk update needs a non-empty where document; updating every row is "
                      "refused.");
-    sql_doc_query q;
+    query_doc q;
     size_t *columns = NULL, n = 0;
     const char **values = NULL;
     int64_t updated = 0;
@@ -188,7 +188,7 @@ void http__api_bulk_delete(http_request *req)
         http_reply_problem(req, &err);
         return;
     }
-    sql_doc_query q;
+    query_doc q;
     int64_t deleted = 0;
     if (!http__api_where(req, m, where, pointer, &q, &err) ||
         !orm_bulk_delete(s, m, q.from, q.where, &deleted, &err) ||

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "http_int.h"
+#include "query.h"
 #include "sign.h"
 
 static sign_key KEY;
@@ -71,13 +72,24 @@ static const char *shape_of(arena *a, const orm_mapper *m, const orm_order_key *
     return arena_sprintf(a, "%016llx", (unsigned long long) h);
 }
 
+/* The ORDER BY the ORM will run for q (orm_query_order of q's SELECT). */
+static size_t effective_order(arena *a, const orm_mapper *m, const query_doc *q,
+                              orm_order_key *keys)
+{
+    err_report scratch;
+    err_init(&scratch, a);
+    sql_builder *b = sql_builder_new(a, &scratch);
+    sql_select *sel = query_select(b, (sql_from *) q->from, q, &scratch);
+    return orm_query_order(m, sel, keys);
+}
+
 static void bad_cursor(err_report *err, const char *pointer, const char *why)
 {
     err_add_item(err, ERR_BAD_REQUEST, pointer, "%s", why);
 }
 
 bool http__api_keyset_apply(http_request *req, const orm_mapper *m, sql_builder *b,
-                            sql_doc_query *q, const char *pointer, err_report *err)
+                            query_doc *q, const char *pointer, err_report *err)
 {
     if (!q->after)
         return true;
@@ -89,7 +101,7 @@ bool http__api_keyset_apply(http_request *req, const orm_mapper *m, sql_builder 
         return false;
     }
     orm_order_key *keys = ARENA_ARRAY(a, orm_order_key, m->n_columns + 1);
-    size_t n = orm_query_order(m, q, keys);
+    size_t n = effective_order(a, m, q, keys);
     size_t len;
     const char *payload = sign_verify(a, &KEY, q->after, &len);
     json_t *doc = payload ? json_loadb(payload, len, 0, NULL) : NULL;
@@ -128,7 +140,7 @@ bool http__api_keyset_apply(http_request *req, const orm_mapper *m, sql_builder 
     return !sql_builder_failed(b);
 }
 
-const char *http__api_keyset_next(http_request *req, const orm_mapper *m, const sql_doc_query *q,
+const char *http__api_keyset_next(http_request *req, const orm_mapper *m, const query_doc *q,
                                   const sql_node *where, orm_entity *const *items, size_t n)
 {
     if (!n || q->limit <= 0 || (int64_t) n < q->limit || q->is_aggregate)
@@ -136,7 +148,7 @@ const char *http__api_keyset_next(http_request *req, const orm_mapper *m, const 
     pthread_once(&KEY_ONCE, init_key);
     arena *a = http_req_arena(req);
     orm_order_key *keys = ARENA_ARRAY(a, orm_order_key, m->n_columns + 1);
-    size_t nk = orm_query_order(m, q, keys);
+    size_t nk = effective_order(a, m, q, keys);
     const orm_entity *last = items[n - 1];
     json_t *values = json_array();
     for (size_t i = 0; i < nk; i++) {

@@ -22,15 +22,15 @@ static sbuf *csv_body(http_request *req, bool csv)
 
 /* Aggregates: rows, not entities. */
 static bool run_aggregate(jsonw *w, sbuf *csv, orm_session *s, sql_builder *b, sql_from *from,
-                          const sql_doc_query *q, err_report *err)
+                          const query_doc *q, err_report *err)
 {
-    sql_select *sel = sql_doc_build_select(b, from, q, err);
+    sql_select *sel = query_select(b, from, q, err);
     eng_result *r = sel ? orm_session_execute_stmt(s, SQL_NODE(sel), err) : NULL;
     if (!r)
         return false;
     int64_t count = -1;
     if (q->count) {
-        sql_select *cs = sql_doc_build_count(b, from, q, err);
+        sql_select *cs = query_count_select(b, from, q, err);
         eng_result *cr = cs ? orm_session_execute_stmt(s, SQL_NODE(cs), err) : NULL;
         if (!cr)
             return false;
@@ -54,7 +54,7 @@ static bool prefers(http_request *req, const char *token)
 }
 
 /* Content-Range: first-last/total of the rows of this page. */
-static void content_range(http_request *req, const sql_doc_query *q, size_t n, int64_t count)
+static void content_range(http_request *req, const query_doc *q, size_t n, int64_t count)
 {
     if (count < 0)
         return;
@@ -94,17 +94,17 @@ static void link_next(http_request *req, const char *next)
 
 /* Entities: the envelope and DTOs; meta.next when a page was full. */
 static bool run_entities(http_request *req, jsonw *w, sbuf *csv, orm_session *s,
-                         const orm_mapper *m, sql_builder *b, sql_doc_query *q, bool from_document,
+                         const orm_mapper *m, sql_builder *b, query_doc *q, bool from_document,
                          err_report *err)
 {
     const sql_node *where = q->where; /* the cursor's shape is the query's own where */
     if (!http__api_keyset_apply(req, m, b, q, "/after", err))
         return false;
-    const orm_load_plan *plan = orm_load_plan_build(s, m, q, err);
+    const orm_load_plan *plan = orm_load_plan_build(s, m, &q->load, err);
     orm_entity **items = NULL;
     size_t n = 0;
     int64_t count = -1;
-    if (!plan || !orm_session_query(s, m, q, plan, &items, &n, &count, err))
+    if (!plan || !query_entities(s, m, q, plan, &items, &n, &count, err))
         return false;
     const char *next = http__api_keyset_next(req, m, q, where, items, n);
     if (csv) {
@@ -133,18 +133,18 @@ static void run(http_request *req, bool from_document)
     }
     sql_builder *b = sql_builder_new(a, &err);
     sql_from *from = sql_from_table(b, m->table, NULL);
-    sql_doc_limits lim = http__api_limits(http_req_app(req));
-    sql_doc_query q;
+    query_limits lim = http__api_limits(http_req_app(req));
+    query_doc q;
     bool ok;
     if (from_document) {
-        ok = sql_doc_parse_query(b, from, http_req_json(req), &lim, &q, &err);
+        ok = query_parse(b, from, http_req_json(req), &lim, &q, &err);
     } else {
         size_t n = http_req_query_count(req);
         const char **names = ARENA_ARRAY(a, const char *, n + 1);
         const char **values = ARENA_ARRAY(a, const char *, n + 1);
         for (size_t i = 0; i < n; i++)
             http_req_query_at(req, i, &names[i], &values[i]);
-        ok = sql_doc_parse_params(b, from, names, values, n, &lim, &q, &err);
+        ok = query_parse_params(b, from, names, values, n, &lim, &q, &err);
     }
     if (ok && prefers(req, "count=exact"))
         q.count = true;

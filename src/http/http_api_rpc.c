@@ -75,9 +75,9 @@ static sql_value *read_params(http_request *req, const cfg_query *q, sql_builder
             continue;
         }
         if (get)
-            sql_doc_value_from_text(b, &col, text, pointer, &values[i], err);
+            orm_value_text(b, &col, text, pointer, &values[i], err);
         else
-            sql_doc_value(b, &col, v, pointer, &values[i], err);
+            orm_value_json(b, &col, v, pointer, &values[i], err);
     }
     return err_is_set(err) ? NULL : values;
 }
