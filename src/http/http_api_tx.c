@@ -44,8 +44,8 @@ typedef struct tx_run {
 static json_t *op_write_result(tx_run *t, const orm_mapper *m, orm_entity *e);
 
 /* Flushes the unit of work and writes the results of the writes that
- * waited for it. A failing flush is charged to the first waiting write on
- * the table PostgreSQL names (else the first waiting write). */
+ * waited for it. A failing flush is charged to the write whose statement
+ * failed (orm_session_flush_failed). */
 static bool settle(tx_run *t)
 {
     if (!t->n_pending)
@@ -53,8 +53,9 @@ static bool settle(tx_run *t)
     if (!orm_session_flush(t->s, t->err)) {
         size_t blame = t->pending[0].op;
         const orm_mapper *m = t->pending[0].m;
-        for (size_t i = 0; t->err->table && i < t->n_pending; i++)
-            if (strcmp(t->pending[i].m->resource, t->err->table) == 0) {
+        const orm_entity *failed = orm_session_flush_failed(t->s);
+        for (size_t i = 0; i < t->n_pending; i++)
+            if (t->pending[i].e == failed) {
                 blame = t->pending[i].op;
                 m = t->pending[i].m;
                 break;

@@ -329,6 +329,9 @@ bool orm_session_delete(orm_session *s, orm_entity *e, err_report *err);
  * deletes in reverse dependency order. A failure leaves the transaction
  * failed: roll back. */
 bool orm_session_flush(orm_session *s, err_report *err);
+/* The instance whose statement failed the last flush (NULL after a
+ * successful one): what a caller holding several pending writes blames. */
+orm_entity *orm_session_flush_failed(const orm_session *s);
 /* orm_session_commit (above) flushes first, then COMMITs; with
  * expire_on_commit, loaded values are expired (orm_entity_is_expired;
  * orm_session_get or orm_session_refresh reloads them). Instances whose

@@ -384,8 +384,14 @@ static int cmp_children_first(const void *x, const void *y)
     return a->e->seq < b->e->seq ? -1 : a->e->seq > b->e->seq;
 }
 
+orm_entity *orm_session_flush_failed(const orm_session *s)
+{
+    return s->failed;
+}
+
 bool orm_session_flush(orm_session *s, err_report *err)
 {
+    s->failed = NULL;
     if (!s->added.n && !s->dirty.n && !s->deleted.n)
         return true;
     size_t cap = s->added.n + s->dirty.n;
@@ -408,7 +414,8 @@ bool orm_session_flush(orm_session *s, err_report *err)
     }
     qsort(w, n, sizeof *w, cmp_parents_first);
     for (size_t i = 0; i < n; i++)
-        if (!(w[i].insert ? flush_insert(s, w[i].e, err) : flush_update(s, w[i].e, err)))
+        if (!(w[i].insert ? flush_insert(s, w[i].e, err) : flush_update(s, w[i].e, err)) &&
+            (s->failed = w[i].e, true))
             return false;
     s->added.n = 0;
     s->dirty.n = 0;
@@ -424,7 +431,7 @@ bool orm_session_flush(orm_session *s, err_report *err)
     }
     qsort(d, nd, sizeof *d, cmp_children_first);
     for (size_t i = 0; i < nd; i++)
-        if (!flush_delete(s, d[i].e, err))
+        if (!flush_delete(s, d[i].e, err) && (s->failed = d[i].e, true))
             return false;
     s->deleted.n = 0;
     return true;

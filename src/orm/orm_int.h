@@ -69,6 +69,7 @@ struct orm_session {
     eng_conn *conn; /* NULL until the first statement */
     bool in_tx;
     bool closed;
+    orm_entity *failed; /* the instance whose statement failed the last flush */
     orm_session_stats stats;
 
     /* The unit of work. Lists hold entities in the order they joined them;
