@@ -107,12 +107,13 @@ void http__api_bulk_update(http_request *req)
         err_add_item(&err, ERR_BAD_REQUEST, "/where",
                      "A bulk update needs a non-empty where document; updating every row is "
                      "refused.");
+    query_limits lim = http__api_limits(http_req_app(req));
     query_doc q;
     size_t *columns = NULL, n = 0;
     const char **values = NULL;
     int64_t updated = 0;
     /* The values are only looked at once the where document is sound. */
-    bool ok = !err_is_set(&err) && http__api_where(req, m, where, "/where", &q, &err) &&
+    bool ok = !err_is_set(&err) && query_where_model(m, a, where, "/where", &lim, &q, &err) &&
               dto_bulk_values(m, json_object_get(doc, "values"), "/values", a, &columns,
                               &values, &n, &err) &&
               orm_bulk_update(s, m, q.from, q.where, columns, values, n, &updated, &err);
@@ -190,7 +191,8 @@ void http__api_bulk_delete(http_request *req)
     }
     query_doc q;
     int64_t deleted = 0;
-    if (!http__api_where(req, m, where, pointer, &q, &err) ||
+    query_limits lim = http__api_limits(http_req_app(req));
+    if (!query_where_model(m, a, where, pointer, &lim, &q, &err) ||
         !orm_bulk_delete(s, m, q.from, q.where, &deleted, &err) ||
         !orm_session_commit(s, &err)) {
         orm_session_rollback(s);

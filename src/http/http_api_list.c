@@ -2,51 +2,15 @@
  * Lists: GET /api/{resource} (query parameters) and POST
  * /api/{resource}/query (a query document). Entity queries go through the
  * ORM (identity map, loader strategies); aggregate documents go through
- * Core and return rows, as SQLAlchemy recommends for reporting.
+ * Core and return rows, as SQLAlchemy recommends for reporting. JSON in
+ * the list envelope (meta.next: keyset cursor; GET adds Link rel="next")
+ * or CSV (Accept: text/csv); Prefer: count=exact gives Content-Range.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "dto.h"
 #include "http_int.h"
 
-/* text/csv instead of the JSON envelope (Accept: text/csv). */
-static sbuf *csv_body(http_request *req, bool csv)
-{
-    if (!csv)
-        return NULL;
-    sbuf *b = ARENA_NEW(http_req_arena(req), sbuf);
-    sbuf_init(b, http_req_arena(req), 4096);
-    return b;
-}
-
-/* Aggregates: rows, not entities. */
-static bool run_aggregate(jsonw *w, sbuf *csv, orm_session *s, sql_builder *b, sql_from *from,
-                          const query_doc *q, err_report *err)
-{
-    sql_select *sel = query_select(b, from, q, err);
-    eng_result *r = sel ? orm_session_execute_stmt(s, SQL_NODE(sel), err) : NULL;
-    if (!r)
-        return false;
-    int64_t count = -1;
-    if (q->count) {
-        sql_select *cs = query_count_select(b, from, q, err);
-        eng_result *cr = cs ? orm_session_execute_stmt(s, SQL_NODE(cs), err) : NULL;
-        if (!cr)
-            return false;
-        count = strtoll(eng_result_value(cr, 0, 0), NULL, 10);
-    }
-    if (csv) {
-        dto_csv_rows(csv, r);
-        return true;
-    }
-    http__api_envelope_begin(w);
-    dto_write_rows(w, r);
-    http__api_envelope_end(w, q, count, NULL);
-    return true;
-}
-
-/* Prefer: count=exact asks for the total without count=true. */
 static bool prefers(http_request *req, const char *token)
 {
     const char *prefer = http_req_header(req, "Prefer");
@@ -92,27 +56,64 @@ static void link_next(http_request *req, const char *next)
     http_add_header(req, "Link", sbuf_str(&b));
 }
 
-/* Entities: the envelope and DTOs; meta.next when a page was full. */
-static bool run_entities(http_request *req, jsonw *w, sbuf *csv, orm_session *s,
-                         const orm_mapper *m, sql_builder *b, query_doc *q, bool from_document,
-                         err_report *err)
+static void meta(jsonw *w, const query_doc *q, int64_t count, const char *next)
 {
+    jsonw_key(w, "meta");
+    jsonw_object_begin(w);
+    jsonw_key(w, "limit");
+    jsonw_integer(w, q->limit);
+    jsonw_key(w, "offset");
+    jsonw_integer(w, q->offset);
+    jsonw_key(w, "count");
+    if (q->count && count >= 0)
+        jsonw_integer(w, count);
+    else
+        jsonw_null(w);
+    if (!q->is_aggregate) {
+        jsonw_key(w, "next");
+        if (next)
+            jsonw_string(w, next);
+        else
+            jsonw_null(w);
+    }
+    jsonw_object_end(w);
+    jsonw_object_end(w);
+}
+
+/* One page: rows or entities, as JSON (w) or CSV (csv). */
+static bool page(http_request *req, jsonw *w, sbuf *csv, orm_session *s, const orm_mapper *m,
+                 query_doc *q, bool from_document, err_report *err)
+{
+    arena *a = http_req_arena(req);
+    int64_t count = -1;
+    if (q->is_aggregate) {
+        eng_result *r = query_rows(s, q, &count, err);
+        if (!r)
+            return false;
+        if (csv) {
+            dto_csv_rows(csv, r);
+            return true;
+        }
+        http__api_envelope_begin(w);
+        dto_write_rows(w, r);
+        meta(w, q, count, NULL);
+        return true;
+    }
     const sql_node *where = q->where; /* the cursor's shape is the query's own where */
-    if (!http__api_keyset_apply(req, m, b, q, "/after", err))
+    if (!query_keyset_apply(m, a, q, "/after", err))
         return false;
     const orm_load_plan *plan = orm_load_plan_build(s, m, &q->load, err);
     orm_entity **items = NULL;
     size_t n = 0;
-    int64_t count = -1;
     if (!plan || !query_entities(s, m, q, plan, &items, &n, &count, err))
         return false;
-    const char *next = http__api_keyset_next(req, m, q, where, items, n);
+    const char *next = query_keyset_next(m, a, q, where, items, n);
     if (csv) {
         dto_csv_entities(csv, m, items, n, q->fields, q->n_fields);
     } else {
         http__api_envelope_begin(w);
         dto_write_entities(w, items, n, plan, q->fields, q->n_fields);
-        http__api_envelope_end(w, q, count, next);
+        meta(w, q, count, next);
     }
     content_range(req, q, n, count);
     if (next && !from_document)
@@ -131,30 +132,30 @@ static void run(http_request *req, bool from_document)
         http_reply_problem(req, &err);
         return;
     }
-    sql_builder *b = sql_builder_new(a, &err);
-    sql_from *from = sql_from_table(b, m->table, NULL);
     query_limits lim = http__api_limits(http_req_app(req));
     query_doc q;
     bool ok;
     if (from_document) {
-        ok = query_parse(b, from, http_req_json(req), &lim, &q, &err);
+        ok = query_parse_model(m, a, http_req_json(req), &lim, &q, &err);
     } else {
         size_t n = http_req_query_count(req);
         const char **names = ARENA_ARRAY(a, const char *, n + 1);
         const char **values = ARENA_ARRAY(a, const char *, n + 1);
         for (size_t i = 0; i < n; i++)
             http_req_query_at(req, i, &names[i], &values[i]);
-        ok = query_parse_params(b, from, names, values, n, &lim, &q, &err);
+        ok = query_parse_params_model(m, a, names, values, n, &lim, &q, &err);
     }
     if (ok && prefers(req, "count=exact"))
         q.count = true;
     bool want_csv = false;
     ok = ok && http__api_format(req, true, &want_csv, &err);
-    sbuf *csv = csv_body(req, want_csv);
-    jsonw *w = http_reply_writer(req);
+    sbuf *csv = NULL;
+    if (want_csv) {
+        csv = ARENA_NEW(a, sbuf);
+        sbuf_init(csv, a, 4096);
+    }
     if (ok)
-        ok = q.is_aggregate ? run_aggregate(w, csv, s, b, from, &q, &err)
-                            : run_entities(req, w, csv, s, m, b, &q, from_document, &err);
+        ok = page(req, http_reply_writer(req), csv, s, m, &q, from_document, &err);
     if (!ok || !orm_session_commit(s, &err)) {
         orm_session_rollback(s);
         http_reply_problem(req, &err);

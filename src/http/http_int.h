@@ -13,6 +13,12 @@
 #include "query.h"
 #include "strbuf.h"
 
+/* Handlers build no SQL: Core's API (sql.h) stays out of src/http. Only
+ * the types the ORM passes through are visible (forward-declared). */
+#ifdef RETORT_SQL_H
+#error "src/http must not include sql.h: use the ORM, DTO and query APIs"
+#endif
+
 enum { HTTP_MAX_PATH_PARAMS = 8, HTTP_MAX_QUERY_PARAMS = 64 };
 
 typedef struct http_out_header {
@@ -126,11 +132,6 @@ void http__workers_stop(http_server *s);
 /* Runs a handler and closes the request's session (any thread). */
 void http__run_handler(http_request *req);
 
-enum {
-    /* Bodies larger than this are gzip-compressed when the client accepts
-     * it (SPEC.md §5: above 1 KiB). */
-    HTTP_GZIP_MIN_BYTES = 1024
-};
 /* /metrics parts rendered from outside http_metrics.c: the process
  * (process_*, retort_build_info; http_metrics_process.c) and the read
  * replicas (http_replicas.c). */
@@ -139,6 +140,12 @@ void http__metrics_render_replicas(const http_app *app, sbuf *b);
 /* The resource label of a request: its {resource} path parameter when it
  * names a configured model, else NULL. */
 const char *http__metrics_resource(http_request *req);
+
+enum {
+    /* Bodies larger than this are gzip-compressed when the client accepts
+     * it (SPEC.md §5: above 1 KiB). */
+    HTTP_GZIP_MIN_BYTES = 1024
+};
 
 /* Queues req's response on its connection (I/O thread). */
 enum MHD_Result http__send(http_request *req);
@@ -165,20 +172,12 @@ const char *http__api_location(arena *a, const orm_mapper *m, const orm_entity *
  * around the data the caller writes in between; count null unless the
  * query asked for it (count >= 0). */
 void http__api_envelope_begin(jsonw *w);
-void http__api_envelope_end(jsonw *w, const query_doc *q, int64_t count, const char *next);
-/* Keyset paging (http_api_cursor.c). apply: when q has an "after" cursor,
- * checks it (signature, the query's shape; 400 items at pointer) and
- * ANDs "rows after the cursor's row" into q->where. next: the cursor of
- * the page after items (n of them) when the page is full, else NULL;
- * where is q's where before apply. Both live in the request arena. */
-bool http__api_keyset_apply(http_request *req, const orm_mapper *m, sql_builder *b,
-                            query_doc *q, const char *pointer, err_report *err);
-const char *http__api_keyset_next(http_request *req, const orm_mapper *m, const query_doc *q,
-                                  const sql_node *where, orm_entity *const *items, size_t n);
-/* A where document of m (bulk update) translated into q (from and where
- * only); pointers of its problems start at pointer. */
-bool http__api_where(http_request *req, const orm_mapper *m, const json_t *where,
-                     const char *pointer, query_doc *q /* OUT */, err_report *err);
+void http__api_envelope_end(jsonw *w, const query_doc *q, int64_t count);
+/* One page of a translated query in the list envelope: entities through
+ * the session (their load plan, DTOs), or an aggregate's rows; false with
+ * err set (w may then hold part of it: reply with a problem). */
+bool http__api_write_page(jsonw *w, orm_session *s, const orm_mapper *m, const query_doc *q,
+                          err_report *err);
 /* Document limits from the server configuration. */
 query_limits http__api_limits(const http_app *app);
 
@@ -193,13 +192,12 @@ void http__api_bulk_insert(http_request *req);
 void http__api_bulk_update(http_request *req);
 void http__api_transaction(http_request *req);
 void http__api_bulk_delete(http_request *req);
+void http__api_rpc(http_request *req);
 /* The representation a request's Accept header asks for: *csv true for
  * text/csv (only when csv_ok: lists, query documents, read-only named
  * queries), false for JSON (also without Accept, or with * / *,
  * application/ *). Neither acceptable: false with a 406 in err. */
 bool http__api_format(http_request *req, bool csv_ok, bool *csv /* OUT */, err_report *err);
-void http__api_rpc(http_request *req);
-
 /* The upsert a request asks for with ?on_conflict=<col,...> (default the
  * primary key: an empty value), &on_conflict_update=<col,...> or
  * &on_conflict_action=nothing. *wanted false without on_conflict. The

@@ -36,8 +36,20 @@
 #include "arena.h"
 #include "cfg.h"
 #include "eng.h"
-#include "sql.h"
 #include "error.h"
+
+/* The Core types the ORM's API passes through, by pointer only: callers
+ * above (dto, query, http) hold them without seeing Core's API (sql.h). */
+typedef struct sql_builder sql_builder;
+typedef struct sql_cache sql_cache;
+typedef struct sql_column sql_column;
+typedef struct sql_from sql_from;
+typedef struct sql_metadata sql_metadata;
+typedef struct sql_node sql_node;
+typedef struct sql_relation sql_relation;
+typedef struct sql_select sql_select;
+typedef struct sql_table sql_table;
+typedef struct sql_value sql_value;
 
 typedef struct orm_session orm_session;
 typedef struct orm_mapper orm_mapper;
@@ -96,6 +108,11 @@ eng_result *orm_session_execute(orm_session *s, const char *sql, int nparams,
 /* Compiles a Core statement (through the options' cache when there is
  * one) and runs it like orm_session_execute. */
 eng_result *orm_session_execute_stmt(orm_session *s, const sql_node *stmt, err_report *err);
+
+/* Runs a statement whose first row's first column is a count (SELECT
+ * count(*) ...) and reads it; 0 without a row. */
+bool orm_session_count(orm_session *s, const sql_select *stmt, int64_t *count /* OUT */,
+                       err_report *err);
 
 /* Commits the open transaction, if any. The connection stays checked out
  * until close so that the next statement starts a new transaction on it. */
@@ -434,9 +451,6 @@ bool orm_bulk_update(orm_session *s, const orm_mapper *m, const sql_from *from, 
 
 /* ==== named SQL queries (config "queries") =============================== */
 
-/* The Core type of a declared parameter or result column. */
-sql_type_kind orm_query_type(cfg_type type);
-
 /* Checks every named query of cfg as start-up does: its SQL parses as a
  * text() statement, every :name in it is a declared parameter and every
  * declared parameter is used. Problems are ERR_CONFIG items pointing into
@@ -450,6 +464,14 @@ bool orm_queries_check(const cfg_config *cfg, arena *a, err_report *err);
  * statement; the result lives in the session arena. */
 eng_result *orm_session_run_query(orm_session *s, const cfg_query *q, const sql_value *values,
                                   err_report *err);
+/* Checks a client's parameters for q — a JSON object (body) or text pairs
+ * (names/texts, n of them: GET query parameters; body NULL) — against the
+ * declared types with the rules of query documents (orm_value_json /
+ * orm_value_text), reporting every unknown, missing or ill-typed one as a
+ * 422 item at "/<name>"; then runs q like orm_session_run_query. */
+eng_result *orm_session_run_query_params(orm_session *s, const cfg_query *q, const json_t *body,
+                                         const char *const *names, const char *const *texts,
+                                         size_t n, err_report *err);
 
 /* ==== server-side cursors (large results) ================================ */
 
@@ -571,7 +593,7 @@ bool orm_session_query(orm_session *s, const orm_mapper *m, const sql_select *st
 typedef struct orm_order_key {
     const sql_column *column;
     bool desc;
-    sql_nulls nulls;
+    int nulls; /* sql_nulls */
 } orm_order_key;
 
 /* Fills out (room for m->n_columns) with that ORDER BY; returns its

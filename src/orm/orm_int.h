@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "orm.h"
+#include "sql.h"
 #include "strbuf.h"
 
 /* ==== limits ============================================================ */
@@ -171,6 +172,9 @@ sql_node *orm__pk_condition(sql_builder *b, const orm_mapper *m, const sql_from 
 
 /* Flush when the session's options ask for autoflush. */
 bool orm__autoflush(orm_session *s, err_report *err);
+
+/* The Core type of a declared parameter or result column (orm_rpc.c). */
+sql_type_kind orm_query_type(cfg_type type);
 
 /* ==== upsert (orm_upsert.c) ================================================ */
 

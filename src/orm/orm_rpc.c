@@ -5,6 +5,8 @@
  */
 #include <string.h>
 
+#include <jansson.h>
+
 #include "orm_int.h"
 
 sql_type_kind orm_query_type(cfg_type type)
@@ -82,4 +84,75 @@ eng_result *orm_session_run_query(orm_session *s, const cfg_query *q, const sql_
             return NULL;
     }
     return orm_session_execute_stmt(s, SQL_NODE(t), err);
+}
+
+/* A column standing for a declared parameter, so the value rules of
+ * query documents apply to it unchanged ("<query>.<param>" in messages). */
+static sql_column param_column(const sql_table *query, const cfg_query_param *p)
+{
+    sql_column c = {0};
+    c.table = query;
+    c.name = p->name;
+    c.type = sql_type_of(orm_query_type(p->type));
+    c.nullable = true;
+    return c;
+}
+
+static bool known_param(const cfg_query *q, const char *name)
+{
+    for (size_t i = 0; i < q->n_params; i++)
+        if (strcmp(q->params[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+eng_result *orm_session_run_query_params(orm_session *s, const cfg_query *q, const json_t *body,
+                                         const char *const *names, const char *const *texts,
+                                         size_t n, err_report *err)
+{
+    arena *a = s->arena;
+    if (body && !json_is_object(body)) {
+        err_add_item(err, ERR_VALIDATION, "", "The body is an object of the query's parameters.");
+        return NULL;
+    }
+    /* Unknown names first: a typo must not pass as a missing value. */
+    for (size_t i = 0; !body && i < n; i++)
+        if (!known_param(q, names[i]))
+            err_add_item(err, ERR_VALIDATION, err_pointer_join(a, "", names[i]),
+                         "Unknown parameter \"%s\" of the query %s.", names[i], q->name);
+    const char *key;
+    const json_t *v;
+    if (body)
+        json_object_foreach((json_t *) body, key, v)
+        {
+            if (!known_param(q, key))
+                err_add_item(err, ERR_VALIDATION, err_pointer_join(a, "", key),
+                             "Unknown parameter \"%s\" of the query %s.", key, q->name);
+        }
+    sql_builder *b = sql_builder_new(a, err);
+    sql_value *values = ARENA_ARRAY(a, sql_value, q->n_params + 1);
+    sql_table query = {0};
+    query.name = q->name;
+    for (size_t i = 0; i < q->n_params; i++) {
+        const cfg_query_param *p = &q->params[i];
+        sql_column col = param_column(&query, p);
+        const char *pointer = err_pointer_join(a, "", p->name);
+        const char *text = NULL;
+        for (size_t j = 0; !body && j < n && !text; j++)
+            if (strcmp(names[j], p->name) == 0)
+                text = texts[j];
+        const json_t *jv = body ? json_object_get(body, p->name) : NULL;
+        if (!text && !jv) {
+            err_add_item(err, ERR_VALIDATION, pointer, "The parameter %s (%s) is required.",
+                         p->name, cfg_type_name(p->type));
+            continue;
+        }
+        if (body)
+            orm_value_json(b, &col, jv, pointer, &values[i], err);
+        else
+            orm_value_text(b, &col, text, pointer, &values[i], err);
+    }
+    if (err_is_set(err))
+        return NULL;
+    return orm_session_run_query(s, q, values, err);
 }

@@ -93,7 +93,7 @@ sql_select *query_select(sql_builder *b, sql_from *from, const query_doc *q, err
     }
     ok = ok && sql_select_limit(b, s, q->limit) && sql_select_offset(b, s, q->offset);
     if (ok && q->lock != SQL_LOCK_NONE)
-        ok = sql_select_lock(b, s, q->lock, q->lock_wait, NULL);
+        ok = sql_select_lock(b, s, (sql_lock) q->lock, (sql_lock_wait) q->lock_wait, NULL);
     return ok ? s : NULL;
 }
 

@@ -1,6 +1,6 @@
 /*
  * Keyset (cursor) paging (SPEC.md §5 "keyset paging"): GET after=<cursor>
- * and the query document's "after"; meta.next and Link: rel="next".
+ * and the query document's "after"; the cursor of the next page.
  *
  * A cursor is opaque to clients and tamper-evident: a signed token
  * (common/sign, HMAC-SHA256) of the query's shape and the sort values of
@@ -22,8 +22,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "http_int.h"
-#include "query.h"
+#include "query_int.h"
+#include "jsonw.h"
 #include "sign.h"
 
 static sign_key KEY;
@@ -88,13 +88,13 @@ static void bad_cursor(err_report *err, const char *pointer, const char *why)
     err_add_item(err, ERR_BAD_REQUEST, pointer, "%s", why);
 }
 
-bool http__api_keyset_apply(http_request *req, const orm_mapper *m, sql_builder *b,
-                            query_doc *q, const char *pointer, err_report *err)
+bool query_keyset_apply(const orm_mapper *m, arena *a, query_doc *q, const char *pointer,
+                        err_report *err)
 {
     if (!q->after)
         return true;
     pthread_once(&KEY_ONCE, init_key);
-    arena *a = http_req_arena(req);
+    sql_builder *b = sql_builder_new(a, err);
     if (q->offset > 0) {
         bad_cursor(err, pointer, "after and offset exclude each other: a cursor already says "
                                  "where the page starts.");
@@ -127,7 +127,7 @@ bool http__api_keyset_apply(http_request *req, const orm_mapper *m, sql_builder 
         kk[i] = (sql_keyset_key){
             .expr = sql_col_of(b, q->from, keys[i].column),
             .desc = keys[i].desc,
-            .nulls = keys[i].nulls,
+            .nulls = (sql_nulls) keys[i].nulls,
             .nullable = keys[i].column->nullable,
             .value = json_is_string(v) ? sql_val_str(arena_strdup(a, json_string_value(v)))
                                        : sql_val_null(),
@@ -140,13 +140,12 @@ bool http__api_keyset_apply(http_request *req, const orm_mapper *m, sql_builder 
     return !sql_builder_failed(b);
 }
 
-const char *http__api_keyset_next(http_request *req, const orm_mapper *m, const query_doc *q,
-                                  const sql_node *where, orm_entity *const *items, size_t n)
+const char *query_keyset_next(const orm_mapper *m, arena *a, const query_doc *q,
+                              const sql_node *where, orm_entity *const *items, size_t n)
 {
     if (!n || q->limit <= 0 || (int64_t) n < q->limit || q->is_aggregate)
         return NULL;
     pthread_once(&KEY_ONCE, init_key);
-    arena *a = http_req_arena(req);
     orm_order_key *keys = ARENA_ARRAY(a, orm_order_key, m->n_columns + 1);
     size_t nk = effective_order(a, m, q, keys);
     const orm_entity *last = items[n - 1];
