@@ -20,6 +20,7 @@ static const kind_info KINDS[] = {
     [ERR_METHOD] = {405, "method-not-allowed", "method not allowed"},
     [ERR_TOO_LARGE] = {413, "payload-too-large", "request body too large"},
     [ERR_MEDIA_TYPE] = {415, "unsupported-media-type", "request body is not JSON"},
+    [ERR_NOT_ACCEPTABLE] = {406, "not-acceptable", "no acceptable representation"},
     [ERR_CONFLICT] = {409, "conflict", "conflict"},
     [ERR_STALE] = {412, "precondition-failed", "version does not match"},
     [ERR_SERIALIZATION] = {409, "serialization-failure", "transaction could not be serialized"},

@@ -30,6 +30,7 @@ typedef enum err_kind {
     ERR_METHOD,          /* wrong method: 405 */
     ERR_TOO_LARGE,       /* body over max_body_bytes: 413 */
     ERR_MEDIA_TYPE,      /* body is not JSON: 415 */
+    ERR_NOT_ACCEPTABLE,  /* Accept excludes every representation: 406 */
     ERR_CONFLICT,        /* integrity violation: 409 */
     ERR_STALE,           /* version mismatch: 412 */
     ERR_SERIALIZATION,   /* 40001/40P01: retryable: 409 after retries */

@@ -169,6 +169,24 @@ typedef struct cfg_session {
     int retry_backoff_ms;
 } cfg_session;
 
+/* A named SQL query (SQLAlchemy text()): fixed, trusted SQL with :name
+ * parameters, served as /api/rpc/<name>. */
+typedef struct cfg_query_param {
+    const char *name; /* as written after ':' in the SQL */
+    cfg_type type;
+} cfg_query_param;
+
+typedef struct cfg_query {
+    const char *name; /* identifier; the URL segment */
+    const char *sql;
+    cfg_query_param *params; /* in file order */
+    size_t n_params;
+    bool read_only;          /* runs in a READ ONLY transaction; GET allowed */
+    cfg_query_param *columns; /* declared result columns (OpenAPI, output
+                               * formats); n_columns 0 = not declared */
+    size_t n_columns;
+} cfg_query;
+
 typedef struct cfg_config {
     const char *path;     /* file it came from; NULL when built in memory */
     cfg_database database;
@@ -178,10 +196,15 @@ typedef struct cfg_config {
     bool reflect;
     cfg_model *models;    /* in file order */
     size_t n_models;
+    cfg_query *queries;   /* "queries", in file order */
+    size_t n_queries;
 } cfg_config;
 
 /* Defaults for every setting, no models. Lives in a. */
 cfg_config *cfg_default(arena *a);
+
+/* The named query called name; NULL when none. Borrowed. */
+const cfg_query *cfg_query_by_name(const cfg_config *cfg, const char *name);
 
 /* Loads path, applies the environment (envp: NULL-terminated "K=V" array,
  * or NULL for the process environment) and validates. Returns NULL with

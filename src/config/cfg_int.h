@@ -97,6 +97,13 @@ const char *cfg__model_ptr(cfg__ctx *ctx, const cfg_model *m);
 const char *cfg__column_ptr(cfg__ctx *ctx, const cfg_model *m, const cfg_column *c);
 const char *cfg__rel_ptr(cfg__ctx *ctx, const cfg_model *m, const cfg_relationship *r);
 
+/* ---- named queries (cfg_queries.c) ------------------------------------ */
+
+/* Parses "queries": names, SQL text, parameter and column types. Whether
+ * the SQL's :names match the parameters is checked where SQL is parsed
+ * (the ORM registry, at start-up). */
+void cfg__parse_queries(cfg__ctx *ctx, const json_t *queries, const char *ptr);
+
 /* ---- values (cfg_values.c) -------------------------------------------- */
 
 /* Checks a column's "default" against its type, nullability, length and

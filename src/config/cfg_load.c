@@ -17,8 +17,8 @@
 
 #include "cfg_int.h"
 
-static const char *const ROOT_KEYS[] = {"database", "server", "session", "log",
-                                        "models",   "reflect", NULL};
+static const char *const ROOT_KEYS[] = {"database", "server",  "session", "log",
+                                        "models",   "reflect", "queries", NULL};
 
 /* The CPUs this process may run on (its affinity mask, so a container
  * limited with cpusets counts its own), at least 1. */
@@ -98,6 +98,9 @@ static void parse_document(cfg__ctx *ctx, const char *text, size_t len, const ch
         const json_t *models = json_object_get(root, "models");
         if (models)
             cfg__parse_models(ctx, models, "/models");
+        const json_t *queries = json_object_get(root, "queries");
+        if (queries)
+            cfg__parse_queries(ctx, queries, "/queries");
     }
     json_decref(root);
 }

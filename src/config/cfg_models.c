@@ -27,7 +27,7 @@ static const char *const REL_KEYS[] = {"target",         "kind", "foreign_key", 
                                        "back_populates", "lazy", "order_by",    NULL};
 
 /* Names of URL segments under /api that are routes, not resources. */
-static const char *const RESERVED_TABLES[] = {"transaction", NULL};
+static const char *const RESERVED_TABLES[] = {"transaction", "rpc", NULL};
 
 const char *cfg__model_ptr(cfg__ctx *ctx, const cfg_model *m)
 {

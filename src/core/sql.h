@@ -901,6 +901,10 @@ sql_text *sql_text_new(sql_builder *b, const char *sql);
 /* Binds a value to :name; a name the text does not contain is refused.
  * Binding again replaces. */
 bool sql_text_bind(sql_builder *b, sql_text *t, const char *name, sql_value v);
+/* The same with the parameter cast to type ($n::type), for a declared
+ * parameter type whatever the context in the text says. */
+bool sql_text_bind_typed(sql_builder *b, sql_text *t, const char *name, sql_value v,
+                         sql_type_kind type);
 
 /* ==== walker ========================================================== */
 

@@ -227,7 +227,7 @@ sql_text *sql_text_new(sql_builder *b, const char *sql)
     return t;
 }
 
-bool sql_text_bind(sql_builder *b, sql_text *t, const char *name, sql_value v)
+static bool bind(sql_builder *b, sql_text *t, const char *name, sql_value v, sql_type_kind type)
 {
     if (!sql__operand(b, t, "text") || !sql__operand(b, name, "parameter name"))
         return false;
@@ -237,9 +237,14 @@ bool sql_text_bind(sql_builder *b, sql_text *t, const char *name, sql_value v)
         if (t->bindings[i]) { /* rebinding: reuse the counted parameter */
             t->bindings[i]->value =
                 v.kind == SQL_VAL_TEXT ? sql_val_str(arena_strdup(b->arena, v.u.s)) : v;
+            if (type != SQL_TYPE_NONE) {
+                t->bindings[i]->type = type;
+                t->bindings[i]->cast = true;
+            }
             return true;
         }
-        sql_param *p = SQL_CAST(sql_bind(b, v), sql_param);
+        sql_param *p = SQL_CAST(type == SQL_TYPE_NONE ? sql_bind(b, v) : sql_bind_cast(b, v, type),
+                                sql_param);
         if (!p)
             return false;
         t->bindings[i] = p;
@@ -248,4 +253,15 @@ bool sql_text_bind(sql_builder *b, sql_text *t, const char *name, sql_value v)
     }
     sql__problem(b, ERR_BAD_REQUEST, "The statement has no parameter :%s.", name);
     return false;
+}
+
+bool sql_text_bind(sql_builder *b, sql_text *t, const char *name, sql_value v)
+{
+    return bind(b, t, name, v, SQL_TYPE_NONE);
+}
+
+bool sql_text_bind_typed(sql_builder *b, sql_text *t, const char *name, sql_value v,
+                         sql_type_kind type)
+{
+    return bind(b, t, name, v, type);
 }

@@ -26,6 +26,7 @@
 #include "eng.h"
 #include "jsonw.h"
 #include "orm.h"
+#include "strbuf.h"
 
 /* Well-known PostgreSQL type OIDs (pg_type.dat). */
 enum {
@@ -175,6 +176,20 @@ const char **dto_key_from_json(const orm_mapper *m, const json_t *id, arena *a);
  * report that already has items. */
 void dto_point_at_constraint(const orm_registry *reg, const orm_mapper *m, const char *prefix,
                              err_report *err);
+
+/* ==== CSV (RFC 4180) =======================================================
+ *
+ * A header row, then one CRLF-ended record per entity or row; each field
+ * holds the value's JSON form (strings without their JSON quotes, json
+ * columns as JSON text), quoted when it holds a comma, quote, CR or LF.
+ * NULL is an empty field, the empty string "". Appended to b. */
+void dto_csv_value(sbuf *b, const json_t *v);
+/* Entities: the columns their DTO shows (fields', or all but write_only);
+ * relationships are not part of CSV. */
+void dto_csv_entities(sbuf *b, const orm_mapper *m, orm_entity *const *items, size_t n,
+                      const char *const *fields, size_t n_fields);
+/* Core rows (aggregates, named queries), labels as the header. */
+void dto_csv_rows(sbuf *b, const eng_result *r);
 
 /* ==== output ==============================================================
  *

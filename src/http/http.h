@@ -64,7 +64,8 @@ typedef enum http_method {
 
 typedef enum http_route_flags {
     HTTP_ROUTE_DB = 1 << 0,        /* runs on a database worker */
-    HTTP_ROUTE_JSON_BODY = 1 << 1  /* requires a JSON body (415/400 checked before the handler) */
+    HTTP_ROUTE_JSON_BODY = 1 << 1, /* requires a JSON body (415/400 checked before the handler) */
+    HTTP_ROUTE_JSON_BODY_OPTIONAL = 1 << 2 /* a body, when sent, is JSON (checked the same way) */
 } http_route_flags;
 
 typedef void (*http_handler)(http_request *req);

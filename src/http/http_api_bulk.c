@@ -23,10 +23,16 @@ void http__api_bulk_insert(http_request *req)
         http_req_query_at(req, i, &name, &value);
         if (strcmp(name, "returning") == 0 && strcmp(value, "id") == 0)
             returning = true;
-        else
+        else if (strncmp(name, "on_conflict", 11) != 0)
             err_add_item(&err, ERR_BAD_REQUEST, arena_sprintf(a, "/%s", name),
-                         "Unknown query parameter \"%s\": bulk insert takes returning=id.", name);
+                         "Unknown query parameter \"%s\": bulk insert takes returning=id and "
+                         "on_conflict, on_conflict_update, on_conflict_action.",
+                         name);
     }
+    orm_conflict conflict;
+    bool upsert = false;
+    if (m && !err_is_set(&err))
+        http__api_conflict(req, m, &conflict, &upsert, &err);
     if (m && !err_is_set(&err) && !json_is_array(body))
         err_add_item(&err, ERR_VALIDATION, "", "A bulk insert body is a JSON array of objects.");
     if (!m || err_is_set(&err)) {
@@ -43,7 +49,7 @@ void http__api_bulk_insert(http_request *req)
     }
     orm_session_last_write_next(s); /* one batch: one INSERT, no BEGIN/COMMIT */
     if (!orm_bulk_insert(s, m, rows.columns, rows.n_columns, rows.values, rows.defaults,
-                         rows.n_rows, NULL, returning, &done, &err) ||
+                         rows.n_rows, upsert ? &conflict : NULL, returning, &done, &err) ||
         !orm_session_commit(s, &err)) {
         orm_session_rollback(s);
         http__api_fail(req, m, "", &err);
@@ -52,7 +58,11 @@ void http__api_bulk_insert(http_request *req)
     jsonw *w = http_reply_writer(req);
     jsonw_object_begin(w);
     jsonw_key(w, "inserted");
-    jsonw_integer(w, (long long) rows.n_rows);
+    jsonw_integer(w, (long long) (upsert ? done.inserted : (int64_t) rows.n_rows));
+    if (upsert) {
+        jsonw_key(w, "updated");
+        jsonw_integer(w, (long long) done.updated);
+    }
     if (returning) {
         jsonw_key(w, "ids");
         jsonw_array_begin(w);
@@ -118,6 +128,84 @@ void http__api_bulk_update(http_request *req)
     jsonw_object_begin(w);
     jsonw_key(w, "updated");
     jsonw_integer(w, (long long) updated);
+    jsonw_object_end(w);
+    http_reply_written(req, 200);
+}
+
+/* DELETE /api/{resource}?where=<where document> or with a body
+ * {"where": {...}}: every row the (required, non-empty) where selects, in
+ * one statement; {"deleted": n}. */
+void http__api_bulk_delete(http_request *req)
+{
+    err_report err;
+    err_init(&err, http_req_arena(req));
+    arena *a = http_req_arena(req);
+    orm_session *s = http_req_session(req);
+    const orm_mapper *m = http__api_mapper(req, &err);
+    const json_t *body = http_req_json(req);
+    const json_t *where = NULL;
+    const char *pointer = "/where";
+    json_t *parsed = NULL;
+    for (size_t i = 0; m && i < http_req_query_count(req); i++) {
+        const char *name, *value;
+        http_req_query_at(req, i, &name, &value);
+        if (strcmp(name, "where") != 0) {
+            err_add_item(&err, ERR_BAD_REQUEST, arena_sprintf(a, "/%s", name),
+                         "Unknown query parameter \"%s\": a bulk delete takes where (or a body "
+                         "{\"where\": ...}).",
+                         name);
+            continue;
+        }
+        json_error_t jerr;
+        parsed = json_loads(value, JSON_REJECT_DUPLICATES, &jerr);
+        if (!parsed)
+            err_add_item(&err, ERR_BAD_REQUEST, "/where", "where is not valid JSON: %s.",
+                         jerr.text);
+        else
+            jsonw_arena_new(a, parsed);
+        where = parsed;
+    }
+    if (m && body) {
+        if (where)
+            err_add_item(&err, ERR_BAD_REQUEST, "/where",
+                         "Give the where document once: as a query parameter or in the body.");
+        else if (!json_is_object(body))
+            err_add_item(&err, ERR_VALIDATION, "", "A bulk delete body is {\"where\": {...}}.");
+        else {
+            const char *key;
+            const json_t *v;
+            json_object_foreach((json_t *) body, key, v)
+            {
+                if (strcmp(key, "where") != 0)
+                    err_add_item(&err, ERR_BAD_REQUEST, arena_sprintf(a, "/%s", key),
+                                 "Unknown key \"%s\": a bulk delete body has only where.", key);
+            }
+            where = json_object_get(body, "where");
+        }
+    }
+    if (m && !err_is_set(&err) && (!json_is_object(where) || json_object_size(where) == 0))
+        err_add_item(&err, ERR_BAD_REQUEST, pointer,
+                     "A bulk delete needs a non-empty where document; deleting every row is "
+                     "refused.");
+    if (!m || err_is_set(&err)) {
+        http_reply_problem(req, &err);
+        return;
+    }
+    query_doc q;
+    int64_t deleted = 0;
+    query_limits lim = http__api_limits(http_req_app(req));
+    if (!query_where_model(m, a, where, pointer, &lim, &q, &err) ||
+        !orm_bulk_delete(s, m, q.from, q.where, &deleted, &err) ||
+        !orm_session_commit(s, &err)) {
+        orm_session_rollback(s);
+        http__api_describe_delete_conflict(m, &err);
+        http_reply_problem(req, &err);
+        return;
+    }
+    jsonw *w = http_reply_writer(req);
+    jsonw_object_begin(w);
+    jsonw_key(w, "deleted");
+    jsonw_integer(w, (long long) deleted);
     jsonw_object_end(w);
     http_reply_written(req, 200);
 }

@@ -39,10 +39,55 @@ static const char *etag_of(http_request *req, const orm_mapper *m, const orm_ent
     return v ? arena_sprintf(http_req_arena(req), "\"%s\"", v) : NULL;
 }
 
+/* Whether an If-None-Match list holds etag (or "*"): the client's copy is
+ * current. Weak tags compare by their opaque part (RFC 9110 §13.1.2). */
+static bool none_match(const char *list, const char *etag)
+{
+    if (!list || !etag)
+        return false;
+    size_t elen = strlen(etag);
+    for (const char *p = list; *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t len = strcspn(p, ",");
+        while (len > 0 && p[len - 1] == ' ')
+            len--;
+        const char *t = p;
+        size_t tlen = len;
+        if (tlen > 2 && t[0] == 'W' && t[1] == '/') {
+            t += 2;
+            tlen -= 2;
+        }
+        if ((len == 1 && *p == '*') || (tlen == elen && strncmp(t, etag, elen) == 0))
+            return true;
+        p += len;
+    }
+    return false;
+}
+
+static bool prefers_minimal(http_request *req)
+{
+    const char *prefer = http_req_header(req, "Prefer");
+    return prefer && strstr(prefer, "return=minimal") != NULL;
+}
+
 static void reply_entity(http_request *req, int status, const char *etag)
 {
     if (etag)
         http_add_header(req, "ETag", etag);
+    if (status != 200 && status != 201) {
+        http_reply_written(req, status);
+        return;
+    }
+    if (http_req_method(req) != HTTP_GET && prefers_minimal(req)) {
+        /* Prefer: return=minimal: the status, Location and ETag only. */
+        http_add_header(req, "Preference-Applied", "return=minimal");
+        http_reply_empty(req, status);
+        return;
+    }
+    if (http_req_method(req) != HTTP_GET && http_req_header(req, "Prefer") &&
+        strstr(http_req_header(req, "Prefer"), "return=representation"))
+        http_add_header(req, "Preference-Applied", "return=representation");
     http_reply_written(req, status);
 }
 
@@ -98,7 +143,8 @@ void http__api_get_entity(http_request *req)
     const orm_mapper *m = http__api_mapper(req, &err);
     const orm_load_plan *plan = NULL;
     orm_entity *e = NULL;
-    if (m && entity_params(req, m, &q, &err))
+    bool csv;
+    if (m && http__api_format(req, false, &csv, &err) && entity_params(req, m, &q, &err))
         plan = orm_load_plan_build(s, m, &q.load, &err);
     if (plan)
         e = load_by_key(req, m, plan, &err);
@@ -109,6 +155,11 @@ void http__api_get_entity(http_request *req)
     const char *etag = e ? etag_of(req, m, e) : NULL;
     if (!e || !orm_session_commit(s, &err)) {
         http__api_fail(req, m, NULL, &err);
+        return;
+    }
+    if (none_match(http_req_header(req, "If-None-Match"), etag)) {
+        http_add_header(req, "ETag", etag);
+        http_reply_empty(req, 304);
         return;
     }
     reply_entity(req, 200, etag);
@@ -137,14 +188,32 @@ void http__api_create_entity(http_request *req)
         http_reply_problem(req, &err);
         return;
     }
+    orm_conflict conflict;
+    bool upsert = false;
+    for (size_t i = 0; i < http_req_query_count(req); i++) {
+        const char *name, *value;
+        http_req_query_at(req, i, &name, &value);
+        if (strncmp(name, "on_conflict", 11) != 0)
+            err_add_item(&err, ERR_BAD_REQUEST, arena_sprintf(http_req_arena(req), "/%s", name),
+                         "Unknown query parameter \"%s\": a create takes on_conflict, "
+                         "on_conflict_update and on_conflict_action.",
+                         name);
+    }
+    if (err_is_set(&err) || !http__api_conflict(req, m, &conflict, &upsert, &err)) {
+        http_reply_problem(req, &err);
+        return;
+    }
     orm_entity *e = orm_entity_new(s, m);
     const char *etag = NULL, *location = NULL;
     if (dto_apply_input(m, http_req_json(req), DTO_CREATE, "", 0, e, &err) &&
-        orm_session_add(s, e, &err) && write_dto(req, m, e, &err) &&
+        (upsert ? orm_session_add_upsert(s, e, &conflict, &err) : orm_session_add(s, e, &err)) &&
+        write_dto(req, m, e, &err) &&
         (etag = etag_of(req, m, e), location = http__api_location(http_req_arena(req), m, e)) &&
         orm_session_commit(s, &err)) {
         http_add_header(req, "Location", location);
-        reply_entity(req, 201, etag);
+        /* An upsert that found the row answers 200: nothing was created. */
+        bool created = !upsert || orm_entity_upsert_outcome(e) == ORM_UPSERT_INSERTED;
+        reply_entity(req, created ? 201 : 200, etag);
         return;
     }
     orm_session_rollback(s);

@@ -4,8 +4,8 @@
  * from these rows). Literal segments outrank parameters per method, so
  * POST /api/{resource}/query is the query route while GET
  * /api/{resource}/query reads the entity whose key is "query".
- * "/api/transaction" is a literal route; the config refuses a model whose
- * table is named "transaction".
+ * "/api/transaction" and "/api/rpc/..." are literal routes; the config
+ * refuses a model whose table is named "transaction" or "rpc".
  */
 #include "http_int.h"
 
@@ -61,5 +61,10 @@ const http_route HTTP_API_ROUTES[] = {
       "Serialization failures and deadlocks are replayed with backoff; when the retries run "
       "out: 409 serialization-failure with Retry-After.",
       HTTP_P_BODY | HTTP_P404 | HTTP_P409 | HTTP_P_DB}},
+    {HTTP_DELETE, "/api/{resource}", http__api_bulk_delete, DB | HTTP_ROUTE_JSON_BODY_OPTIONAL,
+     "/api/{resource}", {0}},
+    {HTTP_POST, "/api/rpc/{name}", http__api_rpc, DB | HTTP_ROUTE_JSON_BODY_OPTIONAL,
+     "/api/rpc/{name}", {0}},
+    {HTTP_GET, "/api/rpc/{name}", http__api_rpc, DB, "/api/rpc/{name}", {0}},
 };
 const size_t HTTP_N_API_ROUTES = sizeof HTTP_API_ROUTES / sizeof HTTP_API_ROUTES[0];

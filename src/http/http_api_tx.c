@@ -1,8 +1,9 @@
 /*
  * POST /api/transaction: several operations in one session and one
- * transaction. Later operations see earlier ones (each write is flushed
- * before the next operation, so generated keys exist for $ref); all
- * commit together or none do. A serialization failure or deadlock replays
+ * transaction. Writes go through the unit of work: creates and updates
+ * are flushed together, parents first, when a later operation needs what
+ * they produce (a $ref, a query, a delete) or at the end, so a child may
+ * be created before its parent; all commit together or none do. A serialization failure or deadlock replays
  * the whole document in a fresh session with exponential backoff and
  * jitter, up to session.retry_attempts replays.
  */
@@ -18,8 +19,15 @@
 
 typedef struct tx_ref {
     const char *name;
-    json_t *dto; /* the result of the operation that declared it (borrowed from results) */
+    size_t op; /* the operation that declared it: its result is results[op] */
 } tx_ref;
+
+/* A create or update whose result waits for the next flush. */
+typedef struct tx_pending {
+    size_t op;
+    const orm_mapper *m;
+    orm_entity *e;
+} tx_pending;
 
 typedef struct tx_run {
     http_request *req;
@@ -29,8 +37,46 @@ typedef struct tx_run {
     tx_ref *refs;
     size_t n_refs;
     json_t *results;
+    tx_pending *pending;
+    size_t n_pending;
     err_report *err;
 } tx_run;
+
+static json_t *op_write_result(tx_run *t, const orm_mapper *m, orm_entity *e);
+
+/* Flushes the unit of work and writes the results of the writes that
+ * waited for it. A failing flush is charged to the write whose statement
+ * failed (orm_session_flush_failed). */
+static bool settle(tx_run *t)
+{
+    if (!t->n_pending)
+        return true;
+    if (!orm_session_flush(t->s, t->err)) {
+        size_t blame = t->pending[0].op;
+        const orm_mapper *m = t->pending[0].m;
+        const orm_entity *failed = orm_session_flush_failed(t->s);
+        for (size_t i = 0; i < t->n_pending; i++)
+            if (t->pending[i].e == failed) {
+                blame = t->pending[i].op;
+                m = t->pending[i].m;
+                break;
+            }
+        t->err->operation = (int) blame;
+        dto_point_at_constraint(http_req_app(t->req)->registry, m,
+                                arena_sprintf(t->a, "/operations/%zu/values", blame), t->err);
+        return false;
+    }
+    for (size_t i = 0; i < t->n_pending; i++) {
+        json_t *dto = op_write_result(t, t->pending[i].m, t->pending[i].e);
+        if (!dto) {
+            t->err->operation = (int) t->pending[i].op;
+            return false;
+        }
+        json_array_set_new(t->results, t->pending[i].op, dto);
+    }
+    t->n_pending = 0;
+    return true;
+}
 
 /* Replaces every {"$ref": "name.field"} in v (a copy) by that field of the
  * named earlier result. NULL with a 400 item when a reference is unknown. */
@@ -44,7 +90,11 @@ static json_t *resolve_refs(tx_run *t, const json_t *v, const char *pointer)
             for (size_t i = 0; dot && i < t->n_refs; i++) {
                 if (strlen(t->refs[i].name) == (size_t) (dot - text) &&
                     strncmp(t->refs[i].name, text, (size_t) (dot - text)) == 0) {
-                    json_t *field = json_object_get(t->refs[i].dto, dot + 1);
+                    /* What the ref names may still be in the unit of work. */
+                    if (!settle(t))
+                        return NULL;
+                    json_t *field = json_object_get(json_array_get(t->results, t->refs[i].op),
+                                                    dot + 1);
                     if (field)
                         return json_incref(field);
                 }
@@ -107,7 +157,7 @@ static orm_entity *op_load(tx_run *t, const orm_mapper *m, const json_t *op, con
 static json_t *op_write_result(tx_run *t, const orm_mapper *m, orm_entity *e)
 {
     const orm_load_plan *plan = orm_load_plan_build(t->s, m, NULL, t->err);
-    if (!plan || !orm_session_flush(t->s, t->err))
+    if (!plan)
         return NULL;
     if (!orm_session_load_plan(t->s, &e, 1, plan, t->err))
         return NULL;
@@ -123,7 +173,15 @@ static json_t *op_query(tx_run *t, const orm_mapper *m, const json_t *doc, const
     query_doc q;
     json_t *out = NULL;
     json_t *empty = doc ? NULL : json_object();
-    if (query_parse_model(m, t->a, doc ? doc : empty, &lim, &q, &qerr)) {
+    /* $ref may stand for any value of the query document too. */
+    json_t *resolved = doc ? resolve_refs(t, doc, arena_sprintf(t->a, "%s/query", base)) : NULL;
+    if (doc && !resolved) {
+        json_decref(empty);
+        return NULL;
+    }
+    if (resolved)
+        jsonw_arena_new(t->a, resolved);
+    if (settle(t) && query_parse_model(m, t->a, resolved ? resolved : empty, &lim, &q, &qerr)) {
         if (q.is_aggregate) {
             err_add_item(&qerr, ERR_BAD_REQUEST, "",
                          "Aggregates are not available inside a transaction document.");
@@ -212,7 +270,8 @@ static bool run_op(tx_run *t, size_t i, const json_t *op)
     json_object_foreach((json_t *) op, key, v)
     {
         if (strcmp(key, "op") && strcmp(key, "resource") && strcmp(key, "ref") &&
-            strcmp(key, "values") && strcmp(key, "id") && strcmp(key, "query"))
+            strcmp(key, "values") && strcmp(key, "id") && strcmp(key, "query") &&
+            (strcmp(key, "on_conflict") || strcmp(kind, "create")))
             err_add_item(t->err, ERR_BAD_REQUEST, arena_sprintf(t->a, "%s/%s", base, key),
                          "Unknown key \"%s\" in an operation.", key);
     }
@@ -223,7 +282,7 @@ static bool run_op(tx_run *t, size_t i, const json_t *op)
     if (strcmp(kind, "query") == 0) {
         result = op_query(t, m, json_object_get(op, "query"), base);
     } else if (strcmp(kind, "delete") == 0) {
-        orm_entity *e = op_load(t, m, op, base);
+        orm_entity *e = settle(t) ? op_load(t, m, op, base) : NULL;
         if (e && orm_session_delete(t->s, e, t->err) && orm_session_flush(t->s, t->err))
             result = json_pack("{s:b}", "deleted", 1);
     } else {
@@ -232,11 +291,24 @@ static bool run_op(tx_run *t, size_t i, const json_t *op)
                                                                         : json_null(),
                                       vp);
         bool create = strcmp(kind, "create") == 0;
+        const json_t *spec = json_object_get(op, "on_conflict");
+        orm_conflict conflict;
+        bool upsert = spec != NULL;
+        if (upsert && !http__api_conflict_json(t->a, m, spec,
+                                               arena_sprintf(t->a, "%s/on_conflict", base),
+                                               &conflict, t->err)) {
+            json_decref(values);
+            return false;
+        }
         orm_entity *e = !values ? NULL : create ? orm_entity_new(t->s, m) : op_load(t, m, op, base);
         if (e && dto_apply_input(m, values, create ? DTO_CREATE : DTO_UPDATE, vp, DTO_ALLOW_ADD,
                                  e, t->err) &&
-            (!create || orm_session_add(t->s, e, t->err)))
-            result = op_write_result(t, m, e);
+            (!create || (upsert ? orm_session_add_upsert(t->s, e, &conflict, t->err)
+                                : orm_session_add(t->s, e, t->err)))) {
+            /* The result waits for the flush (settle): a placeholder now. */
+            t->pending[t->n_pending++] = (tx_pending){i, m, e};
+            result = json_null();
+        }
         json_decref(values);
     }
     if (!result) {
@@ -250,7 +322,7 @@ static bool run_op(tx_run *t, size_t i, const json_t *op)
     json_array_append_new(t->results, result);
     if (ref) {
         t->refs[t->n_refs].name = ref;
-        t->refs[t->n_refs].dto = result;
+        t->refs[t->n_refs].op = i;
         t->n_refs++;
     }
     return true;
@@ -267,19 +339,21 @@ static bool attempt(http_request *req, const json_t *doc, const char *isolation,
     tx_run t = {.req = req, .a = http_req_arena(req), .s = orm_session_open(a, &o), .ops = ops,
                 .results = jsonw_arena_new(a, json_array()), .err = err};
     t.refs = ARENA_ARRAY(t.a, tx_ref, json_array_size(ops) + 1);
+    t.pending = ARENA_ARRAY(t.a, tx_pending, json_array_size(ops) + 1);
     bool ok = true;
     size_t i;
     const json_t *op;
     json_array_foreach(ops, i, op)
     {
         if (!run_op(&t, i, op)) {
-            err->operation = (int) i;
+            if (err->operation < 0) /* settle() may have blamed an earlier write */
+                err->operation = (int) i;
             ok = false;
             break;
         }
     }
     if (ok)
-        ok = orm_session_commit(t.s, err);
+        ok = settle(&t) && orm_session_commit(t.s, err);
     if (!ok)
         orm_session_rollback(t.s);
     orm_session_close(t.s);

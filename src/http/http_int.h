@@ -157,6 +157,12 @@ void http__write_pool_members(jsonw *w, eng_pool *pool);
  * names a configured model, else NULL. */
 const char *http__metrics_resource(http_request *req);
 
+enum {
+    /* Bodies larger than this are gzip-compressed when the client accepts
+     * it (SPEC.md §5: above 1 KiB). */
+    HTTP_GZIP_MIN_BYTES = 1024
+};
+
 /* Queues req's response on its connection (I/O thread). */
 enum MHD_Result http__send(http_request *req);
 
@@ -201,6 +207,25 @@ void http__api_query(http_request *req);
 void http__api_bulk_insert(http_request *req);
 void http__api_bulk_update(http_request *req);
 void http__api_transaction(http_request *req);
+void http__api_bulk_delete(http_request *req);
+void http__api_rpc(http_request *req);
+/* The representation a request's Accept header asks for: *csv true for
+ * text/csv (only when csv_ok: lists, query documents, read-only named
+ * queries), false for JSON (also without Accept, or with * / *,
+ * application/ *). Neither acceptable: false with a 406 in err. */
+bool http__api_format(http_request *req, bool csv_ok, bool *csv /* OUT */, err_report *err);
+/* The upsert a request asks for with ?on_conflict=<col,...> (default the
+ * primary key: an empty value), &on_conflict_update=<col,...> or
+ * &on_conflict_action=nothing. *wanted false without on_conflict. The
+ * column lists live in the request arena; problems are 400 items at the
+ * parameter ("/on_conflict"). Other query parameters are left alone. */
+bool http__api_conflict(http_request *req, const orm_mapper *m, orm_conflict *out /* OUT */,
+                        bool *wanted /* OUT */, err_report *err);
+/* The same from a transaction operation's "on_conflict" object
+ * ({"target": [...], "update": [...]} or {"target": [...], "action":
+ * "nothing"}), pointers under pointer. */
+bool http__api_conflict_json(arena *a, const orm_mapper *m, const json_t *spec,
+                             const char *pointer, orm_conflict *out /* OUT */, err_report *err);
 
 http_method http__method_from_name(const char *name);
 const char *http__method_names(arena *a, unsigned methods); /* "GET, POST" */

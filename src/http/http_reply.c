@@ -10,6 +10,8 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <strings.h>
+#include <zlib.h>
 
 #include "http_int.h"
 #include "log.h"
@@ -199,6 +201,65 @@ static void access_log(http_request *req, double total_ms, const orm_session_sta
     log_record(LOG_INFO, "request", f, sizeof f / sizeof f[0]);
 }
 
+/* Whether Accept-Encoding allows gzip: named (or "*") without q=0. */
+static bool accepts_gzip(const char *accept)
+{
+    for (const char *p = accept; p && *p;) {
+        while (*p == ' ' || *p == ',')
+            p++;
+        size_t len = strcspn(p, ",");
+        size_t name = strcspn(p, ";,");
+        while (name && p[name - 1] == ' ')
+            name--;
+        bool match = (name == 4 && strncasecmp(p, "gzip", 4) == 0) || (name == 1 && *p == '*');
+        if (match) {
+            const char *q = memchr(p, ';', len);
+            bool zero = false;
+            if (q) {
+                const char *v = q + 1;
+                while (*v == ' ')
+                    v++;
+                if ((v[0] == 'q' || v[0] == 'Q') && v[1] == '=')
+                    zero = strtod(v + 2, NULL) <= 0.0;
+            }
+            return !zero;
+        }
+        p += len;
+    }
+    return false;
+}
+
+/* Compresses the body with zlib's gzip wrapper when the client accepts it
+ * and the body is larger than HTTP_GZIP_MIN_BYTES; the compressed body
+ * lives in the request arena. False (body untouched) otherwise, or when
+ * compression does not make it smaller. */
+static bool maybe_gzip(http_request *req)
+{
+    if (req->resp_len <= HTTP_GZIP_MIN_BYTES || req->status == 304 || req->status == 204)
+        return false;
+    const char *accept = MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND,
+                                                     MHD_HTTP_HEADER_ACCEPT_ENCODING);
+    if (!accepts_gzip(accept))
+        return false;
+    z_stream z = {0};
+    if (deflateInit2(&z, 6, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+        return false;
+    uLong cap = deflateBound(&z, (uLong) req->resp_len);
+    unsigned char *out = arena_alloc(req->arena, cap);
+    z.next_in = (Bytef *) req->resp_body;
+    z.avail_in = (uInt) req->resp_len;
+    z.next_out = out;
+    z.avail_out = (uInt) cap;
+    int rc = deflate(&z, Z_FINISH);
+    size_t len = (size_t) z.total_out;
+    deflateEnd(&z);
+    if (rc != Z_STREAM_END || len >= req->resp_len)
+        return false;
+    req->resp_body = (const char *) out;
+    req->resp_len = len;
+    return true;
+}
+
 enum MHD_Result http__send(http_request *req)
 {
     if (!req->replied) {
@@ -207,6 +268,7 @@ enum MHD_Result http__send(http_request *req)
         err_set(&err, ERR_INTERNAL, "No response was produced.");
         http_reply_problem(req, &err);
     }
+    bool gzipped = maybe_gzip(req);
     struct MHD_Response *resp = MHD_create_response_from_buffer(
         req->resp_len, (void *) req->resp_body, MHD_RESPMEM_PERSISTENT);
     if (!resp)
@@ -216,6 +278,10 @@ enum MHD_Result http__send(http_request *req)
     for (http_out_header *h = req->headers; h; h = h->next)
         MHD_add_response_header(resp, h->name, h->value);
     MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+    if (gzipped)
+        MHD_add_response_header(resp, "Content-Encoding", "gzip");
+    if (req->resp_len > HTTP_GZIP_MIN_BYTES || gzipped)
+        MHD_add_response_header(resp, "Vary", "Accept-Encoding");
 
     double total_ms = (now_s() - req->start) * 1e3;
     orm_session_stats st = {0};

@@ -127,7 +127,8 @@ static bool admit(http_request *req)
     } else if (req->too_many_query) {
         err_add_item(&err, ERR_BAD_REQUEST, NULL, "Too many query parameters (at most %d).",
                      HTTP_MAX_QUERY_PARAMS);
-    } else if (req->route->flags & HTTP_ROUTE_JSON_BODY) {
+    } else if ((req->route->flags & HTTP_ROUTE_JSON_BODY) ||
+               ((req->route->flags & HTTP_ROUTE_JSON_BODY_OPTIONAL) && req->has_body)) {
         const char *ct =
             MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
         if (!req->has_body) {

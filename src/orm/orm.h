@@ -375,6 +375,9 @@ bool orm_session_delete(orm_session *s, orm_entity *e, err_report *err);
  * deletes in reverse dependency order. A failure leaves the transaction
  * failed: roll back. */
 bool orm_session_flush(orm_session *s, err_report *err);
+/* The instance whose statement failed the last flush (NULL after a
+ * successful one): what a caller holding several pending writes blames. */
+orm_entity *orm_session_flush_failed(const orm_session *s);
 /* orm_session_commit (above) flushes first, then COMMITs; with
  * expire_on_commit, loaded values are expired (orm_entity_is_expired;
  * orm_session_get or orm_session_refresh reloads them). Instances whose
@@ -475,6 +478,49 @@ bool orm_bulk_update(orm_session *s, const orm_mapper *m, const sql_from *from, 
                      const size_t *cols, const char *const *values, size_t n,
                      int64_t *updated /* OUT */, err_report *err);
 
+/* ==== named SQL queries (config "queries") =============================== */
+
+/* Checks every named query of cfg as start-up does: its SQL parses as a
+ * text() statement, every :name in it is a declared parameter and every
+ * declared parameter is used. Problems are ERR_CONFIG items pointing into
+ * the config ("/queries/top/params/n"). orm_registry_create runs it. */
+bool orm_queries_check(const cfg_config *cfg, arena *a, err_report *err);
+
+/* Runs q in the session's transaction with values[i] (already checked
+ * against q->params[i].type) bound to :<q->params[i].name>, each cast to
+ * its declared type. A read_only query makes the transaction READ ONLY
+ * first, so a write in its SQL fails (SQLSTATE 25006). Counted like any
+ * statement; the result lives in the session arena. */
+eng_result *orm_session_run_query(orm_session *s, const cfg_query *q, const sql_value *values,
+                                  err_report *err);
+/* Checks a client's parameters for q — a JSON object (body) or text pairs
+ * (names/texts, n of them: GET query parameters; body NULL) — against the
+ * declared types with the rules of query documents (orm_value_json /
+ * orm_value_text), reporting every unknown, missing or ill-typed one as a
+ * 422 item at "/<name>"; then runs q like orm_session_run_query. */
+eng_result *orm_session_run_query_params(orm_session *s, const cfg_query *q, const json_t *body,
+                                         const char *const *names, const char *const *texts,
+                                         size_t n, err_report *err);
+
+/* ==== server-side cursors (large results) ================================ */
+
+/* A result read in batches (DECLARE ... NO SCROLL CURSOR FOR stmt in the
+ * session's transaction, then FETCH n), so memory follows the batch, not
+ * the row count. Lives in the session arena; the transaction's end (the
+ * session's close, whatever the path) closes it on the server. */
+typedef struct orm_cursor orm_cursor;
+
+/* Opens a cursor over a Core statement (a SELECT or text()); counts as one
+ * statement. The statement is compiled like any other (values are
+ * parameters of the DECLARE). */
+orm_cursor *orm_cursor_open(orm_session *s, const sql_node *stmt, err_report *err);
+/* The next at most n rows (n > 0), in a result living in a (give a
+ * per-batch arena and reset it, so batches do not accumulate). 0 rows:
+ * the end. A failure fails the transaction. */
+eng_result *orm_cursor_fetch(orm_cursor *c, arena *a, int n, err_report *err);
+/* CLOSE now (optional; the connection is kept). */
+bool orm_cursor_close(orm_cursor *c, err_report *err);
+
 /* ==== loading ============================================================ */
 
 /* A loader option of a request, in terms of Core relations (the query
@@ -569,6 +615,19 @@ bool orm_session_query(orm_session *s, const orm_mapper *m, const sql_select *st
                        const orm_load_plan *plan, orm_entity ***out /* OUT */,
                        size_t *n /* OUT */, int64_t *count /* OUT, NULL = not asked */,
                        err_report *err);
+
+/* One item of the ORDER BY orm_session_query runs: the statement's column
+ * ORDER BY items (each column once, its first mention deciding), then the
+ * primary key columns it did not name. */
+typedef struct orm_order_key {
+    const sql_column *column;
+    bool desc;
+    int nulls; /* sql_nulls */
+} orm_order_key;
+
+/* Fills out (room for m->n_columns) with that ORDER BY; returns its
+ * length. Keyset cursors are made and read over exactly these keys. */
+size_t orm_query_order(const orm_mapper *m, const sql_select *stmt, orm_order_key *out);
 
 /* Loads one relationship of one instance now (strategy select: the N+1 a
  * client may choose): one SELECT, none for a many-to-one whose target is

@@ -395,8 +395,14 @@ static bool is_pending_delete(const orm_entity *e)
     return e->in_deleted && e->state == ORM_DELETED && !e->delete_flushed;
 }
 
+orm_entity *orm_session_flush_failed(const orm_session *s)
+{
+    return s->failed;
+}
+
 bool orm_session_flush(orm_session *s, err_report *err)
 {
+    s->failed = NULL;
     if (!s->added.n && !s->dirty.n && !s->deleted.n)
         return true;
     size_t cap = s->added.n + s->dirty.n;
@@ -424,7 +430,8 @@ bool orm_session_flush(orm_session *s, err_report *err)
     for (size_t i = 0; i < n; i++) {
         /* The commit's last write may go without BEGIN (orm_session.c). */
         s->final_write = s->committing && i + 1 == n && deletes == 0;
-        if (!(w[i].insert ? flush_insert(s, w[i].e, err) : flush_update(s, w[i].e, err)))
+        if (!(w[i].insert ? flush_insert(s, w[i].e, err) : flush_update(s, w[i].e, err)) &&
+            (s->failed = w[i].e, true))
             return false;
     }
     s->added.n = 0;
@@ -442,7 +449,7 @@ bool orm_session_flush(orm_session *s, err_report *err)
     qsort(d, nd, sizeof *d, cmp_children_first);
     for (size_t i = 0; i < nd; i++) {
         s->final_write = s->committing && i + 1 == nd;
-        if (!flush_delete(s, d[i].e, err))
+        if (!flush_delete(s, d[i].e, err) && (s->failed = d[i].e, true))
             return false;
     }
     s->deleted.n = 0;

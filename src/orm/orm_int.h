@@ -75,6 +75,7 @@ struct orm_session {
     bool seal_after_write; /* orm_session_last_write_next: seal after it */
     bool final_write; /* the next write is the last statement before COMMIT
                          (orm__session_final_write, from that flush) */
+    orm_entity *failed; /* the instance whose statement failed the last flush */
     orm_session_stats stats;
 
     /* The unit of work. Lists hold entities in the order they joined them;
@@ -181,6 +182,9 @@ bool orm__autoflush(orm_session *s, err_report *err);
  * was one), for a write made of several statements to re-announce before
  * its last. */
 bool orm__session_take_last_write(orm_session *s);
+
+/* The Core type of a declared parameter or result column (orm_rpc.c). */
+sql_type_kind orm_query_type(cfg_type type);
 
 /* ==== upsert (orm_upsert.c) ================================================ */
 

@@ -18,8 +18,26 @@
  * statement order, which is the relationship's order. The key array is one
  * parameter, so the statement shape does not depend on the batch size.
  * Joined nodes below the relationship join into the same statement.
+ *
+ * A many-to-one whose target is already in the identity map (loaded, not
+ * expired) is taken from there without SQL, as SQLAlchemy's selectin
+ * loader does: include=orders,orders.user does not read again the users
+ * the session already holds.
  */
 #include "orm_int.h"
+
+/* The instance a many-to-one key names, when the session holds it whole. */
+static orm_entity *held_target(orm_session *s, const orm_relationship *rel, const char *key)
+{
+    const sql_relation *r = rel->relation;
+    const orm_mapper *t = rel->target;
+    if (rel->to_many || r->secondary || r->n_on != 1 || t->n_pk != 1 ||
+        t->columns[t->pk[0]] != r->on[0].remote)
+        return NULL;
+    const char *id = orm__identity_text(s->arena, t, &key);
+    orm_entity *e = id ? orm__identity_get(s, t, id) : NULL;
+    return e && e->state == ORM_PERSISTENT && !e->expired ? e : NULL;
+}
 
 bool orm__load_selectin(orm_session *s, const orm_relationship *rel, orm_entity *const *parents,
                         size_t n_parents, orm_load_node *const *joined, size_t n_joined,
@@ -39,6 +57,11 @@ bool orm__load_selectin(orm_session *s, const orm_relationship *rel, orm_entity 
         const char *key = orm_entity_get(p, local);
         if (!key)
             continue;
+        orm_entity *held = n_joined ? NULL : held_target(s, rel, key);
+        if (held) {
+            orm__rel_append(p, rel->index, held);
+            continue;
+        }
         orm__vec *list = orm__strmap_get(&by_key, key);
         if (!list) {
             list = ARENA_NEW(a, orm__vec);

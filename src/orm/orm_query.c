@@ -23,25 +23,53 @@ static int64_t param_int(const sql_param *p)
     return p && p->value.kind == SQL_VAL_INT ? p->value.u.i : 0;
 }
 
-/* The order of stmt, then the key, over from (stmt's table or the wrapped
- * parent SELECT). Only column orderings carry over: anything else belongs
- * to aggregate statements, which are refused. */
+size_t orm_query_order(const orm_mapper *m, const sql_select *stmt, orm_order_key *out)
+{
+    size_t n = 0;
+    const size_t cap = m->n_columns;
+    for (size_t i = 0; stmt && i < stmt->n_order_by && n < cap; i++) {
+        const sql_order_item *o = &stmt->order_by[i];
+        if (o->expr->kind != SQL_COLREF || !SQL_CCAST(o->expr, sql_colref)->column)
+            continue; /* anything else belongs to aggregate statements */
+        const sql_column *c = SQL_CCAST(o->expr, sql_colref)->column;
+        bool seen = false;
+        for (size_t j = 0; j < n && !seen; j++)
+            seen = out[j].column == c;
+        if (!seen) /* a column twice: the first mention decides */
+            out[n++] = (orm_order_key){c, o->desc, o->nulls};
+    }
+    for (size_t k = 0; k < m->n_pk && n < cap; k++) {
+        const sql_column *c = m->columns[m->pk[k]];
+        bool seen = false;
+        for (size_t j = 0; j < n && !seen; j++)
+            seen = out[j].column == c;
+        if (!seen)
+            out[n++] = (orm_order_key){c, false, SQL_NULLS_DEFAULT};
+    }
+    return n;
+}
+
+/* The order of stmt, then the key (each column once), over from (stmt's
+ * table or the wrapped parent SELECT). */
 static void order_parents(sql_builder *b, sql_select *sel, const orm_mapper *m,
                           const sql_select *stmt, const sql_from *from)
 {
-    for (size_t i = 0; stmt && i < stmt->n_order_by; i++) {
-        const sql_order_item *o = &stmt->order_by[i];
-        if (o->expr->kind != SQL_COLREF || !SQL_CCAST(o->expr, sql_colref)->column)
-            continue;
-        const sql_column *c = SQL_CCAST(o->expr, sql_colref)->column;
+    orm_order_key *keys = ARENA_ARRAY(sql_builder_arena(b), orm_order_key, m->n_columns + 1);
+    size_t n = orm_query_order(m, stmt, keys);
+    for (size_t i = 0; i < n; i++) {
+        const sql_column *c = keys[i].column;
         sql_node *x = from->table ? sql_col_of(b, from, c) : sql_col(b, from, c->name);
-        sql_select_order_by(b, sel, x, o->desc, o->nulls);
+        sql_select_order_by(b, sel, x, keys[i].desc, (sql_nulls) keys[i].nulls);
     }
-    for (size_t k = 0; k < m->n_pk; k++) {
-        const sql_column *c = m->columns[m->pk[k]];
-        sql_node *x = from->table ? sql_col_of(b, from, c) : sql_col(b, from, c->name);
-        sql_select_order_by(b, sel, x, false, SQL_NULLS_DEFAULT);
-    }
+}
+
+/* stmt's FOR UPDATE / FOR SHARE, of the entities' own rows (never the
+ * outer-joined ones, which PostgreSQL refuses to lock). */
+static void lock_rows(sql_builder *b, sql_select *sel, const sql_select *stmt,
+                      const sql_from *from)
+{
+    if (stmt && stmt->lock != SQL_LOCK_NONE)
+        sql_select_lock(b, sel, stmt->lock, stmt->lock_wait, from);
 }
 
 static void page(sql_builder *b, sql_select *sel, const sql_select *stmt)
@@ -69,6 +97,7 @@ static sql_select *build_query(sql_builder *b, const orm_mapper *m, const sql_se
             sql_select_where(b, inner, stmt->where);
         order_parents(b, inner, m, stmt, from);
         page(b, inner, stmt);
+        lock_rows(b, inner, stmt, from);
         sql_from *sub = sql_from_subquery(b, inner, "ld_0");
         if (!sub)
             return NULL;
@@ -83,6 +112,7 @@ static sql_select *build_query(sql_builder *b, const orm_mapper *m, const sql_se
     order_parents(b, sel, m, stmt, from);
     orm__fetch_build(b, sel, f, m, from, 0, nodes, n_nodes);
     page(b, sel, stmt);
+    lock_rows(b, sel, stmt, from);
     return sel;
 }
 

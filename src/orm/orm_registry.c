@@ -170,6 +170,8 @@ orm_registry *orm_registry_create(arena *process, const cfg_config *cfg, err_rep
         if (!build_relationships(process, r, &r->mappers[i], err))
             return NULL;
     link_inverses(r);
+    if (!orm_queries_check(cfg, process, err))
+        return NULL;
     return r;
 }
 

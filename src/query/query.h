@@ -95,6 +95,15 @@ typedef struct query_doc {
     const sql_column **group_by;
     size_t n_group_by;
     bool is_aggregate; /* group_by or aggregates given: rows, not entities */
+    /* "after" / GET after=: a keyset cursor as given (opaque here: the
+     * layer that made it checks and applies it); NULL = none. */
+    const char *after;
+    /* "lock": "update" | "share", with "nowait" or "skip_locked" */
+    int lock;      /* sql_lock */
+    int lock_wait; /* sql_lock_wait */
+    /* "having": {"<aggregate label>": {"gt": 10}, ...}: a condition over
+     * the aggregates (built with the SELECT); NULL = none */
+    sql_node *having;
 } query_doc;
 
 /* Translates a where document over `from` (a FROM item of a table): keys
@@ -184,5 +193,19 @@ bool query_where_model(const orm_mapper *m, arena *a, const json_t *where,
  * q->count asked for it (else -1). The result lives in the session arena. */
 eng_result *query_rows(orm_session *s, const query_doc *q, int64_t *count /* OUT */,
                        err_report *err);
+
+/* ==== keyset paging (query_cursor.c) ===================================== */
+
+/* When q has an "after" cursor: checks it (its signature, and that it
+ * belongs to this query's shape: resource, effective ORDER BY, where) and
+ * ANDs "rows after the cursor's row" into q->where; a bad cursor is a 400
+ * item at pointer. Nodes live in a. */
+bool query_keyset_apply(const orm_mapper *m, arena *a, query_doc *q, const char *pointer,
+                        err_report *err);
+/* The cursor of the page after items (n of them, as the query returned
+ * them) when the page is full, else NULL; where is q->where before
+ * query_keyset_apply. Lives in a. */
+const char *query_keyset_next(const orm_mapper *m, arena *a, const query_doc *q,
+                              const sql_node *where, orm_entity *const *items, size_t n);
 
 #endif

@@ -35,6 +35,15 @@ bool query__and_where(query__ctx *x, query_doc *q, sql_node *cond)
     return q->where != NULL;
 }
 
+void query__set_after(query__ctx *x, query_doc *q, const char *after, const query__path *p)
+{
+    if (q->is_aggregate) {
+        query__bad(x, p, "An aggregate query has no cursor: page it with limit and offset.");
+        return;
+    }
+    q->after = arena_strdup(x->a, after);
+}
+
 bool query__set_paging(query__ctx *x, query_doc *q, bool is_limit, int64_t v, const query__path *p)
 {
     const char *what = is_limit ? "limit" : "offset";
@@ -524,8 +533,113 @@ static void parse_aggregates(query__ctx *x, query_doc *q, const json_t *v, const
 
 /* ==== the document ====================================================== */
 
-static const char *const KEYS[] = {"where",   "order_by", "limit",    "offset",    "fields",
-                                   "options", "count",    "group_by", "aggregates"};
+static const char *const KEYS[] = {"where",   "order_by", "limit",    "offset",      "fields",
+                                   "options", "count",    "group_by", "aggregates",  "after",
+                                   "lock",    "nowait",   "having",   "skip_locked"};
+
+/* "lock": "update"|"share", "nowait": true, "skip_locked": true. */
+static void parse_lock(query__ctx *x, query_doc *q, const json_t *doc)
+{
+    const json_t *lock = json_object_get(doc, "lock");
+    const json_t *nowait = json_object_get(doc, "nowait");
+    const json_t *skip = json_object_get(doc, "skip_locked");
+    if (lock) {
+        query__path p = QUERY__KEY(NULL, "lock");
+        const char *s = json_string_value(lock);
+        if (s && strcmp(s, "update") == 0)
+            q->lock = SQL_LOCK_UPDATE;
+        else if (s && strcmp(s, "share") == 0)
+            q->lock = SQL_LOCK_SHARE;
+        else
+            query__bad(x, &p, "\"lock\" is \"update\" (FOR UPDATE) or \"share\" (FOR SHARE).");
+        if (q->is_aggregate)
+            query__bad(x, &p, "Rows of an aggregate query cannot be locked.");
+    }
+    const char *names[] = {"nowait", "skip_locked"};
+    const json_t *flags[] = {nowait, skip};
+    for (int i = 0; i < 2; i++) {
+        if (!flags[i])
+            continue;
+        query__path p = QUERY__KEY(NULL, names[i]);
+        if (!json_is_boolean(flags[i]))
+            query__bad(x, &p, "\"%s\" is true or false.", names[i]);
+        else if (json_is_true(flags[i]) && !lock)
+            query__bad(x, &p, "\"%s\" applies to a \"lock\".", names[i]);
+        else if (json_is_true(flags[i]))
+            q->lock_wait = i == 0 ? SQL_LOCK_NOWAIT : SQL_LOCK_SKIP_LOCKED;
+    }
+    if (nowait && skip && json_is_true(nowait) && json_is_true(skip)) {
+        query__path p = QUERY__KEY(NULL, "skip_locked");
+        query__bad(x, &p, "\"nowait\" and \"skip_locked\" exclude each other.");
+    }
+}
+
+static const struct {
+    const char *name;
+    sql_op op;
+} HAVING_OPS[] = {{"eq", SQL_OP_EQ}, {"ne", SQL_OP_NE}, {"lt", SQL_OP_LT},
+                  {"le", SQL_OP_LE}, {"gt", SQL_OP_GT}, {"ge", SQL_OP_GE}};
+
+/* "having": {"label": {"gt": 10}, "label2": 5}: aggregate labels compared
+ * with numbers (a bare number means eq); ANDed. */
+static void parse_having(query__ctx *x, query_doc *q, const json_t *having, const query__path *p)
+{
+    if (!q->is_aggregate) {
+        query__bad(x, p, "\"having\" filters groups: it needs group_by or aggregates.");
+        return;
+    }
+    if (!json_is_object(having)) {
+        query__bad(x, p, "\"having\" is an object of aggregate labels and conditions.");
+        return;
+    }
+    const char *label;
+    const json_t *cond;
+    json_object_foreach((json_t *) having, label, cond)
+    {
+        query__path lp = QUERY__KEY(p, label);
+        size_t g = q->n_aggregates;
+        for (size_t i = 0; i < q->n_aggregates; i++)
+            if (strcmp(q->aggregates[i].label, label) == 0)
+                g = i;
+        if (g == q->n_aggregates) {
+            query__bad(x, &lp, "%s is not an aggregate label of this query.",
+                       query__quote(x->a, label));
+            continue;
+        }
+        json_t *wrapped = NULL;
+        if (!json_is_object(cond))
+            cond = wrapped = json_pack("{s:O}", "eq", cond);
+        const char *opname;
+        const json_t *v;
+        json_object_foreach((json_t *) cond, opname, v)
+        {
+            query__path op = QUERY__KEY(&lp, opname);
+            size_t k = 0;
+            while (k < sizeof HAVING_OPS / sizeof HAVING_OPS[0] &&
+                   strcmp(HAVING_OPS[k].name, opname) != 0)
+                k++;
+            if (k == sizeof HAVING_OPS / sizeof HAVING_OPS[0]) {
+                query__bad(x, &op,
+                           "Unknown operator %s in having; expected eq, ne, lt, le, gt or ge.",
+                           query__quote(x->a, opname));
+                continue;
+            }
+            sql_value val;
+            if (json_is_integer(v)) {
+                val = sql_val_int(json_integer_value(v));
+            } else if (json_is_real(v)) {
+                val = sql_val_float(json_real_value(v));
+            } else {
+                query__invalid(x, &op, "A having value is a number, not %s.", jsonkind_noun(v));
+                continue;
+            }
+            sql_node *agg = query__aggregate_expr(x->b, q->from, &q->aggregates[g]);
+            sql_node *c = sql_binary(x->b, HAVING_OPS[k].op, agg, sql_bind(x->b, val));
+            q->having = q->having ? sql_and2(x->b, q->having, c) : c;
+        }
+        json_decref(wrapped);
+    }
+}
 
 static bool known_key(const char *k)
 {
@@ -575,7 +689,8 @@ bool query_parse(sql_builder *b, const sql_from *from, const json_t *doc, const 
         if (!known_key(key))
             query__bad(&x, &kp,
                        "Unknown key %s in the query document; expected where, order_by, "
-                       "limit, offset, fields, options, count, group_by or aggregates.",
+                       "limit, offset, after, fields, options, count, lock, nowait, "
+                       "skip_locked, group_by, aggregates or having.",
                        query__quote(x.a, key));
     }
 
@@ -642,6 +757,20 @@ bool query_parse(sql_builder *b, const sql_from *from, const json_t *doc, const 
             out->count = json_is_true(count);
         else
             query__bad(&x, &p, "\"count\" is true or false, not %s.", jsonkind_noun(count));
+    }
+    const json_t *after = json_object_get(doc, "after");
+    if (after && !json_is_null(after)) {
+        query__path p = QUERY__KEY(NULL, "after");
+        if (!json_is_string(after) || !json_string_length(after))
+            query__bad(&x, &p, "\"after\" is the cursor a previous page gave in meta.next.");
+        else
+            query__set_after(&x, out, json_string_value(after), &p);
+    }
+    parse_lock(&x, out, doc);
+    const json_t *having = json_object_get(doc, "having");
+    if (having && !x.aborted) {
+        query__path p = QUERY__KEY(NULL, "having");
+        parse_having(&x, out, having, &p);
     }
     return query__end(&x);
 }

@@ -139,6 +139,10 @@ bool query__add_field(query__ctx *x, query_doc *q, const char *name, const query
 bool query__set_paging(query__ctx *x, query_doc *q, bool is_limit, int64_t v, const query__path *p);
 /* Empties q and sets its defaults (limit = default_limit). */
 void query__query_init(query__ctx *x, query_doc *q, const sql_from *from);
+/* Records a keyset cursor (copied). */
+void query__set_after(query__ctx *x, query_doc *q, const char *after, const query__path *p);
+/* fn(column) of an aggregate, count(*) when it has no column. */
+sql_node *query__aggregate_expr(sql_builder *b, const sql_from *from, const query_aggregate *g);
 /* ANDs cond into q->where. */
 bool query__and_where(query__ctx *x, query_doc *q, sql_node *cond);
 

@@ -13,8 +13,8 @@
 
 #include "query_int.h"
 
-static const char *const CONTROL[] = {"limit", "offset", "order_by", "include",
-                                      "count", "fields", "where"};
+static const char *const CONTROL[] = {"limit",  "offset", "order_by", "include",
+                                      "count",  "fields", "where",    "after"};
 
 static bool is_control(const char *name)
 {
@@ -103,6 +103,11 @@ static void control(query__ctx *x, query_doc *q, const char *name, const char *v
         each_item(x, q, value, p, include_item);
     } else if (strcmp(name, "fields") == 0) {
         each_item(x, q, value, p, field_item);
+    } else if (strcmp(name, "after") == 0) {
+        if (!*value)
+            query__bad(x, p, "after is the cursor a previous page gave in meta.next.");
+        else
+            query__set_after(x, q, value, p);
     } else if (strcmp(name, "count") == 0) {
         if (strcmp(value, "true") == 0 || strcmp(value, "false") == 0)
             q->count = value[0] == 't';
@@ -125,10 +130,40 @@ static void control(query__ctx *x, query_doc *q, const char *name, const char *v
     }
 }
 
+/* "eq.5", "gte.2026-01-01", "in.(1,2)": another tool's operator syntax.
+ * Taken as a value it would quietly match nothing; it is a 400 that shows
+ * retort's form instead. */
+static const char *foreign_operator(const char *value)
+{
+    static const char *const OPS[] = {"eq",    "neq", "gt", "gte", "lt", "lte", "like",
+                                      "ilike", "in",  "is", "not", "cs", "cd",  "fts"};
+    const char *dot = strchr(value, '.');
+    if (!dot)
+        return NULL;
+    for (size_t i = 0; i < sizeof OPS / sizeof OPS[0]; i++)
+        if (strlen(OPS[i]) == (size_t) (dot - value) &&
+            strncmp(OPS[i], value, (size_t) (dot - value)) == 0)
+            return OPS[i];
+    return NULL;
+}
+
 /* name=value for a column: equality with the converted value. */
 static void equality(query__ctx *x, query_doc *q, const sql_column *c, const char *value,
                      const query__path *p)
 {
+    const char *op = foreign_operator(value);
+    if (op) {
+        query__bad(x, p,
+                   "%s=%s looks like another tool's operator syntax; name=value means equality "
+                   "here. Filter with where=, e.g. where={\"%s\": {\"%s\": ...}} (operators eq "
+                   "ne lt le gt ge like ilike in not_in is_null between).",
+                   c->name, query__quote(x->a, value), c->name,
+                   strcmp(op, "gte") == 0   ? "ge"
+                   : strcmp(op, "lte") == 0 ? "le"
+                   : strcmp(op, "neq") == 0 ? "ne"
+                                            : op);
+        return;
+    }
     sql_value v;
     const char *msg = orm_value_parse_text(x->a, c, value, ORM_VALUE_STRICT, &v);
     if (msg) {
@@ -184,7 +219,7 @@ bool query_parse_params(sql_builder *b, const sql_from *from, const char *const 
                        sql_table_relation(t, name)->kind == SQL_REL_TO_MANY ? "any" : "has", name);
         } else {
             query__bad(&x, &p,
-                       "Unknown query parameter %s; expected limit, offset, order_by, include, "
+                       "Unknown query parameter %s; expected limit, offset, after, order_by, include, "
                        "count, fields, where, or a column of %s. %s",
                        query__quote(x.a, name), t->name, query__field_list(x.a, t, true));
         }

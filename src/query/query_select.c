@@ -31,7 +31,7 @@ static bool same_from(sql_builder *b, const sql_from *from, const query_doc *q)
     return true;
 }
 
-static sql_node *aggregate_expr(sql_builder *b, const sql_from *from, const query_aggregate *g)
+sql_node *query__aggregate_expr(sql_builder *b, const sql_from *from, const query_aggregate *g)
 {
     if (!g->column)
         return sql_count_star(b);
@@ -51,7 +51,7 @@ static sql_select *core(sql_builder *b, sql_from *from, const query_doc *q)
         for (size_t i = 0; i < q->n_group_by && ok; i++)
             ok = sql_select_column(b, s, sql_col_of(b, from, q->group_by[i]), NULL);
         for (size_t i = 0; i < q->n_aggregates && ok; i++)
-            ok = sql_select_column(b, s, aggregate_expr(b, from, &q->aggregates[i]),
+            ok = sql_select_column(b, s, query__aggregate_expr(b, from, &q->aggregates[i]),
                                    q->aggregates[i].label);
     } else if (q->n_fields) {
         size_t n_cols = 0;
@@ -73,6 +73,8 @@ static sql_select *core(sql_builder *b, sql_from *from, const query_doc *q)
         ok = sql_select_where(b, s, q->where);
     for (size_t i = 0; i < q->n_group_by && ok; i++)
         ok = sql_select_group_by(b, s, sql_col_of(b, from, q->group_by[i]));
+    if (ok && q->having)
+        ok = sql_select_having(b, s, q->having);
     return ok ? s : NULL;
 }
 
@@ -86,10 +88,12 @@ sql_select *query_select(sql_builder *b, sql_from *from, const query_doc *q, err
     for (size_t i = 0; i < q->n_order && ok; i++) {
         const query_order *o = &q->order[i];
         sql_node *e = o->column ? sql_col_of(b, from, o->column)
-                                : aggregate_expr(b, from, &q->aggregates[o->aggregate]);
+                                : query__aggregate_expr(b, from, &q->aggregates[o->aggregate]);
         ok = sql_select_order_by(b, s, e, o->desc, o->nulls);
     }
     ok = ok && sql_select_limit(b, s, q->limit) && sql_select_offset(b, s, q->offset);
+    if (ok && q->lock != SQL_LOCK_NONE)
+        ok = sql_select_lock(b, s, (sql_lock) q->lock, (sql_lock_wait) q->lock_wait, NULL);
     return ok ? s : NULL;
 }
 
