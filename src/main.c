@@ -15,6 +15,7 @@
 #include "http.h"
 #include "log.h"
 #include "orm.h"
+#include "schema.h"
 #include "sql.h"
 
 typedef struct command {
@@ -31,6 +32,11 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args);
 static int cmd_check(const cfg_config *cfg, int nargs, char **args);
 static int cmd_schema(const cfg_config *cfg, int nargs, char **args);
 static int cmd_openapi(const cfg_config *cfg, int nargs, char **args);
+static int cmd_reflect(const cfg_config *cfg, int nargs, char **args);
+
+/* The JSON document the configuration was loaded from (reflected models
+ * merged in), for `retort reflect`. */
+static json_t *g_document;
 
 static const command COMMANDS[] = {
     {"serve", "serve the configured models over HTTP",
@@ -53,6 +59,14 @@ static const command COMMANDS[] = {
      "  drop    DROP TABLE IF EXISTS for every model, in reverse order\n"
      "  sql     print the CREATE statements without touching the database\n",
      cmd_schema, true, 1},
+    {"reflect", "print a configuration with the models read from the database",
+     "Usage: retort reflect -c CONFIG\n\n"
+     "Reads the tables and views of the schemas named by CONFIG's \"reflect\"\n"
+     "(default: public) from the database CONFIG connects to, and prints CONFIG\n"
+     "with every reflected model (declared models override reflected ones of\n"
+     "the same table). The output passes `retort check` and serves the same\n"
+     "API; edit it, or keep \"reflect\": true and declare only what you change.\n",
+     cmd_reflect, true, 0},
     {"openapi", "print the OpenAPI document of the models",
      "Usage: retort openapi -c CONFIG\n\n"
      "Prints the OpenAPI 3.1 document generated from the models of CONFIG (what\n"
@@ -199,6 +213,24 @@ static int cmd_openapi(const cfg_config *cfg, int nargs, char **args)
     return rc;
 }
 
+/* ---- reflect ----------------------------------------------------------- */
+
+static int cmd_reflect(const cfg_config *cfg, int nargs, char **args)
+{
+    (void) cfg;
+    (void) nargs;
+    (void) args;
+    if (!g_document)
+        return 1;
+    char *text = json_dumps(g_document, JSON_INDENT(2));
+    if (!text)
+        return 1;
+    fputs(text, stdout);
+    fputc('\n', stdout);
+    free(text);
+    return fflush(stdout) == 0 ? 0 : 1;
+}
+
 /* ---- serve ------------------------------------------------------------- */
 
 static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
@@ -334,7 +366,9 @@ int main(int argc, char **argv)
     arena *process = arena_create(NULL, "process");
     err_report err;
     err_init(&err, process);
-    const cfg_config *cfg = cfg_load(process, config_path, NULL, &err);
+    bool reflect = cmd->run == cmd_reflect;
+    const cfg_config *cfg = schema_load_config(process, config_path, NULL, reflect,
+                                               reflect ? &g_document : NULL, &err);
     int rc;
     if (!cfg) {
         print_config_errors(&err, config_path);
@@ -342,6 +376,7 @@ int main(int argc, char **argv)
     } else {
         rc = cmd->run(cfg, argc - optind, argv + optind);
     }
+    json_decref(g_document);
     arena_destroy(process);
     return rc;
 }

@@ -108,6 +108,11 @@ bool sql_compile_create_table(const sql_table *t, arena *a, sql_stmts *out, err_
             sbuf_append(&s, " DEFAULT ");
             sbuf_append(&s, c->server_default);
         }
+        if (c->generated) {
+            sbuf_append(&s, " GENERATED ALWAYS AS (");
+            sbuf_append(&s, c->generated);
+            sbuf_append(&s, ") STORED");
+        }
     }
     if (t->n_primary_key) {
         constraint(&s, t->pk_name);
@@ -249,13 +254,60 @@ bool sql_metadata_create_order(const sql_metadata *md, arena *a, const sql_table
     return true;
 }
 
+/* The first column of md with the enum type name, in table order. */
+static const sql_column *enum_first(const sql_metadata *md, const char *name)
+{
+    for (size_t i = 0; i < md->n_tables; i++)
+        for (size_t k = 0; k < md->tables[i]->n_columns; k++) {
+            const sql_column *c = md->tables[i]->columns[k];
+            if (c->type.kind == SQL_TYPE_ENUM && strcmp(c->type.name, name) == 0)
+                return c;
+        }
+    return NULL;
+}
+
+const char *sql_compile_create_enum(const sql_column *c, arena *a)
+{
+    sbuf s;
+    sbuf_init(&s, a, 128);
+    sbuf_append(&s, "CREATE TYPE ");
+    sbuf_append_ident(&s, c->type.name);
+    sbuf_append(&s, " AS ENUM (");
+    for (size_t i = 0; i < c->n_choices; i++) {
+        if (i)
+            sbuf_append(&s, ", ");
+        sbuf_append_literal(&s, c->choices[i]);
+    }
+    sbuf_append(&s, ")");
+    return sbuf_str(&s);
+}
+
+/* Each enum type once, before the tables; CREATE TYPE has no IF NOT
+ * EXISTS, so an existing type is left alone inside a DO block (the labels
+ * of an existing type are schema diff's business). */
+static void create_enums(const sql_metadata *md, arena *a, sql_stmts *out)
+{
+    for (size_t i = 0; i < md->n_tables; i++)
+        for (size_t k = 0; k < md->tables[i]->n_columns; k++) {
+            const sql_column *c = md->tables[i]->columns[k];
+            if (c->type.kind != SQL_TYPE_ENUM || enum_first(md, c->type.name) != c)
+                continue;
+            push(out, a,
+                 arena_sprintf(a,
+                               "DO $retort$ BEGIN %s; EXCEPTION WHEN duplicate_object THEN NULL; "
+                               "END $retort$",
+                               sql_compile_create_enum(c, a)));
+        }
+}
+
 bool sql_compile_create_all(const sql_metadata *md, arena *a, sql_stmts *out, err_report *err)
 {
     const sql_table **order;
     if (!sql_metadata_create_order(md, a, &order, err))
         return false;
+    create_enums(md, a, out);
     for (size_t i = 0; i < md->n_tables; i++)
-        if (!sql_compile_create_table(order[i], a, out, err))
+        if (!order[i]->view && !sql_compile_create_table(order[i], a, out, err))
             return false;
     return true;
 }
@@ -266,8 +318,19 @@ bool sql_compile_drop_all(const sql_metadata *md, arena *a, sql_stmts *out, err_
     if (!sql_metadata_create_order(md, a, &order, err))
         return false;
     for (size_t i = md->n_tables; i-- > 0;)
-        if (!sql_compile_drop_table(order[i], a, out, err))
+        if (!order[i]->view && !sql_compile_drop_table(order[i], a, out, err))
             return false;
+    for (size_t i = 0; i < md->n_tables; i++)
+        for (size_t k = 0; k < md->tables[i]->n_columns; k++) {
+            const sql_column *c = md->tables[i]->columns[k];
+            if (c->type.kind != SQL_TYPE_ENUM || enum_first(md, c->type.name) != c)
+                continue;
+            sbuf s;
+            sbuf_init(&s, a, 64);
+            sbuf_append(&s, "DROP TYPE IF EXISTS ");
+            sbuf_append_ident(&s, c->type.name);
+            push(out, a, sbuf_str(&s));
+        }
     return true;
 }
 

@@ -103,6 +103,9 @@ bool dto__input_refused(const orm_mapper *m, size_t col);
 
 /* The type OID a column's values are written with (dto_value.c). */
 uint32_t dto__column_oid(sql_type_kind k);
+/* Types whose JSON form the streaming writer takes from the tree
+ * (dto_column_value): arrays, char, timestamp, interval, bytea. */
+bool dto__column_via_tree(sql_type t);
 
 /* Appends a value in text form as the JSON text json_dumps(JSON_COMPACT |
  * JSON_ENCODE_ANY) gives for dto_value_from_text(oid, text). False (and

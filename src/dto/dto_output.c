@@ -171,6 +171,19 @@ static void emit_column(emitter *w, const sql_column *c, const char *text)
     }
     size_t mark = w->out->len;
     text_prefix(w);
+    if (dto__column_via_tree(c->type)) {
+        json_t *j = dto_column_value(c, text);
+        char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENCODE_ANY) : NULL;
+        json_decref(j);
+        if (s) {
+            sbuf_append(w->out, s);
+            free(s);
+            return;
+        }
+        w->out->len = mark;
+        w->out->data[mark] = '\0';
+        return;
+    }
     if (!dto__write_value(w->out, dto__column_oid(c->type.kind), text)) {
         w->out->len = mark; /* as json_object_set_new(o, k, NULL) */
         w->out->data[mark] = '\0';

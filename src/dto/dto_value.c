@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dto_int.h"
+#include "pgformat.h"
 
 static bool digit(char c)
 {
@@ -113,38 +114,89 @@ bool dto_rfc3339(const char *s, char *out, size_t cap)
     return true;
 }
 
-json_t *dto_value_from_text(uint32_t oid, const char *text)
+/* One value of a scalar type from PostgreSQL's text output. */
+static json_t *scalar_value(sql_type_kind k, const char *text)
 {
-    if (!text)
-        return json_null();
-    switch (oid) {
-    case DTO_OID_INT2:
-    case DTO_OID_INT4:
-    case DTO_OID_INT8:
+    switch (k) {
+    case SQL_TYPE_SMALLINT:
+    case SQL_TYPE_INTEGER:
+    case SQL_TYPE_BIGINT:
         return json_integer((json_int_t) strtoll(text, NULL, 10));
-    case DTO_OID_FLOAT4:
-    case DTO_OID_FLOAT8: {
+    case SQL_TYPE_REAL:
+    case SQL_TYPE_FLOAT: {
         double d = strtod(text, NULL);
         /* NaN and infinities have no JSON number form. */
         if (d != d || d > 1.7976931348623157e308 || d < -1.7976931348623157e308)
             return json_string(text);
         return json_real(d);
     }
-    case DTO_OID_BOOL:
+    case SQL_TYPE_BOOLEAN:
         return json_boolean(text[0] == 't');
-    case DTO_OID_TIMESTAMPTZ: {
+    case SQL_TYPE_TIMESTAMPTZ: {
         char buf[64];
         dto_rfc3339(text, buf, sizeof buf);
         return json_string(buf);
     }
-    case DTO_OID_JSON:
-    case DTO_OID_JSONB: {
+    case SQL_TYPE_TIMESTAMP: {
+        char buf[64];
+        pgf_timestamp_iso(text, buf, sizeof buf);
+        return json_string(buf);
+    }
+    case SQL_TYPE_INTERVAL: {
+        char buf[128];
+        pgf_interval_iso(text, buf, sizeof buf);
+        return json_string(buf);
+    }
+    case SQL_TYPE_CHAR: {
+        /* Trailing blanks are padding, insignificant to PostgreSQL's own
+         * comparisons; input ignores them too (sql_doc_value). */
+        size_t n = strlen(text);
+        while (n > 0 && text[n - 1] == ' ')
+            n--;
+        return json_stringn(text, n);
+    }
+    case SQL_TYPE_BYTEA: {
+        arena *a = arena_create(NULL, "bytea");
+        const char *b64 = pgf_bytea_to_base64(a, text);
+        json_t *j = json_string(b64 ? b64 : text);
+        arena_destroy(a);
+        return j;
+    }
+    case SQL_TYPE_JSON:
+    case SQL_TYPE_JSONB: {
         json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
         return j ? j : json_string(text);
     }
-    default: /* numeric, uuid, text, varchar, date, timestamp, others */
+    default: /* numeric, uuid, text, varchar, date, time, inet, cidr, enums */
         return json_string(text);
     }
+}
+
+static sql_type_kind oid_kind(uint32_t oid)
+{
+    switch (oid) {
+    case DTO_OID_INT2: return SQL_TYPE_SMALLINT;
+    case DTO_OID_INT4: return SQL_TYPE_INTEGER;
+    case DTO_OID_INT8: return SQL_TYPE_BIGINT;
+    case DTO_OID_FLOAT4: return SQL_TYPE_REAL;
+    case DTO_OID_FLOAT8: return SQL_TYPE_FLOAT;
+    case DTO_OID_BOOL: return SQL_TYPE_BOOLEAN;
+    case DTO_OID_TIMESTAMPTZ: return SQL_TYPE_TIMESTAMPTZ;
+    case DTO_OID_TIMESTAMP: return SQL_TYPE_TIMESTAMP;
+    case DTO_OID_INTERVAL: return SQL_TYPE_INTERVAL;
+    case DTO_OID_BPCHAR: return SQL_TYPE_CHAR;
+    case DTO_OID_BYTEA: return SQL_TYPE_BYTEA;
+    case DTO_OID_JSON: return SQL_TYPE_JSON;
+    case DTO_OID_JSONB: return SQL_TYPE_JSONB;
+    default: return SQL_TYPE_TEXT;
+    }
+}
+
+json_t *dto_value_from_text(uint32_t oid, const char *text)
+{
+    if (!text)
+        return json_null();
+    return scalar_value(oid_kind(oid), text);
 }
 
 json_t *dto_cell(const eng_result *r, int row, int col)
@@ -172,40 +224,49 @@ json_t *dto_rows(const eng_result *r)
     return a;
 }
 
-/* The OID a column's values arrive with, so entity columns and Core rows
- * share one set of JSON forms (dto_value_from_text). */
+/* The OID of a column's values for the streaming writer, whose fast
+ * path knows the simple types; dto__column_via_tree says which take the
+ * tree path instead. */
 uint32_t dto__column_oid(sql_type_kind k)
 {
     switch (k) {
-    case SQL_TYPE_INTEGER:
-        return DTO_OID_INT4;
-    case SQL_TYPE_BIGINT:
-        return DTO_OID_INT8;
-    case SQL_TYPE_FLOAT:
-        return DTO_OID_FLOAT8;
-    case SQL_TYPE_NUMERIC:
-        return DTO_OID_NUMERIC;
-    case SQL_TYPE_STRING:
-        return DTO_OID_VARCHAR;
-    case SQL_TYPE_TEXT:
-        return DTO_OID_TEXT;
-    case SQL_TYPE_BOOLEAN:
-        return DTO_OID_BOOL;
-    case SQL_TYPE_UUID:
-        return DTO_OID_UUID;
-    case SQL_TYPE_DATE:
-        return DTO_OID_DATE;
-    case SQL_TYPE_TIMESTAMPTZ:
-        return DTO_OID_TIMESTAMPTZ;
-    case SQL_TYPE_JSON:
-        return DTO_OID_JSONB;
-    case SQL_TYPE_NONE:
-        break;
+    case SQL_TYPE_SMALLINT: return DTO_OID_INT2;
+    case SQL_TYPE_INTEGER: return DTO_OID_INT4;
+    case SQL_TYPE_BIGINT: return DTO_OID_INT8;
+    case SQL_TYPE_REAL: return DTO_OID_FLOAT4;
+    case SQL_TYPE_FLOAT: return DTO_OID_FLOAT8;
+    case SQL_TYPE_BOOLEAN: return DTO_OID_BOOL;
+    case SQL_TYPE_TIMESTAMPTZ: return DTO_OID_TIMESTAMPTZ;
+    case SQL_TYPE_JSON: return DTO_OID_JSON;
+    case SQL_TYPE_JSONB: return DTO_OID_JSONB;
+    default: return DTO_OID_TEXT;
     }
-    return DTO_OID_TEXT;
+}
+
+bool dto__column_via_tree(sql_type t)
+{
+    return t.array || t.kind == SQL_TYPE_CHAR || t.kind == SQL_TYPE_TIMESTAMP ||
+           t.kind == SQL_TYPE_INTERVAL || t.kind == SQL_TYPE_BYTEA;
 }
 
 json_t *dto_column_value(const sql_column *c, const char *text)
 {
-    return dto_value_from_text(dto__column_oid(c->type.kind), text);
+    if (!text)
+        return json_null();
+    if (!c->type.array)
+        return scalar_value(c->type.kind, text);
+    arena *a = arena_create(NULL, "array value");
+    const char **elems;
+    size_t n;
+    json_t *out;
+    if (pgf_array_parse(a, text, &elems, &n)) {
+        out = json_array();
+        for (size_t i = 0; i < n; i++)
+            json_array_append_new(out, elems[i] ? scalar_value(c->type.kind, elems[i])
+                                                : json_null());
+    } else {
+        out = json_string(text); /* more dimensions than retort maps */
+    }
+    arena_destroy(a);
+    return out;
 }

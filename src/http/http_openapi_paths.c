@@ -481,7 +481,9 @@ void http__oa_model_paths(http__oa *x, json_t *paths, const http__oa_model *om)
         add_param(
             op, query_param(c->name,
                             arena_sprintf(x->a, "Only rows whose %s equals this value%s.", c->name,
-                                          c->type == CFG_TYPE_JSON ? " (JSON text)" : ""),
+                                          c->type == CFG_TYPE_JSON || c->type == CFG_TYPE_JSONB || c->array
+                                              ? " (JSON text)"
+                                              : ""),
                             s, NULL));
     }
     responses(x, op, &o, 200, arena_sprintf(x->a, "A page of %s.", t), "application/json",

@@ -49,6 +49,10 @@ typedef struct sql_doc_query sql_doc_query;
  * ERR_CONFIG items when Core refuses something the config allowed. */
 sql_metadata *orm_metadata_from_config(arena *a, const cfg_config *cfg, err_report *err);
 
+/* A configured column's Core type (kind, modifiers, array, enum name;
+ * the name is borrowed from the config). */
+sql_type orm_column_type(const cfg_column *c);
+
 /* metadata.create_all / drop_all: runs the DDL of every table, in
  * foreign-key order (reverse for drop), in one transaction on a pooled
  * connection. create is idempotent (IF NOT EXISTS). */
