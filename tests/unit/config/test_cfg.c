@@ -712,12 +712,12 @@ static void test_bad_column_options(void **state)
     expect_item(&f->err, "/models/T/columns/id/nullable", "cannot be nullable");
     expect_item(&f->err, "/models/T/columns/n/autoincrement", NULL);
     expect_item(&f->err, "/models/T/columns/both/read_only", "both");
-    expect_item(&f->err, "/models/T/columns/len/length", "only to string columns");
+    expect_item(&f->err, "/models/T/columns/len/length", "only to string and char columns");
     expect_item(&f->err, "/models/T/columns/len0/length", "between 1 and");
     expect_item(&f->err, "/models/T/columns/num/scale", "must not exceed");
     expect_item(&f->err, "/models/T/columns/num2/scale", "needs a \"precision\"");
     expect_item(&f->err, "/models/T/columns/prec/precision", "only to numeric");
-    expect_item(&f->err, "/models/T/columns/ch/choices", "only to string and text");
+    expect_item(&f->err, "/models/T/columns/ch/choices", "only to string, char, text and enum");
     expect_item(&f->err, "/models/T/columns/ch2/choices", "at least one");
     expect_item(&f->err, "/models/T/columns/ch3/choices/1", "duplicate choice");
     expect_item(&f->err, "/models/T/columns/ch3/choices/2", "must be a string");
