@@ -34,6 +34,10 @@ static int cmd_check(const cfg_config *cfg, int nargs, char **args);
 static int cmd_schema(const cfg_config *cfg, int nargs, char **args);
 static int cmd_openapi(const cfg_config *cfg, int nargs, char **args);
 static int cmd_reflect(const cfg_config *cfg, int nargs, char **args);
+static int cmd_migrate(const cfg_config *cfg, int nargs, char **args);
+
+/* --dir: the migrations folder. */
+static const char *g_migrations_dir = "migrations";
 
 /* The JSON document the configuration was loaded from (reflected models
  * merged in), for `retort reflect`. */
@@ -51,15 +55,27 @@ static const command COMMANDS[] = {
      "Loads CONFIG with the environment applied and checks every setting and\n"
      "model. Prints each problem with its JSON path and exits 1, or exits 0.\n",
      cmd_check, true, 0},
-    {"schema", "create, drop or print the tables of the models",
-     "Usage: retort schema create|drop|sql -c CONFIG\n\n"
+    {"schema", "create, drop, print or diff the tables of the models",
+     "Usage: retort schema create|drop|sql|diff -c CONFIG\n\n"
      "  create  CREATE TABLE IF NOT EXISTS for every model, with keys, unique,\n"
      "          not-null, defaults, foreign keys, choices as CHECK and an index\n"
      "          per foreign key, in dependency order, in one transaction\n"
      "          (idempotent)\n"
      "  drop    DROP TABLE IF EXISTS for every model, in reverse order\n"
-     "  sql     print the CREATE statements without touching the database\n",
+     "  sql     print the CREATE statements without touching the database\n"
+     "  diff    print the DDL that would make the database match the models\n"
+     "          (\"-- destructive:\" before each statement that can lose data);\n"
+     "          exit 0 when there is nothing to do, 3 when it printed changes\n",
      cmd_schema, true, 1},
+    {"migrate", "write, apply and list numbered SQL migrations",
+     "Usage: retort migrate new NAME|up|status -c CONFIG [--dir DIR]\n\n"
+     "  new NAME  write the schema diff as the next numbered file in DIR\n"
+     "            (default migrations/), e.g. 0003_NAME.sql; nothing when the\n"
+     "            database already matches the models\n"
+     "  up        apply the pending files in order, each in one transaction\n"
+     "            with its row in retort_migrations; stop at the first failure\n"
+     "  status    list every file as applied or pending\n",
+     cmd_migrate, true, 2},
     {"reflect", "print a configuration with the models read from the database",
      "Usage: retort reflect -c CONFIG\n\n"
      "Reads the tables and views of the schemas named by CONFIG's \"reflect\"\n"
@@ -158,9 +174,9 @@ static int cmd_schema(const cfg_config *cfg, int nargs, char **args)
 {
     const char *action = nargs > 0 ? args[0] : "";
     bool create = strcmp(action, "create") == 0, drop = strcmp(action, "drop") == 0,
-         print = strcmp(action, "sql") == 0;
-    if (!create && !drop && !print) {
-        fprintf(stderr, "retort schema: expected create, drop or sql\n");
+         print = strcmp(action, "sql") == 0, diff = strcmp(action, "diff") == 0;
+    if (!create && !drop && !print && !diff) {
+        fprintf(stderr, "retort schema: expected create, drop, sql or diff\n");
         return 2;
     }
     arena *a = arena_create(NULL, "schema");
@@ -170,6 +186,16 @@ static int cmd_schema(const cfg_config *cfg, int nargs, char **args)
     sql_metadata *md = orm_metadata_from_config(a, cfg, &err);
     if (!md) {
         print_error("the models cannot be mapped", &err);
+    } else if (diff) {
+        eng_pool *pool = open_pool(cfg, 1, &err);
+        schema_changes ch;
+        if (pool && schema_diff_database(pool, cfg, a, &ch, &err)) {
+            fputs(schema_changes_script(&ch, a), stdout);
+            rc = ch.n ? 3 : 0;
+        } else {
+            print_error("schema diff failed", &err);
+        }
+        eng_pool_destroy(pool);
     } else if (print) {
         sql_stmts ddl = {0};
         if (sql_compile_create_all(md, a, &ddl, &err)) {
@@ -211,6 +237,65 @@ static int cmd_openapi(const cfg_config *cfg, int nargs, char **args)
         fputs(http_openapi_text(registry, cfg, a), stdout);
         rc = fflush(stdout) == 0 ? 0 : 1;
     }
+    arena_destroy(a);
+    return rc;
+}
+
+/* ---- migrate ----------------------------------------------------------- */
+
+static int cmd_migrate(const cfg_config *cfg, int nargs, char **args)
+{
+    const char *action = nargs > 0 ? args[0] : "";
+    bool make = strcmp(action, "new") == 0, up = strcmp(action, "up") == 0,
+         status = strcmp(action, "status") == 0;
+    if ((!make && !up && !status) || (make != (nargs == 2))) {
+        fprintf(stderr, "retort migrate: expected new NAME, up or status\n");
+        return 2;
+    }
+    arena *a = arena_create(NULL, "migrate");
+    err_report err;
+    err_init(&err, a);
+    int rc = 1;
+    eng_pool *pool = open_pool(cfg, 1, &err);
+    if (!pool) {
+        print_error("cannot connect", &err);
+    } else if (make) {
+        schema_changes ch;
+        if (!schema_diff_database(pool, cfg, a, &ch, &err)) {
+            print_error("schema diff failed", &err);
+        } else if (ch.n == 0) {
+            printf("nothing to do: the database matches the models\n");
+            rc = 0;
+        } else {
+            const char *path = schema_migration_new(g_migrations_dir, args[1],
+                                                    schema_changes_script(&ch, a), a, &err);
+            if (path) {
+                printf("wrote %s (%zu statements)\n", path, ch.n);
+                rc = 0;
+            } else {
+                print_error("cannot write the migration", &err);
+            }
+        }
+    } else if (up) {
+        int n = schema_migrate_up(pool, g_migrations_dir, a, stdout, &err);
+        if (n >= 0) {
+            printf("%d migration%s applied\n", n, n == 1 ? "" : "s");
+            rc = 0;
+        } else {
+            print_error("migrate up failed", &err);
+        }
+    } else {
+        schema_migration *list;
+        size_t n;
+        if (schema_migrations_status(pool, g_migrations_dir, a, &list, &n, &err)) {
+            for (size_t i = 0; i < n; i++)
+                printf("%-8s %s\n", list[i].applied ? "applied" : "pending", list[i].file);
+            rc = 0;
+        } else {
+            print_error("migrate status failed", &err);
+        }
+    }
+    eng_pool_destroy(pool);
     arena_destroy(a);
     return rc;
 }
@@ -340,15 +425,19 @@ int main(int argc, char **argv)
     }
 
     static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"dir", required_argument, NULL, 'd'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     const char *config_path = getenv("RETORT_CONFIG");
     optind = 2;
     int opt;
-    while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:d:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'c':
             config_path = optarg;
+            break;
+        case 'd':
+            g_migrations_dir = optarg;
             break;
         case 'h':
             fputs(cmd->usage, stdout);

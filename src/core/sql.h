@@ -1026,6 +1026,13 @@ bool sql_compile_drop_all(const sql_metadata *md, arena *a, sql_stmts *out /* OU
 /* The statements as one script: each followed by ";\n", a blank line
  * between them (`retort schema sql`). Lives in a. */
 const char *sql_stmts_script(const sql_stmts *s, arena *a);
+/* A column as CREATE TABLE and ALTER TABLE ADD COLUMN write it: name,
+ * type, NOT NULL, identity, default, generation. Lives in a. */
+const char *sql_compile_column_def(const sql_column *c, arena *a);
+/* CREATE INDEX IF NOT EXISTS for the referencing columns of fk, or NULL
+ * when the primary key, a unique key or an index of t already leads with
+ * them. Lives in a. */
+const char *sql_compile_fk_index(const sql_table *t, const sql_foreign_key *fk, arena *a);
 /* CREATE TYPE "name" AS ENUM (...) for an enum column's type and labels.
  * Lives in a. */
 const char *sql_compile_create_enum(const sql_column *c, arena *a);

@@ -23,6 +23,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include <jansson.h>
 
@@ -128,6 +129,66 @@ json_t *schema_reflect_models(const schema_catalog *cat, const char *const *excl
 /* Reads the catalog of cfg->reflect's schemas through pool and returns the
  * reflected models, as schema_reflect_models. */
 json_t *schema_reflect(eng_pool *pool, const cfg_config *cfg, err_report *err);
+
+/* ==== schema diff ====================================================== */
+
+/* retort's own table of applied migrations; never dropped by a diff. */
+#define SCHEMA_MIGRATIONS_TABLE "retort_migrations"
+
+typedef struct schema_change {
+    const char *sql;  /* one statement, without ";" */
+    const char *why;  /* what a destructive statement loses; NULL otherwise */
+    bool destructive; /* can lose data: dropped table or column, type change, primary key */
+} schema_change;
+
+typedef struct schema_changes {
+    schema_change *items; /* in the order to run them */
+    size_t n;
+} schema_changes;
+
+/* The statements that make the catalog's schema match md (see
+ * schema_diff.c for what is compared); tables named in keep (reflect's
+ * exclude list) are left alone. Lives in a. */
+bool schema_diff(const sql_metadata *md, const schema_catalog *cat, const char *schema,
+                 const char *const *keep, size_t n_keep, arena *a, schema_changes *out /* OUT */,
+                 err_report *err);
+/* The same, reading the catalog through pool for cfg's models. */
+bool schema_diff_database(eng_pool *pool, const cfg_config *cfg, arena *a,
+                          schema_changes *out /* OUT */, err_report *err);
+/* The script: each statement with ";", a "-- destructive: ..." line
+ * before each destructive one. Lives in a. */
+const char *schema_changes_script(const schema_changes *ch, arena *a);
+/* The schema the models live in: the first of reflect.schemas, else
+ * "public". Static or borrowed from cfg. */
+const char *schema_default_name(const cfg_config *cfg);
+
+/* ==== migrations ======================================================= */
+
+typedef struct schema_migration {
+    const char *version; /* the file's number, as written ("0007") */
+    const char *name;    /* "add_notes" */
+    const char *file;    /* "0007_add_notes.sql" */
+    bool applied;        /* recorded in retort_migrations */
+} schema_migration;
+
+/* The migration files of dir in version order (none when dir does not
+ * exist). Lives in a. */
+bool schema_migrations_list(const char *dir, arena *a, schema_migration **out /* OUT */,
+                            size_t *n /* OUT */, err_report *err);
+/* The same, with applied marked from the database (the table is created
+ * when missing). */
+bool schema_migrations_status(eng_pool *pool, const char *dir, arena *a,
+                              schema_migration **out /* OUT */, size_t *n /* OUT */,
+                              err_report *err);
+/* Applies the pending files in order, each with its record in one
+ * transaction; stops at the first failure (rolled back). Returns how many
+ * were applied, or -1 with err filled. Progress lines go to log (may be
+ * NULL). */
+int schema_migrate_up(eng_pool *pool, const char *dir, arena *a, FILE *log, err_report *err);
+/* Writes script as dir/NNNN_name.sql, NNNN one more than the highest
+ * number there (dir is created when missing). Returns the path, in a. */
+const char *schema_migration_new(const char *dir, const char *name, const char *script, arena *a,
+                                 err_report *err);
 
 /* Declared models laid over reflected ones (see schema_config.c). New
  * reference. */
