@@ -355,6 +355,25 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
     http_app app = {.config = cfg, .pool = pool, .metrics = metrics, .registry = registry,
                     .cache = cache};
     app.openapi_json = http_openapi_text(registry, cfg, a);
+    /* The models against the catalog before the first request. */
+    app.drift = schema_drift_create(cfg, orm_registry_metadata(registry));
+    err_report drift_err;
+    err_init(&drift_err, a);
+    json_t *drift = schema_drift_check(app.drift, pool, true, &drift_err);
+    for (size_t i = 0; i < json_array_size(drift); i++) {
+        json_t *d = json_array_get(drift, i);
+        log_warn("drift: model %s (table %s)%s%s: %s",
+                 json_string_value(json_object_get(d, "model")),
+                 json_string_value(json_object_get(d, "table")),
+                 json_object_get(d, "column") ? ", column " : "",
+                 json_object_get(d, "column") ? json_string_value(json_object_get(d, "column"))
+                                              : "",
+                 json_string_value(json_object_get(d, "problem")));
+    }
+    if (!drift)
+        log_warn("drift: the catalog could not be read at start-up: %s",
+                 drift_err.detail ? drift_err.detail : drift_err.title);
+    json_decref(drift);
     app.docs_dir = http_docs_find_dir(cfg, a);
     size_t n_routes = HTTP_N_BUILTIN_ROUTES + HTTP_N_API_ROUTES + HTTP_N_DOCS_ROUTES;
     http_route *routes = ARENA_ARRAY(a, http_route, n_routes);
@@ -388,6 +407,7 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
         http_server_stop(server);
     }
     eng_pool_destroy(pool);
+    schema_drift_destroy(app.drift);
     http_metrics_destroy(metrics);
     sql_cache_destroy(cache);
     arena_destroy(a);

@@ -148,6 +148,9 @@ typedef struct cfg_database {
     const char *isolation_level; /* "READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE" */
     bool prepared_statements;
     int connect_timeout;   /* seconds */
+    /* Seconds between checks of the models against the catalog (readiness,
+     * requests); 0 = on every readiness probe; < 0 = at start-up only. */
+    double drift_check_interval;
 } cfg_database;
 
 typedef struct cfg_server {

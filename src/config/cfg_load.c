@@ -32,6 +32,7 @@ cfg_config *cfg_default(arena *a)
         .isolation_level = "READ COMMITTED",
         .prepared_statements = true,
         .connect_timeout = 5,
+        .drift_check_interval = 30,
     };
     c->server = (cfg_server){
         .host = "0.0.0.0",

@@ -55,6 +55,8 @@ static const setting SETTINGS[] = {
     {"database", "isolation_level", S_ISOLATION, DB(isolation_level), 0, 0, 0, 0, NULL},
     {"database", "prepared_statements", S_BOOL, DB(prepared_statements), 0, 0, 0, 0, NULL},
     {"database", "connect_timeout", S_INT, DB(connect_timeout), 0, 86400, 0, 0, NULL},
+    {"database", "drift_check_interval", S_SECONDS, DB(drift_check_interval), 0, 0, -1, 86400,
+     NULL},
 
     {"server", "host", S_STRING, SRV(host), 0, 0, 0, 0, NULL},
     {"server", "port", S_INT, SRV(port), 1, 65535, 0, 0, "RETORT_PORT"},

@@ -17,6 +17,15 @@ const orm_mapper *http__api_mapper(http_request *req, err_report *err)
                 resource ? resource : "");
         return NULL;
     }
+    json_t *drift = schema_drift_of_table(http_req_app(req)->drift, m->table->name);
+    if (drift) {
+        err_set(err, ERR_DRIFT,
+                "The resource \"%s\" no longer matches the database; see checks.drift.",
+                m->resource);
+        err->table = m->table->name;
+        json_decref(drift);
+        return NULL;
+    }
     /* A read-only model (a view) answers reads: GET, HEAD and POST …/query. */
     http_method method = http_req_method(req);
     const char *path = http_req_path(req);

@@ -31,6 +31,20 @@ static void health_ready(http_request *req)
         http_reply_problem(req, &err);
         return;
     }
+    /* The models against the catalog (cached; re-checked at the interval). */
+    schema_drift *drift = http_req_app(req)->drift;
+    json_t *items = drift ? schema_drift_check(drift, http_req_app(req)->pool, false, &err) : NULL;
+    size_t n = json_array_size(items);
+    json_decref(items);
+    if (n) {
+        err_report drifted;
+        err_init(&drifted, req->arena);
+        err_set(&drifted, ERR_DRIFT,
+                "%zu difference%s between the models and the database; see checks.drift.", n,
+                n == 1 ? "" : "s");
+        http_reply_problem(req, &drifted);
+        return;
+    }
     http_reply_json(req, 200, json_pack("{s:s}", "status", "ready"));
 }
 

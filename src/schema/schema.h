@@ -190,6 +190,29 @@ int schema_migrate_up(eng_pool *pool, const char *dir, arena *a, FILE *log, err_
 const char *schema_migration_new(const char *dir, const char *name, const char *script, arena *a,
                                  err_report *err);
 
+/* ==== drift ============================================================ */
+
+/* The models against the catalog, cached for readiness and requests; a
+ * process-lifetime heap object, safe from any thread. md and cfg are
+ * borrowed for its lifetime. */
+typedef struct schema_drift schema_drift;
+
+schema_drift *schema_drift_create(const cfg_config *cfg, const sql_metadata *md);
+void schema_drift_destroy(schema_drift *d);
+/* The differences that break requests ({"model", "table", "column",
+ * "problem"} objects; an empty array when none), re-checked first when
+ * the last check is older than database.drift_check_interval, or always
+ * with force. New reference; NULL with err when the catalog cannot be
+ * read (and no check ran before). */
+json_t *schema_drift_check(schema_drift *d, eng_pool *pool, bool force, err_report *err);
+/* The cached differences of one table (new reference), NULL when none or
+ * d is NULL: the per-request look-up, no database work. */
+json_t *schema_drift_of_table(schema_drift *d, const char *table);
+/* The comparison itself (tests): md against cat's schema. New reference;
+ * strings built in a. */
+json_t *schema_drift_compare(const cfg_config *cfg, const sql_metadata *md,
+                             const schema_catalog *cat, const char *schema, arena *a);
+
 /* Declared models laid over reflected ones (see schema_config.c). New
  * reference. */
 json_t *schema_merge_models(json_t *reflected, json_t *declared);

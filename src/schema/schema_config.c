@@ -210,13 +210,14 @@ cfg_config *schema_load_config(arena *a, const char *path, char *const *envp, bo
                                               : json_incref(reflected);
     json_decref(reflected);
     json_decref(declared);
-    /* The printed document is complete: its models are explicit, so it
-     * no longer reflects. */
-    json_object_del(root, "reflect");
     json_object_set_new(root, "models", models);
     char *merged = json_dumps(root, JSON_COMPACT);
     cfg_config *cfg = cfg_load_string(a, merged, path, envp, err);
     free(merged);
+    /* The printed document is complete: its models are explicit, so it
+     * no longer reflects. (The loaded config keeps "reflect": its exclude
+     * list tells schema diff which tables are not the models'.) */
+    json_object_del(root, "reflect");
     if (cfg)
         cfg->path = arena_strdup(a, path);
     if (cfg && document)
