@@ -375,6 +375,13 @@ static const char *expected(arena *a, const sql_column *c, const char *what, con
                          sql_doc__json_type(v));
 }
 
+/* The values smallint, integer and bigint hold. */
+static void int_range(sql_type_kind k, int64_t *lo, int64_t *hi)
+{
+    *lo = k == SQL_TYPE_SMALLINT ? INT16_MIN : k == SQL_TYPE_INTEGER ? INT32_MIN : INT64_MIN;
+    *hi = k == SQL_TYPE_SMALLINT ? INT16_MAX : k == SQL_TYPE_INTEGER ? INT32_MAX : INT64_MAX;
+}
+
 static const char *scalar_from_json(arena *a, const sql_column *c, const json_t *v,
                                     unsigned flags, sql_value *out)
 {
@@ -382,12 +389,8 @@ static const char *scalar_from_json(arena *a, const sql_column *c, const json_t 
     case SQL_TYPE_SMALLINT:
     case SQL_TYPE_INTEGER:
     case SQL_TYPE_BIGINT: {
-        int64_t lo = c->type.kind == SQL_TYPE_SMALLINT  ? INT16_MIN
-                     : c->type.kind == SQL_TYPE_INTEGER ? INT32_MIN
-                                                        : INT64_MIN;
-        int64_t hi = c->type.kind == SQL_TYPE_SMALLINT  ? INT16_MAX
-                     : c->type.kind == SQL_TYPE_INTEGER ? INT32_MAX
-                                                        : INT64_MAX;
+        int64_t lo, hi;
+        int_range(c->type.kind, &lo, &hi);
         if (!json_is_integer(v))
             return expected(a, c,
                             c->type.kind == SQL_TYPE_BIGINT ? "an integer (bigint)" : "an integer",
@@ -564,12 +567,8 @@ const char *sql_doc__from_text(arena *a, const sql_column *c, const char *text, 
     case SQL_TYPE_SMALLINT:
     case SQL_TYPE_INTEGER:
     case SQL_TYPE_BIGINT: {
-        int64_t lo = c->type.kind == SQL_TYPE_SMALLINT  ? INT16_MIN
-                     : c->type.kind == SQL_TYPE_INTEGER ? INT32_MIN
-                                                        : INT64_MIN;
-        int64_t hi = c->type.kind == SQL_TYPE_SMALLINT  ? INT16_MAX
-                     : c->type.kind == SQL_TYPE_INTEGER ? INT32_MAX
-                                                        : INT64_MAX;
+        int64_t lo, hi;
+        int_range(c->type.kind, &lo, &hi);
         int64_t i;
         if (!parse_int(text, lo, hi, &i))
             return arena_sprintf(a, "Expected an integer between %" PRId64 " and %" PRId64
