@@ -775,6 +775,10 @@ static void route_ops(http__oa *x, json_t *paths, const http_route *routes, size
         bool per_model = strstr(rt->path, "{resource}") != NULL;
         if (!d->operation_id || per_model != (om != NULL))
             continue;
+        /* A read-only model (a view) has only its reads. */
+        if (om && om->model->read_only && rt->methods != HTTP_GET &&
+            !(rt->methods == HTTP_POST && strstr(rt->path, "/query")))
+            continue;
         op_details *details = NULL;
         for (size_t i = 0; i < sizeof DETAILS / sizeof DETAILS[0] && !details; i++)
             if (DETAILS[i].method == rt->methods && strcmp(DETAILS[i].path, rt->path) == 0)

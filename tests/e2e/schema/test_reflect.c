@@ -618,6 +618,12 @@ static void test_relationships_and_views_served(void **state)
     r = call(a, "GET", "/openapi.json", NULL);
     expect_status(r, 200, "openapi");
     assert_non_null(strstr(r->body, "\"duration\""));
+    json_t *doc = json_of(a, r);
+    json_t *paths = json_object_get(doc, "paths");
+    assert_non_null(json_object_get(json_object_get(paths, "/api/product_summaries"), "get"));
+    assert_null(json_object_get(json_object_get(paths, "/api/product_summaries"), "post"));
+    assert_non_null(json_object_get(paths, "/api/product_summaries/query"));
+    assert_null(json_object_get(paths, "/api/product_summaries/bulk"));
     arena_destroy(a);
 }
 
