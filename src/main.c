@@ -352,8 +352,11 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
     }
     http_metrics *metrics = http_metrics_create();
     sql_cache *cache = sql_cache_create(0);
-    http_app app = {.config = cfg, .pool = pool, .metrics = metrics, .registry = registry,
-                    .cache = cache};
+    /* Readiness without a pool slot: one check per second on a connection
+     * of its own (eng_health). */
+    eng_health *health = eng_health_start(pool, 1.0);
+    http_app app = {.config = cfg, .pool = pool, .health = health, .metrics = metrics,
+                    .registry = registry, .cache = cache};
     app.openapi_json = http_openapi_text(registry, cfg, a);
     /* The models against the catalog before the first request. */
     app.drift = schema_drift_create(cfg, orm_registry_metadata(registry));
@@ -374,6 +377,8 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
         log_warn("drift: the catalog could not be read at start-up: %s",
                  drift_err.detail ? drift_err.detail : drift_err.title);
     json_decref(drift);
+    if (!schema_drift_start(app.drift, pool))
+        log_warn("drift: the background re-check could not start");
     app.docs_dir = http_docs_find_dir(cfg, a);
     size_t n_routes = HTTP_N_BUILTIN_ROUTES + HTTP_N_API_ROUTES + HTTP_N_DOCS_ROUTES;
     http_route *routes = ARENA_ARRAY(a, http_route, n_routes);
@@ -406,8 +411,9 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
         log_info("received %s: finishing in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
         http_server_stop(server);
     }
+    eng_health_stop(health);
+    schema_drift_destroy(app.drift); /* its thread uses the pool */
     eng_pool_destroy(pool);
-    schema_drift_destroy(app.drift);
     http_metrics_destroy(metrics);
     sql_cache_destroy(cache);
     arena_destroy(a);
@@ -489,6 +495,14 @@ int main(int argc, char **argv)
         print_config_errors(&err, config_path);
         rc = 1;
     } else {
+        /* log.level / log.format (RETORT_LOG_LEVEL, RETORT_LOG_FORMAT), checked
+         * by cfg_load. */
+        log_level lvl;
+        log_format fmt;
+        if (log_parse_level(cfg->log.level, &lvl))
+            log_set_level(lvl);
+        if (log_parse_format(cfg->log.format, &fmt))
+            log_set_format(fmt);
         rc = cmd->run(cfg, argc - optind, argv + optind);
     }
     json_decref(g_document);

@@ -148,9 +148,13 @@ typedef struct cfg_database {
     const char *isolation_level; /* "READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE" */
     bool prepared_statements;
     int connect_timeout;   /* seconds */
-    /* Seconds between checks of the models against the catalog (readiness,
-     * requests); 0 = on every readiness probe; < 0 = at start-up only. */
+    /* Seconds between background checks of the models against the catalog
+     * (what readiness reports); <= 0 = at start-up and after failing
+     * statements only. */
     double drift_check_interval;
+    const char *const *replicas; /* read replicas' URLs, NULL-terminated; NULL = none */
+    size_t n_replicas;
+    int max_replica_lag_ms;      /* a replica further behind takes no reads */
 } cfg_database;
 
 typedef struct cfg_server {
@@ -165,6 +169,11 @@ typedef struct cfg_server {
     bool access_log;
     const char *docs_dir;  /* where /docs assets live; NULL = built-in search */
 } cfg_server;
+
+typedef struct cfg_log {
+    const char *level;  /* "debug", "info", "warn", "error" */
+    const char *format; /* "text" (one line, key=value) or "json" (one object a line) */
+} cfg_log;
 
 typedef struct cfg_session {
     bool expire_on_commit;
@@ -189,6 +198,7 @@ typedef struct cfg_config {
     cfg_database database;
     cfg_server server;
     cfg_session session;
+    cfg_log log;
     cfg_reflect reflect;
     cfg_model *models;    /* in file order */
     size_t n_models;

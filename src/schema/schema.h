@@ -201,10 +201,17 @@ schema_drift *schema_drift_create(const cfg_config *cfg, const sql_metadata *md)
 void schema_drift_destroy(schema_drift *d);
 /* The differences that break requests ({"model", "table", "column",
  * "problem"} objects; an empty array when none), re-checked first when
- * the last check is older than database.drift_check_interval, or always
- * with force. New reference; NULL with err when the catalog cannot be
- * read (and no check ran before). */
+ * none ran yet, when the last check is older than
+ * database.drift_check_interval, or always with force (reads the catalog:
+ * workers and the background thread only). New reference; NULL with err
+ * when the catalog cannot be read. */
 json_t *schema_drift_check(schema_drift *d, eng_pool *pool, bool force, err_report *err);
+/* Starts the background re-check every database.drift_check_interval
+ * seconds (none when it is <= 0); destroy stops it. pool is borrowed. */
+bool schema_drift_start(schema_drift *d, eng_pool *pool);
+/* The cached differences (new reference; an empty array when none or d
+ * is NULL): no database work, for the I/O thread. */
+json_t *schema_drift_items(schema_drift *d);
 /* The cached differences of one table (new reference), NULL when none or
  * d is NULL: the per-request look-up, no database work. */
 json_t *schema_drift_of_table(schema_drift *d, const char *table);

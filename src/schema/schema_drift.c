@@ -5,11 +5,15 @@
  * cares about — defaults, keys, checks — does not break requests and is
  * left to it.)
  *
- * The result is cached and re-checked when older than the interval
- * (database.drift_check_interval); one thread checks at a time, the others
- * use the cached result. Requests ask schema_drift_of_table() on their
- * hot path: a mutex-protected look-up in a short list, no database work.
+ * The result is cached. A background thread re-checks it every
+ * database.drift_check_interval seconds (readiness runs on the I/O thread
+ * and must never wait for a pool slot, so it only reads the cache); a
+ * statement that fails because a table, column or type is not what the
+ * models say re-checks at once (schema_drift_check with force, on a
+ * worker). Requests ask schema_drift_of_table() on their hot path: a
+ * mutex-protected look-up in a short list, no database work.
  */
+#include <errno.h>
 #include <pthread.h>
 #include <time.h>
 
@@ -17,9 +21,13 @@
 
 struct schema_drift {
     pthread_mutex_t lock;
+    pthread_cond_t wake;  /* signalled by destroy */
+    pthread_t thread;
+    bool running, stopping;
+    eng_pool *pool;       /* the background thread's */
     const sql_metadata *md;
     const cfg_config *cfg;
-    double interval;  /* seconds; 0 = every check; < 0 = never after start-up */
+    double interval;  /* seconds between background checks; <= 0 = none */
     double checked;   /* monotonic time of the last check; 0 = never */
     bool checking;
     json_t *items;    /* the last check's differences (array), owned */
@@ -38,6 +46,7 @@ schema_drift *schema_drift_create(const cfg_config *cfg, const sql_metadata *md)
     if (!d)
         abort();
     pthread_mutex_init(&d->lock, NULL);
+    pthread_cond_init(&d->wake, NULL);
     d->md = md;
     d->cfg = cfg;
     d->interval = cfg->database.drift_check_interval;
@@ -49,7 +58,15 @@ void schema_drift_destroy(schema_drift *d)
 {
     if (!d)
         return;
+    pthread_mutex_lock(&d->lock);
+    d->stopping = true;
+    pthread_cond_signal(&d->wake);
+    bool joined = d->running;
+    pthread_mutex_unlock(&d->lock);
+    if (joined)
+        pthread_join(d->thread, NULL);
     json_decref(d->items);
+    pthread_cond_destroy(&d->wake);
     pthread_mutex_destroy(&d->lock);
     free(d);
 }
@@ -125,7 +142,7 @@ static bool check_now(schema_drift *d, eng_pool *pool, err_report *err)
 json_t *schema_drift_check(schema_drift *d, eng_pool *pool, bool force, err_report *err)
 {
     pthread_mutex_lock(&d->lock);
-    bool due = d->checked == 0 || force || (d->interval >= 0 && now_s() - d->checked >= d->interval);
+    bool due = d->checked == 0 || force || (d->interval > 0 && now_s() - d->checked >= d->interval);
     bool run = due && !d->checking;
     if (run)
         d->checking = true;
@@ -136,6 +153,56 @@ json_t *schema_drift_check(schema_drift *d, eng_pool *pool, bool force, err_repo
     json_t *copy = json_deep_copy(d->items);
     pthread_mutex_unlock(&d->lock);
     return copy;
+}
+
+json_t *schema_drift_items(schema_drift *d)
+{
+    if (!d)
+        return json_array();
+    pthread_mutex_lock(&d->lock);
+    json_t *copy = json_deep_copy(d->items);
+    pthread_mutex_unlock(&d->lock);
+    return copy;
+}
+
+/* The background re-check: every interval until destroy. */
+static void *recheck_loop(void *arg)
+{
+    schema_drift *d = arg;
+    pthread_mutex_lock(&d->lock);
+    while (!d->stopping) {
+        struct timespec until;
+        clock_gettime(CLOCK_REALTIME, &until);
+        double secs = d->interval;
+        until.tv_sec += (time_t) secs;
+        until.tv_nsec += (long) ((secs - (double) (time_t) secs) * 1e9);
+        if (until.tv_nsec >= 1000000000L) {
+            until.tv_sec++;
+            until.tv_nsec -= 1000000000L;
+        }
+        int rc = 0;
+        while (!d->stopping && rc != ETIMEDOUT)
+            rc = pthread_cond_timedwait(&d->wake, &d->lock, &until);
+        if (d->stopping)
+            break;
+        pthread_mutex_unlock(&d->lock);
+        json_t *items = schema_drift_check(d, d->pool, true, NULL);
+        json_decref(items);
+        pthread_mutex_lock(&d->lock);
+    }
+    pthread_mutex_unlock(&d->lock);
+    return NULL;
+}
+
+bool schema_drift_start(schema_drift *d, eng_pool *pool)
+{
+    if (!d || d->interval <= 0)
+        return true;
+    d->pool = pool;
+    if (pthread_create(&d->thread, NULL, recheck_loop, d) != 0)
+        return false;
+    d->running = true;
+    return true;
 }
 
 json_t *schema_drift_of_table(schema_drift *d, const char *table)

@@ -65,6 +65,21 @@ static void expect_drift(arena *a, ts_response *r, const char *column, const cha
     assert_non_null(strstr(json_string_value(json_object_get(d, "problem")), problem));
 }
 
+/* Readiness until it answers want (the background re-check runs every
+ * 0.2 s); bounded, for loaded machines. */
+static ts_response *ready_until(arena *a, ts_server *s, int want)
+{
+    ts_response *r = NULL;
+    double deadline = ts_now() + 20;
+    do {
+        r = get(a, s, "/health/ready");
+        if (r->status == want)
+            break;
+        ts_sleep_ms(100);
+    } while (ts_now() < deadline);
+    return r;
+}
+
 static void test_drift_behind_a_running_server(void **state)
 {
     (void) state;
@@ -72,24 +87,37 @@ static void test_drift_behind_a_running_server(void **state)
     sf_fresh_db(a, DB);
     const char *out, *errors;
     assert_int_equal(
-        sf_run(a, NULL, arena_sprintf(a, "schema create -c %s", config(a, "0")), &out, &errors),
+        sf_run(a, NULL, arena_sprintf(a, "schema create -c %s", config(a, "0.2")), &out, &errors),
         0);
     ts_server s = {0};
-    start(a, &s, "0");
+    start(a, &s, "0.2");
     assert_int_equal(get(a, &s, "/health/ready")->status, 200);
     assert_int_equal(get(a, &s, "/api/books")->status, 200);
 
     assert_int_equal(ts_psql(sf_db_url(a, DB), "ALTER TABLE books DROP COLUMN title"), 0);
-    expect_drift(a, get(a, &s, "/health/ready"), "title", "does not exist");
+    expect_drift(a, ready_until(a, &s, 503), "title", "does not exist");
     expect_drift(a, get(a, &s, "/api/books"), "title", "does not exist");
     assert_int_equal(get(a, &s, "/api/authors")->status, 200);
 
     assert_int_equal(ts_psql(sf_db_url(a, DB), "ALTER TABLE books ADD COLUMN title integer"), 0);
-    expect_drift(a, get(a, &s, "/health/ready"), "title", "the column is integer, the model says text");
+    ts_response *r = get(a, &s, "/api/books"); /* a type the model does not expect */
+    (void) r;
+    r = ready_until(a, &s, 503);
+    json_t *p = body(a, r);
+    const char *problem = json_string_value(
+        json_object_get(json_array_get(json_object_get(json_object_get(p, "checks"), "drift"), 0),
+                        "problem"));
+    for (double t = ts_now() + 20; (!problem || !strstr(problem, "integer")) && ts_now() < t;) {
+        ts_sleep_ms(100);
+        p = body(a, get(a, &s, "/health/ready"));
+        problem = json_string_value(json_object_get(
+            json_array_get(json_object_get(json_object_get(p, "checks"), "drift"), 0), "problem"));
+    }
+    assert_string_equal(problem, "the column is integer, the model says text");
 
     assert_int_equal(
         ts_psql(sf_db_url(a, DB), "ALTER TABLE books ALTER COLUMN title TYPE text"), 0);
-    assert_int_equal(get(a, &s, "/health/ready")->status, 200);
+    assert_int_equal(ready_until(a, &s, 200)->status, 200);
     assert_int_equal(get(a, &s, "/api/books")->status, 200);
     assert_int_equal(ts_server_stop(&s), 0);
     arena_destroy(a);
