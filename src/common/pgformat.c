@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pgtext.h"
 #include "strbuf.h"
 
 static bool digit(char c)
@@ -58,23 +59,14 @@ bool pgf_time_ok(const char *s)
     return clock(&s) && *s == '\0';
 }
 
-static bool leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
 bool pgf_timestamp_ok(const char *s)
 {
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    for (int i = 0; i < 4; i++)
-        if (!digit(s[i]))
-            return false;
-    int y = atoi(s), mo, d;
-    if (s[4] != '-' || !two(s + 5, 12, &mo) || s[7] != '-' || !two(s + 8, 31, &d))
+    char date[11];
+    if (strlen(s) < 11)
         return false;
-    if (y < 1 || mo < 1 || d < 1 || d > days[mo - 1] + (mo == 2 && leap(y)))
-        return false;
-    if (s[10] != 'T' && s[10] != 't' && s[10] != ' ')
+    memcpy(date, s, 10);
+    date[10] = '\0';
+    if (!pgtext_date(date) || (s[10] != 'T' && s[10] != 't' && s[10] != ' '))
         return false;
     const char *p = s + 11;
     return clock(&p) && *p == '\0';

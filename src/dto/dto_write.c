@@ -52,7 +52,7 @@ static void scalar(jsonw *w, sql_type_kind k, const char *text)
     }
     case SQL_TYPE_CHAR: {
         /* Trailing blanks are padding, insignificant to PostgreSQL's own
-         * comparisons; input ignores them too (sql_doc_value). */
+         * comparisons; input ignores them too (orm_value). */
         size_t n = strlen(text);
         while (n > 0 && text[n - 1] == ' ')
             n--;
