@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "orm_int.h"
+#include "sql.h"
 #include "strbuf.h"
 
 /* One row per configuration type; cfg.h and sql.h keep their own enums
@@ -26,7 +27,9 @@ static const sql_type_kind KINDS[] = {
     [CFG_TYPE_CIDR] = SQL_TYPE_CIDR,           [CFG_TYPE_ENUM] = SQL_TYPE_ENUM,
 };
 
-sql_type orm_column_type(const cfg_column *c)
+/* A configured column's Core type (kind, modifiers, array, enum name;
+ * the name is borrowed from the config). */
+static sql_type orm_column_type(const cfg_column *c)
 {
     sql_type t = {.kind = (size_t) c->type < sizeof KINDS / sizeof KINDS[0] ? KINDS[c->type]
                                                                            : SQL_TYPE_TEXT};

@@ -31,7 +31,7 @@
 #include "cfg.h"
 #include "eng.h"
 #include "error.h"
-#include "sql.h"
+#include "orm.h" /* the Core types it passes through, declared */
 
 /* ==== the catalog ====================================================== */
 

@@ -8,6 +8,7 @@
 
 #include "orm.h"
 #include "schema.h"
+#include "sql.h"
 #include "strbuf.h"
 
 
