@@ -124,12 +124,12 @@ static void print_config_errors(const err_report *err, const char *path)
 
 /* ---- schema ------------------------------------------------------------ */
 
-/* One connection is all DDL needs; pre-ping off since it is fresh. */
-static eng_pool *open_pool(const cfg_config *cfg, int size, err_report *err)
+/* The pool options of database.* for url (the primary's or a replica's). */
+static eng_pool_options pool_options(const cfg_config *cfg, const char *url, int size)
 {
     eng_pool_options po;
     eng_pool_options_init(&po);
-    po.conninfo = cfg->database.url;
+    po.conninfo = url;
     po.pool_size = size;
     po.max_overflow = cfg->database.max_overflow;
     po.pool_timeout = cfg->database.pool_timeout;
@@ -138,6 +138,13 @@ static eng_pool *open_pool(const cfg_config *cfg, int size, err_report *err)
     po.connect_timeout = cfg->database.connect_timeout;
     po.prepared_statements = cfg->database.prepared_statements;
     po.application_name = "retort";
+    return po;
+}
+
+/* One connection is all DDL needs; pre-ping off since it is fresh. */
+static eng_pool *open_pool(const cfg_config *cfg, int size, err_report *err)
+{
+    eng_pool_options po = pool_options(cfg, cfg->database.url, size);
     return eng_pool_create(&po, err);
 }
 
@@ -355,8 +362,25 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
     /* Readiness without a pool slot: one check per second on a connection
      * of its own (eng_health). */
     eng_health *health = eng_health_start(pool, 1.0);
-    http_app app = {.config = cfg, .pool = pool, .health = health, .metrics = metrics,
-                    .registry = registry, .cache = cache};
+    /* database.replicas: a pool and a health checker each; reads go to a
+     * healthy one (eng_router). */
+    eng_router *replicas = NULL;
+    if (cfg->database.n_replicas > 0) {
+        eng_pool_options ro = pool_options(cfg, NULL, cfg->database.pool_size);
+        replicas = eng_router_create(&ro, cfg->database.replicas, cfg->database.n_replicas,
+                                     cfg->database.max_replica_lag_ms, &err);
+        if (!replicas) {
+            log_error("cannot create the replica pools: %s", err.detail ? err.detail : err.title);
+            eng_health_stop(health);
+            eng_pool_destroy(pool);
+            http_metrics_destroy(metrics);
+            sql_cache_destroy(cache);
+            arena_destroy(a);
+            return 1;
+        }
+    }
+    http_app app = {.config = cfg, .pool = pool, .health = health, .replicas = replicas,
+                    .metrics = metrics, .registry = registry, .cache = cache};
     app.openapi_json = http_openapi_text(registry, cfg, a);
     /* The models against the catalog before the first request. */
     app.drift = schema_drift_create(cfg, orm_registry_metadata(registry));
@@ -403,14 +427,16 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
         log_error("cannot start the server: %s", err.detail ? err.detail : err.title);
         rc = 1;
     } else {
-        log_info("retort listening on %s:%d (%zu models, pool_size=%d, max_overflow=%d)",
-                 cfg->server.host, http_server_port(server), cfg->n_models,
-                 cfg->database.pool_size, cfg->database.max_overflow);
+        log_info("retort %s listening on %s:%d (%zu models, pool_size=%d, max_overflow=%d, "
+                 "%zu read replicas)",
+                 retort_version(), cfg->server.host, http_server_port(server), cfg->n_models,
+                 cfg->database.pool_size, cfg->database.max_overflow, cfg->database.n_replicas);
         int sig = 0;
         sigwait(&stop_signals, &sig);
         log_info("received %s: finishing in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
         http_server_stop(server);
     }
+    eng_router_destroy(replicas);
     eng_health_stop(health);
     schema_drift_destroy(app.drift); /* its thread uses the pool */
     eng_pool_destroy(pool);

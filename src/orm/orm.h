@@ -69,6 +69,10 @@ bool orm_schema_drop_all(eng_pool *pool, const sql_metadata *md, arena *a, err_r
 
 typedef struct orm_session_options {
     eng_pool *pool;              /* borrowed; outlives every session */
+    eng_pool *fallback_pool;     /* NULL, or where to go when pool cannot give a
+                                    live connection before the first statement
+                                    ran (a read replica that is down: the
+                                    primary); borrowed */
     const char *isolation_level; /* NULL = server default */
     int statement_timeout_ms;    /* 0 = none */
     bool use_prepared;           /* run statements through the per-connection cache */
