@@ -17,6 +17,7 @@
 #include "http.h"
 #include "log.h"
 #include "orm.h"
+#include "schema.h"
 #include "sql.h"
 #include "version.h"
 
@@ -34,6 +35,15 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args);
 static int cmd_check(const cfg_config *cfg, int nargs, char **args);
 static int cmd_schema(const cfg_config *cfg, int nargs, char **args);
 static int cmd_openapi(const cfg_config *cfg, int nargs, char **args);
+static int cmd_reflect(const cfg_config *cfg, int nargs, char **args);
+static int cmd_migrate(const cfg_config *cfg, int nargs, char **args);
+
+/* --dir: the migrations folder. */
+static const char *g_migrations_dir = "migrations";
+
+/* The JSON document the configuration was loaded from (reflected models
+ * merged in), for `retort reflect`. */
+static json_t *g_document;
 
 static const command COMMANDS[] = {
     {"serve", "serve the configured models over HTTP",
@@ -47,15 +57,35 @@ static const command COMMANDS[] = {
      "Loads CONFIG with the environment applied and checks every setting and\n"
      "model. Prints each problem with its JSON path and exits 1, or exits 0.\n",
      cmd_check, true, 0},
-    {"schema", "create, drop or print the tables of the models",
-     "Usage: retort schema create|drop|sql -c CONFIG\n\n"
+    {"schema", "create, drop, print or diff the tables of the models",
+     "Usage: retort schema create|drop|sql|diff -c CONFIG\n\n"
      "  create  CREATE TABLE IF NOT EXISTS for every model, with keys, unique,\n"
      "          not-null, defaults, foreign keys, choices as CHECK and an index\n"
      "          per foreign key, in dependency order, in one transaction\n"
      "          (idempotent)\n"
      "  drop    DROP TABLE IF EXISTS for every model, in reverse order\n"
-     "  sql     print the CREATE statements without touching the database\n",
+     "  sql     print the CREATE statements without touching the database\n"
+     "  diff    print the DDL that would make the database match the models\n"
+     "          (\"-- destructive:\" before each statement that can lose data);\n"
+     "          exit 0 when there is nothing to do, 3 when it printed changes\n",
      cmd_schema, true, 1},
+    {"migrate", "write, apply and list numbered SQL migrations",
+     "Usage: retort migrate new NAME|up|status -c CONFIG [--dir DIR]\n\n"
+     "  new NAME  write the schema diff as the next numbered file in DIR\n"
+     "            (default migrations/), e.g. 0003_NAME.sql; nothing when the\n"
+     "            database already matches the models\n"
+     "  up        apply the pending files in order, each in one transaction\n"
+     "            with its row in retort_migrations; stop at the first failure\n"
+     "  status    list every file as applied or pending\n",
+     cmd_migrate, true, 2},
+    {"reflect", "print a configuration with the models read from the database",
+     "Usage: retort reflect -c CONFIG\n\n"
+     "Reads the tables and views of the schemas named by CONFIG's \"reflect\"\n"
+     "(default: public) from the database CONFIG connects to, and prints CONFIG\n"
+     "with every reflected model (declared models override reflected ones of\n"
+     "the same table). The output passes `retort check` and serves the same\n"
+     "API; edit it, or keep \"reflect\": true and declare only what you change.\n",
+     cmd_reflect, true, 0},
     {"openapi", "print the OpenAPI document of the models",
      "Usage: retort openapi -c CONFIG\n\n"
      "Prints the OpenAPI 3.1 document generated from the models of CONFIG (what\n"
@@ -165,9 +195,9 @@ static int cmd_schema(const cfg_config *cfg, int nargs, char **args)
 {
     const char *action = nargs > 0 ? args[0] : "";
     bool create = strcmp(action, "create") == 0, drop = strcmp(action, "drop") == 0,
-         print = strcmp(action, "sql") == 0;
-    if (!create && !drop && !print) {
-        fprintf(stderr, "retort schema: expected create, drop or sql\n");
+         print = strcmp(action, "sql") == 0, diff = strcmp(action, "diff") == 0;
+    if (!create && !drop && !print && !diff) {
+        fprintf(stderr, "retort schema: expected create, drop, sql or diff\n");
         return 2;
     }
     arena *a = arena_create(NULL, "schema");
@@ -177,6 +207,16 @@ static int cmd_schema(const cfg_config *cfg, int nargs, char **args)
     sql_metadata *md = orm_metadata_from_config(a, cfg, &err);
     if (!md) {
         print_error("the models cannot be mapped", &err);
+    } else if (diff) {
+        eng_pool *pool = open_pool(cfg, 1, &err);
+        schema_changes ch;
+        if (pool && schema_diff_database(pool, cfg, a, &ch, &err)) {
+            fputs(schema_changes_script(&ch, a), stdout);
+            rc = ch.n ? 3 : 0;
+        } else {
+            print_error("schema diff failed", &err);
+        }
+        eng_pool_destroy(pool);
     } else if (print) {
         sql_stmts ddl = {0};
         if (sql_compile_create_all(md, a, &ddl, &err)) {
@@ -220,6 +260,83 @@ static int cmd_openapi(const cfg_config *cfg, int nargs, char **args)
     }
     arena_destroy(a);
     return rc;
+}
+
+/* ---- migrate ----------------------------------------------------------- */
+
+static int cmd_migrate(const cfg_config *cfg, int nargs, char **args)
+{
+    const char *action = nargs > 0 ? args[0] : "";
+    bool make = strcmp(action, "new") == 0, up = strcmp(action, "up") == 0,
+         status = strcmp(action, "status") == 0;
+    if ((!make && !up && !status) || (make != (nargs == 2))) {
+        fprintf(stderr, "retort migrate: expected new NAME, up or status\n");
+        return 2;
+    }
+    arena *a = arena_create(NULL, "migrate");
+    err_report err;
+    err_init(&err, a);
+    int rc = 1;
+    eng_pool *pool = open_pool(cfg, 1, &err);
+    if (!pool) {
+        print_error("cannot connect", &err);
+    } else if (make) {
+        schema_changes ch;
+        if (!schema_diff_database(pool, cfg, a, &ch, &err)) {
+            print_error("schema diff failed", &err);
+        } else if (ch.n == 0) {
+            printf("nothing to do: the database matches the models\n");
+            rc = 0;
+        } else {
+            const char *path = schema_migration_new(g_migrations_dir, args[1],
+                                                    schema_changes_script(&ch, a), a, &err);
+            if (path) {
+                printf("wrote %s (%zu statements)\n", path, ch.n);
+                rc = 0;
+            } else {
+                print_error("cannot write the migration", &err);
+            }
+        }
+    } else if (up) {
+        int n = schema_migrate_up(pool, g_migrations_dir, a, stdout, &err);
+        if (n >= 0) {
+            printf("%d migration%s applied\n", n, n == 1 ? "" : "s");
+            rc = 0;
+        } else {
+            print_error("migrate up failed", &err);
+        }
+    } else {
+        schema_migration *list;
+        size_t n;
+        if (schema_migrations_status(pool, g_migrations_dir, a, &list, &n, &err)) {
+            for (size_t i = 0; i < n; i++)
+                printf("%-8s %s\n", list[i].applied ? "applied" : "pending", list[i].file);
+            rc = 0;
+        } else {
+            print_error("migrate status failed", &err);
+        }
+    }
+    eng_pool_destroy(pool);
+    arena_destroy(a);
+    return rc;
+}
+
+/* ---- reflect ----------------------------------------------------------- */
+
+static int cmd_reflect(const cfg_config *cfg, int nargs, char **args)
+{
+    (void) cfg;
+    (void) nargs;
+    (void) args;
+    if (!g_document)
+        return 1;
+    char *text = json_dumps(g_document, JSON_INDENT(2));
+    if (!text)
+        return 1;
+    fputs(text, stdout);
+    fputc('\n', stdout);
+    free(text);
+    return fflush(stdout) == 0 ? 0 : 1;
 }
 
 /* ---- serve ------------------------------------------------------------- */
@@ -287,6 +404,27 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
     http_app app = {.config = cfg, .pool = pool, .health = health, .replicas = replicas,
                     .metrics = metrics, .registry = registry, .cache = cache};
     app.openapi_json = http_openapi_text(registry, cfg, a);
+    /* The models against the catalog before the first request. */
+    app.drift = schema_drift_create(cfg, orm_registry_metadata(registry));
+    err_report drift_err;
+    err_init(&drift_err, a);
+    json_t *drift = schema_drift_check(app.drift, pool, true, &drift_err);
+    for (size_t i = 0; i < json_array_size(drift); i++) {
+        json_t *d = json_array_get(drift, i);
+        log_warn("drift: model %s (table %s)%s%s: %s",
+                 json_string_value(json_object_get(d, "model")),
+                 json_string_value(json_object_get(d, "table")),
+                 json_object_get(d, "column") ? ", column " : "",
+                 json_object_get(d, "column") ? json_string_value(json_object_get(d, "column"))
+                                              : "",
+                 json_string_value(json_object_get(d, "problem")));
+    }
+    if (!drift)
+        log_warn("drift: the catalog could not be read at start-up: %s",
+                 drift_err.detail ? drift_err.detail : drift_err.title);
+    json_decref(drift);
+    if (!schema_drift_start(app.drift, pool))
+        log_warn("drift: the background re-check could not start");
     app.docs_dir = http_docs_find_dir(cfg, a);
     size_t n_routes = HTTP_N_BUILTIN_ROUTES + HTTP_N_API_ROUTES + HTTP_N_DOCS_ROUTES;
     http_route *routes = ARENA_ARRAY(a, http_route, n_routes);
@@ -318,6 +456,7 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
     }
     eng_router_destroy(replicas);
     eng_health_stop(health);
+    schema_drift_destroy(app.drift); /* its thread uses the pool */
     eng_pool_destroy(pool);
     http_metrics_destroy(metrics);
     sql_cache_destroy(cache);
@@ -356,15 +495,19 @@ int main(int argc, char **argv)
     }
 
     static const struct option longopts[] = {{"config", required_argument, NULL, 'c'},
+                                             {"dir", required_argument, NULL, 'd'},
                                              {"help", no_argument, NULL, 'h'},
                                              {NULL, 0, NULL, 0}};
     const char *config_path = getenv("RETORT_CONFIG");
     optind = 2;
     int opt;
-    while ((opt = getopt_long(argc, argv, "c:h", longopts, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "c:d:h", longopts, NULL)) != -1) {
         switch (opt) {
         case 'c':
             config_path = optarg;
+            break;
+        case 'd':
+            g_migrations_dir = optarg;
             break;
         case 'h':
             fputs(cmd->usage, stdout);
@@ -388,7 +531,9 @@ int main(int argc, char **argv)
     arena *process = arena_create(NULL, "process");
     err_report err;
     err_init(&err, process);
-    const cfg_config *cfg = cfg_load(process, config_path, NULL, &err);
+    bool reflect = cmd->run == cmd_reflect;
+    const cfg_config *cfg = schema_load_config(process, config_path, NULL, reflect,
+                                               reflect ? &g_document : NULL, &err);
     int rc;
     if (!cfg) {
         print_config_errors(&err, config_path);
@@ -404,6 +549,7 @@ int main(int argc, char **argv)
             log_set_format(fmt);
         rc = cmd->run(cfg, argc - optind, argv + optind);
     }
+    json_decref(g_document);
     arena_destroy(process);
     return rc;
 }

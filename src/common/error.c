@@ -26,6 +26,7 @@ static const kind_info KINDS[] = {
     [ERR_SERIALIZATION] = {409, "serialization-failure", "transaction could not be serialized"},
     [ERR_POOL_TIMEOUT] = {503, "pool-timeout", "no database connection available"},
     [ERR_UNAVAILABLE] = {503, "service-unavailable", "service unavailable"},
+    [ERR_DRIFT] = {503, "schema-drift", "the models no longer match the database"},
     [ERR_TIMEOUT] = {504, "statement-timeout", "statement timed out"},
     [ERR_FORBIDDEN] = {403, "forbidden", "permission denied"},
     [ERR_UNAUTHORIZED] = {401, "unauthorized", "authentication required"},
@@ -96,7 +97,7 @@ static void set_kind(err_report *err, err_kind kind)
     err->status = KINDS[kind].status;
     err->type = KINDS[kind].type;
     err->title = KINDS[kind].title;
-    if (kind == ERR_POOL_TIMEOUT || kind == ERR_UNAVAILABLE)
+    if (kind == ERR_POOL_TIMEOUT || kind == ERR_UNAVAILABLE || kind == ERR_DRIFT)
         err->retry_after = 1;
 }
 

@@ -41,7 +41,8 @@ typedef enum err_kind {
     ERR_UNAUTHORIZED,    /* 401 */
     ERR_DB,              /* any other database error */
     ERR_CONFIG,          /* bad configuration (start-up only) */
-    ERR_INTERNAL         /* a bug: 500 */
+    ERR_INTERNAL,        /* a bug: 500 */
+    ERR_DRIFT            /* the models no longer match the catalog: 503 */
 } err_kind;
 
 /* One located problem: a JSON Pointer and a sentence. */

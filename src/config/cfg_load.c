@@ -52,6 +52,7 @@ cfg_config *cfg_default(arena *a)
         .isolation_level = "READ COMMITTED",
         .prepared_statements = true,
         .connect_timeout = 5,
+        .drift_check_interval = 30,
         .max_replica_lag_ms = 5000,
     };
     c->server = (cfg_server){

@@ -17,12 +17,13 @@
 /* PostgreSQL's limits for varchar(n) and numeric(p, s). */
 enum { MAX_LENGTH = 10485760, MAX_PRECISION = 1000 };
 
-static const char *const MODEL_KEYS[] = {"table",          "columns", "relationships",
-                                         "version_column", "checks",  NULL};
+static const char *const MODEL_KEYS[] = {"table",  "columns",   "relationships", "version_column",
+                                         "checks", "read_only", NULL};
 static const char *const COLUMN_KEYS[] = {
     "type",      "primary_key",    "autoincrement", "nullable",  "unique",
     "default",   "server_default", "references",    "choices",   "length",
-    "precision", "scale",          "write_only",    "read_only", NULL};
+    "precision", "scale",          "write_only",    "read_only", "enum",
+    "generated", NULL};
 static const char *const REL_KEYS[] = {"target",         "kind", "foreign_key", "secondary",
                                        "back_populates", "lazy", "order_by",    NULL};
 
@@ -109,15 +110,27 @@ static bool valid_reference(cfg__ctx *ctx, const char *ref)
 /* Checks that depend on the column's type; only run when it is known. */
 static void check_typed_options(cfg__ctx *ctx, cfg_column *c, const json_t *spec, const char *ptr)
 {
-    bool is_string = c->type == CFG_TYPE_STRING || c->type == CFG_TYPE_TEXT;
+    bool is_string = c->type == CFG_TYPE_STRING || c->type == CFG_TYPE_TEXT ||
+                     c->type == CFG_TYPE_CHAR || c->type == CFG_TYPE_ENUM;
     bool is_int = c->type == CFG_TYPE_INTEGER || c->type == CFG_TYPE_BIGINT;
-    if (has(spec, "length") && c->type != CFG_TYPE_STRING)
+    bool is_time = c->type == CFG_TYPE_TIME || c->type == CFG_TYPE_TIMESTAMP ||
+                   c->type == CFG_TYPE_TIMESTAMPTZ;
+    if (has(spec, "length") && c->type != CFG_TYPE_STRING && c->type != CFG_TYPE_CHAR)
         cfg__error(ctx, cfg__ptr(ctx, ptr, "length"),
-                   "\"length\" applies only to string columns, not %s", cfg_type_name(c->type));
-    if (c->type != CFG_TYPE_NUMERIC) {
+                   "\"length\" applies only to string and char columns, not %s",
+                   cfg_type_name(c->type));
+    if (is_time) {
+        if (c->precision > 6)
+            cfg__error(ctx, cfg__ptr(ctx, ptr, "precision"),
+                       "the precision of a %s column is at most 6 (fractional digits)",
+                       cfg_type_name(c->type));
+        if (has(spec, "scale"))
+            cfg__error(ctx, cfg__ptr(ctx, ptr, "scale"),
+                       "\"scale\" applies only to numeric columns, not %s", cfg_type_name(c->type));
+    } else if (c->type != CFG_TYPE_NUMERIC) {
         if (has(spec, "precision"))
             cfg__error(ctx, cfg__ptr(ctx, ptr, "precision"),
-                       "\"precision\" applies only to numeric columns, not %s",
+                       "\"precision\" applies only to numeric and time columns, not %s",
                        cfg_type_name(c->type));
         if (has(spec, "scale"))
             cfg__error(ctx, cfg__ptr(ctx, ptr, "scale"),
@@ -130,8 +143,19 @@ static void check_typed_options(cfg__ctx *ctx, cfg_column *c, const json_t *spec
     }
     if (has(spec, "choices") && !is_string)
         cfg__error(ctx, cfg__ptr(ctx, ptr, "choices"),
-                   "\"choices\" applies only to string and text columns, not %s",
+                   "\"choices\" applies only to string, char, text and enum columns, not %s",
                    cfg_type_name(c->type));
+    if (c->type == CFG_TYPE_ENUM && (!c->enum_name || !has(spec, "choices")))
+        cfg__error(ctx, ptr,
+                   "an enum column needs \"enum\" (the PostgreSQL type's name) and \"choices\" "
+                   "(its labels, in order)");
+    if (c->type != CFG_TYPE_ENUM && has(spec, "enum"))
+        cfg__error(ctx, cfg__ptr(ctx, ptr, "enum"), "\"enum\" applies only to enum columns");
+    if (c->enum_name && !cfg__is_identifier(c->enum_name))
+        bad_name(ctx, cfg__ptr(ctx, ptr, "enum"), "enum type", c->enum_name);
+    if (c->generated && (c->server_default || c->autoincrement || has(spec, "default")))
+        cfg__error(ctx, cfg__ptr(ctx, ptr, "generated"),
+                   "a generated column cannot also have a default or autoincrement");
     if (c->choices && c->length > 0) {
         for (size_t i = 0; i < c->n_choices; i++)
             if (pgtext_length(c->choices[i]) > (size_t) c->length)
@@ -142,6 +166,17 @@ static void check_typed_options(cfg__ctx *ctx, cfg_column *c, const json_t *spec
     if (c->autoincrement && (!is_int || !c->primary_key))
         cfg__error(ctx, cfg__ptr(ctx, ptr, "autoincrement"),
                    "\"autoincrement\" applies only to integer and bigint primary key columns");
+}
+
+/* "integer", "text[]": the type and whether it is an array. */
+static bool parse_type(cfg__ctx *ctx, cfg_column *c, const char *name)
+{
+    size_t n = strlen(name);
+    if (n > 2 && strcmp(name + n - 2, "[]") == 0) {
+        c->array = true;
+        name = arena_strndup(ctx->scratch, name, n - 2);
+    }
+    return cfg__type_from_name(name, &c->type);
 }
 
 /* Fills c from spec. Returns false when the column cannot be checked
@@ -170,7 +205,7 @@ static bool parse_column(cfg__ctx *ctx, const cfg_model *m, cfg_column *c, const
     else if (!json_is_string(type))
         cfg__error(ctx, cfg__ptr(ctx, ptr, "type"), "\"type\" must be a string, got %s",
                    jsonkind_name(type));
-    else if (!(type_ok = cfg__type_from_name(json_string_value(type), &c->type)))
+    else if (!(type_ok = parse_type(ctx, c, json_string_value(type))))
         cfg__error(ctx, cfg__ptr(ctx, ptr, "type"),
                    "unknown column type \"%s\"; expected one of %s", json_string_value(type),
                    cfg__type_list());
@@ -185,6 +220,10 @@ static bool parse_column(cfg__ctx *ctx, const cfg_model *m, cfg_column *c, const
     cfg__get_int(ctx, spec, ptr, "precision", 1, MAX_PRECISION, &c->precision);
     cfg__get_int(ctx, spec, ptr, "scale", 0, MAX_PRECISION, &c->scale);
     cfg__get_string(ctx, spec, ptr, "server_default", &c->server_default);
+    cfg__get_string(ctx, spec, ptr, "enum", &c->enum_name);
+    cfg__get_string(ctx, spec, ptr, "generated", &c->generated);
+    if (c->generated)
+        c->read_only = true; /* PostgreSQL computes it; writes would fail */
 
     const char *ref = NULL;
     bool ref_ok = cfg__get_string(ctx, spec, ptr, "references", &ref);
@@ -492,6 +531,7 @@ static void parse_model(cfg__ctx *ctx, cfg_model *m, cfg__model_state *st, const
     parse_relationships(ctx, m, st, spec, ptr);
     parse_checks(ctx, m, spec, ptr);
     parse_version_column(ctx, m, st, spec, ptr);
+    cfg__get_bool(ctx, spec, ptr, "read_only", &m->read_only);
 }
 
 void cfg__parse_models(cfg__ctx *ctx, const json_t *models, const char *ptr)

@@ -14,7 +14,12 @@ static const char *const TYPE_NAMES[] = {
     [CFG_TYPE_STRING] = "string",   [CFG_TYPE_TEXT] = "text",
     [CFG_TYPE_BOOLEAN] = "boolean", [CFG_TYPE_UUID] = "uuid",
     [CFG_TYPE_DATE] = "date",       [CFG_TYPE_TIMESTAMPTZ] = "timestamptz",
-    [CFG_TYPE_JSON] = "json",
+    [CFG_TYPE_JSON] = "json",       [CFG_TYPE_SMALLINT] = "smallint",
+    [CFG_TYPE_REAL] = "real",       [CFG_TYPE_CHAR] = "char",
+    [CFG_TYPE_TIME] = "time",       [CFG_TYPE_TIMESTAMP] = "timestamp",
+    [CFG_TYPE_INTERVAL] = "interval", [CFG_TYPE_JSONB] = "jsonb",
+    [CFG_TYPE_BYTEA] = "bytea",     [CFG_TYPE_INET] = "inet",
+    [CFG_TYPE_CIDR] = "cidr",       [CFG_TYPE_ENUM] = "enum",
 };
 
 /* A strategy's "lazy" value and its loader option, side by side. */
@@ -73,6 +78,8 @@ const char *cfg_rel_kind_name(cfg_rel_kind k)
 
 bool cfg__type_from_name(const char *s, cfg_type *out)
 {
+    if (s && strcmp(s, "double") == 0)
+        s = "float"; /* double precision, the name PostgreSQL users know */
     int i = find(TYPE_NAMES, COUNT(TYPE_NAMES), s);
     if (i < 0)
         return false;
@@ -103,8 +110,9 @@ bool cfg__rel_kind_from_name(const char *s, cfg_rel_kind *out)
 
 const char *cfg__type_list(void)
 {
-    return "integer, bigint, float, numeric, string, text, boolean, uuid, date, "
-           "timestamptz, json";
+    return "smallint, integer, bigint, real, double (or float), numeric, string, char, text, "
+           "boolean, uuid, date, time, timestamp, timestamptz, interval, json, jsonb, bytea, "
+           "inet, cidr, enum, each also as an array (\"text[]\")";
 }
 
 const char *cfg__lazy_list(void)

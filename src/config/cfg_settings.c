@@ -57,6 +57,8 @@ static const setting SETTINGS[] = {
     {"database", "isolation_level", S_ISOLATION, DB(isolation_level), 0, 0, 0, 0, NULL},
     {"database", "prepared_statements", S_BOOL, DB(prepared_statements), 0, 0, 0, 0, NULL},
     {"database", "connect_timeout", S_INT, DB(connect_timeout), 0, 86400, 0, 0, NULL},
+    {"database", "drift_check_interval", S_SECONDS, DB(drift_check_interval), 0, 0, 0, 86400,
+     NULL},
     {"database", "max_replica_lag_ms", S_INT, DB(max_replica_lag_ms), 0, INT_MAX, 0, 0, NULL},
 
     {"server", "host", S_STRING, SRV(host), 0, 0, 0, 0, NULL},
@@ -83,7 +85,8 @@ static const setting SETTINGS[] = {
     {"log", "level", S_STRING, LOG(level), 0, 0, 0, 0, NULL},
     {"log", "format", S_STRING, LOG(format), 0, 0, 0, 0, NULL},
 
-    {NULL, "reflect", S_BOOL, offsetof(cfg_config, reflect), 0, 0, 0, 0, NULL},
+    /* Also {"schemas": [...], "exclude": [...]} in the file (parse_reflect). */
+    {NULL, "reflect", S_BOOL, AT(reflect, cfg_reflect, enabled), 0, 0, 0, 0, NULL},
 };
 
 enum { N_SETTINGS = sizeof SETTINGS / sizeof SETTINGS[0] };
@@ -297,8 +300,52 @@ static void parse_section(cfg__ctx *ctx, const json_t *root, const char *section
     }
 }
 
+/* A non-empty array of names into *out (NULL-terminated, in ctx->a). */
+static void name_list(cfg__ctx *ctx, const json_t *obj, const char *ptr, const char *key,
+                      const char *const **out, size_t *n)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!v)
+        return;
+    const char *kptr = cfg__ptr(ctx, ptr, key);
+    if (!json_is_array(v)) {
+        cfg__error(ctx, kptr, "\"%s\" must be an array of names, got %s", key, jsonkind_name(v));
+        return;
+    }
+    const char **list = ARENA_ARRAY(ctx->a, const char *, json_array_size(v) + 1);
+    size_t k = 0;
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        const json_t *e = json_array_get(v, i);
+        if (!json_is_string(e) || json_string_length(e) == 0) {
+            cfg__error(ctx, cfg__ptr_index(ctx, kptr, i), "expected a name, got %s",
+                       jsonkind_name(e));
+            continue;
+        }
+        list[k++] = arena_strdup(ctx->a, json_string_value(e));
+    }
+    *out = list;
+    *n = k;
+}
+
+/* "reflect": {"schemas": [...], "exclude": [...]}; true/false go through
+ * SETTINGS like any boolean. */
+static void parse_reflect(cfg__ctx *ctx, const json_t *obj)
+{
+    static const char *const KEYS[] = {"schemas", "exclude", NULL};
+    cfg_reflect *r = &ctx->cfg->reflect;
+    cfg__check_keys(ctx, obj, "/reflect", KEYS);
+    r->enabled = true;
+    name_list(ctx, obj, "/reflect", "schemas", &r->schemas, &r->n_schemas);
+    name_list(ctx, obj, "/reflect", "exclude", &r->exclude, &r->n_exclude);
+    if (json_object_get(obj, "schemas") && r->n_schemas == 0)
+        cfg__error(ctx, "/reflect/schemas", "\"schemas\" must name at least one schema");
+}
+
 void cfg__parse_settings(cfg__ctx *ctx, const json_t *root)
 {
+    const json_t *reflect = json_object_get(root, "reflect");
+    if (json_is_object(reflect))
+        parse_reflect(ctx, reflect);
     for (size_t i = 0; i < sizeof SECTIONS / sizeof SECTIONS[0]; i++)
         parse_section(ctx, root, SECTIONS[i]);
     for (size_t i = 0; i < N_SETTINGS; i++) {
@@ -306,7 +353,7 @@ void cfg__parse_settings(cfg__ctx *ctx, const json_t *root)
         if (s->section)
             continue;
         const json_t *j = json_object_get(root, s->key);
-        if (j)
+        if (j && !json_is_object(j))
             parse_one(ctx, s, j);
     }
 }
@@ -406,6 +453,12 @@ static bool one_of(const char *s, const char *const *choices)
 
 void cfg__check_settings(cfg__ctx *ctx)
 {
+    static const char *const PUBLIC[] = {"public", NULL};
+    cfg_reflect *r = &ctx->cfg->reflect;
+    if (r->enabled && r->n_schemas == 0) {
+        r->schemas = PUBLIC;
+        r->n_schemas = 1;
+    }
     const cfg_log *log = &ctx->cfg->log;
     static const char *const LEVELS[] = {"debug", "info", "warn", "error", NULL};
     static const char *const FORMATS[] = {"text", "json", NULL};

@@ -117,8 +117,18 @@ static bool check_type(cfg__ctx *ctx, const cfg_column *c, const json_t *v, cons
             return false;
         }
         return true;
+    case CFG_TYPE_SMALLINT:
+        if (!json_is_integer(v))
+            return want(ctx, c, v, ptr, "an integer");
+        if (json_integer_value(v) < INT16_MIN || json_integer_value(v) > INT16_MAX) {
+            cfg__error(ctx, ptr, "default %lld of smallint column \"%s\" is out of range",
+                       (long long) json_integer_value(v), c->name);
+            return false;
+        }
+        return true;
     case CFG_TYPE_BIGINT:
         return json_is_integer(v) || want(ctx, c, v, ptr, "an integer");
+    case CFG_TYPE_REAL:
     case CFG_TYPE_FLOAT:
         return json_is_number(v) || want(ctx, c, v, ptr, "a number");
     case CFG_TYPE_NUMERIC:
@@ -126,6 +136,8 @@ static bool check_type(cfg__ctx *ctx, const cfg_column *c, const json_t *v, cons
             return true;
         return check_string(ctx, c, v, ptr, is_decimal, "a number or a decimal string");
     case CFG_TYPE_STRING:
+    case CFG_TYPE_CHAR:
+    case CFG_TYPE_ENUM:
     case CFG_TYPE_TEXT:
         if (!json_is_string(v))
             return want(ctx, c, v, ptr, "a string");
@@ -152,10 +164,36 @@ static bool check_type(cfg__ctx *ctx, const cfg_column *c, const json_t *v, cons
     case CFG_TYPE_TIMESTAMPTZ:
         return check_string(ctx, c, v, ptr, pgtext_timestamptz,
                             "an RFC 3339 timestamp with a time zone");
+    case CFG_TYPE_TIME:
+    case CFG_TYPE_TIMESTAMP:
+    case CFG_TYPE_INTERVAL:
+    case CFG_TYPE_BYTEA:
+    case CFG_TYPE_INET:
+    case CFG_TYPE_CIDR:
+        /* PostgreSQL checks these when the DDL default is created. */
+        return json_is_string(v) || want(ctx, c, v, ptr, "a string");
     case CFG_TYPE_JSON:
+    case CFG_TYPE_JSONB:
         return true;
     }
     return true;
+}
+
+/* An array column's default: a JSON array whose elements fit the type. */
+static bool check_array(cfg__ctx *ctx, const cfg_column *c, const json_t *v, const char *ptr)
+{
+    if (!json_is_array(v)) {
+        cfg__error(ctx, ptr, "default of array column \"%s\" must be an array, got %s", c->name,
+                   jsonkind_name(v));
+        return false;
+    }
+    bool ok = true;
+    for (size_t i = 0; i < json_array_size(v); i++) {
+        const json_t *e = json_array_get(v, i);
+        if (!json_is_null(e))
+            ok = check_type(ctx, c, e, cfg__ptr_index(ctx, ptr, i)) && ok;
+    }
+    return ok;
 }
 
 bool cfg__set_default(cfg__ctx *ctx, cfg_column *c, const json_t *v, const char *ptr)
@@ -166,7 +204,7 @@ bool cfg__set_default(cfg__ctx *ctx, cfg_column *c, const json_t *v, const char 
                        c->name);
             return false;
         }
-    } else if (!check_type(ctx, c, v, ptr)) {
+    } else if (c->array ? !check_array(ctx, c, v, ptr) : !check_type(ctx, c, v, ptr)) {
         return false;
     }
     c->default_json = json_text(ctx, v);

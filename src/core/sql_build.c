@@ -245,7 +245,7 @@ static sql_value copy_value(sql_builder *b, sql_value v)
 
 static bool type_ok(sql_builder *b, sql_type_kind type)
 {
-    if (type > SQL_TYPE_NONE && type <= SQL_TYPE_JSON)
+    if (type > SQL_TYPE_NONE && type < SQL_TYPE__COUNT)
         return true;
     sql__problem(b, ERR_INTERNAL, "A parameter cast needs a type.");
     return false;
@@ -303,7 +303,7 @@ sql_node *sql_binary(sql_builder *b, sql_op op, sql_node *left, sql_node *right)
     if (!sql__expr_operand(b, left, "left operand") ||
         !sql__expr_operand(b, right, "right operand"))
         return NULL;
-    if (op < SQL_OP_EQ || op > SQL_OP_DIV) {
+    if (op < SQL_OP_EQ || op > SQL_OP_OVERLAPS) {
         sql__problem(b, ERR_INTERNAL, "Unknown operator %d.", (int) op);
         return NULL;
     }

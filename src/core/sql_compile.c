@@ -96,7 +96,9 @@ static void emit_param(cctx *c, const sql_param *p)
     SQL__PUSH(c->a, c->params, c->n_params, const char *);
     c->params[c->n_params++] = sql__param_text(c->a, p);
     sbuf_printf(&c->out, "$%zu", c->n_params);
-    if (p->cast) {
+    /* An enum's name is not a kind: "col = ANY($n)" lets PostgreSQL type
+     * the array from the column. */
+    if (p->cast && p->type != SQL_TYPE_ENUM) {
         const char *type = sql_type_cast_name(p->type);
         if (!type) {
             fail(c, ERR_INTERNAL, "A parameter cast has no type.");

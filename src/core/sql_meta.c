@@ -120,14 +120,22 @@ sql_table *sql_table_add(sql_metadata *md, const char *name, err_report *err)
     return t;
 }
 
+void sql_table_mark_view(sql_table *t)
+{
+    if (t && !t->metadata->frozen)
+        t->view = true;
+}
+
 static bool check_type(const sql_table *t, const char *name, sql_type type, err_report *err)
 {
-    if (type.kind <= SQL_TYPE_NONE || type.kind > SQL_TYPE_JSON) {
+    if (type.kind <= SQL_TYPE_NONE || type.kind >= SQL_TYPE__COUNT ||
+        (type.kind == SQL_TYPE_ENUM && (!type.name || !*type.name))) {
         err_add_item(err, ERR_CONFIG, NULL, "The column \"%s.%s\" has no valid type.", t->name,
                      name);
         return false;
     }
-    if (type.kind == SQL_TYPE_STRING && (type.length < 0 || type.length > 10485760)) {
+    if ((type.kind == SQL_TYPE_STRING || type.kind == SQL_TYPE_CHAR) &&
+        (type.length < 0 || type.length > 10485760)) {
         err_add_item(err, ERR_CONFIG, NULL,
                      "The length of \"%s.%s\" must be between 0 (no limit) and 10485760.", t->name,
                      name);
@@ -167,7 +175,8 @@ static bool check_opts(const sql_table *t, const char *name, sql_type type,
         ok = false;
     }
     if (o->n_choices) {
-        if (type.kind != SQL_TYPE_STRING && type.kind != SQL_TYPE_TEXT) {
+        if (type.kind != SQL_TYPE_STRING && type.kind != SQL_TYPE_TEXT &&
+            type.kind != SQL_TYPE_CHAR && type.kind != SQL_TYPE_ENUM) {
             err_add_item(err, ERR_CONFIG, NULL,
                          "The column \"%s.%s\" has choices but is not a string or text.", t->name,
                          name);
@@ -268,6 +277,8 @@ sql_column *sql_table_add_column(sql_table *t, const char *name, sql_type type,
     c->table = t;
     c->index = t->n_columns;
     c->type = type;
+    c->type.name = type.name ? arena_strdup(a, type.name) : NULL;
+    c->generated = o->generated ? arena_strdup(a, o->generated) : NULL;
     c->primary_key = o->primary_key;
     c->nullable = !(o->primary_key || o->not_null);
     c->unique = o->unique;
@@ -296,7 +307,9 @@ sql_column *sql_table_add_column(sql_table *t, const char *name, sql_type type,
         u->columns = cols;
         u->n_columns = 1;
     }
-    if (o->n_choices)
+    /* An enum's labels are its type's; an array's choices bound its
+     * elements, which a CHECK of IN cannot say. */
+    if (o->n_choices && type.kind != SQL_TYPE_ENUM && !type.array)
         add_choices_check(t, c);
     if (o->references) {
         const char *dot = strrchr(o->references, '.');

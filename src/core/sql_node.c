@@ -53,6 +53,8 @@ const char *sql__op_sql(sql_op op)
     case SQL_OP_SUB: return "-";
     case SQL_OP_MUL: return "*";
     case SQL_OP_DIV: return "/";
+    case SQL_OP_CONTAINS: return "@>";
+    case SQL_OP_OVERLAPS: return "&&";
     }
     return NULL;
 }
@@ -75,7 +77,7 @@ const char *sql__func_sql(sql_func_kind fn)
 
 /* Precedence, loosely after PostgreSQL's grammar (higher binds tighter):
  * OR 1, AND 2, NOT 3, IS [NOT] NULL 4, comparisons and = ANY 5,
- * LIKE/BETWEEN 6, + - 8, * / 9, primaries 10. text() fragments are 0 so
+ * LIKE/BETWEEN 6, other operators (@> &&) 7, + - 8, * / 9, primaries 10. text() fragments are 0 so
  * that they are always parenthesised inside an expression. */
 int sql__prec(const sql_node *n)
 {
@@ -91,6 +93,8 @@ int sql__prec(const sql_node *n)
         case SQL_OP_NOT_LIKE:
         case SQL_OP_ILIKE:
         case SQL_OP_NOT_ILIKE: return 6;
+        case SQL_OP_CONTAINS:
+        case SQL_OP_OVERLAPS: return 7;
         case SQL_OP_ADD:
         case SQL_OP_SUB: return 8;
         case SQL_OP_MUL:

@@ -31,7 +31,18 @@ static const type_info TYPES[] = {
     [SQL_TYPE_UUID] = {"uuid", "uuid", "uuid"},
     [SQL_TYPE_DATE] = {"date", "date", "date"},
     [SQL_TYPE_TIMESTAMPTZ] = {"timestamptz", "timestamptz", "timestamptz"},
-    [SQL_TYPE_JSON] = {"json", "jsonb", "jsonb"},
+    [SQL_TYPE_JSON] = {"json", "json", "json"},
+    [SQL_TYPE_SMALLINT] = {"smallint", "smallint", "smallint"},
+    [SQL_TYPE_REAL] = {"real", "real", "real"},
+    [SQL_TYPE_CHAR] = {"char", "bpchar", "char"},
+    [SQL_TYPE_TIME] = {"time", "time", "time"},
+    [SQL_TYPE_TIMESTAMP] = {"timestamp", "timestamp", "timestamp"},
+    [SQL_TYPE_INTERVAL] = {"interval", "interval", "interval"},
+    [SQL_TYPE_JSONB] = {"jsonb", "jsonb", "jsonb"},
+    [SQL_TYPE_BYTEA] = {"bytea", "bytea", "bytea"},
+    [SQL_TYPE_INET] = {"inet", "inet", "inet"},
+    [SQL_TYPE_CIDR] = {"cidr", "cidr", "cidr"},
+    [SQL_TYPE_ENUM] = {"enum", NULL, NULL},
 };
 
 enum { N_TYPES = sizeof TYPES / sizeof TYPES[0] };
@@ -80,15 +91,57 @@ const char *sql_type_cast_name(sql_type_kind kind)
     return kind_valid(kind) ? TYPES[kind].cast : NULL;
 }
 
+static void append_name(sbuf *s, sql_type type)
+{
+    if (type.kind == SQL_TYPE_ENUM)
+        sbuf_append_ident(s, type.name ? type.name : "");
+    else
+        sbuf_append(s, TYPES[type.kind].cast);
+}
+
+const char *sql_type_cast(arena *a, sql_type type)
+{
+    if (!kind_valid(type.kind) || type.kind == SQL_TYPE_NONE)
+        return NULL;
+    sbuf s;
+    sbuf_init(&s, a, 32);
+    append_name(&s, type);
+    if (type.array)
+        sbuf_append(&s, "[]");
+    return sbuf_str(&s);
+}
+
 const char *sql_type_ddl(arena *a, sql_type type)
 {
     if (!kind_valid(type.kind) || type.kind == SQL_TYPE_NONE)
         return NULL;
-    if (type.kind == SQL_TYPE_STRING && type.length > 0)
-        return arena_sprintf(a, "varchar(%d)", type.length);
-    if (type.kind == SQL_TYPE_NUMERIC && type.precision > 0)
-        return arena_sprintf(a, "numeric(%d,%d)", type.precision, type.scale);
-    return TYPES[type.kind].ddl;
+    sbuf s;
+    sbuf_init(&s, a, 32);
+    switch (type.kind) {
+    case SQL_TYPE_ENUM: sbuf_append_ident(&s, type.name ? type.name : ""); break;
+    case SQL_TYPE_STRING:
+    case SQL_TYPE_CHAR:
+        sbuf_append(&s, TYPES[type.kind].ddl);
+        if (type.length > 0)
+            sbuf_printf(&s, "(%d)", type.length);
+        break;
+    case SQL_TYPE_NUMERIC:
+        sbuf_append(&s, "numeric");
+        if (type.precision > 0)
+            sbuf_printf(&s, "(%d,%d)", type.precision, type.scale);
+        break;
+    case SQL_TYPE_TIME:
+    case SQL_TYPE_TIMESTAMP:
+    case SQL_TYPE_TIMESTAMPTZ:
+        sbuf_append(&s, TYPES[type.kind].ddl);
+        if (type.precision > 0)
+            sbuf_printf(&s, "(%d)", type.precision);
+        break;
+    default: sbuf_append(&s, TYPES[type.kind].ddl); break;
+    }
+    if (type.array)
+        sbuf_append(&s, "[]");
+    return sbuf_str(&s);
 }
 
 /* ==== values ========================================================== */

@@ -31,6 +31,7 @@
 /* Well-known PostgreSQL type OIDs (pg_type.dat). */
 enum {
     DTO_OID_BOOL = 16,
+    DTO_OID_BYTEA = 17,
     DTO_OID_INT8 = 20,
     DTO_OID_INT2 = 21,
     DTO_OID_INT4 = 23,
@@ -38,10 +39,12 @@ enum {
     DTO_OID_JSON = 114,
     DTO_OID_FLOAT4 = 700,
     DTO_OID_FLOAT8 = 701,
+    DTO_OID_BPCHAR = 1042,
     DTO_OID_VARCHAR = 1043,
     DTO_OID_DATE = 1082,
     DTO_OID_TIMESTAMP = 1114,
     DTO_OID_TIMESTAMPTZ = 1184,
+    DTO_OID_INTERVAL = 1186,
     DTO_OID_NUMERIC = 1700,
     DTO_OID_UUID = 2950,
     DTO_OID_JSONB = 3802

@@ -64,7 +64,8 @@ static bool same_key(const orm_mapper *m, size_t col, const orm_entity *e, const
 /* {"$add": delta}: an object whose only member is "$add". */
 static const json_t *add_operand(const orm_mapper *m, size_t col, const json_t *v)
 {
-    if (!json_is_object(v) || m->columns[col]->type.kind == SQL_TYPE_JSON)
+    sql_type_kind k = m->columns[col]->type.kind;
+    if (!json_is_object(v) || k == SQL_TYPE_JSON || k == SQL_TYPE_JSONB)
         return NULL;
     return json_object_get(v, "$add");
 }

@@ -102,8 +102,6 @@ bool dto__input_refused(const orm_mapper *m, size_t col);
 
 /* ---- output (dto_write.c, dto_value.c) -------------------------------- */
 
-/* The type OID a column's values are written with (dto_value.c). */
-uint32_t dto__column_oid(sql_type_kind k);
 
 /* A value in PostgreSQL text form (NULL = SQL NULL) as JSON by type OID,
  * through the writer (text or tree). */

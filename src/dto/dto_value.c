@@ -145,40 +145,10 @@ json_t *dto_rows(const eng_result *r)
     return jsonw_root(&w);
 }
 
-/* The OID a column's values arrive with, so entity columns and Core rows
- * share one set of JSON forms (dto_value_from_text). */
-uint32_t dto__column_oid(sql_type_kind k)
-{
-    switch (k) {
-    case SQL_TYPE_INTEGER:
-        return DTO_OID_INT4;
-    case SQL_TYPE_BIGINT:
-        return DTO_OID_INT8;
-    case SQL_TYPE_FLOAT:
-        return DTO_OID_FLOAT8;
-    case SQL_TYPE_NUMERIC:
-        return DTO_OID_NUMERIC;
-    case SQL_TYPE_STRING:
-        return DTO_OID_VARCHAR;
-    case SQL_TYPE_TEXT:
-        return DTO_OID_TEXT;
-    case SQL_TYPE_BOOLEAN:
-        return DTO_OID_BOOL;
-    case SQL_TYPE_UUID:
-        return DTO_OID_UUID;
-    case SQL_TYPE_DATE:
-        return DTO_OID_DATE;
-    case SQL_TYPE_TIMESTAMPTZ:
-        return DTO_OID_TIMESTAMPTZ;
-    case SQL_TYPE_JSON:
-        return DTO_OID_JSONB;
-    case SQL_TYPE_NONE:
-        break;
-    }
-    return DTO_OID_TEXT;
-}
-
 json_t *dto_column_value(const sql_column *c, const char *text)
 {
-    return dto_value_from_text(dto__column_oid(c->type.kind), text);
+    jsonw w;
+    jsonw_init_tree(&w, NULL);
+    dto_write_column(&w, c, text);
+    return jsonw_root(&w);
 }

@@ -32,6 +32,7 @@
 #include "error.h"
 #include "jsonw.h"
 #include "orm.h"
+#include "schema.h"
 
 typedef struct http_server http_server;
 typedef struct http_request http_request;
@@ -50,6 +51,7 @@ typedef struct http_app {
     sql_cache *cache;             /* compiled-statement cache shared by requests */
     const char *openapi_json;     /* GET /openapi.json (http_openapi_text); NULL = 404 */
     const char *docs_dir;         /* Swagger UI's files (http_docs_find_dir); NULL = none */
+    schema_drift *drift;          /* models vs catalog (readiness, requests); NULL = unchecked */
 } http_app;
 
 typedef enum http_method {

@@ -12,9 +12,30 @@ const orm_mapper *http__api_mapper(http_request *req, err_report *err)
     const char *resource = http_req_path_param(req, "resource");
     const orm_registry *reg = http_req_app(req)->registry;
     const orm_mapper *m = reg && resource ? orm_mapper_by_resource(reg, resource) : NULL;
-    if (!m)
+    if (!m) {
         err_set(err, ERR_NOT_FOUND, "There is no resource named \"%s\".",
                 resource ? resource : "");
+        return NULL;
+    }
+    json_t *drift = schema_drift_of_table(http_req_app(req)->drift, m->model->table);
+    if (drift) {
+        err_set(err, ERR_DRIFT,
+                "The resource \"%s\" no longer matches the database; see checks.drift.",
+                m->resource);
+        err->table = m->model->table;
+        json_decref(drift);
+        return NULL;
+    }
+    /* A read-only model (a view) answers reads: GET, HEAD and POST …/query. */
+    http_method method = http_req_method(req);
+    const char *path = http_req_path(req);
+    size_t n = path ? strlen(path) : 0;
+    bool query = n >= 6 && strcmp(path + n - 6, "/query") == 0 && method == HTTP_POST;
+    if (m->model->read_only && method != HTTP_GET && method != HTTP_HEAD && !query) {
+        http_add_header(req, "Allow", "GET, HEAD");
+        err_set(err, ERR_METHOD, "The resource \"%s\" is read-only (a view).", m->resource);
+        return NULL;
+    }
     return m;
 }
 

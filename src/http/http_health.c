@@ -56,6 +56,20 @@ static void health_ready(http_request *req)
         http_reply_problem(req, &err);
         return;
     }
+    /* The models against the catalog: the cached result (the I/O thread
+     * never reads the catalog; schema_drift re-checks in the background). */
+    json_t *items = schema_drift_items(app->drift);
+    size_t n = json_array_size(items);
+    json_decref(items);
+    if (n) {
+        err_report drifted;
+        err_init(&drifted, req->arena);
+        err_set(&drifted, ERR_DRIFT,
+                "%zu difference%s between the models and the database; see checks.drift.", n,
+                n == 1 ? "" : "s");
+        http_reply_problem(req, &drifted);
+        return;
+    }
     reply_status(req, "ready", NULL);
 }
 

@@ -9,21 +9,54 @@
 #include "http_openapi_int.h"
 
 /* A plausible value of column c; variant 0 or 1 gives two different rows. */
+static json_t *scalar_example(http__oa *x, const cfg_column *c, int variant);
+
 json_t *http__oa_column_example(http__oa *x, const cfg_column *c, int variant)
+{
+    if (c->array) {
+        if (c->default_json && variant == 0) {
+            json_t *dv = json_loads(c->default_json, JSON_DECODE_ANY, NULL);
+            if (dv)
+                return dv;
+        }
+        json_t *a = json_array();
+        json_array_append_new(a, scalar_example(x, c, variant));
+        return a;
+    }
+    return scalar_example(x, c, variant);
+}
+
+static json_t *scalar_example(http__oa *x, const cfg_column *c, int variant)
 {
     if (c->n_choices)
         return json_string(c->choices[c->n_choices > 1 && variant ? 1 : 0]);
-    if (c->default_json && variant == 0) {
+    if (c->default_json && variant == 0 && !c->array) {
         json_t *dv = json_loads(c->default_json, JSON_DECODE_ANY, NULL);
         if (dv)
             return dv;
     }
     switch (c->type) {
+    case CFG_TYPE_SMALLINT:
     case CFG_TYPE_INTEGER:
     case CFG_TYPE_BIGINT:
         return json_integer(variant ? 7 : 1);
+    case CFG_TYPE_REAL:
     case CFG_TYPE_FLOAT:
         return json_real(variant ? 2.5 : 1.5);
+    case CFG_TYPE_TIME:
+        return json_string(variant ? "17:30:00" : "09:00:00");
+    case CFG_TYPE_TIMESTAMP:
+        return json_string(variant ? "2026-02-28T09:30:00" : "2026-01-31T12:00:00");
+    case CFG_TYPE_INTERVAL:
+        return json_string(variant ? "PT30M" : "P1DT2H");
+    case CFG_TYPE_BYTEA:
+        return json_string(variant ? "AQID" : "aGVsbG8=");
+    case CFG_TYPE_INET:
+        return json_string(variant ? "2001:db8::1" : "192.168.0.1");
+    case CFG_TYPE_CIDR:
+        return json_string(variant ? "2001:db8::/32" : "10.0.0.0/8");
+    case CFG_TYPE_ENUM:
+        return json_string("value");
     case CFG_TYPE_NUMERIC: {
         int before = c->precision > 0 ? c->precision - c->scale : 2;
         int scale = c->precision > 0 ? c->scale : 2;
@@ -32,12 +65,13 @@ json_t *http__oa_column_example(http__oa *x, const cfg_column *c, int variant)
         return json_string(arena_sprintf(x->a, "%s%s", ip, fp));
     }
     case CFG_TYPE_STRING:
+    case CFG_TYPE_CHAR:
     case CFG_TYPE_TEXT: {
         const char *v = strstr(c->name, "email")
                             ? (variant ? "bob@example.com" : "alice@example.com")
                         : strcmp(c->name, "name") == 0 ? (variant ? "Bob" : "Alice")
                                                        : (variant ? "example two" : "example");
-        if (c->type == CFG_TYPE_STRING && c->length > 0 && strlen(v) > (size_t) c->length)
+        if (c->type != CFG_TYPE_TEXT && c->length > 0 && strlen(v) > (size_t) c->length)
             v = arena_strndup(x->a, v, (size_t) c->length);
         return json_string(v);
     }
@@ -51,6 +85,7 @@ json_t *http__oa_column_example(http__oa *x, const cfg_column *c, int variant)
     case CFG_TYPE_TIMESTAMPTZ:
         return json_string(variant ? "2026-02-28T09:30:00Z" : "2026-01-31T12:00:00Z");
     case CFG_TYPE_JSON:
+    case CFG_TYPE_JSONB:
         return json_pack("{s:s}", "key", variant ? "other" : "value");
     }
     return json_null();

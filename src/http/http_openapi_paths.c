@@ -524,7 +524,9 @@ static void list_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_mo
         add_param(
             op, query_param(c->name,
                             arena_sprintf(x->a, "Only rows whose %s equals this value%s.", c->name,
-                                          c->type == CFG_TYPE_JSON ? " (JSON text)" : ""),
+                                          c->type == CFG_TYPE_JSON || c->type == CFG_TYPE_JSONB || c->array
+                                              ? " (JSON text)"
+                                              : ""),
                             s, NULL));
     }
     responses(x, op, o, 200, arena_sprintf(x->a, "A page of %s.", t), "application/json",
@@ -773,6 +775,10 @@ static void route_ops(http__oa *x, json_t *paths, const http_route *routes, size
         const http_route_doc *d = &rt->doc;
         bool per_model = strstr(rt->path, "{resource}") != NULL;
         if (!d->operation_id || per_model != (om != NULL))
+            continue;
+        /* A read-only model (a view) has only its reads. */
+        if (om && om->model->read_only && rt->methods != HTTP_GET &&
+            !(rt->methods == HTTP_POST && strstr(rt->path, "/query")))
             continue;
         op_details *details = NULL;
         for (size_t i = 0; i < sizeof DETAILS / sizeof DETAILS[0] && !details; i++)

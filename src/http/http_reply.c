@@ -84,8 +84,47 @@ static void member(jsonw *w, const char *key, const char *value)
     jsonw_string(w, value);
 }
 
+/* A statement that failed because a table, column or type is not what
+ * the models say: re-check the models now, and answer as drift (503)
+ * rather than as a bug (500) when they no longer match. */
+static bool drift_explains(http_request *req, const err_report *err, err_report *out)
+{
+    static const char *const STATES[] = {"42703", "42P01", "42804", "42883", "22P02"};
+    schema_drift *d = http_req_app(req)->drift;
+    if (!d || err->kind == ERR_DRIFT || !err->sqlstate[0])
+        return false;
+    bool relevant = false;
+    for (size_t i = 0; i < sizeof STATES / sizeof STATES[0]; i++)
+        relevant |= strcmp(err->sqlstate, STATES[i]) == 0;
+    if (!relevant)
+        return false;
+    json_t *items = schema_drift_check(d, http_req_app(req)->pool, true, NULL);
+    size_t n = json_array_size(items);
+    json_decref(items);
+    if (!n)
+        return false;
+    err_init(out, req->arena);
+    err_set(out, ERR_DRIFT,
+            "The models no longer match the database (%zu difference%s); see checks.drift.", n,
+            n == 1 ? "" : "s");
+    return true;
+}
+
+/* checks.drift of a drift problem: the table's differences when the
+ * problem names one, else all of them. */
+static json_t *drift_checks(http_request *req, const err_report *err)
+{
+    schema_drift *d = http_req_app(req)->drift;
+    json_t *items = !d ? NULL : err->table ? schema_drift_of_table(d, err->table)
+                                           : schema_drift_items(d);
+    return json_pack("{s:s, s:o}", "database", "ok", "drift", items ? items : json_array());
+}
+
 void http_reply_problem(http_request *req, const err_report *err)
 {
+    err_report drifted;
+    if (drift_explains(req, err, &drifted))
+        err = &drifted;
     int status = err->status ? err->status : 500;
     bool server_fault = status >= 500 && status != 503 && status != 504;
     if (server_fault)
@@ -141,6 +180,12 @@ void http_reply_problem(http_request *req, const err_report *err)
         /* Without a detail of its own, the first item's is the problem's. */
         if (detail && !server_fault && !err->detail)
             member(w, "detail", detail);
+    }
+    if (err->kind == ERR_DRIFT) {
+        json_t *checks = drift_checks(req, err);
+        jsonw_key(w, "checks");
+        jsonw_json(w, checks);
+        json_decref(checks);
     }
     member(w, "request_id", req->request_id);
     jsonw_object_end(w);

@@ -60,6 +60,7 @@ typedef struct orm_registry orm_registry;
  * ERR_CONFIG items when Core refuses something the config allowed. */
 sql_metadata *orm_metadata_from_config(arena *a, const cfg_config *cfg, err_report *err);
 
+
 /* metadata.create_all / drop_all: runs the DDL of every table, in
  * foreign-key order (reverse for drop), in one transaction on a pooled
  * connection. create is idempotent (IF NOT EXISTS). */

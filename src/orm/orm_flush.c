@@ -59,12 +59,23 @@ static void apply_defaults(orm_entity *e)
     }
 }
 
+/* A read-only model (a view) is never written. */
+static bool writable(const orm_mapper *m, err_report *err)
+{
+    if (!m->model->read_only)
+        return true;
+    err_set(err, ERR_METHOD, "The resource \"%s\" is read-only (a view).", m->resource);
+    return false;
+}
+
 bool orm_session_add(orm_session *s, orm_entity *e, err_report *err)
 {
     if (e->session != s) {
         err_set(err, ERR_INTERNAL, "The instance belongs to another session.");
         return false;
     }
+    if (!writable(e->mapper, err))
+        return false;
     switch (e->state) {
     case ORM_TRANSIENT:
         apply_defaults(e);
@@ -108,6 +119,8 @@ bool orm_session_delete(orm_session *s, orm_entity *e, err_report *err)
         err_set(err, ERR_INTERNAL, "The instance belongs to another session.");
         return false;
     }
+    if (!writable(e->mapper, err))
+        return false;
     switch (e->state) {
     case ORM_PERSISTENT:
         e->state = ORM_DELETED;
@@ -254,6 +267,8 @@ static bool flush_insert(orm_session *s, orm_entity *e, err_report *err)
 static bool flush_update(orm_session *s, orm_entity *e, err_report *err)
 {
     const orm_mapper *m = e->mapper;
+    if (orm_entity_is_modified(e) && !writable(m, err))
+        return false;
     if (!known_version(s, e, err))
         return false;
     if (!orm_entity_is_modified(e)) {

@@ -38,6 +38,10 @@ typedef struct orm__vec {
 
 void orm__vec_push(arena *a, orm__vec *v, void *item);
 
+/* A column's client default as PostgreSQL text (array literal for
+ * arrays, JSON text for json/jsonb); NULL when none or null. In a. */
+const char *orm__default_text(arena *a, const cfg_column *c);
+
 /* String -> pointer map (open addressing, grows by doubling); keys are
  * borrowed (they must live as long as the map). */
 typedef struct orm__strmap {

@@ -23,26 +23,6 @@ struct orm_registry {
     size_t n;
 };
 
-/* The text form of a client default (see orm_mapper.defaults). */
-static const char *default_text(arena *a, const cfg_column *c)
-{
-    if (c->type == CFG_TYPE_JSON)
-        return arena_strdup(a, c->default_json);
-    json_error_t jerr;
-    json_t *v = json_loads(c->default_json, JSON_DECODE_ANY, &jerr);
-    const char *out = NULL;
-    if (json_is_string(v))
-        out = arena_strdup(a, json_string_value(v));
-    else if (json_is_true(v))
-        out = "true";
-    else if (json_is_false(v))
-        out = "false";
-    else if (v && !json_is_null(v))
-        out = arena_strdup(a, c->default_json);
-    json_decref(v);
-    return out;
-}
-
 static bool build_columns(arena *a, orm_mapper *m, err_report *err)
 {
     const cfg_model *model = m->model;
@@ -59,7 +39,7 @@ static bool build_columns(arena *a, orm_mapper *m, err_report *err)
         }
         if (cc->default_json) {
             has_default[i] = true;
-            defaults[i] = default_text(a, cc);
+            defaults[i] = orm__default_text(a, cc);
         }
     }
     m->columns = cols;

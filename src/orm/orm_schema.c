@@ -7,68 +7,99 @@
 #include <jansson.h>
 #include <stdlib.h>
 
-#include "orm.h"
+#include "orm_int.h"
 #include "sql.h"
 #include "strbuf.h"
 
-static sql_type column_type(const cfg_column *c)
+/* One row per configuration type; cfg.h and sql.h keep their own enums
+ * (config does not depend on Core), this is where they meet. */
+static const sql_type_kind KINDS[] = {
+    [CFG_TYPE_INTEGER] = SQL_TYPE_INTEGER,     [CFG_TYPE_BIGINT] = SQL_TYPE_BIGINT,
+    [CFG_TYPE_FLOAT] = SQL_TYPE_FLOAT,         [CFG_TYPE_NUMERIC] = SQL_TYPE_NUMERIC,
+    [CFG_TYPE_STRING] = SQL_TYPE_STRING,       [CFG_TYPE_TEXT] = SQL_TYPE_TEXT,
+    [CFG_TYPE_BOOLEAN] = SQL_TYPE_BOOLEAN,     [CFG_TYPE_UUID] = SQL_TYPE_UUID,
+    [CFG_TYPE_DATE] = SQL_TYPE_DATE,           [CFG_TYPE_TIMESTAMPTZ] = SQL_TYPE_TIMESTAMPTZ,
+    [CFG_TYPE_JSON] = SQL_TYPE_JSON,           [CFG_TYPE_SMALLINT] = SQL_TYPE_SMALLINT,
+    [CFG_TYPE_REAL] = SQL_TYPE_REAL,           [CFG_TYPE_CHAR] = SQL_TYPE_CHAR,
+    [CFG_TYPE_TIME] = SQL_TYPE_TIME,           [CFG_TYPE_TIMESTAMP] = SQL_TYPE_TIMESTAMP,
+    [CFG_TYPE_INTERVAL] = SQL_TYPE_INTERVAL,   [CFG_TYPE_JSONB] = SQL_TYPE_JSONB,
+    [CFG_TYPE_BYTEA] = SQL_TYPE_BYTEA,         [CFG_TYPE_INET] = SQL_TYPE_INET,
+    [CFG_TYPE_CIDR] = SQL_TYPE_CIDR,           [CFG_TYPE_ENUM] = SQL_TYPE_ENUM,
+};
+
+/* A configured column's Core type (kind, modifiers, array, enum name;
+ * the name is borrowed from the config). */
+static sql_type orm_column_type(const cfg_column *c)
 {
-    switch (c->type) {
-    case CFG_TYPE_INTEGER:
-        return sql_type_of(SQL_TYPE_INTEGER);
-    case CFG_TYPE_BIGINT:
-        return sql_type_of(SQL_TYPE_BIGINT);
-    case CFG_TYPE_FLOAT:
-        return sql_type_of(SQL_TYPE_FLOAT);
-    case CFG_TYPE_NUMERIC:
-        return sql_type_numeric(c->precision, c->scale);
-    case CFG_TYPE_STRING:
-        return sql_type_string(c->length);
-    case CFG_TYPE_TEXT:
-        return sql_type_of(SQL_TYPE_TEXT);
-    case CFG_TYPE_BOOLEAN:
-        return sql_type_of(SQL_TYPE_BOOLEAN);
-    case CFG_TYPE_UUID:
-        return sql_type_of(SQL_TYPE_UUID);
-    case CFG_TYPE_DATE:
-        return sql_type_of(SQL_TYPE_DATE);
-    case CFG_TYPE_TIMESTAMPTZ:
-        return sql_type_of(SQL_TYPE_TIMESTAMPTZ);
-    case CFG_TYPE_JSON:
-        return sql_type_of(SQL_TYPE_JSON);
+    sql_type t = {.kind = (size_t) c->type < sizeof KINDS / sizeof KINDS[0] ? KINDS[c->type]
+                                                                           : SQL_TYPE_TEXT};
+    t.length = c->length;
+    t.precision = c->precision;
+    t.scale = c->scale;
+    t.array = c->array;
+    t.name = c->enum_name;
+    return t;
+}
+
+/* One element or scalar value's PostgreSQL text: strings as they are,
+ * booleans as true/false, numbers and JSON documents as JSON text. */
+static const char *value_text(arena *a, const json_t *v, bool json_doc)
+{
+    if (json_is_string(v) && !json_doc)
+        return arena_strdup(a, json_string_value(v));
+    if (json_is_true(v))
+        return "true";
+    if (json_is_false(v))
+        return "false";
+    char *t = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+    const char *out = arena_strdup(a, t);
+    free(t);
+    return out;
+}
+
+const char *orm__default_text(arena *a, const cfg_column *c)
+{
+    if (!c->default_json)
+        return NULL;
+    json_t *v = json_loads(c->default_json, JSON_DECODE_ANY, NULL);
+    bool json_doc = c->type == CFG_TYPE_JSON || c->type == CFG_TYPE_JSONB;
+    const char *out = NULL;
+    if (c->array && json_is_array(v)) {
+        size_t n = json_array_size(v);
+        sql_value *vals = ARENA_ARRAY(a, sql_value, n + 1);
+        for (size_t i = 0; i < n; i++) {
+            const json_t *e = json_array_get(v, i);
+            if (!json_is_null(e))
+                vals[i] = sql_val_str(value_text(a, e, json_doc));
+        }
+        out = sql_array_literal(a, vals, n);
+    } else if (v && !json_is_null(v)) {
+        out = value_text(a, v, json_doc);
     }
-    return sql_type_of(SQL_TYPE_TEXT);
+    json_decref(v);
+    return out;
 }
 
 /* A client-side default also goes into the DDL, so rows inserted outside
  * retort get it too (orders.version). It is trusted config text, written
- * as a literal: numbers and booleans as they are, everything else (strings,
- * dates, JSON documents) quoted, which PostgreSQL coerces to the column
- * type. NULL when there is none or it is null. */
+ * as a literal: numbers and booleans as they are, everything else quoted,
+ * which PostgreSQL coerces to the column type. */
 static const char *ddl_default(const cfg_column *c, arena *a)
 {
     if (c->server_default || !c->default_json)
         return c->server_default;
-    json_t *v = json_loads(c->default_json, JSON_DECODE_ANY, NULL);
-    if (!v)
+    const char *text = orm__default_text(a, c);
+    if (!text)
         return NULL;
+    json_t *v = json_loads(c->default_json, JSON_DECODE_ANY, NULL);
+    bool bare = !c->array && c->type != CFG_TYPE_JSON && c->type != CFG_TYPE_JSONB &&
+                (json_is_number(v) || json_is_boolean(v));
+    json_decref(v);
+    if (bare)
+        return text;
     sbuf s;
     sbuf_init(&s, a, 32);
-    if (json_is_null(v)) {
-        json_decref(v);
-        return NULL;
-    }
-    if (json_is_string(v) && c->type != CFG_TYPE_JSON) {
-        sbuf_append_literal(&s, json_string_value(v));
-    } else {
-        char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
-        if (json_is_number(v) || json_is_boolean(v))
-            sbuf_append(&s, text);
-        else
-            sbuf_append_literal(&s, text);
-        free(text);
-    }
-    json_decref(v);
+    sbuf_append_literal(&s, text);
     return sbuf_str(&s);
 }
 
@@ -125,6 +156,8 @@ sql_metadata *orm_metadata_from_config(arena *a, const cfg_config *cfg, err_repo
         sql_table *t = sql_table_add(md, m->table, err);
         if (!t)
             return NULL;
+        if (m->read_only)
+            sql_table_mark_view(t);
         for (size_t c = 0; c < m->n_columns; c++) {
             const cfg_column *col = &m->columns[c];
             sql_column_opts o = {
@@ -132,11 +165,12 @@ sql_metadata *orm_metadata_from_config(arena *a, const cfg_config *cfg, err_repo
                 .unique = col->unique,
                 .autoincrement = col->autoincrement,
                 .server_default = ddl_default(col, a),
+                .generated = col->generated,
                 .choices = col->choices,
                 .n_choices = col->n_choices,
                 .references = col->references,
             };
-            if (!sql_table_add_column(t, col->name, column_type(col), &o, err))
+            if (!sql_table_add_column(t, col->name, orm_column_type(col), &o, err))
                 return NULL;
         }
         const char *pk[CFG_MAX_PK_COLUMNS];

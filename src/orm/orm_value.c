@@ -19,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pgformat.h"
 #include "jsonkind.h"
 #include "orm_int.h"
 #include "pgtext.h"
@@ -156,9 +157,16 @@ static const char *string_check(arena *a, const sql_column *c, const char *s, si
 {
     if (strlen(s) != bytes)
         return arena_sprintf(a, "The value for %s must not contain NUL characters.", colname(a, c));
-    if (flags & ORM_VALUE_STRICT) {
-        if (c->type.kind == SQL_TYPE_STRING && c->type.length > 0 &&
-            pgtext_length(s) > (size_t) c->type.length)
+    /* char(n): trailing blanks do not count (PostgreSQL drops those beyond
+     * n and pads to n; retort strips them on output), so "ab " fits
+     * char(2) and means "ab". */
+    size_t chars = pgtext_length(s);
+    if (c->type.kind == SQL_TYPE_CHAR)
+        for (size_t k = bytes; k > 0 && s[k - 1] == ' '; k--)
+            chars--;
+    if ((flags & ORM_VALUE_STRICT) || c->type.kind == SQL_TYPE_ENUM) {
+        if ((c->type.kind == SQL_TYPE_STRING || c->type.kind == SQL_TYPE_CHAR) &&
+            c->type.length > 0 && chars > (size_t) c->type.length)
             return arena_sprintf(a, "The value for %s may be at most %d characters long.",
                                  colname(a, c), c->type.length);
         if (c->n_choices) {
@@ -206,6 +214,43 @@ static const char *formatted_check(arena *a, const sql_column *c, const char *s,
                                  "for %s.",
                                  colname(a, c));
         break;
+    case SQL_TYPE_TIMESTAMP:
+        if (!pgf_timestamp_ok(s))
+            return arena_sprintf(a,
+                                 "Expected an ISO 8601 date-time without offset like "
+                                 "\"2026-01-31T12:00:00\" for %s.",
+                                 colname(a, c));
+        break;
+    case SQL_TYPE_TIME:
+        if (!pgf_time_ok(s))
+            return arena_sprintf(a, "Expected a time like \"13:45:00\" (HH:MM:SS) for %s.",
+                                 colname(a, c));
+        break;
+    case SQL_TYPE_INTERVAL:
+        if (!pgf_duration_ok(s))
+            return arena_sprintf(a,
+                                 "Expected an ISO 8601 duration like \"P1DT2H30M\" for %s.",
+                                 colname(a, c));
+        break;
+    case SQL_TYPE_INET:
+    case SQL_TYPE_CIDR:
+        if (!pgf_inet_ok(s, c->type.kind == SQL_TYPE_CIDR))
+            return arena_sprintf(a,
+                                 c->type.kind == SQL_TYPE_CIDR
+                                     ? "Expected a network like \"10.0.0.0/8\" (no bits set "
+                                       "after the prefix) for %s."
+                                     : "Expected an IP address like \"192.168.0.1\" or "
+                                       "\"2001:db8::1/64\" for %s.",
+                                 colname(a, c));
+        break;
+    case SQL_TYPE_BYTEA: {
+        const char *hex = pgf_base64_to_bytea(a, s, strlen(s));
+        if (!hex)
+            return arena_sprintf(a, "Expected base64 text (RFC 4648, padded) for %s.",
+                                 colname(a, c));
+        *out = sql_val_str(hex);
+        return NULL;
+    }
     default:
         break;
     }
@@ -230,23 +275,35 @@ static const char *expected(arena *a, const sql_column *c, const char *what, con
     return arena_sprintf(a, "Expected %s for %s, got %s.", what, colname(a, c), jsonkind_noun(v));
 }
 
-const char *orm_value_parse_json(arena *a, const sql_column *c, const json_t *v, unsigned flags,
-                                 sql_value *out)
+/* The values smallint, integer and bigint hold. */
+static void int_range(sql_type_kind k, int64_t *lo, int64_t *hi)
+{
+    *lo = k == SQL_TYPE_SMALLINT ? INT16_MIN : k == SQL_TYPE_INTEGER ? INT32_MIN : INT64_MIN;
+    *hi = k == SQL_TYPE_SMALLINT ? INT16_MAX : k == SQL_TYPE_INTEGER ? INT32_MAX : INT64_MAX;
+}
+
+static const char *scalar_from_json(arena *a, const sql_column *c, const json_t *v,
+                                    unsigned flags, sql_value *out)
 {
     switch (c->type.kind) {
+    case SQL_TYPE_SMALLINT:
     case SQL_TYPE_INTEGER:
     case SQL_TYPE_BIGINT: {
-        bool small = c->type.kind == SQL_TYPE_INTEGER;
+        int64_t lo, hi;
+        int_range(c->type.kind, &lo, &hi);
         if (!json_is_integer(v))
-            return expected(a, c, small ? "an integer" : "an integer (bigint)", v);
+            return expected(a, c,
+                            c->type.kind == SQL_TYPE_BIGINT ? "an integer (bigint)" : "an integer",
+                            v);
         json_int_t i = json_integer_value(v);
-        if (small && (i < INT32_MIN || i > INT32_MAX))
-            return arena_sprintf(
-                a, "The value for %s must be between %" PRId32 " and %" PRId32 " (integer).",
-                colname(a, c), INT32_MIN, INT32_MAX);
+        if (i < lo || i > hi)
+            return arena_sprintf(a, "The value for %s must be between %" PRId64 " and %" PRId64
+                                 " (%s).",
+                                 colname(a, c), lo, hi, sql_type_kind_name(c->type.kind));
         *out = sql_val_int((int64_t) i);
         return NULL;
     }
+    case SQL_TYPE_REAL:
     case SQL_TYPE_FLOAT:
         if (json_is_integer(v))
             *out = sql_val_int((int64_t) json_integer_value(v));
@@ -265,6 +322,8 @@ const char *orm_value_parse_json(arena *a, const sql_column *c, const json_t *v,
             return numeric_check(a, c, json_string_value(v), out);
         return expected(a, c, "a number or a decimal string", v);
     case SQL_TYPE_STRING:
+    case SQL_TYPE_CHAR:
+    case SQL_TYPE_ENUM:
     case SQL_TYPE_TEXT:
         if (!json_is_string(v))
             return expected(a, c, "a string", v);
@@ -276,10 +335,18 @@ const char *orm_value_parse_json(arena *a, const sql_column *c, const json_t *v,
         return NULL;
     case SQL_TYPE_UUID:
     case SQL_TYPE_DATE:
+    case SQL_TYPE_TIME:
+    case SQL_TYPE_TIMESTAMP:
+    case SQL_TYPE_INTERVAL:
+    case SQL_TYPE_BYTEA:
+    case SQL_TYPE_INET:
+    case SQL_TYPE_CIDR:
     case SQL_TYPE_TIMESTAMPTZ: {
-        const char *what = c->type.kind == SQL_TYPE_UUID   ? "a UUID string"
-                           : c->type.kind == SQL_TYPE_DATE ? "a date string (YYYY-MM-DD)"
-                                                           : "an RFC 3339 timestamp string";
+        const char *what = c->type.kind == SQL_TYPE_UUID          ? "a UUID string"
+                           : c->type.kind == SQL_TYPE_DATE        ? "a date string (YYYY-MM-DD)"
+                           : c->type.kind == SQL_TYPE_TIMESTAMPTZ ? "an RFC 3339 timestamp string"
+                           : c->type.kind == SQL_TYPE_BYTEA       ? "a base64 string"
+                                                                  : "a string";
         if (!json_is_string(v))
             return expected(a, c, what, v);
         if (strlen(json_string_value(v)) != json_string_length(v))
@@ -288,12 +355,45 @@ const char *orm_value_parse_json(arena *a, const sql_column *c, const json_t *v,
         return formatted_check(a, c, json_string_value(v), out);
     }
     case SQL_TYPE_JSON:
+    case SQL_TYPE_JSONB:
         return json_text(a, v, out);
     case SQL_TYPE_NONE:
+    case SQL_TYPE__COUNT:
         break;
     }
     return arena_sprintf(a, "The field %s has no type values can be checked against.",
                          colname(a, c));
+}
+
+/* An array column's value: a JSON array whose elements (or nulls) fit the
+ * element type, sent as one array literal. */
+static const char *array_from_json(arena *a, const sql_column *c, const json_t *v, unsigned flags,
+                                   sql_value *out)
+{
+    if (!json_is_array(v))
+        return expected(a, c, "an array", v);
+    sql_column elem = *c;
+    elem.type.array = false;
+    size_t n = json_array_size(v);
+    sql_value *vals = ARENA_ARRAY(a, sql_value, n + 1);
+    for (size_t i = 0; i < n; i++) {
+        const json_t *e = json_array_get(v, i);
+        if (json_is_null(e))
+            continue;
+        const char *msg = scalar_from_json(a, &elem, e, flags, &vals[i]);
+        if (msg)
+            return arena_sprintf(a, "Element %zu: %s", i, msg);
+    }
+    *out = sql_val_str(sql_array_literal(a, vals, n));
+    return NULL;
+}
+
+const char *orm_value_parse_json(arena *a, const sql_column *c, const json_t *v, unsigned flags,
+                                 sql_value *out)
+{
+    if (c->type.array)
+        return array_from_json(a, c, v, flags, out);
+    return scalar_from_json(a, c, v, flags, out);
 }
 
 /* ==== from text ======================================================== */
@@ -355,18 +455,29 @@ static bool parse_float(const char *s, double *out)
 const char *orm_value_parse_text(arena *a, const sql_column *c, const char *text, unsigned flags,
                                  sql_value *out)
 {
+    if (c->type.array) {
+        /* GET parameters of array columns are JSON arrays. */
+        json_t *v = json_loads(text, JSON_DECODE_ANY, NULL);
+        const char *msg = v ? array_from_json(a, c, v, flags, out)
+                            : arena_sprintf(a, "Expected a JSON array for %s.", colname(a, c));
+        json_decref(v);
+        return msg;
+    }
     switch (c->type.kind) {
+    case SQL_TYPE_SMALLINT:
     case SQL_TYPE_INTEGER:
     case SQL_TYPE_BIGINT: {
-        bool small = c->type.kind == SQL_TYPE_INTEGER;
+        int64_t lo, hi;
+        int_range(c->type.kind, &lo, &hi);
         int64_t i;
-        if (!parse_int(text, small ? INT32_MIN : INT64_MIN, small ? INT32_MAX : INT64_MAX, &i))
-            return arena_sprintf(a, "Expected an integer%s for %s.",
-                                 small ? " between -2147483648 and 2147483647" : " (bigint)",
-                                 colname(a, c));
+        if (!parse_int(text, lo, hi, &i))
+            return arena_sprintf(a, "Expected an integer between %" PRId64 " and %" PRId64
+                                 " for %s.",
+                                 lo, hi, colname(a, c));
         *out = sql_val_int(i);
         return NULL;
     }
+    case SQL_TYPE_REAL:
     case SQL_TYPE_FLOAT: {
         double f;
         if (!parse_float(text, &f))
@@ -377,6 +488,8 @@ const char *orm_value_parse_text(arena *a, const sql_column *c, const char *text
     case SQL_TYPE_NUMERIC:
         return numeric_check(a, c, arena_strdup(a, text), out);
     case SQL_TYPE_STRING:
+    case SQL_TYPE_CHAR:
+    case SQL_TYPE_ENUM:
     case SQL_TYPE_TEXT:
         return string_check(a, c, text, strlen(text), flags, out);
     case SQL_TYPE_BOOLEAN:
@@ -387,8 +500,15 @@ const char *orm_value_parse_text(arena *a, const sql_column *c, const char *text
         return arena_sprintf(a, "Expected true or false for %s.", colname(a, c));
     case SQL_TYPE_UUID:
     case SQL_TYPE_DATE:
+    case SQL_TYPE_TIME:
+    case SQL_TYPE_TIMESTAMP:
+    case SQL_TYPE_INTERVAL:
+    case SQL_TYPE_BYTEA:
+    case SQL_TYPE_INET:
+    case SQL_TYPE_CIDR:
     case SQL_TYPE_TIMESTAMPTZ:
         return formatted_check(a, c, text, out);
+    case SQL_TYPE_JSONB:
     case SQL_TYPE_JSON: {
         json_error_t jerr;
         json_t *v = json_loads(text, JSON_DECODE_ANY, &jerr);
@@ -399,6 +519,7 @@ const char *orm_value_parse_text(arena *a, const sql_column *c, const char *text
         return msg;
     }
     case SQL_TYPE_NONE:
+    case SQL_TYPE__COUNT:
         break;
     }
     return arena_sprintf(a, "The field %s has no type values can be checked against.",

@@ -133,12 +133,12 @@ bool query__count_node(query__ctx *x, const query__path *p)
 
 bool query__orderable(sql_type_kind k)
 {
-    return k != SQL_TYPE_JSON && k != SQL_TYPE_BOOLEAN;
+    return k != SQL_TYPE_JSON && k != SQL_TYPE_JSONB && k != SQL_TYPE_BOOLEAN;
 }
 
 bool query__is_string(sql_type_kind k)
 {
-    return k == SQL_TYPE_STRING || k == SQL_TYPE_TEXT;
+    return k == SQL_TYPE_STRING || k == SQL_TYPE_TEXT || k == SQL_TYPE_CHAR;
 }
 
 /* ==== one-member objects =============================================== */

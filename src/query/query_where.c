@@ -39,7 +39,9 @@ typedef enum op_kind {
     OP_IN,
     OP_NOT_IN,
     OP_IS_NULL,
-    OP_BETWEEN
+    OP_BETWEEN,
+    OP_CONTAINS,
+    OP_OVERLAPS
 } op_kind;
 
 static const struct {
@@ -53,11 +55,13 @@ static const struct {
     {"like", OP_LIKE, SQL_OP_LIKE},     {"ilike", OP_ILIKE, SQL_OP_ILIKE},
     {"in", OP_IN, SQL_OP_EQ},           {"not_in", OP_NOT_IN, SQL_OP_NE},
     {"is_null", OP_IS_NULL, SQL_OP_EQ}, {"between", OP_BETWEEN, SQL_OP_EQ},
+    {"contains", OP_CONTAINS, SQL_OP_CONTAINS}, {"overlaps", OP_OVERLAPS, SQL_OP_OVERLAPS},
 };
 
 enum { N_OPS = sizeof OPS / sizeof OPS[0] };
 
-static const char OP_LIST[] = "eq, ne, lt, le, gt, ge, like, ilike, in, not_in, is_null, between";
+static const char OP_LIST[] =
+    "eq, ne, lt, le, gt, ge, like, ilike, in, not_in, is_null, between, contains, overlaps";
 
 static bool where_object(query__ctx *x, const sql_from *from, const json_t *where,
                          const query__path *p, int depth, sql_node **out);
@@ -175,9 +179,30 @@ static sql_node *apply_op(query__ctx *x, const sql_from *from, const sql_column 
     const char *name = OPS[k].name;
     sql_type_kind type = c->type.kind;
 
-    if ((op == OP_LIKE || op == OP_ILIKE) && !query__is_string(type)) {
+    bool array = c->type.array;
+    if ((op == OP_CONTAINS && !array && type != SQL_TYPE_JSONB) || (op == OP_OVERLAPS && !array)) {
+        query__bad(x, p,
+                     "The operator \"%s\" applies to array fields%s; \"%s\" is %s.", name,
+                     op == OP_CONTAINS ? " and jsonb" : "", c->name, sql_type_kind_name(type));
+        return NULL;
+    }
+    if ((op == OP_IN || op == OP_NOT_IN) && array) {
+        query__bad(x, p, "The operator \"%s\" does not apply to array fields such as \"%s\"; "
+                           "use contains or overlaps.",
+                     name, c->name);
+        return NULL;
+    }
+    /* json (unlike jsonb) has no equality in PostgreSQL. */
+    if (type == SQL_TYPE_JSON && !array && op != OP_IS_NULL && !(op <= OP_NE && json_is_null(v))) {
+        query__bad(x, p,
+                     "The field \"%s\" is json, which PostgreSQL cannot compare; only is_null "
+                     "applies (jsonb columns also take eq and contains).",
+                     c->name);
+        return NULL;
+    }
+    if ((op == OP_LIKE || op == OP_ILIKE) && (!query__is_string(type) || array)) {
         query__bad(x, p, "The operator \"%s\" applies to string and text fields; \"%s\" is %s.",
-                   name, c->name, sql_type_kind_name(type));
+                     name, c->name, sql_type_kind_name(type));
         return NULL;
     }
     if ((op == OP_LT || op == OP_LE || op == OP_GT || op == OP_GE || op == OP_BETWEEN) &&
@@ -237,6 +262,15 @@ static sql_node *apply_op(query__ctx *x, const sql_from *from, const sql_column 
     }
     case OP_BETWEEN:
         return between(x, from, c, v, p);
+    case OP_CONTAINS:
+    case OP_OVERLAPS: {
+        if (null_operand(x, name, v, p))
+            return NULL;
+        /* "col @> $1": PostgreSQL types the parameter from the column. */
+        sql_node *val = bind_value(x, c, v, 0, p);
+        sql_node *col = val ? column_ref(x, from, c) : NULL;
+        return col ? sql_binary(x->b, OPS[k].sql, col, val) : NULL;
+    }
     }
     return NULL;
 }
@@ -264,11 +298,18 @@ static bool column_condition(query__ctx *x, const sql_from *from, const sql_colu
         return *out != NULL;
     }
     if (!json_is_object(v)) {
-        if (json_is_array(v) && c->type.kind != SQL_TYPE_JSON) {
+        if (c->type.kind == SQL_TYPE_JSON && !c->type.array) {
+            query__bad(x, p,
+                         "The field \"%s\" is json, which PostgreSQL cannot compare; only "
+                         "is_null applies (jsonb columns also take eq and contains).",
+                         c->name);
+            return false;
+        }
+        if (json_is_array(v) && c->type.kind != SQL_TYPE_JSONB && !c->type.array) {
             query__invalid(x, p,
-                           "Expected a single value for \"%s\", got an array (use {\"in\": "
-                           "[...]} for a list).",
-                           c->name);
+                             "Expected a single value for \"%s\", got an array (use {\"in\": "
+                             "[...]} for a list).",
+                             c->name);
             return false;
         }
         sql_node *val = bind_value(x, c, v, ORM_VALUE_STRICT, p);

@@ -64,7 +64,7 @@ static const char CE_MODELS[] =
     "   'ref': {'type': 'uuid'},"
     "   'day': {'type': 'date'},"
     "   'at': {'type': 'timestamptz'},"
-    "   'doc': {'type': 'json'}},"
+    "   'doc': {'type': 'jsonb'}},"
     "  'relationships': {"
     "   'owner': {'target': 'Owner', 'kind': 'many_to_one', 'foreign_key': 'owner_id',"
     "             'back_populates': 'things'},"

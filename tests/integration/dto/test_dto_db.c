@@ -54,7 +54,7 @@ static const char MODELS[] =
     "   'at': {'type': 'timestamptz'},"
     "   'ratio': {'type': 'float'},"
     "   'big': {'type': 'bigint'},"
-    "   'meta': {'type': 'json'},"
+    "   'meta': {'type': 'jsonb'},"
     "   'version': {'type': 'integer', 'nullable': false, 'default': 1}},"
     "  'relationships': {"
     "   'user': {'target': 'DxUser', 'kind': 'many_to_one', 'foreign_key': 'user_id',"

@@ -201,7 +201,7 @@ static void test_sample_config(void **state)
     assert_true(c->session.autoflush);
     assert_int_equal(c->session.retry_attempts, 3);
     assert_int_equal(c->session.retry_backoff_ms, 10);
-    assert_false(c->reflect);
+    assert_false(c->reflect.enabled);
 
     assert_int_equal(c->n_models, 2);
     const cfg_model *user = &c->models[0], *order = &c->models[1];
@@ -292,7 +292,7 @@ static void expect_defaults(const cfg_config *c)
     assert_true(c->session.autoflush);
     assert_int_equal(c->session.retry_attempts, 3);
     assert_int_equal(c->session.retry_backoff_ms, 10);
-    assert_false(c->reflect);
+    assert_false(c->reflect.enabled);
     assert_int_equal(c->n_models, 0);
     assert_null(c->models);
     assert_null(c->path);
@@ -348,7 +348,7 @@ static void test_all_settings_from_file(void **state)
     assert_false(c->session.autoflush);
     assert_int_equal(c->session.retry_attempts, 0);
     assert_int_equal(c->session.retry_backoff_ms, 250);
-    assert_true(c->reflect);
+    assert_true(c->reflect.enabled);
 }
 
 /* ---- bad files ---------------------------------------------------------------------- */
@@ -723,12 +723,12 @@ static void test_bad_column_options(void **state)
     expect_item(&f->err, "/models/T/columns/id/nullable", "cannot be nullable");
     expect_item(&f->err, "/models/T/columns/n/autoincrement", NULL);
     expect_item(&f->err, "/models/T/columns/both/read_only", "both");
-    expect_item(&f->err, "/models/T/columns/len/length", "only to string columns");
+    expect_item(&f->err, "/models/T/columns/len/length", "only to string and char columns");
     expect_item(&f->err, "/models/T/columns/len0/length", "between 1 and");
     expect_item(&f->err, "/models/T/columns/num/scale", "must not exceed");
     expect_item(&f->err, "/models/T/columns/num2/scale", "needs a \"precision\"");
     expect_item(&f->err, "/models/T/columns/prec/precision", "only to numeric");
-    expect_item(&f->err, "/models/T/columns/ch/choices", "only to string and text");
+    expect_item(&f->err, "/models/T/columns/ch/choices", "only to string, char, text and enum");
     expect_item(&f->err, "/models/T/columns/ch2/choices", "at least one");
     expect_item(&f->err, "/models/T/columns/ch3/choices/1", "duplicate choice");
     expect_item(&f->err, "/models/T/columns/ch3/choices/2", "must be a string");
@@ -1228,6 +1228,69 @@ static void test_many_to_many_secondary_table(void **state)
     assert_string_equal(c->models[0].relationships[0].secondary_local->name, "post_id");
 }
 
+static void test_reflect_forms(void **state)
+{
+    fixture *f = *state;
+    cfg_config *c = load_ok(f, "{'reflect': true}", NOENV);
+    assert_true(c->reflect.enabled);
+    assert_int_equal(c->reflect.n_schemas, 1);
+    assert_string_equal(c->reflect.schemas[0], "public");
+    c = load_ok(f, "{'reflect': {'schemas': ['app', 'public'], 'exclude': ['audit_log']}}", NOENV);
+    assert_true(c->reflect.enabled);
+    assert_int_equal(c->reflect.n_schemas, 2);
+    assert_string_equal(c->reflect.schemas[0], "app");
+    assert_int_equal(c->reflect.n_exclude, 1);
+    assert_string_equal(c->reflect.exclude[0], "audit_log");
+    load_fails(f, "{'reflect': {'schemas': [], 'tables': 1}}", 2);
+    expect_item(&f->err, "/reflect/schemas", "at least one");
+    expect_item(&f->err, "/reflect/tables", NULL);
+}
+
+/* The types real schemas use, arrays, enums, generated columns, views. */
+static void test_more_types(void **state)
+{
+    fixture *f = *state;
+    cfg_config *c = load_ok(
+        f,
+        "{'models': {'T': {'table': 't', 'read_only': true, 'columns': {"
+        " 'id': {'type': 'smallint', 'primary_key': true},"
+        " 'r': {'type': 'real'}, 'd': {'type': 'double'}, 'c': {'type': 'char', 'length': 3},"
+        " 'tm': {'type': 'time', 'precision': 3}, 'ts': {'type': 'timestamp'},"
+        " 'iv': {'type': 'interval'}, 'j': {'type': 'json'}, 'jb': {'type': 'jsonb'},"
+        " 'b': {'type': 'bytea'}, 'ip': {'type': 'inet'}, 'net': {'type': 'cidr'},"
+        " 'mood': {'type': 'enum', 'enum': 'mood', 'choices': ['sad', 'ok'], 'default': 'ok'},"
+        " 'tags': {'type': 'text[]', 'default': ['a', null]},"
+        " 'moods': {'type': 'enum[]', 'enum': 'mood', 'choices': ['sad', 'ok']},"
+        " 'g': {'type': 'integer', 'generated': 'id * 2'}}}}}",
+        NOENV);
+    const cfg_model *m = &c->models[0];
+    assert_true(m->read_only);
+    assert_int_equal(cfg_column_by_name(m, "id")->type, CFG_TYPE_SMALLINT);
+    assert_int_equal(cfg_column_by_name(m, "d")->type, CFG_TYPE_FLOAT);
+    assert_int_equal(cfg_column_by_name(m, "c")->length, 3);
+    assert_int_equal(cfg_column_by_name(m, "tm")->precision, 3);
+    assert_int_equal(cfg_column_by_name(m, "jb")->type, CFG_TYPE_JSONB);
+    const cfg_column *tags = cfg_column_by_name(m, "tags");
+    assert_true(tags->array);
+    assert_int_equal(tags->type, CFG_TYPE_TEXT);
+    assert_string_equal(tags->default_json, "[\"a\",null]");
+    assert_string_equal(cfg_column_by_name(m, "moods")->enum_name, "mood");
+    assert_true(cfg_column_by_name(m, "moods")->array);
+    assert_true(cfg_column_by_name(m, "g")->read_only);
+    assert_string_equal(cfg_column_by_name(m, "g")->generated, "id * 2");
+
+    load_fails(f,
+               "{'models': {'T': {'table': 't', 'columns': {"
+               " 'id': {'type': 'integer', 'primary_key': true},"
+               " 'e': {'type': 'enum'}, 'x': {'type': 'text', 'enum': 'e'},"
+               " 'n': {'type': 'money'}, 'a': {'type': 'integer[]', 'default': [1, 'x']}}}}}",
+               4);
+    expect_item(&f->err, "/models/T/columns/e", "needs \"enum\"");
+    expect_item(&f->err, "/models/T/columns/x/enum", "only to enum");
+    expect_item(&f->err, "/models/T/columns/n/type", "unknown column type \"money\"");
+    expect_item(&f->err, "/models/T/columns/a/default/1", "must be an integer");
+}
+
 static void test_many_to_many_bad_secondary(void **state)
 {
     fixture *f = *state;
@@ -1289,7 +1352,7 @@ static void test_env_overrides_every_kind(void **state)
     assert_string_equal(c->server.docs_dir, "/opt/docs");
     assert_true(c->session.expire_on_commit);
     assert_int_equal(c->session.retry_attempts, 0);
-    assert_true(c->reflect);
+    assert_true(c->reflect.enabled);
     /* untouched settings keep file or default values */
     assert_int_equal(c->server.port, 8080);
 
@@ -1459,6 +1522,8 @@ int main(void)
         T(test_many_to_many_self),
         T(test_many_to_many_secondary_table),
         T(test_many_to_many_bad_secondary),
+        T(test_reflect_forms),
+        T(test_more_types),
         T(test_env_overrides_every_kind),
         T(test_env_precedence),
         T(test_env_bad_values),

@@ -87,7 +87,7 @@ sql_metadata *fx_metadata(arena *a)
     column(accounts, "opened", sql_type_of(SQL_TYPE_DATE), (sql_column_opts){0}, &err);
     column(accounts, "rate", sql_type_of(SQL_TYPE_FLOAT), (sql_column_opts){0}, &err);
     column(accounts, "notes", sql_type_of(SQL_TYPE_TEXT), (sql_column_opts){0}, &err);
-    column(accounts, "data", sql_type_of(SQL_TYPE_JSON), (sql_column_opts){0}, &err);
+    column(accounts, "data", sql_type_of(SQL_TYPE_JSONB), (sql_column_opts){0}, &err);
     assert_true(sql_table_add_check(accounts, "balance_nonnegative", "balance >= 0", &err));
     assert_true(sql_table_add_unique(accounts, NULL, NAMES("owner", "opened"), 2, &err));
     assert_true(sql_table_add_index(accounts, NULL, NAMES("opened", "owner"), 2, true, &err));

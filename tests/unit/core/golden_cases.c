@@ -363,7 +363,7 @@ static sql_node *param_kinds(fixture *fx)
     item(fx, s, sql_bind_cast(B, sql_val_null(), SQL_TYPE_TEXT), "t");
     item(fx, s, sql_bind_cast(B, sql_val_str(UUID1), SQL_TYPE_UUID), "u");
     item(fx, s, sql_bind_cast(B, sql_val_str("12.50"), SQL_TYPE_NUMERIC), "n");
-    item(fx, s, sql_bind_cast(B, sql_val_str("{\"a\": 1}"), SQL_TYPE_JSON), "j");
+    item(fx, s, sql_bind_cast(B, sql_val_str("{\"a\": 1}"), SQL_TYPE_JSONB), "j");
     item(fx, s, sql_bind_cast(B, sql_val_bool(false), SQL_TYPE_BOOLEAN), "b2");
     return SQL_NODE(s);
 }

@@ -275,7 +275,16 @@ static void test_types(void **state)
     assert_string_equal(sql_type_ddl(fx->a, sql_type_numeric(0, 0)), "numeric");
     assert_string_equal(sql_type_ddl(fx->a, sql_type_numeric(10, 0)), "numeric(10,0)");
     assert_string_equal(sql_type_ddl(fx->a, sql_type_of(SQL_TYPE_FLOAT)), "double precision");
-    assert_string_equal(sql_type_ddl(fx->a, sql_type_of(SQL_TYPE_JSON)), "jsonb");
+    assert_string_equal(sql_type_ddl(fx->a, sql_type_of(SQL_TYPE_JSON)), "json");
+    assert_string_equal(sql_type_ddl(fx->a, sql_type_of(SQL_TYPE_JSONB)), "jsonb");
+    sql_type arr = sql_type_string(5);
+    arr.array = true;
+    assert_string_equal(sql_type_ddl(fx->a, arr), "varchar(5)[]");
+    sql_type mood = {.kind = SQL_TYPE_ENUM, .name = "mood", .array = true};
+    assert_string_equal(sql_type_ddl(fx->a, mood), "\"mood\"[]");
+    assert_string_equal(sql_type_cast(fx->a, mood), "\"mood\"[]");
+    sql_type ts = {.kind = SQL_TYPE_TIMESTAMP, .precision = 3};
+    assert_string_equal(sql_type_ddl(fx->a, ts), "timestamp(3)");
     assert_null(sql_type_ddl(fx->a, sql_type_of(SQL_TYPE_NONE)));
     assert_string_equal(sql_type_cast_name(SQL_TYPE_STRING), "text");
     assert_string_equal(sql_type_cast_name(SQL_TYPE_TIMESTAMPTZ), "timestamptz");

@@ -44,7 +44,7 @@ static const char DF_MODELS[] =
     "   'active': {'type': 'boolean', 'default': true},"
     "   'born': {'type': 'date'},"
     "   'seen_at': {'type': 'timestamptz', 'nullable': false, 'server_default': 'now()'},"
-    "   'meta': {'type': 'json'},"
+    "   'meta': {'type': 'jsonb'},"
     "   'status': {'type': 'string', 'length': 10, 'nullable': false, 'default': 'new',"
     "              'choices': ['new', 'done', '\\u00fcn\\u00ef']},"
     "   'secret': {'type': 'string', 'write_only': true},"

@@ -82,7 +82,7 @@ sql_metadata *sample_metadata(arena *a, err_report *err)
     column(&g, accounts, "opened", sql_type_of(SQL_TYPE_DATE), (sql_column_opts){0});
     column(&g, accounts, "rate", sql_type_of(SQL_TYPE_FLOAT), (sql_column_opts){0});
     column(&g, accounts, "notes", sql_type_of(SQL_TYPE_TEXT), (sql_column_opts){0});
-    column(&g, accounts, "data", sql_type_of(SQL_TYPE_JSON), (sql_column_opts){0});
+    column(&g, accounts, "data", sql_type_of(SQL_TYPE_JSONB), (sql_column_opts){0});
     column(&g, accounts, "score", sql_type_of(SQL_TYPE_NUMERIC), (sql_column_opts){0});
 
     sql_table *weird = sql_table_add(md, "we\"ird", err);
