@@ -16,7 +16,8 @@
 
 #include "cfg_int.h"
 
-static const char *const ROOT_KEYS[] = {"database", "server", "session", "models", "reflect", NULL};
+static const char *const ROOT_KEYS[] = {"database", "server", "session", "models", "reflect",
+                                         "auth",     NULL};
 
 cfg_config *cfg_default(arena *a)
 {
@@ -34,7 +35,7 @@ cfg_config *cfg_default(arena *a)
         .connect_timeout = 5,
     };
     c->server = (cfg_server){
-        .host = "0.0.0.0",
+        .host = "127.0.0.1",
         .port = 8080,
         .io_threads = 2,
         .workers = 16,
@@ -69,6 +70,7 @@ static void parse_document(cfg__ctx *ctx, const char *text, size_t len, const ch
     } else {
         cfg__check_keys(ctx, root, "", ROOT_KEYS);
         cfg__parse_settings(ctx, root);
+        cfg__parse_auth(ctx, root);
         const json_t *models = json_object_get(root, "models");
         if (models)
             cfg__parse_models(ctx, models, "/models");
@@ -96,6 +98,7 @@ static cfg_config *load(arena *a, const char *text, size_t len, const char *orig
         cfg__error(&ctx, "", "%s: no configuration text", origin);
     cfg__apply_env(&ctx);
     cfg__check_settings(&ctx);
+    cfg__check_auth(&ctx);
     if (ctx.ms)
         cfg__resolve_models(&ctx);
 

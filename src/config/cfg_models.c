@@ -16,8 +16,8 @@
 /* PostgreSQL's limits for varchar(n) and numeric(p, s). */
 enum { MAX_LENGTH = 10485760, MAX_PRECISION = 1000 };
 
-static const char *const MODEL_KEYS[] = {"table",          "columns", "relationships",
-                                         "version_column", "checks",  NULL};
+static const char *const MODEL_KEYS[] = {"table",  "columns",     "relationships", "version_column",
+                                         "checks", "permissions", NULL};
 static const char *const COLUMN_KEYS[] = {
     "type",      "primary_key",    "autoincrement", "nullable",  "unique",
     "default",   "server_default", "references",    "choices",   "length",
@@ -491,6 +491,8 @@ static void parse_model(cfg__ctx *ctx, cfg_model *m, cfg__model_state *st, const
     parse_relationships(ctx, m, st, spec, ptr);
     parse_checks(ctx, m, spec, ptr);
     parse_version_column(ctx, m, st, spec, ptr);
+    if (m->n_columns > 0)
+        cfg__parse_permissions(ctx, m, spec, ptr);
 }
 
 void cfg__parse_models(cfg__ctx *ctx, const json_t *models, const char *ptr)

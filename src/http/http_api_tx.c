@@ -196,6 +196,19 @@ static bool run_op(tx_run *t, size_t i, const json_t *op)
     const orm_mapper *m = resource ? orm_mapper_by_resource(http_req_app(t->req)->registry,
                                                             resource)
                                    : NULL;
+    cfg_operation opk = strcmp(kind, "create") == 0   ? CFG_OP_CREATE
+                        : strcmp(kind, "update") == 0 ? CFG_OP_UPDATE
+                        : strcmp(kind, "delete") == 0 ? CFG_OP_DELETE
+                        : json_object_get(json_object_get(op, "query"), "aggregates")
+                            ? CFG_OP_AGGREGATE
+                            : CFG_OP_QUERY;
+    if (m && !http__api_allowed(t->req, m, opk, t->err)) {
+        if (t->err->kind == ERR_NOT_FOUND)
+            m = NULL; /* hidden: indistinguishable from unknown */
+        else
+            return false;
+        err_clear(t->err);
+    }
     if (!m) {
         err_add_item(t->err, ERR_NOT_FOUND, arena_sprintf(t->a, "%s/resource", base),
                      "There is no resource named \"%s\".", resource ? resource : "");

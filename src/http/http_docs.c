@@ -219,9 +219,9 @@ static void docs_asset(http_request *req)
 }
 
 const http_route HTTP_DOCS_ROUTES[] = {
-    {HTTP_GET, "/openapi.json", openapi_json, 0, "/openapi.json"},
-    {HTTP_GET, "/docs", docs_page, 0, "/docs"},
-    {HTTP_GET, "/docs/{file}", docs_asset, 0, "/docs/{file}"},
+    {HTTP_GET, "/openapi.json", openapi_json, HTTP_ROUTE_PUBLIC, "/openapi.json"},
+    {HTTP_GET, "/docs", docs_page, HTTP_ROUTE_PUBLIC, "/docs"},
+    {HTTP_GET, "/docs/{file}", docs_asset, HTTP_ROUTE_PUBLIC, "/docs/{file}"},
 };
 const size_t HTTP_N_DOCS_ROUTES = sizeof HTTP_DOCS_ROUTES / sizeof HTTP_DOCS_ROUTES[0];
 

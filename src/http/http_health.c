@@ -54,9 +54,9 @@ static void metrics(http_request *req)
 }
 
 const http_route HTTP_BUILTIN_ROUTES[] = {
-    {HTTP_GET, "/health", health, 0, "/health"},
-    {HTTP_GET, "/health/ready", health_ready, HTTP_ROUTE_DB, "/health/ready"},
-    {HTTP_GET, "/health/pool", health_pool, 0, "/health/pool"},
-    {HTTP_GET, "/metrics", metrics, 0, "/metrics"},
+    {HTTP_GET, "/health", health, HTTP_ROUTE_PUBLIC, "/health"},
+    {HTTP_GET, "/health/ready", health_ready, HTTP_ROUTE_DB | HTTP_ROUTE_PUBLIC, "/health/ready"},
+    {HTTP_GET, "/health/pool", health_pool, HTTP_ROUTE_ADMIN, "/health/pool"},
+    {HTTP_GET, "/metrics", metrics, HTTP_ROUTE_ADMIN, "/metrics"},
 };
 const size_t HTTP_N_BUILTIN_ROUTES = sizeof HTTP_BUILTIN_ROUTES / sizeof HTTP_BUILTIN_ROUTES[0];

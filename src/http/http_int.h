@@ -48,6 +48,7 @@ struct http_request {
     const char *request_id;
     double start;          /* monotonic seconds */
     orm_session *session;
+    auth_identity identity;
 
     /* The response; written by whichever thread runs the handler, read by
      * the I/O thread after the hand-back (state is the fence). */
@@ -119,6 +120,8 @@ enum MHD_Result http__send(http_request *req);
 
 /* The mapper of the {resource} path parameter; 404 when unknown. */
 const orm_mapper *http__api_mapper(http_request *req, err_report *err);
+/* May the request's role do op on m? Records 404 (hidden), 401 or 403. */
+bool http__api_allowed(http_request *req, const orm_mapper *m, cfg_operation op, err_report *err);
 /* The {id} path parameter split into key values (composite keys: comma
  * separated, each percent-encoded); NULL with a 404 when the id cannot be
  * a key of m (wrong arity, or a value its column type cannot hold). */
@@ -150,6 +153,17 @@ void http__api_query(http_request *req);
 void http__api_bulk_insert(http_request *req);
 void http__api_bulk_update(http_request *req);
 void http__api_transaction(http_request *req);
+
+/* CORS (http_cors.c). Answers OPTIONS on a known path: 204 with Allow,
+ * plus the preflight headers when server.cors allows the Origin. */
+void http__options(http_request *req);
+/* Adds Access-Control-Allow-Origin and friends to a response when the
+ * request's Origin is allowed (I/O thread, before sending). */
+void http__cors_headers(http_request *req, struct MHD_Response *resp);
+
+/* Authentication and the operational routes' role check, before any
+ * handler; replies (401/403) and returns false when refused. */
+bool http__authenticate(http_request *req);
 
 http_method http__method_from_name(const char *name);
 const char *http__method_names(arena *a, unsigned methods); /* "GET, POST" */
