@@ -17,6 +17,7 @@
 #include "log.h"
 #include "orm.h"
 #include "sql.h"
+#include "version.h"
 
 typedef struct command {
     const char *name;
@@ -71,7 +72,8 @@ static void print_help(FILE *out)
         fprintf(out, "  %-8s %s\n", COMMANDS[i].name, COMMANDS[i].summary);
     fprintf(out, "\nOptions:\n"
                  "  -c, --config FILE  configuration file (JSON)\n"
-                 "  -h, --help         show help (also: retort COMMAND --help)\n\n"
+                 "  -h, --help         show help (also: retort COMMAND --help)\n"
+                 "  --version          print \"retort X.Y.Z\" and exit\n\n"
                  "Every setting can be overridden from the environment:\n"
                  "RETORT_<SECTION>_<KEY> (RETORT_DATABASE_POOL_SIZE, RETORT_SERVER_PORT),\n"
                  "DATABASE_URL and RETORT_PORT. RETORT_LOG_LEVEL sets debug|info|warn|error.\n");
@@ -329,6 +331,10 @@ int main(int argc, char **argv)
         strcmp(argv[1], "help") == 0) {
         print_help(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("retort %s\n", retort_version());
+        return fflush(stdout) == 0 ? 0 : 1;
     }
     const command *cmd = NULL;
     for (int i = 0; i < N_COMMANDS; i++)

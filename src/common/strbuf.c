@@ -1,5 +1,6 @@
 #include "strbuf.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -64,6 +65,22 @@ void sbuf_append_ident(sbuf *b, const char *s)
         sbuf_append_char(b, *p);
     }
     sbuf_append_char(b, '"');
+}
+
+void sbuf_append_literal(sbuf *b, const char *s)
+{
+    /* With standard_conforming_strings off a backslash in '...' would be an
+     * escape; E'...' means the same under either setting. */
+    bool esc = strchr(s, '\\') != NULL;
+    if (esc)
+        sbuf_append_char(b, 'E');
+    sbuf_append_char(b, '\'');
+    for (const char *p = s; *p; p++) {
+        if (*p == '\'' || (esc && *p == '\\'))
+            sbuf_append_char(b, *p);
+        sbuf_append_char(b, *p);
+    }
+    sbuf_append_char(b, '\'');
 }
 
 void sbuf_append_pointer_token(sbuf *b, const char *token)

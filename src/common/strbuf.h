@@ -24,6 +24,9 @@ void sbuf_append_char(sbuf *b, char c);
 void sbuf_printf(sbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Appends s as a double-quoted SQL identifier ("a""b"). */
 void sbuf_append_ident(sbuf *b, const char *s);
+/* Appends s as a SQL string literal ('it''s', or E'a\\b' when s holds a
+ * backslash): DDL only, for trusted configuration strings. */
+void sbuf_append_literal(sbuf *b, const char *s);
 /* Appends token as one JSON Pointer reference token (RFC 6901: "~" as
  * "~0", "/" as "~1"), without the "/" that precedes it. */
 void sbuf_append_pointer_token(sbuf *b, const char *token);

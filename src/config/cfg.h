@@ -89,7 +89,7 @@ typedef struct cfg_relationship {
     /* many_to_one: column of this model; one_to_many: column of the target;
      * many_to_many: NULL (the secondary model's two foreign keys are used). */
     const char *foreign_key;
-    const char *secondary_name;  /* many_to_many: association model name */
+    const char *secondary_name;  /* many_to_many: association model or table name */
     const cfg_model *secondary;  /* resolved */
     const char *back_populates;  /* NULL = none */
     const struct cfg_relationship *inverse; /* resolved back_populates */

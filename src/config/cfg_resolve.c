@@ -163,10 +163,16 @@ static void check_secondary(cfg__ctx *ctx, const cfg_model *m, cfg_relationship 
     if (!r->secondary_name)
         return;
     const char *ptr = cfg__ptr(ctx, cfg__rel_ptr(ctx, m, r), "secondary");
+    /* SQLAlchemy users name the association table; retort's own configs
+     * name its model. Both are accepted, the model name first. */
     const cfg_model *s = cfg_model_by_name(ctx->cfg, r->secondary_name);
+    if (!s)
+        s = cfg_model_by_table(ctx->cfg, r->secondary_name);
     if (!s) {
-        cfg__error(ctx, ptr, "\"secondary\" names model \"%s\", which is not declared",
-                   r->secondary_name);
+        cfg__error(ctx, ptr,
+                   "\"secondary\" is \"%s\", but no model is named \"%s\" and no model has "
+                   "the table \"%s\" (tried both)",
+                   r->secondary_name, r->secondary_name, r->secondary_name);
         return;
     }
     r->secondary = s;

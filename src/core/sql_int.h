@@ -68,9 +68,6 @@ void sql__append_double(sbuf *s, double f);
 /* Text value of a parameter node (array literal for IN lists). */
 const char *sql__param_text(arena *a, const sql_param *p);
 
-/* Appends a SQL string literal ('it''s', or E'a\\b' when s holds a
- * backslash): DDL only, for trusted configuration strings. */
-void sql__append_literal(sbuf *s, const char *str);
 
 /* ---- names (sql_meta.c) ---------------------------------------------- */
 

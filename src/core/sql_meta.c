@@ -243,7 +243,7 @@ static void add_choices_check(sql_table *t, sql_column *c)
     for (size_t i = 0; i < c->n_choices; i++) {
         if (i)
             sbuf_append(&expr, ", ");
-        sql__append_literal(&expr, c->choices[i]);
+        sbuf_append_literal(&expr, c->choices[i]);
     }
     sbuf_append_char(&expr, ')');
     /* Choices checks come before named ones: insert in column order. */

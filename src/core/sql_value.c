@@ -177,22 +177,6 @@ const char *sql__param_text(arena *a, const sql_param *p)
     return sql_value_text(a, &p->value);
 }
 
-void sql__append_literal(sbuf *s, const char *str)
-{
-    /* With standard_conforming_strings off a backslash in '...' would be an
-     * escape; E'...' means the same under either setting. */
-    bool esc = strchr(str, '\\') != NULL;
-    if (esc)
-        sbuf_append_char(s, 'E');
-    sbuf_append_char(s, '\'');
-    for (const char *p = str; *p; p++) {
-        if (*p == '\'' || (esc && *p == '\\'))
-            sbuf_append_char(s, *p);
-        sbuf_append_char(s, *p);
-    }
-    sbuf_append_char(s, '\'');
-}
-
 uint64_t sql__fnv1a(const void *data, size_t len)
 {
     const unsigned char *p = data;

@@ -7,10 +7,11 @@
 #include <string.h>
 
 #include "http_int.h"
+#include "version.h"
 
 static void health(http_request *req)
 {
-    http_reply_json(req, 200, json_pack("{s:s}", "status", "ok"));
+    http_reply_json(req, 200, json_pack("{s:s, s:s}", "status", "ok", "version", retort_version()));
 }
 
 static void health_ready(http_request *req)

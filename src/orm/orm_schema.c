@@ -4,7 +4,11 @@
  * sql_relation). Client-side defaults, loader strategies and DTO options
  * stay in the mapper; Core gets tables, keys, constraints and join paths.
  */
+#include <jansson.h>
+#include <stdlib.h>
+
 #include "orm.h"
+#include "strbuf.h"
 
 static sql_type column_type(const cfg_column *c)
 {
@@ -33,6 +37,38 @@ static sql_type column_type(const cfg_column *c)
         return sql_type_of(SQL_TYPE_JSON);
     }
     return sql_type_of(SQL_TYPE_TEXT);
+}
+
+/* A client-side default also goes into the DDL, so rows inserted outside
+ * retort get it too (orders.version). It is trusted config text, written
+ * as a literal: numbers and booleans as they are, everything else (strings,
+ * dates, JSON documents) quoted, which PostgreSQL coerces to the column
+ * type. NULL when there is none or it is null. */
+static const char *ddl_default(const cfg_column *c, arena *a)
+{
+    if (c->server_default || !c->default_json)
+        return c->server_default;
+    json_t *v = json_loads(c->default_json, JSON_DECODE_ANY, NULL);
+    if (!v)
+        return NULL;
+    sbuf s;
+    sbuf_init(&s, a, 32);
+    if (json_is_null(v)) {
+        json_decref(v);
+        return NULL;
+    }
+    if (json_is_string(v) && c->type != CFG_TYPE_JSON) {
+        sbuf_append_literal(&s, json_string_value(v));
+    } else {
+        char *text = json_dumps(v, JSON_ENCODE_ANY | JSON_COMPACT);
+        if (json_is_number(v) || json_is_boolean(v))
+            sbuf_append(&s, text);
+        else
+            sbuf_append_literal(&s, text);
+        free(text);
+    }
+    json_decref(v);
+    return sbuf_str(&s);
 }
 
 /* The column a foreign-key column points at (its target's primary key
@@ -94,7 +130,7 @@ sql_metadata *orm_metadata_from_config(arena *a, const cfg_config *cfg, err_repo
                 .not_null = !col->nullable,
                 .unique = col->unique,
                 .autoincrement = col->autoincrement,
-                .server_default = col->server_default,
+                .server_default = ddl_default(col, a),
                 .choices = col->choices,
                 .n_choices = col->n_choices,
                 .references = col->references,

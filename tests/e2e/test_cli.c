@@ -65,6 +65,19 @@ static void test_help(void **state)
     assert_non_null(strstr(output, "-c CONFIG"));
 }
 
+/* One version, from CMake's project(VERSION): the command line prints it
+ * as "retort X.Y.Z" (also GET /health and retort_build_info). */
+static void test_version(void **state)
+{
+    (void) state;
+    assert_int_equal(run(NULL, "--version"), 0);
+    assert_string_equal(output, "retort " RETORT_EXPECTED_VERSION "\n");
+    assert_int_equal(run(NULL, "version"), 0);
+    assert_string_equal(output, "retort " RETORT_EXPECTED_VERSION "\n");
+    assert_int_equal(run(NULL, "--help"), 0);
+    assert_non_null(strstr(output, "--version"));
+}
+
 static void test_check_good(void **state)
 {
     (void) state;
@@ -99,6 +112,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_help),
+        cmocka_unit_test(test_version),
         cmocka_unit_test(test_check_good),
         cmocka_unit_test(test_check_bad),
     };

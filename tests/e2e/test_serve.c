@@ -85,6 +85,7 @@ static void test_health(void **state)
     assert_non_null(strstr(ts_header_get(r, "Server-Timing"), "total;dur="));
     json_t *j = body_json(r);
     assert_string_equal(json_string_value(json_object_get(j, "status")), "ok");
+    assert_string_equal(json_string_value(json_object_get(j, "version")), RETORT_EXPECTED_VERSION);
     json_decref(j);
 
     r = get("/health/ready");

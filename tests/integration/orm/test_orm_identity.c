@@ -86,7 +86,8 @@ static void test_query_keeps_unflushed_changes(void **state)
     assert_true(orm_entity_is_modified(e));
     /* Loaded values are not refreshed either (no populate_existing). */
     assert_true(orm_entity_is_loaded(e, ofx_col(U, "status")));
-    assert_null(ofx_val(e, "status")); /* seeded without the client default */
+    /* seeded by SQL: the client default reached the DDL */
+    assert_string_equal(ofx_val(e, "status"), "active");
 }
 
 static void test_autoflush_before_query(void **state)

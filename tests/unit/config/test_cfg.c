@@ -1194,6 +1194,29 @@ static void test_many_to_many_self(void **state)
     assert_string_equal(r->secondary_remote->name, "followed_id");
 }
 
+/* SQLAlchemy spells secondary as the association table's name. */
+static void test_many_to_many_secondary_table(void **state)
+{
+    fixture *f = *state;
+    cfg_config *c = load_ok(
+        f,
+        "{'models': {"
+        " 'Post': {'table': 'posts', 'columns': {'id': {'type': 'integer', 'primary_key': true}},"
+        "  'relationships': {'tags': {'target': 'Tag', 'kind': 'many_to_many',"
+        "   'secondary': 'post_tags', 'back_populates': 'posts'}}},"
+        " 'Tag': {'table': 'tags', 'columns': {'id': {'type': 'integer', 'primary_key': true}},"
+        "  'relationships': {'posts': {'target': 'Post', 'kind': 'many_to_many',"
+        "   'secondary': 'PostTag', 'back_populates': 'tags'}}},"
+        " 'PostTag': {'table': 'post_tags', 'columns': {"
+        "   'post_id': {'type': 'integer', 'primary_key': true, 'references': 'posts.id'},"
+        "   'tag_id': {'type': 'integer', 'primary_key': true, 'references': 'tags.id'}}}}}",
+        NOENV);
+    const cfg_model *pt = cfg_model_by_name(c, "PostTag");
+    assert_ptr_equal(c->models[0].relationships[0].secondary, pt);
+    assert_ptr_equal(c->models[1].relationships[0].secondary, pt);
+    assert_string_equal(c->models[0].relationships[0].secondary_local->name, "post_id");
+}
+
 static void test_many_to_many_bad_secondary(void **state)
 {
     fixture *f = *state;
@@ -1216,7 +1239,7 @@ static void test_many_to_many_bad_secondary(void **state)
                 "\"BookGenre\" must have a primary key of exactly two columns, one referencing "
                 "\"books\" and one referencing \"genres\"");
     expect_item(&f->err, "/models/Book/relationships/tags/secondary",
-                "\"Tagging\", which is not declared");
+                "no model is named \"Tagging\" and no model has the table \"Tagging\"");
     expect_item(&f->err, "/models/Book/relationships/shelves/foreign_key", "takes no");
     expect_item(&f->err, "/models/Book/relationships/shelves/secondary", "needs a \"secondary\"");
 }
@@ -1423,6 +1446,7 @@ int main(void)
         T(test_no_follow_on_errors),
         T(test_many_to_many),
         T(test_many_to_many_self),
+        T(test_many_to_many_secondary_table),
         T(test_many_to_many_bad_secondary),
         T(test_env_overrides_every_kind),
         T(test_env_precedence),
