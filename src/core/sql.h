@@ -455,8 +455,13 @@ typedef enum sql_literal_kind {
     SQL_LIT_NULL,
     SQL_LIT_TRUE,
     SQL_LIT_FALSE,
-    SQL_LIT_STAR,   /* SELECT * and count(*) */
-    SQL_LIT_DEFAULT /* VALUES (DEFAULT) */
+    SQL_LIT_STAR,    /* SELECT * and count(*) */
+    SQL_LIT_DEFAULT, /* VALUES (DEFAULT) */
+    /* (xmax = 0): in the RETURNING list of an INSERT ... ON CONFLICT DO
+     * UPDATE, true for a row this statement inserted and false for one it
+     * updated (an updated row version carries the updating transaction's
+     * id in xmax; a fresh one carries 0). Boolean. */
+    SQL_LIT_INSERTED
 } sql_literal_kind;
 
 typedef struct sql_literal {
@@ -746,7 +751,8 @@ sql_node *sql_excluded_col(sql_builder *b, const sql_column *c);
 sql_node *sql_bind(sql_builder *b, sql_value v);
 sql_node *sql_bind_cast(sql_builder *b, sql_value v, sql_type_kind type);
 
-/* The literals SQL demands: NULL, TRUE, FALSE, * and DEFAULT. */
+/* The literals SQL demands: NULL, TRUE, FALSE, * and DEFAULT, and the
+ * upsert's inserted-or-updated flag (SQL_LIT_INSERTED, RETURNING only). */
 sql_node *sql_lit(sql_builder *b, sql_literal_kind value);
 sql_node *sql_star(sql_builder *b);
 
@@ -820,6 +826,33 @@ bool sql_select_offset(sql_builder *b, sql_select *s, int64_t n);
 /* FOR UPDATE / FOR SHARE [OF of] [NOWAIT | SKIP LOCKED]. */
 bool sql_select_lock(sql_builder *b, sql_select *s, sql_lock lock, sql_lock_wait wait,
                      const sql_from *of);
+
+/* ---- keyset paging ---- */
+
+/* One item of the ORDER BY a keyset page continues, and the value it had
+ * in the last row of the previous page. */
+typedef struct sql_keyset_key {
+    sql_node *expr;  /* the ordered expression (normally a column reference);
+                      * it may be emitted several times, so it must hold no
+                      * parameter */
+    bool desc;
+    sql_nulls nulls; /* as in the ORDER BY; DEFAULT = PostgreSQL's (last
+                      * for ASC, first for DESC) */
+    bool nullable;   /* false: expr is never NULL (skips the IS NULL cases) */
+    sql_value value; /* SQL_VAL_NULL when the last row had NULL there */
+} sql_keyset_key;
+
+/* The condition "this row sorts after the boundary row" for ORDER BY
+ * keys[0..n) (the last keys being the primary key, so the order is total):
+ *   (k0 after v0) OR (k0 = v0 AND k1 after v1) OR ...
+ * where "after" follows each key's direction and NULLS placement and
+ * "=" is IS NULL for a NULL boundary value. When key 0's boundary is not
+ * NULL and no NULL sorts after it, the whole is ANDed with the range
+ * k0 >= v0 (k0 <= v0 descending), which lets PostgreSQL start an index
+ * scan at the boundary. Every value is a parameter; the shape of the
+ * condition depends only on the keys' directions, nullability and which
+ * values are NULL. FALSE when nothing can follow. */
+sql_node *sql_keyset_after(sql_builder *b, const sql_keyset_key *keys, size_t n);
 
 /* ---- INSERT ---- */
 /* INSERT INTO target (columns); no columns and no rows: DEFAULT VALUES. */

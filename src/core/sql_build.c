@@ -267,7 +267,7 @@ sql_node *sql_bind_cast(sql_builder *b, sql_value v, sql_type_kind type)
 
 sql_node *sql_lit(sql_builder *b, sql_literal_kind value)
 {
-    if (value < SQL_LIT_NULL || value > SQL_LIT_DEFAULT) {
+    if (value < SQL_LIT_NULL || value > SQL_LIT_INSERTED) {
         sql__problem(b, ERR_INTERNAL, "Unknown literal %d.", (int) value);
         return NULL;
     }

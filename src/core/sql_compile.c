@@ -153,6 +153,10 @@ static void emit_literal(cctx *c, const sql_literal *l, unsigned allow)
             fail(c, ERR_INTERNAL, "DEFAULT is only valid in VALUES and SET.");
         put(c, "DEFAULT");
         return;
+    case SQL_LIT_INSERTED:
+        /* unqualified: xmax of the INSERT's target row version */
+        put(c, "(xmax = 0)");
+        return;
     }
     fail(c, ERR_INTERNAL, "Unknown literal %d.", (int) l->value);
 }

@@ -172,7 +172,8 @@ sql_type_kind sql_expr_type(const sql_node *n)
     }
     case SQL_LITERAL: {
         sql_literal_kind v = ((const sql_literal *) n)->value;
-        return v == SQL_LIT_TRUE || v == SQL_LIT_FALSE ? SQL_TYPE_BOOLEAN : SQL_TYPE_NONE;
+        return v == SQL_LIT_TRUE || v == SQL_LIT_FALSE || v == SQL_LIT_INSERTED ? SQL_TYPE_BOOLEAN
+                                                                             : SQL_TYPE_NONE;
     }
     case SQL_BINOP: {
         const sql_binop *b = (const sql_binop *) n;

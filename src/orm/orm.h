@@ -287,6 +287,87 @@ bool orm_session_flush(orm_session *s, err_report *err);
  * inserted-this-transaction instances become transient (no key pretends
  * to exist), deleted ones persistent again, modified values expired. */
 
+/* ==== upsert ============================================================== */
+
+/* INSERT ... ON CONFLICT (target) DO UPDATE SET ... | DO NOTHING for one
+ * instance (Session.merge by a unique key, done by the database). */
+typedef struct orm_conflict {
+    const size_t *target; /* column indexes: the primary key or the exact
+                           * columns of a unique constraint or index;
+                           * n_target 0 = the primary key */
+    size_t n_target;
+    bool do_nothing;      /* keep the existing row as it is */
+    const size_t *update; /* DO UPDATE: the columns the proposed row
+                           * overwrites; n_update 0 = every column the
+                           * instance sets, except the target's */
+    size_t n_update;
+} orm_conflict;
+
+typedef enum orm_upsert_outcome {
+    ORM_UPSERT_NONE = 0, /* not an upsert, or not flushed yet */
+    ORM_UPSERT_INSERTED, /* no conflict: a new row */
+    ORM_UPSERT_UPDATED,  /* the existing row was updated (version + 1) */
+    ORM_UPSERT_KEPT      /* do_nothing met a conflict: the instance holds
+                          * the existing row, unchanged */
+} orm_upsert_outcome;
+
+/* Checks a conflict target against m: every column exists and the set is
+ * the primary key or a unique constraint/index (what PostgreSQL needs for
+ * ON CONFLICT); update columns may not include the version column. A
+ * problem is an ERR_BAD_REQUEST item at pointer. */
+bool orm_conflict_check(const orm_mapper *m, const orm_conflict *c, const char *pointer,
+                        err_report *err);
+
+/* Like orm_session_add for a transient instance, but its INSERT resolves a
+ * conflict on c->target as c says (c is copied). On update the version
+ * column is incremented; either way RETURNING refreshes the instance,
+ * which then holds the row and is in the identity map (replacing an
+ * instance of the same key loaded earlier). The outcome is known after
+ * the flush (orm_entity_upsert_outcome). */
+bool orm_session_add_upsert(orm_session *s, orm_entity *e, const orm_conflict *c,
+                            err_report *err);
+
+orm_upsert_outcome orm_entity_upsert_outcome(const orm_entity *e);
+
+/* ==== bulk writes (Core: rows, no identity map) ============================ */
+
+enum {
+    /* Rows per bulk INSERT statement at most (fewer when the columns times
+     * the rows would pass SQL_MAX_PARAMS). */
+    ORM_BULK_MAX_ROWS = 1000
+};
+
+/* What a bulk INSERT did. keys: with want_keys, the primary key (text
+ * values in key-column order) of each row the statement returned, in
+ * input order; with do_nothing, rows that met a conflict return nothing
+ * and are not in keys. Lives in the session arena. */
+typedef struct orm_bulk_result {
+    int64_t inserted, updated;
+    const char *const **keys;
+    size_t n_keys;
+} orm_bulk_result;
+
+/* Inserts n_rows rows of the columns cols (indexes into m's columns):
+ * values[r][c] is the text of row r's column cols[c] (NULL = SQL NULL),
+ * or DEFAULT when defaults[r][c]. Multi-row INSERTs of as many rows as the
+ * protocol's parameter limit allows (at most ORM_BULK_MAX_ROWS), all in
+ * the session's transaction: all rows or none once the caller commits.
+ * With conflict (NULL = plain INSERT), each batch is an upsert (see
+ * orm_conflict; the version column is incremented on update) and the
+ * result counts inserted and updated rows. */
+bool orm_bulk_insert(orm_session *s, const orm_mapper *m, const size_t *cols, size_t n_cols,
+                     const char *const *const *values, const bool *const *defaults,
+                     size_t n_rows, const orm_conflict *conflict, bool want_keys,
+                     orm_bulk_result *out /* OUT */, err_report *err);
+
+/* DELETE FROM m's table WHERE where (a condition over from, a FROM item of
+ * that table without an alias). A NULL where is refused (ERR_BAD_REQUEST):
+ * deleting every row is never implied. Entities of deleted rows held by
+ * the session are not told (Core, like SQLAlchemy's bulk delete with
+ * synchronize_session=False). *deleted = rows removed. */
+bool orm_bulk_delete(orm_session *s, const orm_mapper *m, const sql_from *from, sql_node *where,
+                     int64_t *deleted /* OUT */, err_report *err);
+
 /* ==== loading ============================================================ */
 
 /* What to load with the primary entities: a tree of relationship paths,

@@ -200,20 +200,29 @@ static bool flush_insert(orm_session *s, orm_entity *e, err_report *err)
         sql_insert_row(b, ins, vals);
     for (size_t i = 0; i < m->n_columns; i++)
         sql_insert_returning(b, ins, sql_col_of(b, f, m->columns[i]), NULL);
+    if (e->conflict)
+        orm__upsert_clause(b, m, e->conflict, ins, f);
     if (!orm__builder_ok(b, err))
         return false;
     eng_result *r = orm_session_execute_stmt(s, SQL_NODE(ins), err);
     if (!r)
         return false;
-    if (eng_result_rows(r) != 1) {
+    if (e->conflict) {
+        if (!orm__upsert_result(s, e, r, (int) m->n_columns, err))
+            return false;
+    } else if (eng_result_rows(r) != 1) {
         err_set(err, ERR_INTERNAL, "An INSERT into %s returned %d rows.", m->resource,
                 eng_result_rows(r));
         return false;
+    } else {
+        orm__entity_fill(e, r, 0, 0);
     }
-    orm__entity_fill(e, r, 0, 0);
     e->state = ORM_PERSISTENT;
     e->in_added = false;
-    e->tx_inserted = true;
+    /* A row that existed before is updated (or kept), not inserted: a
+     * rollback expires it instead of making it transient. */
+    e->tx_inserted = !e->conflict || e->outcome == ORM_UPSERT_INSERTED;
+    e->tx_updated = e->outcome == ORM_UPSERT_UPDATED;
     touch(s, e);
     const char *id = orm__entity_key(e);
     orm_entity *other = orm__identity_get(s, m, id);

@@ -118,6 +118,8 @@ struct orm_entity {
     bool delete_flushed; /* ORM_DELETED and the DELETE ran */
     bool tx_inserted;    /* its INSERT ran in the open transaction */
     bool tx_updated;     /* an UPDATE ran in the open transaction */
+    const orm_conflict *conflict; /* an upsert's conflict clause; NULL = plain INSERT */
+    orm_upsert_outcome outcome;   /* after an upsert's flush */
 };
 
 /* A persistent instance for the row at (row, offset..offset+n_columns) of
@@ -172,6 +174,24 @@ sql_node *orm__pk_condition(sql_builder *b, const orm_mapper *m, const sql_from 
 
 /* Flush when the session's options ask for autoflush. */
 bool orm__autoflush(orm_session *s, err_report *err);
+
+/* ==== upsert (orm_upsert.c) ================================================ */
+
+/* c with its defaults made explicit (lives in a): the target is the
+ * primary key when c names none; the update list is c's, or else set
+ * (the columns the caller gave values), minus target and version columns. */
+orm_conflict *orm__conflict_resolve(arena *a, const orm_mapper *m, const orm_conflict *c,
+                                   const size_t *set, size_t n_set);
+/* Adds the ON CONFLICT clause of c (resolved) to ins over target, and the
+ * inserted flag as the last RETURNING item. */
+void orm__upsert_clause(sql_builder *b, const orm_mapper *m, const orm_conflict *c,
+                        sql_insert *ins, sql_from *target);
+/* After the INSERT of an upsert: 1 row gives the outcome from the flag in
+ * result column flag_col; 0 rows (do_nothing met a conflict) loads the
+ * existing row by the target's values into e. False with err set when
+ * that row vanished meanwhile. */
+bool orm__upsert_result(orm_session *s, orm_entity *e, const eng_result *r, int flag_col,
+                        err_report *err);
 
 /* ==== loading (orm_load*.c) =============================================== */
 

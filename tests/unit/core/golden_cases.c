@@ -484,6 +484,55 @@ static sql_node *order_limit_offset(fixture *fx)
     return SQL_NODE(s);
 }
 
+/* Keyset page after (created_at DESC NULLS LAST, name NULLS FIRST, id):
+ * created_at not NULL at the boundary, name NULL. */
+static sql_node *keyset_mixed(fixture *fx)
+{
+    sql_from *u = from(fx, fx->users, NULL);
+    sql_select *s = select_from(fx, u);
+    item(fx, s, col(fx, u, "id"), NULL);
+    sql_keyset_key keys[] = {
+        {col(fx, u, "created_at"), true, SQL_NULLS_LAST, true, sql_val_str("2026-01-01T00:00:00Z")},
+        {col(fx, u, "name"), false, SQL_NULLS_FIRST, true, sql_val_null()},
+        {col(fx, u, "id"), false, SQL_NULLS_DEFAULT, false, sql_val_str(UUID1)},
+    };
+    sql_select_where(B, s, sql_keyset_after(B, keys, 3));
+    sql_select_order_by(B, s, col(fx, u, "created_at"), true, SQL_NULLS_LAST);
+    sql_select_order_by(B, s, col(fx, u, "name"), false, SQL_NULLS_FIRST);
+    sql_select_order_by(B, s, col(fx, u, "id"), false, SQL_NULLS_DEFAULT);
+    sql_select_limit(B, s, 20);
+    return SQL_NODE(s);
+}
+
+/* A NOT NULL first key gets the index range. */
+static sql_node *keyset_range(fixture *fx)
+{
+    sql_from *u = from(fx, fx->users, NULL);
+    sql_select *s = select_from(fx, u);
+    item(fx, s, col(fx, u, "id"), NULL);
+    sql_keyset_key keys[] = {
+        {col(fx, u, "email"), true, SQL_NULLS_DEFAULT, false, sql_val_str("b@x")},
+        {col(fx, u, "name"), false, SQL_NULLS_DEFAULT, true, sql_val_str("Bo")},
+        {col(fx, u, "id"), false, SQL_NULLS_DEFAULT, false, sql_val_str(UUID1)},
+    };
+    sql_select_where(B, s, sql_keyset_after(B, keys, 3));
+    return SQL_NODE(s);
+}
+
+/* The boundary's first key is NULL and sorts last: only ties on it follow. */
+static sql_node *keyset_null_last(fixture *fx)
+{
+    sql_from *u = from(fx, fx->users, NULL);
+    sql_select *s = select_from(fx, u);
+    item(fx, s, col(fx, u, "id"), NULL);
+    sql_keyset_key keys[] = {
+        {col(fx, u, "name"), false, SQL_NULLS_DEFAULT, true, sql_val_null()},
+        {col(fx, u, "id"), true, SQL_NULLS_DEFAULT, false, sql_val_str(UUID1)},
+    };
+    sql_select_where(B, s, sql_keyset_after(B, keys, 2));
+    return SQL_NODE(s);
+}
+
 static sql_node *for_update(fixture *fx)
 {
     sql_from *a = from(fx, fx->accounts, NULL);
@@ -616,6 +665,7 @@ static sql_node *upsert_do_update(fixture *fx)
     sql_insert_on_conflict_do_update(B, ins, COLS(fx_col(t, "email")));
     sql_insert_conflict_set(B, ins, fx_col(t, "name"), sql_excluded_col(B, fx_col(t, "name")));
     sql_insert_returning(B, ins, col(fx, u, "id"), NULL);
+    sql_insert_returning(B, ins, sql_lit(B, SQL_LIT_INSERTED), "inserted");
     return SQL_NODE(ins);
 }
 
@@ -899,6 +949,25 @@ const golden_case golden_cases[] = {
      "\"users\".\"name\" NULLS FIRST, \"users\".\"email\" DESC NULLS FIRST, \"users\".\"id\" "
      "LIMIT $1 OFFSET $2",
      PARAMS("20", "40")},
+    {"keyset_mixed", keyset_mixed,
+     "SELECT \"users\".\"id\" FROM \"users\" WHERE \"users\".\"created_at\" < $1 OR "
+     "\"users\".\"created_at\" IS NULL OR \"users\".\"created_at\" = $2 AND "
+     "\"users\".\"name\" IS NOT NULL OR \"users\".\"created_at\" = $3 AND "
+     "\"users\".\"name\" IS NULL AND \"users\".\"id\" > $4 ORDER BY "
+     "\"users\".\"created_at\" DESC NULLS LAST, \"users\".\"name\" NULLS FIRST, "
+     "\"users\".\"id\" LIMIT $5",
+     PARAMS("2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z", UUID1,
+            "20")},
+    {"keyset_range", keyset_range,
+     "SELECT \"users\".\"id\" FROM \"users\" WHERE \"users\".\"email\" <= $1 AND "
+     "(\"users\".\"email\" < $2 OR \"users\".\"email\" = $3 AND (\"users\".\"name\" > $4 "
+     "OR \"users\".\"name\" IS NULL) OR \"users\".\"email\" = $5 AND \"users\".\"name\" = "
+     "$6 AND \"users\".\"id\" > $7)",
+     PARAMS("b@x", "b@x", "b@x", "Bo", "b@x", "Bo", UUID1)},
+    {"keyset_null_last", keyset_null_last,
+     "SELECT \"users\".\"id\" FROM \"users\" WHERE \"users\".\"name\" IS NULL AND "
+     "\"users\".\"id\" < $1",
+     PARAMS(UUID1)},
     {"for_update", for_update,
      "SELECT \"accounts\".\"balance\" FROM \"accounts\" WHERE \"accounts\".\"id\" = $1 FOR UPDATE",
      PARAMS("7")},
@@ -939,7 +1008,8 @@ const golden_case golden_cases[] = {
      "INSERT INTO \"genres\" (\"name\") VALUES ($1) ON CONFLICT DO NOTHING", PARAMS("sf")},
     {"upsert_do_update", upsert_do_update,
      "INSERT INTO \"users\" (\"email\", \"name\") VALUES ($1, $2) ON CONFLICT (\"email\") DO "
-     "UPDATE SET \"name\" = EXCLUDED.\"name\" RETURNING \"users\".\"id\"",
+     "UPDATE SET \"name\" = EXCLUDED.\"name\" RETURNING \"users\".\"id\", (xmax = 0) AS "
+     "\"inserted\"",
      PARAMS("a@b.c", "Ann")},
     {"upsert_do_update_expression", upsert_do_update_expression,
      "INSERT INTO \"accounts\" AS \"a\" (\"id\", \"owner\", \"balance\") VALUES ($1, $2, $3), "

@@ -1,0 +1,110 @@
+/*
+ * orm_bulk — Core bulk writes for a mapper: multi-row INSERTs (optionally
+ * upserts) and DELETE by a condition. Rows, not instances: nothing enters
+ * the identity map, as SQLAlchemy recommends for bulk work; the session
+ * still provides the transaction, the connection and the statement count.
+ */
+#include "orm_int.h"
+
+static bool insert_batch(orm_session *s, const orm_mapper *m, const size_t *cols, size_t n_cols,
+                         const char *const *const *values, const bool *const *defaults,
+                         size_t first, size_t count, const orm_conflict *conflict,
+                         bool want_keys, orm__vec *keys, orm_bulk_result *out, err_report *err)
+{
+    sql_builder *b = orm__builder(s, err);
+    sql_from *target = sql_from_table(b, m->table, NULL);
+    const sql_column **columns = ARENA_ARRAY(s->arena, const sql_column *, n_cols + 1);
+    for (size_t c = 0; c < n_cols; c++)
+        columns[c] = m->columns[cols[c]];
+    sql_insert *ins = sql_insert_new(b, target, columns, n_cols);
+    sql_node **row = ARENA_ARRAY(s->arena, sql_node *, n_cols + 1);
+    for (size_t r = first; r < first + count; r++) {
+        for (size_t c = 0; c < n_cols; c++)
+            row[c] = defaults && defaults[r][c]
+                         ? sql_lit(b, SQL_LIT_DEFAULT)
+                         : sql_bind(b, sql_val_str(values[r][c]));
+        sql_insert_row(b, ins, row);
+    }
+    for (size_t k = 0; want_keys && k < m->n_pk; k++)
+        sql_insert_returning(b, ins, sql_col_of(b, target, m->columns[m->pk[k]]), NULL);
+    if (conflict)
+        orm__upsert_clause(b, m, conflict, ins, target); /* the flag comes last */
+    if (!orm__builder_ok(b, err))
+        return false;
+    eng_result *res = orm_session_execute_stmt(s, SQL_NODE(ins), err);
+    if (!res)
+        return false;
+    int rows = eng_result_rows(res);
+    if (!conflict) {
+        out->inserted += eng_result_affected(res);
+    } else {
+        int flag = want_keys ? (int) m->n_pk : 0;
+        for (int r = 0; r < rows; r++) {
+            const char *v = eng_result_value(res, r, flag);
+            if (v[0] == 't')
+                out->inserted++;
+            else
+                out->updated++;
+        }
+    }
+    for (int r = 0; want_keys && r < rows; r++) {
+        const char **key = ARENA_ARRAY(s->arena, const char *, m->n_pk);
+        for (size_t k = 0; k < m->n_pk; k++)
+            key[k] = arena_strdup(s->arena, eng_result_value(res, r, (int) k));
+        orm__vec_push(s->arena, keys, (void *) key);
+    }
+    return true;
+}
+
+bool orm_bulk_insert(orm_session *s, const orm_mapper *m, const size_t *cols, size_t n_cols,
+                     const char *const *const *values, const bool *const *defaults,
+                     size_t n_rows, const orm_conflict *conflict, bool want_keys,
+                     orm_bulk_result *out, err_report *err)
+{
+    *out = (orm_bulk_result){0};
+    const orm_conflict *resolved = NULL;
+    if (conflict) {
+        if (!orm_conflict_check(m, conflict, "", err))
+            return false;
+        resolved = orm__conflict_resolve(s->arena, m, conflict, cols, n_cols);
+    }
+    size_t per_batch = n_cols ? SQL_MAX_PARAMS / n_cols : ORM_BULK_MAX_ROWS;
+    if (per_batch > ORM_BULK_MAX_ROWS)
+        per_batch = ORM_BULK_MAX_ROWS;
+    orm__vec keys = {0};
+    for (size_t first = 0; first < n_rows; first += per_batch) {
+        size_t count = n_rows - first < per_batch ? n_rows - first : per_batch;
+        if (!insert_batch(s, m, cols, n_cols, values, defaults, first, count, resolved, want_keys,
+                          &keys, out, err))
+            return false;
+    }
+    out->keys = (const char *const **) keys.items;
+    out->n_keys = keys.n;
+    return true;
+}
+
+bool orm_bulk_delete(orm_session *s, const orm_mapper *m, const sql_from *from, sql_node *where,
+                     int64_t *deleted, err_report *err)
+{
+    *deleted = 0;
+    if (!where) {
+        err_set(err, ERR_BAD_REQUEST,
+                "A bulk delete of %s needs a condition; deleting every row is refused.",
+                m->resource);
+        return false;
+    }
+    if (!from || from->table != m->table) {
+        err_set(err, ERR_INTERNAL, "The condition of a bulk delete is not about %s.", m->resource);
+        return false;
+    }
+    sql_builder *b = orm__builder(s, err);
+    sql_delete *d = sql_delete_new(b, (sql_from *) from);
+    sql_delete_where(b, d, where);
+    if (!orm__builder_ok(b, err))
+        return false;
+    eng_result *r = orm_session_execute_stmt(s, SQL_NODE(d), err);
+    if (!r)
+        return false;
+    *deleted = eng_result_affected(r);
+    return true;
+}
