@@ -49,6 +49,11 @@ struct http_request {
     double start;          /* monotonic seconds */
     orm_session *session;
     auth_identity identity;
+    const char *tenant_schema; /* auth.tenancy: the schema of the request's tenant */
+    /* Transaction-local settings of the request's sessions (role, claims,
+     * search_path): http__session_identity. */
+    const char *setting_names[4], *setting_values[4];
+    int n_settings;
 
     /* The response; written by whichever thread runs the handler, read by
      * the I/O thread after the hand-back (state is the fence). */
@@ -164,6 +169,9 @@ void http__cors_headers(http_request *req, struct MHD_Response *resp);
 /* Authentication and the operational routes' role check, before any
  * handler; replies (401/403) and returns false when refused. */
 bool http__authenticate(http_request *req);
+/* Adds the request's database role, claims and tenant search_path to the
+ * options of a session it opens. */
+void http__session_identity(http_request *req, orm_session_options *o);
 
 http_method http__method_from_name(const char *name);
 const char *http__method_names(arena *a, unsigned methods); /* "GET, POST" */

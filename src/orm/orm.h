@@ -64,6 +64,13 @@ typedef struct orm_session_options {
     const orm_registry *registry; /* mappers; may be NULL for Core-only use */
     bool expire_on_commit;
     bool autoflush;              /* flush before every query */
+    /* Transaction-local settings for every transaction of the session
+     * (eng_conn_set_tx_settings): the request's database role, JWT claims,
+     * tenant search_path. Borrowed for the session's life; a session with
+     * settings always runs its statements inside a transaction. */
+    const char *const *tx_setting_names;
+    const char *const *tx_setting_values;
+    int n_tx_settings;
 } orm_session_options;
 
 /* Opens a session in a; nothing touches the database yet. Registers its

@@ -80,6 +80,9 @@ static bool checkout(orm_session *s, bool optimistic, err_report *err)
     if (!s->conn)
         return false;
     s->stats.checked_out = true;
+    if (s->opts.n_tx_settings > 0)
+        eng_conn_set_tx_settings(s->conn, s->opts.tx_setting_names, s->opts.tx_setting_values,
+                                 s->opts.n_tx_settings);
     return true;
 }
 

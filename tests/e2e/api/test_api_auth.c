@@ -497,6 +497,29 @@ static void test_operational_endpoints(void **state)
     unlink(second.log_path);
 }
 
+/* ---- the OpenAPI document ------------------------------------------------- */
+
+static void test_openapi_security(void **state)
+{
+    (void) state;
+    api_reply *r = GET("/openapi.json");
+    EXPECT_STATUS(r, 200);
+    json_t *schemes = jget(jget(r->body, "components"), "securitySchemes");
+    assert_string_equal(jstr(jget(schemes, "bearerAuth"), "scheme"), "bearer");
+    assert_string_equal(jstr(jget(schemes, "bearerAuth"), "bearerFormat"), "JWT");
+    assert_string_equal(jstr(jget(schemes, "apiKeyAuth"), "name"), "X-API-Key");
+    /* anon exists: credentials are optional ({} among the requirements). */
+    assert_int_equal(json_array_size(jget(r->body, "security")), 3);
+    json_t *paths = jget(r->body, "paths");
+    json_t *list = jget(jget(paths, S("/api/%s", R("orders"))), "get");
+    assert_int_equal(json_array_size(jget(list, "security")), 3);
+    assert_non_null(jget(jget(list, "responses"), "401"));
+    assert_non_null(jget(jget(list, "responses"), "403"));
+    json_t *health = jget(jget(paths, "/health"), "get");
+    assert_int_equal(json_array_size(jget(health, "security")), 0);
+    assert_null(json_object_get(jget(health, "responses"), "401"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -510,6 +533,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_cors, api_test_setup, api_test_teardown),
         cmocka_unit_test_setup_teardown(test_operational_endpoints, api_test_setup,
                                         api_test_teardown),
+        cmocka_unit_test_setup_teardown(test_openapi_security, api_test_setup, api_test_teardown),
     };
     return cmocka_run_group_tests_name("api_auth", tests, group_setup, group_teardown);
 }
