@@ -70,6 +70,10 @@ typedef struct eng_pool_status {
     int waiting;       /* checkouts waiting for a connection */
     uint64_t timeouts, recycled, invalidated; /* since start */
     uint64_t checkouts, connects, pings_failed;
+    bool behind_pooler;        /* a pooler (PgBouncer) was detected: unnamed
+                                  statements only */
+    uint64_t shape_mismatches; /* results refused: their row description
+                                  was not their statement's */
 } eng_pool_status;
 
 /* Creates the pool (opts is copied; NULL = defaults). No connection is

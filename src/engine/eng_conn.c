@@ -168,6 +168,14 @@ bool eng__conn_open(eng_conn *c, err_report *err)
     c->invalidated = false;
     c->unverified = false;
     c->prepare_count = 0;
+    if (!eng__detect_pooler(c)) {
+        log_warn("engine: a new connection failed its first query");
+        if (err && !err_is_set(err))
+            err_set_sqlstate(err, "08006", "the new connection failed its first query");
+        PQfinish(pg);
+        c->pg = NULL;
+        return false;
+    }
     return true;
 }
 

@@ -21,6 +21,7 @@
 
 #include <libpq-fe.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 #include "eng.h"
 
@@ -76,9 +77,22 @@ typedef struct eng__conn_list {
 
 /* ---- per-connection prepared-statement cache (eng_stmt_cache.c) ------- */
 
+/* "rs_<process nonce>_<connection id>_<n>" in hex: at most 3 + 3 * 16 + 2
+ * characters, below PostgreSQL's 63. */
+enum { ENG_STMT_NAME_MAX = 64 };
+
+/* The row description a statement's results must have (eng_check.c):
+ * learned from its first result on the connection that prepared it. */
+typedef struct eng__shape {
+    int ncols;        /* -1 = not learned yet */
+    uint32_t *types;  /* ncols type OIDs; heap */
+    char **names;     /* ncols column names; heap */
+} eng__shape;
+
 typedef struct eng__stmt {
     char *sql;     /* key; heap copy */
-    char name[24]; /* "rs_<n>" on the server */
+    char name[ENG_STMT_NAME_MAX]; /* on the server */
+    eng__shape shape;
     uint64_t hash;
     struct eng__stmt *hnext;         /* bucket chain */
     struct eng__stmt *newer, *older; /* LRU list */
@@ -154,6 +168,13 @@ struct eng_pool {
     bool closing; /* eng_pool_destroy ran; the last one out frees */
     uint64_t next_id;
     uint64_t timeouts, recycled, invalidated, checkouts, connects, pings_failed;
+
+    /* Written without the lock (eng_pooler.c, eng_check.c). */
+    uint64_t stmt_nonce;         /* random, per pool: statement names of two
+                                    processes (or pools) never meet */
+    atomic_bool behind_pooler;   /* a connection pooler (PgBouncer) answers
+                                    for the server: no named statements */
+    atomic_uint_fast64_t shape_mismatches; /* results refused by eng_check */
 };
 
 /* Moves c from its current list to the list of `to`, keeping pool->open in
@@ -224,11 +245,39 @@ void eng__undo_begin(eng_conn *c);
 /* True when statements go through the named-statement cache (the pool's
  * prepared_statements on and statement_cache_size > 0). */
 bool eng__use_named_statements(const eng_conn *c);
-/* The next never-used server name "rs_<n>" for a statement on c. */
-void eng__stmt_next_name(eng_conn *c, char name[24]);
+/* The next never-used server name for a statement on c:
+ * "rs_<pool nonce>_<connection id>_<n>", unique across processes, pools and
+ * connections, so that behind a pooler that moves sessions between server
+ * connections a name can only ever mean the statement it was prepared for
+ * (the server says 26000 instead of running another statement). */
+void eng__stmt_next_name(eng_conn *c, char name[ENG_STMT_NAME_MAX]);
 /* The server no longer has the statement (26000), or its cached plan no
  * longer fits (0A000 "cached plan must not change result type"). */
 bool eng__stale_statement(const PGresult *res);
+
+/* ---- result checking (eng_check.c) -------------------------------------- */
+
+/* Checks the row description of res (a successful result of the named
+ * statement e) against the statement's: the first result teaches it, later
+ * ones must have the same column count, names and type OIDs. On a
+ * mismatch: false, err = ERR_UNAVAILABLE (503, retryable), the connection
+ * invalidated (checkin closes it), e forgotten by the cache and freed —
+ * the rows are never handed to a decoder that expects another statement's
+ * columns. */
+bool eng__check_shape(eng_conn *c, eng__stmt *e, const PGresult *res, err_report *err);
+/* Frees a learned shape (eng__stmt_free). */
+void eng__shape_clear(eng__shape *s);
+
+/* ---- connection poolers (eng_pooler.c) ----------------------------------- */
+
+/* Run once per new connection: asks the server for its backend pid and
+ * compares it with the one the connection handshake announced. A pooler
+ * (PgBouncer) announces its own key, so they differ: the pool then stops
+ * using named statements (logged once). Also records the real backend pid.
+ * False only when the connection failed (then c is broken). */
+bool eng__detect_pooler(eng_conn *c);
+/* A random 64-bit nonce for statement names. */
+uint64_t eng__random_nonce(void);
 
 /* ---- errors (eng_errors.c) ---------------------------------------------- */
 

@@ -6,8 +6,10 @@
  * What goes out, before a single Sync (extended protocol throughout):
  *   BEGIN [ISOLATION LEVEL x]             unnamed statement
  *   SET LOCAL statement_timeout = n       when n > 0
- *   Parse rs_<n>                          prepared, not yet in the cache
- *   the statement                         rs_<n>, or unnamed
+ *   Parse rs_…                            prepared, not yet in the cache
+ *   the statement                         rs_…, or unnamed (a named
+ *                                         one's result is checked by
+ *                                         eng__check_shape)
  * The server runs them in order and skips everything after the first
  * error up to the Sync (PGRES_PIPELINE_ABORTED). So: BEGIN failing means
  * nothing ran; SET failing means the statement did not run, and the block
@@ -128,7 +130,7 @@ eng_result *eng_begin_exec(eng_conn *c, arena *a, const char *isolation_level,
      * transaction: no trimming (a failing DEALLOCATE would abort it). */
     bool named = sql && prepared && eng__use_named_statements(c);
     eng__stmt *e = named ? eng__stmt_cache_find(&c->stmts, sql) : NULL;
-    char name[24] = "";
+    char name[ENG_STMT_NAME_MAX] = "";
     if (e) {
         eng__stmt_cache_touch(&c->stmts, e);
         memcpy(name, e->name, sizeof name);
@@ -216,6 +218,11 @@ eng_result *eng_begin_exec(eng_conn *c, arena *a, const char *isolation_level,
          * retry, as in eng_exec_prepared; forget the name. */
         eng__stmt_cache_remove(&c->stmts, e);
         eng__stmt_free(e); /* an orphan on the server until the session ends */
+        e = NULL;
+    }
+    if (e && !eng__check_shape(c, e, res, err)) {
+        PQclear(res);
+        goto done;
     }
     out = eng__result_or_error(c, a, res, sql, err);
     if (!complete) {

@@ -109,6 +109,9 @@ eng_pool *eng_pool_create(const eng_pool_options *opts, err_report *err)
                       ? INT_MAX
                       : opts->pool_size + opts->max_overflow;
     pthread_mutex_init(&p->mu, NULL);
+    p->stmt_nonce = eng__random_nonce();
+    atomic_init(&p->behind_pooler, false);
+    atomic_init(&p->shape_mismatches, 0);
     return p;
 }
 
@@ -544,4 +547,6 @@ void eng_pool_get_status(eng_pool *p, eng_pool_status *out)
     out->connects = p->connects;
     out->pings_failed = p->pings_failed;
     pthread_mutex_unlock(&p->mu);
+    out->behind_pooler = atomic_load(&p->behind_pooler);
+    out->shape_mismatches = atomic_load(&p->shape_mismatches);
 }

@@ -2,17 +2,23 @@
  * eng_prepared — named prepared statements: a bounded LRU per connection,
  * keyed by SQL text, and eng_exec_prepared() on top of it.
  *
- * A miss prepares the statement under a fresh name "rs_<n>" (names are
- * never reused on a connection, so a statement the server still holds can
- * never be confused with a new one). When the cache is over its size, the
+ * A miss prepares the statement under a fresh name
+ * "rs_<pool nonce>_<connection>_<n>": never reused on a connection, and
+ * never the same in two connections, pools or processes, so a statement
+ * the server still holds can never be confused with a new one — not even
+ * behind a pooler that hands this session's statements to another server
+ * connection (that server answers 26000, never another statement's rows).
+ * Every result of a named statement is checked against the row
+ * description the statement had (eng_check.c). When the cache is over its size, the
  * least recently used statements are DEALLOCATEd — but only while no
  * transaction is open: a DEALLOCATE that fails inside a transaction would
  * abort the caller's transaction, so inside one the cache may grow past its
  * size for a while and is trimmed at the next statement outside one.
  *
- * With prepared_statements off (PgBouncer in transaction mode, where the
- * next transaction may run on another server connection) everything runs
- * as unnamed statements through eng_exec().
+ * With prepared_statements off, or behind a detected pooler (PgBouncer in
+ * transaction mode, where the next transaction may run on another server
+ * connection; eng_pooler.c), everything runs as unnamed statements
+ * through eng_exec().
  *
  * Memory: entries are heap copies owned by the connection; eng__conn_close
  * drops them all (the server forgets them with the session).
@@ -47,6 +53,7 @@ void eng__stmt_free(eng__stmt *e)
 {
     if (!e)
         return;
+    eng__shape_clear(&e->shape);
     free(e->sql);
     free(e);
 }
@@ -134,6 +141,7 @@ eng__stmt *eng__stmt_cache_add(eng__stmt_cache *sc, const char *sql, const char 
     eng__stmt *e = eng__xmalloc(sizeof *e);
     e->sql = eng__xstrdup(sql);
     e->hash = hash_sql(sql);
+    e->shape.ncols = -1;
     snprintf(e->name, sizeof e->name, "%s", name);
     size_t i = e->hash & (sc->nbuckets - 1);
     e->hnext = sc->buckets[i];
@@ -169,7 +177,7 @@ static bool tx_idle(const eng_conn *c)
  * forgot the name) costs nothing. Only a lost connection matters. */
 static bool deallocate(eng_conn *c, const eng__stmt *e, err_report *err)
 {
-    char sql[64];
+    char sql[16 + ENG_STMT_NAME_MAX];
     snprintf(sql, sizeof sql, "DEALLOCATE %s", e->name);
     PGresult *res = PQexec(c->pg, sql);
     bool ok = res && PQresultStatus(res) == PGRES_COMMAND_OK;
@@ -199,19 +207,21 @@ static bool trim(eng_conn *c, size_t keep, err_report *err)
 bool eng__use_named_statements(const eng_conn *c)
 {
     const eng_pool_options *o = &c->pool->opts;
-    return o->prepared_statements && o->statement_cache_size > 0;
+    return o->prepared_statements && o->statement_cache_size > 0 &&
+           !atomic_load_explicit(&c->pool->behind_pooler, memory_order_relaxed);
 }
 
-void eng__stmt_next_name(eng_conn *c, char name[24])
+void eng__stmt_next_name(eng_conn *c, char name[ENG_STMT_NAME_MAX])
 {
-    snprintf(name, 24, "rs_%llu", (unsigned long long) ++c->stmts.seq);
+    snprintf(name, ENG_STMT_NAME_MAX, "rs_%llx_%llx_%llx", (unsigned long long) c->pool->stmt_nonce,
+             (unsigned long long) c->id, (unsigned long long) ++c->stmts.seq);
 }
 
 static eng__stmt *prepare(eng_conn *c, const char *sql, err_report *err)
 {
     if (tx_idle(c) && !trim(c, c->stmts.cap - 1, err))
         return NULL;
-    char name[24];
+    char name[ENG_STMT_NAME_MAX];
     eng__stmt_next_name(c, name);
     /* No parameter types: the server infers them from the statement, as
      * it does for unnamed statements with text parameters. */
@@ -279,6 +289,12 @@ eng_result *eng_exec_prepared(eng_conn *c, arena *a, const char *sql, int nparam
                 continue;
             }
             eng__stmt_free(e); /* an orphan on the server until the session ends */
+            e = NULL;
+        }
+        if (e && !eng__check_shape(c, e, res, err)) {
+            PQclear(res);
+            eng__conn_answered(c);
+            return NULL;
         }
         eng_result *r = eng__result_or_error(c, a, res, sql, err);
         eng__conn_answered(c);

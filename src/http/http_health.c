@@ -34,17 +34,22 @@ static void health_ready(http_request *req)
     http_reply_json(req, 200, json_pack("{s:s}", "status", "ready"));
 }
 
-static void health_pool(http_request *req)
+/* One pool's entry of /health/pool. */
+static json_t *pool_json(eng_pool *pool)
 {
     eng_pool_status st;
-    eng_pool_get_status(http_req_app(req)->pool, &st);
-    http_reply_json(req, 200,
-                    json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:I}", "size", st.size,
-                              "checked_in", st.checked_in, "checked_out", st.checked_out,
-                              "overflow", st.overflow, "max_overflow", st.max_overflow,
-                              "waiting", st.waiting, "timeouts", (json_int_t) st.timeouts,
-                              "recycled", (json_int_t) st.recycled, "invalidated",
-                              (json_int_t) st.invalidated));
+    eng_pool_get_status(pool, &st);
+    return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:b, s:I}", "size", st.size,
+                     "checked_in", st.checked_in, "checked_out", st.checked_out, "overflow",
+                     st.overflow, "max_overflow", st.max_overflow, "waiting", st.waiting,
+                     "timeouts", (json_int_t) st.timeouts, "recycled", (json_int_t) st.recycled,
+                     "invalidated", (json_int_t) st.invalidated, "behind_pooler",
+                     st.behind_pooler, "result_mismatches", (json_int_t) st.shape_mismatches);
+}
+
+static void health_pool(http_request *req)
+{
+    http_reply_json(req, 200, pool_json(http_req_app(req)->pool));
 }
 
 static void metrics(http_request *req)

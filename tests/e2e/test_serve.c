@@ -101,11 +101,14 @@ static void test_pool_status(void **state)
     ts_response *r = get("/health/pool");
     assert_int_equal(r->status, 200);
     json_t *j = body_json(r);
-    const char *fields[] = {"size",    "checked_in", "checked_out", "overflow",   "max_overflow",
-                            "waiting", "timeouts",   "recycled",    "invalidated"};
+    const char *fields[] = {"size",      "checked_in", "checked_out", "overflow",
+                            "max_overflow", "waiting", "timeouts",  "recycled",
+                            "invalidated",  "result_mismatches"};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         assert_true(json_is_integer(json_object_get(j, fields[i])));
-    assert_int_equal(json_object_size(j), sizeof fields / sizeof fields[0]);
+    /* A direct connection: no pooler detected. */
+    assert_true(json_is_false(json_object_get(j, "behind_pooler")));
+    assert_int_equal(json_object_size(j), sizeof fields / sizeof fields[0] + 1);
     assert_int_equal(json_integer_value(json_object_get(j, "size")), 2);
     assert_int_equal(json_integer_value(json_object_get(j, "max_overflow")), 0);
     assert_int_equal(json_integer_value(json_object_get(j, "checked_out")), 0);

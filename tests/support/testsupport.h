@@ -133,4 +133,19 @@ int ts_server_stop(ts_server *s);
 /* Prints the server's log to stdout (for failure diagnosis). */
 void ts_server_dump_log(const ts_server *s);
 
+/* ---- real components (ts_components.c) --------------------------------- */
+
+/* PgBouncer (Debian's pgbouncer, as the postgres user when root) on a free
+ * loopback port in transaction pooling mode, with server_pool_size server
+ * connections per database, in front of upstream_url's server; url is the
+ * same database through PgBouncer. */
+typedef struct ts_pgbouncer {
+    char dir[256];
+    char url[512];
+    int port;
+    pid_t pid;
+} ts_pgbouncer;
+bool ts_pgbouncer_start(ts_pgbouncer *b, const char *upstream_url, int server_pool_size);
+void ts_pgbouncer_stop(ts_pgbouncer *b); /* also removes its directory */
+
 #endif

@@ -17,6 +17,22 @@ api_fixture API;
 static const char *const *group_env;
 static char env_store[8][600];
 
+/* RETORT_TEST_VIA_PGBOUNCER=prepared|unnamed: the same program through a
+ * real PgBouncer in transaction pooling mode (tests/e2e/api/CMakeLists.txt
+ * registers those runs): retort serves through it with
+ * database.prepared_statements on or off, while the schema commands and
+ * the SQL truth the tests compare with go straight to the database. The
+ * table prefix gets a suffix so the runs do not share tables. */
+static ts_pgbouncer bouncer;
+static char bouncer_env[2][600];
+static char via_prefix[32];
+
+static const char *via_pgbouncer(void)
+{
+    const char *v = getenv("RETORT_TEST_VIA_PGBOUNCER");
+    return v && *v ? v : NULL;
+}
+
 /* ---- strings ------------------------------------------------------------ */
 
 arena *T(void)
@@ -142,6 +158,10 @@ bool api_server_start(ts_server *s, const char *const *extra_env)
     const char *env[24];
     size_t n = 0;
     env[n++] = "RETORT_SERVER_DEBUG_HEADERS=true";
+    if (bouncer.pid > 0) {
+        env[n++] = bouncer_env[0];
+        env[n++] = bouncer_env[1];
+    }
     for (size_t i = 0; group_env && group_env[i] && n < 12; i++)
         env[n++] = group_env[i];
     for (size_t i = 0; extra_env && extra_env[i] && n < 22; i++)
@@ -159,6 +179,16 @@ int api_group_setup_config(const char *prefix, const char *config_text,
                            const char *const *extra_env)
 {
     signal(SIGPIPE, SIG_IGN);
+    const char *via = via_pgbouncer();
+    if (via) {
+        snprintf(via_prefix, sizeof via_prefix, "%sb%c_", prefix, via[0]);
+        prefix = via_prefix;
+        if (!ts_pgbouncer_start(&bouncer, ts_database_url(), 2))
+            return -1;
+        snprintf(bouncer_env[0], sizeof bouncer_env[0], "RETORT_DATABASE_URL=%s", bouncer.url);
+        snprintf(bouncer_env[1], sizeof bouncer_env[1], "RETORT_DATABASE_PREPARED_STATEMENTS=%s",
+                 strcmp(via, "unnamed") == 0 ? "false" : "true");
+    }
     API.prefix = prefix;
     API.group = arena_create(NULL, "api group");
     ts_database_url(); /* exits loudly without RETORT_TEST_DATABASE_URL */
@@ -196,6 +226,7 @@ int api_group_teardown(void)
     if (getenv("RETORT_API_KEEP_LOG") == NULL)
         unlink(API.srv.log_path);
     unlink(API.config_path);
+    ts_pgbouncer_stop(&bouncer);
     arena_destroy(API.test);
     API.test = NULL;
     arena_destroy(API.group);

@@ -53,23 +53,26 @@ static int group_setup(void **state)
     if (rc != 0)
         return rc;
     /* Roles are per cluster: create them once, grant every time. */
-    sql_exec("DO $$ BEGIN CREATE ROLE rl_customer NOLOGIN; "
-             "EXCEPTION WHEN duplicate_object THEN NULL; END $$");
-    sql_exec("DO $$ BEGIN CREATE ROLE rl_owner NOLOGIN BYPASSRLS; "
-             "EXCEPTION WHEN duplicate_object THEN NULL; END $$");
-    sql_exec("GRANT SELECT, INSERT, UPDATE, DELETE ON rl_users, rl_orders "
-             "TO rl_customer, rl_owner");
-    sql_exec("ALTER TABLE rl_orders ENABLE ROW LEVEL SECURITY");
-    sql_exec("CREATE POLICY own_orders ON rl_orders USING "
+    sql_exec("DO $$ BEGIN CREATE ROLE %s NOLOGIN; "
+             "EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+             R("customer"));
+    sql_exec("DO $$ BEGIN CREATE ROLE %s NOLOGIN BYPASSRLS; "
+             "EXCEPTION WHEN duplicate_object THEN NULL; END $$",
+             R("owner"));
+    sql_exec("GRANT SELECT, INSERT, UPDATE, DELETE ON %s, %s TO %s, %s", R("users"), R("orders"),
+             R("customer"), R("owner"));
+    sql_exec("ALTER TABLE %s ENABLE ROW LEVEL SECURITY", R("orders"));
+    sql_exec("CREATE POLICY own_orders ON %s USING "
              "(user_id::text = current_setting('request.jwt.claims', true)::json->>'sub') "
              "WITH CHECK "
-             "(user_id::text = current_setting('request.jwt.claims', true)::json->>'sub')");
-    sql_exec("INSERT INTO rl_users (id, email) VALUES ('%s', 'a1@example.com'), "
+             "(user_id::text = current_setting('request.jwt.claims', true)::json->>'sub')",
+             R("orders"));
+    sql_exec("INSERT INTO %s (id, email) VALUES ('%s', 'a1@example.com'), "
              "('%s', 'a2@example.com')",
-             U1, U2);
-    sql_exec("INSERT INTO rl_orders (user_id, total) VALUES ('%s', 10), ('%s', 20), "
+             R("users"), U1, U2);
+    sql_exec("INSERT INTO %s (user_id, total) VALUES ('%s', 10), ('%s', 20), "
              "('%s', 30), ('%s', 100), ('%s', 200), ('%s', 300)",
-             U1, U1, U1, U2, U2, U2);
+             R("orders"), U1, U1, U1, U2, U2, U2);
     arena_destroy(API.test);
     API.test = NULL;
     return 0;
@@ -84,14 +87,14 @@ static int group_teardown(void **state)
 
 static const char *other_order(void)
 {
-    return sql("SELECT id FROM rl_orders WHERE user_id = '%s' ORDER BY total LIMIT 1", U2);
+    return sql("SELECT id FROM %s WHERE user_id = '%s' ORDER BY total LIMIT 1", R("orders"), U2);
 }
 
 static void test_reads_see_only_own_rows(void **state)
 {
     (void) state;
     const char *orders = S("/api/%s", R("orders"));
-    long own = sql_int("SELECT count(*) FROM rl_orders WHERE user_id = '%s'", U1);
+    long own = sql_int("SELECT count(*) FROM %s WHERE user_id = '%s'", R("orders"), U1);
     api_reply *r = customer("GET", orders, NULL);
     EXPECT_STATUS(r, 200);
     assert_int_equal(json_array_size(jdata(r)), own);
@@ -109,7 +112,7 @@ static void test_reads_see_only_own_rows(void **state)
     json_t *row = json_array_get(jdata(r), 0);
     assert_int_equal(jint(row, "n"), own);
     assert_string_equal(jstr(row, "s"),
-                        sql("SELECT sum(total) FROM rl_orders WHERE user_id = '%s'", U1));
+                        sql("SELECT sum(total) FROM %s WHERE user_id = '%s'", R("orders"), U1));
 
     /* include: the other user's orders are not loaded. */
     r = customer("GET", S("/api/%s?include=orders&order_by=email", R("users")), NULL);
@@ -129,23 +132,23 @@ static void test_reads_see_only_own_rows(void **state)
     const char *h[] = {bearer(R("owner"), NULL), NULL};
     r = api_call("GET", orders, NULL, h);
     EXPECT_STATUS(r, 200);
-    assert_int_equal(json_array_size(jdata(r)), sql_int("SELECT count(*) FROM rl_orders"));
+    assert_int_equal(json_array_size(jdata(r)), sql_int("SELECT count(*) FROM %s", R("orders")));
 }
 
 static void test_writes_stay_in_own_rows(void **state)
 {
     (void) state;
     const char *orders = S("/api/%s", R("orders"));
-    long total = sql_int("SELECT count(*) FROM rl_orders");
+    long total = sql_int("SELECT count(*) FROM %s", R("orders"));
     /* Bulk update touches only own rows. */
     api_reply *r = customer("PATCH", orders,
                             "{\"where\": {\"status\": \"pending\"}, \"values\": "
                             "{\"status\": \"paid\"}}");
     EXPECT_STATUS(r, 200);
     assert_int_equal(jint(r->body, "updated"),
-                     sql_int("SELECT count(*) FROM rl_orders WHERE user_id = '%s'", U1));
-    assert_int_equal(sql_int("SELECT count(*) FROM rl_orders WHERE user_id = '%s' AND "
-                             "status = 'paid'",
+                     sql_int("SELECT count(*) FROM %s WHERE user_id = '%s'", R("orders"), U1));
+    assert_int_equal(sql_int("SELECT count(*) FROM %s WHERE user_id = '%s' AND "
+                             "status = 'paid'", R("orders"),
                              U2),
                      0);
     /* Someone else's order can be neither deleted nor changed. */
@@ -158,11 +161,11 @@ static void test_writes_stay_in_own_rows(void **state)
     api_reply *c = customer("POST", orders, S("{\"user_id\": \"%s\", \"total\": \"5.00\"}", U2));
     EXPECT_PROBLEM(c, 403, NULL);
     EXPECT_NO_SQL(c);
-    const char *mine = sql("SELECT id FROM rl_orders WHERE user_id = '%s' LIMIT 1", U1);
+    const char *mine = sql("SELECT id FROM %s WHERE user_id = '%s' LIMIT 1", R("orders"), U1);
     EXPECT_PROBLEM(customer("PATCH", S("%s/%s", orders, mine), S("{\"user_id\": \"%s\"}", U2)),
                    403, NULL);
-    assert_int_equal(sql_int("SELECT count(*) FROM rl_orders"), total);
-    assert_int_equal(sql_int("SELECT count(*) FROM rl_orders WHERE user_id = '%s'", U2), 3);
+    assert_int_equal(sql_int("SELECT count(*) FROM %s", R("orders")), total);
+    assert_int_equal(sql_int("SELECT count(*) FROM %s WHERE user_id = '%s'", R("orders"), U2), 3);
 
     /* A transaction runs as the role too. */
     const char *tx = S("{\"operations\": [{\"op\": \"query\", \"resource\": \"%s\", \"query\": "
@@ -179,8 +182,8 @@ static void test_writes_stay_in_own_rows(void **state)
     EXPECT_STATUS(r, 200);
     json_t *page = json_array_get(jget(r->body, "results"), 0);
     assert_int_equal(jint(jget(page, "meta"), "count"),
-                     sql_int("SELECT count(*) FROM rl_orders WHERE user_id = '%s'", U1));
-    assert_int_equal(sql_int("SELECT count(*) FROM rl_orders"), total);
+                     sql_int("SELECT count(*) FROM %s WHERE user_id = '%s'", R("orders"), U1));
+    assert_int_equal(sql_int("SELECT count(*) FROM %s", R("orders")), total);
 }
 
 int main(void)

@@ -50,12 +50,12 @@ static int group_setup(void **state)
     arena_destroy(g);
     if (rc != 0)
         return rc;
-    sql_exec("INSERT INTO public.tn_notes (body) VALUES ('public: never served')");
+    sql_exec("INSERT INTO public.%s (body) VALUES ('public: never served')", R("notes"));
     for (int i = 0; i < 2; i++) {
-        const char *schema = i ? "tn_globex" : "tn_acme";
+        const char *schema = R(i ? "globex" : "acme");
         sql_exec("DROP SCHEMA IF EXISTS %s CASCADE; CREATE SCHEMA %s; "
-                 "CREATE TABLE %s.tn_notes (LIKE public.tn_notes INCLUDING ALL)",
-                 schema, schema, schema);
+                 "CREATE TABLE %s.%s (LIKE public.%s INCLUDING ALL)",
+                 schema, schema, schema, R("notes"), R("notes"));
     }
     arena_destroy(API.test);
     API.test = NULL;
@@ -66,7 +66,8 @@ static int group_teardown(void **state)
 {
     (void) state;
     cjose_jwk_release(K);
-    sql_exec("DROP SCHEMA IF EXISTS tn_acme CASCADE; DROP SCHEMA IF EXISTS tn_globex CASCADE");
+    sql_exec("DROP SCHEMA IF EXISTS %s CASCADE; DROP SCHEMA IF EXISTS %s CASCADE", R("acme"),
+             R("globex"));
     return api_group_teardown();
 }
 
@@ -93,13 +94,14 @@ static void test_interleaved_tenants_never_cross(void **state)
         assert_int_equal(json_array_size(data), i / 2 + 1);
     }
     /* The truth in SQL: five rows per tenant schema, public untouched. */
-    assert_int_equal(sql_int("SELECT count(*) FROM tn_acme.tn_notes WHERE body LIKE 'acme%%'"),
+    assert_int_equal(sql_int("SELECT count(*) FROM %s.%s WHERE body LIKE 'acme%%'", R("acme"),
+                             R("notes")),
                      5);
-    assert_int_equal(sql_int("SELECT count(*) FROM tn_globex.tn_notes WHERE body LIKE "
-                             "'globex%%'"),
+    assert_int_equal(sql_int("SELECT count(*) FROM %s.%s WHERE body LIKE 'globex%%'", R("globex"),
+                             R("notes")),
                      5);
-    assert_int_equal(sql_int("SELECT count(*) FROM tn_acme.tn_notes"), 5);
-    assert_int_equal(sql_int("SELECT count(*) FROM public.tn_notes"), 1);
+    assert_int_equal(sql_int("SELECT count(*) FROM %s.%s", R("acme"), R("notes")), 5);
+    assert_int_equal(sql_int("SELECT count(*) FROM public.%s", R("notes")), 1);
 
     /* Keys overlap across tenants (both start at 1): each sees its own. */
     api_reply *a = as("acme", "GET", S("%s/1", notes), NULL);
@@ -117,15 +119,15 @@ static void test_interleaved_tenants_never_cross(void **state)
                       "{\"where\": {\"id\": {\"ge\": 1}}, \"values\": {\"body\": \"globex x\"}}");
     EXPECT_STATUS(u, 200);
     assert_int_equal(jint(u->body, "updated"), 5);
-    assert_int_equal(sql_int("SELECT count(*) FROM tn_acme.tn_notes WHERE body = 'globex x'"), 0);
+    assert_int_equal(sql_int("SELECT count(*) FROM %s.%s WHERE body = 'globex x'", R("acme"), R("notes")), 0);
     const char *tx = S("{\"operations\": [{\"op\": \"create\", \"resource\": \"%s\", "
                        "\"values\": {\"body\": \"acme tx\"}}, {\"op\": \"query\", "
                        "\"resource\": \"%s\", \"query\": {\"count\": true}}]}",
                        R("notes"), R("notes"));
     api_reply *t = as("acme", "POST", "/api/transaction", tx);
     EXPECT_STATUS(t, 200);
-    assert_int_equal(sql_int("SELECT count(*) FROM tn_acme.tn_notes WHERE body = 'acme tx'"), 1);
-    assert_int_equal(sql_int("SELECT count(*) FROM tn_globex.tn_notes WHERE body = 'acme tx'"),
+    assert_int_equal(sql_int("SELECT count(*) FROM %s.%s WHERE body = 'acme tx'", R("acme"), R("notes")), 1);
+    assert_int_equal(sql_int("SELECT count(*) FROM %s.%s WHERE body = 'acme tx'", R("globex"), R("notes")),
                      0);
 }
 
@@ -146,7 +148,7 @@ static void test_unknown_or_missing_tenant(void **state)
     const char *bad[] = {token("ops", NULL), "X-Tenant: public", NULL};
     EXPECT_PROBLEM(api_call("GET", notes, NULL, bad), 403, NULL);
     /* The public decoy was never read. */
-    assert_int_equal(sql_int("SELECT count(*) FROM public.tn_notes"), 1);
+    assert_int_equal(sql_int("SELECT count(*) FROM public.%s", R("notes")), 1);
 }
 
 int main(void)
