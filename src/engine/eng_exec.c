@@ -209,8 +209,8 @@ bool eng_begin(eng_conn *c, const char *isolation_level, int statement_timeout_m
         /* Settings are bound parameters: the extended protocol, pipelined
          * with BEGIN (eng_pipeline.c), still one round trip. */
         bool began = false;
-        eng_begin_exec(c, NULL, isolation_level, statement_timeout_ms, false, NULL, 0, NULL,
-                       &began, err);
+        eng__begin_pipeline(c, NULL, isolation_level, statement_timeout_ms, false, NULL, 0, NULL,
+                            &began, err);
         return began;
     }
     char begin_sql[ENG_BEGIN_SQL_MAX], set_sql[ENG_BEGIN_SQL_MAX];

@@ -230,6 +230,12 @@ enum { ENG_BEGIN_SQL_MAX = 64 };
  * transaction settings into buf, and the 2n parameter values into params
  * (capacity 2 * ENG_MAX_TX_SETTINGS); false when there are none. */
 enum { ENG_MAX_TX_SETTINGS = 8 };
+/* eng_begin_exec's pipeline; sql NULL sends only BEGIN and the settings
+ * (eng_begin with transaction settings). */
+eng_result *eng__begin_pipeline(eng_conn *c, arena *a, const char *isolation_level,
+                                int statement_timeout_ms, bool prepared, const char *sql,
+                                int nparams, const char *const *values, bool *began,
+                                err_report *err);
 bool eng__settings_statement(const eng_conn *c, char *buf, size_t size, const char **params);
 
 bool eng__begin_statements(eng_conn *c, const char *isolation_level, int statement_timeout_ms,

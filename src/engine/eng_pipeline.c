@@ -115,6 +115,21 @@ eng_result *eng_begin_exec(eng_conn *c, arena *a, const char *isolation_level,
                            int statement_timeout_ms, bool prepared, const char *sql, int nparams,
                            const char *const *values, bool *began, err_report *err)
 {
+    if (!sql) {
+        if (began)
+            *began = false;
+        eng__conn_usable(c, NULL, nparams, err); /* records the refusal */
+        return NULL;
+    }
+    return eng__begin_pipeline(c, a, isolation_level, statement_timeout_ms, prepared, sql,
+                               nparams, values, began, err);
+}
+
+eng_result *eng__begin_pipeline(eng_conn *c, arena *a, const char *isolation_level,
+                                int statement_timeout_ms, bool prepared, const char *sql,
+                                int nparams, const char *const *values, bool *began,
+                                err_report *err)
+{
     if (began)
         *began = false;
     char begin_sql[ENG_BEGIN_SQL_MAX], set_sql[ENG_BEGIN_SQL_MAX];

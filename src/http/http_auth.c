@@ -71,6 +71,7 @@ void http__session_identity(http_request *req, orm_session_options *o)
     o->tx_setting_names = req->setting_names;
     o->tx_setting_values = req->setting_values;
     o->n_tx_settings = req->n_settings;
+    http__session_row_filter(req, o);
 }
 
 bool http__authenticate(http_request *req)

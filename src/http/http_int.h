@@ -172,6 +172,9 @@ bool http__authenticate(http_request *req);
 /* Adds the request's database role, claims and tenant search_path to the
  * options of a session it opens. */
 void http__session_identity(http_request *req, orm_session_options *o);
+/* Sets the session's row filter from the role's permissions
+ * (http_rowfilter.c); none for admins and without auth. */
+void http__session_row_filter(http_request *req, orm_session_options *o);
 
 http_method http__method_from_name(const char *name);
 const char *http__method_names(arena *a, unsigned methods); /* "GET, POST" */

@@ -204,12 +204,20 @@ eng_result *orm_session_execute(orm_session *s, const char *sql, int nparams,
 
 eng_result *orm_session_execute_stmt(orm_session *s, const sql_node *stmt, err_report *err)
 {
+    /* Statements are built in the session's arena for this session; the
+     * row filter rewrites them there before they are compiled. */
+    bool check_row_ok = false;
+    if (!orm__apply_row_filters(s, (sql_node *) stmt, &check_row_ok, err))
+        return NULL;
     sql_compiled c;
     bool ok = s->opts.cache ? sql_cache_compile(s->opts.cache, stmt, s->arena, &c, err)
                             : sql_compile(stmt, s->arena, &c, err);
     if (!ok)
         return NULL;
-    return orm_session_execute(s, c.sql, (int) c.n_params, c.params, err);
+    eng_result *r = orm_session_execute(s, c.sql, (int) c.n_params, c.params, err);
+    if (r && check_row_ok && !orm__check_row_ok(r, err))
+        return NULL;
+    return r;
 }
 
 void orm_session_count_statement(orm_session *s, double ms)

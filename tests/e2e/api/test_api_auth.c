@@ -150,7 +150,8 @@ static int group_setup(void **state)
     arena *g = arena_create(NULL, "config");
     const char *tmpl = ts_read_file(g, ts_source_path(g, "config/test/auth.json"), NULL);
     char *c1 = replace(tmpl, "@KEYDIR@", keydir);
-    char *c2 = replace(c1, "@REPORTER_KEY_SHA256@", tok_sha256_hex(g, REPORTER_KEY));
+    char *c2 = replace(c1, "0000000000000000000000000000000000000000000000000000000000000000",
+                       tok_sha256_hex(g, REPORTER_KEY));
     API.admin_port = ts_free_port();
     static char admin_env[64], secret_env[128];
     snprintf(admin_env, sizeof admin_env, "RETORT_SERVER_ADMIN_PORT=%d", API.admin_port);
@@ -359,7 +360,8 @@ static void test_operations_matrix(void **state)
         const char *role;
         unsigned allowed;
     } roles[] = {
-        {"customer", CFG_OP_LIST | CFG_OP_GET | CFG_OP_QUERY | CFG_OP_CREATE | CFG_OP_UPDATE},
+        {"customer", CFG_OP_LIST | CFG_OP_GET | CFG_OP_QUERY | CFG_OP_AGGREGATE | CFG_OP_CREATE |
+                         CFG_OP_UPDATE | CFG_OP_BULK_UPDATE},
         {"reporter", CFG_OP_LIST | CFG_OP_QUERY | CFG_OP_AGGREGATE},
         {"admin", ~0u},
     };
@@ -410,6 +412,112 @@ static void test_hidden_model(void **state)
     api_reply *admin = call_as(hs("admin", NULL), "GET", S("/api/%s", secrets), NULL);
     EXPECT_STATUS(admin, 200);
     assert_int_equal(json_array_size(jdata(admin)), 1);
+}
+
+/* ---- row filters ------------------------------------------------------------ */
+
+/* The customer's rows: Order.rows = {"user_id": {"$claim": "sub"}},
+ * User.rows = {"id": {"$claim": "sub"}}; truth from SQL. */
+static void test_row_filters(void **state)
+{
+    (void) state;
+    const char *orders = S("/api/%s", R("orders"));
+    const char *users = S("/api/%s", R("users"));
+    const char *me = hs("customer", U1);
+    long mine = qint(S("SELECT count(*) FROM au_orders WHERE user_id = '%s'", U1));
+    long theirs = qint(S("SELECT count(*) FROM au_orders WHERE user_id = '%s'", U2));
+    assert_true(mine > 0 && theirs > 0);
+
+    api_reply *r = call_as(me, "GET", S("%s?limit=1000", orders), NULL);
+    EXPECT_STATUS(r, 200);
+    assert_int_equal(json_array_size(jdata(r)), mine);
+    size_t i;
+    json_t *row;
+    json_array_foreach(jdata(r), i, row) assert_string_equal(jstr(row, "user_id"), U1);
+
+    const char *other = q("SELECT id FROM au_orders WHERE user_id = '%s' LIMIT 1", U2);
+    EXPECT_PROBLEM(call_as(me, "GET", S("%s/%s", orders, other), NULL), 404, NULL);
+    EXPECT_PROBLEM(call_as(me, "PATCH", S("%s/%s", orders, other), "{\"total\": \"1.00\"}"),
+                   404, NULL);
+
+    r = call_as(me, "POST", S("%s/query", orders),
+                "{\"where\": {\"total\": {\"ge\": 0}}, \"limit\": 1000, \"count\": true}");
+    EXPECT_STATUS(r, 200);
+    assert_int_equal(jint(jget(r->body, "meta"), "count"), mine);
+
+    r = call_as(me, "POST", S("%s/query", orders),
+                "{\"aggregates\": {\"n\": {\"count\": \"*\"}, \"s\": {\"sum\": \"total\"}}}");
+    EXPECT_STATUS(r, 200);
+    assert_int_equal(jint(json_array_get(jdata(r), 0), "n"), mine);
+    assert_string_equal(jstr(json_array_get(jdata(r), 0), "s"),
+                        q("SELECT sum(total) FROM au_orders WHERE user_id = '%s'", U1));
+
+    /* include and any: the filters of both models apply. */
+    r = call_as(me, "GET", S("%s?include=orders", users), NULL);
+    EXPECT_STATUS(r, 200);
+    assert_int_equal(json_array_size(jdata(r)), 1);
+    json_t *u = json_array_get(jdata(r), 0);
+    assert_string_equal(jstr(u, "id"), U1);
+    assert_int_equal(json_array_size(jget(u, "orders")), mine);
+    r = call_as(me, "POST", S("%s/query", users),
+                S("{\"where\": {\"orders\": {\"any\": {\"user_id\": \"%s\"}}}}", U2));
+    EXPECT_STATUS(r, 200);
+    assert_int_equal(json_array_size(jdata(r)), 0);
+    r = call_as(me, "POST", S("%s/query", orders),
+                S("{\"where\": {\"user\": {\"has\": {\"id\": \"%s\"}}}, "
+                  "\"options\": [{\"joinedload\": \"user\"}]}",
+                  U1));
+    EXPECT_STATUS(r, 200);
+    assert_int_equal(json_array_size(jdata(r)), mine);
+
+    /* Bulk update reaches only the role's rows. */
+    r = call_as(me, "PATCH", orders,
+                "{\"where\": {\"total\": {\"ge\": 0}}, \"values\": {\"status\": \"paid\"}}");
+    EXPECT_STATUS(r, 200);
+    assert_int_equal(jint(r->body, "updated"), mine);
+    assert_int_equal(qint(S("SELECT count(*) FROM au_orders WHERE user_id = '%s' AND "
+                            "status = 'paid'",
+                            U2)),
+                     0);
+
+    /* Writes that would put a row outside the filter: 403, nothing kept. */
+    long before = qint("SELECT count(*) FROM au_orders");
+    api_reply *c = call_as(me, "POST", orders, S("{\"user_id\": \"%s\", \"total\": \"1.00\"}", U2));
+    EXPECT_PROBLEM(c, 403, NULL);
+    const char *own = q("SELECT id FROM au_orders WHERE user_id = '%s' LIMIT 1", U1);
+    EXPECT_PROBLEM(call_as(me, "PATCH", S("%s/%s", orders, own), S("{\"user_id\": \"%s\"}", U2)),
+                   403, NULL);
+    EXPECT_PROBLEM(call_as(me, "PATCH", orders,
+                           S("{\"where\": {\"id\": \"%s\"}, \"values\": {\"user_id\": \"%s\"}}",
+                             own, U2)),
+                   403, NULL);
+    const char *tx = S("{\"operations\": [{\"op\": \"create\", \"resource\": \"%s\", "
+                       "\"values\": {\"user_id\": \"%s\", \"total\": \"2.00\"}}, "
+                       "{\"op\": \"create\", \"resource\": \"%s\", \"values\": "
+                       "{\"user_id\": \"%s\", \"total\": \"2.00\"}}]}",
+                       R("orders"), U1, R("orders"), U2);
+    r = call_as(me, "POST", "/api/transaction", tx);
+    EXPECT_PROBLEM(r, 403, NULL);
+    assert_int_equal(qint("SELECT count(*) FROM au_orders"), before);
+    assert_int_equal(qint(S("SELECT count(*) FROM au_orders WHERE user_id = '%s'", U2)), theirs);
+
+    /* A transaction's query sees the filtered rows. */
+    tx = S("{\"operations\": [{\"op\": \"query\", \"resource\": \"%s\", \"query\": "
+           "{\"count\": true, \"limit\": 1}}]}",
+           R("orders"));
+    r = call_as(me, "POST", "/api/transaction", tx);
+    EXPECT_STATUS(r, 200);
+    assert_int_equal(jint(jget(json_array_get(jget(r->body, "results"), 0), "meta"), "count"),
+                     mine);
+
+    /* A token without the claim matches no row. */
+    r = call_as(hs("customer", NULL), "GET", orders, NULL);
+    EXPECT_STATUS(r, 200);
+    assert_int_equal(json_array_size(jdata(r)), 0);
+    /* The reporter has no row filter. */
+    r = call_as(hs("reporter", NULL), "POST", S("%s/query", orders),
+                "{\"aggregates\": {\"n\": {\"count\": \"*\"}}}");
+    assert_int_equal(jint(json_array_get(jdata(r), 0), "n"), before);
 }
 
 /* ---- CORS ---------------------------------------------------------------- */
@@ -530,6 +638,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_operations_matrix, api_test_setup,
                                         api_test_teardown),
         cmocka_unit_test_setup_teardown(test_hidden_model, api_test_setup, api_test_teardown),
+        cmocka_unit_test_setup_teardown(test_row_filters, api_test_setup, api_test_teardown),
         cmocka_unit_test_setup_teardown(test_cors, api_test_setup, api_test_teardown),
         cmocka_unit_test_setup_teardown(test_operational_endpoints, api_test_setup,
                                         api_test_teardown),
