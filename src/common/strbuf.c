@@ -95,6 +95,59 @@ void sbuf_append_pointer_token(sbuf *b, const char *token)
     }
 }
 
+void sbuf_append_pct(sbuf *b, const char *s)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
+        unsigned char c = *p;
+        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '.' || c == '_' || c == '~') {
+            sbuf_append_char(b, (char) c);
+        } else {
+            sbuf_append_char(b, '%');
+            sbuf_append_char(b, hex[c >> 4]);
+            sbuf_append_char(b, hex[c & 15]);
+        }
+    }
+}
+
+static int hex_digit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+char *sbuf_pct_decode(arena *a, const char *s, size_t n, bool plus_is_space)
+{
+    char *out = arena_alloc(a, n + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (c == '%') {
+            if (i + 2 >= n)
+                return NULL;
+            int hi = hex_digit(s[i + 1]);
+            int lo = hex_digit(s[i + 2]);
+            if (hi < 0 || lo < 0)
+                return NULL;
+            c = (char) (hi * 16 + lo);
+            if (c == '\0')
+                return NULL;
+            i += 2;
+        } else if (c == '+' && plus_is_space) {
+            c = ' ';
+        }
+        out[o++] = c;
+    }
+    out[o] = '\0';
+    return out;
+}
+
 void sbuf_reset(sbuf *b)
 {
     b->len = 0;

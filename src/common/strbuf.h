@@ -7,6 +7,7 @@
 #define RETORT_STRBUF_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "arena.h"
@@ -30,6 +31,12 @@ void sbuf_append_literal(sbuf *b, const char *s);
 /* Appends token as one JSON Pointer reference token (RFC 6901: "~" as
  * "~0", "/" as "~1"), without the "/" that precedes it. */
 void sbuf_append_pointer_token(sbuf *b, const char *token);
+/* Appends s percent-encoded (RFC 3986): every byte but the unreserved
+ * A-Z a-z 0-9 - . _ ~ as %XX. URLs and identity keys ("3,7") use it. */
+void sbuf_append_pct(sbuf *b, const char *s);
+/* s[0..n) percent-decoded into a ('+' as a space when plus_is_space,
+ * else kept). NULL when s holds an invalid escape or a NUL byte. */
+char *sbuf_pct_decode(arena *a, const char *s, size_t n, bool plus_is_space);
 void sbuf_reset(sbuf *b);
 /* The contents, living in the buffer's arena. */
 const char *sbuf_str(const sbuf *b);

@@ -18,6 +18,7 @@
 #include <strings.h>
 
 #include "cfg_int.h"
+#include "isolation.h"
 
 typedef enum setting_kind {
     S_INT,        /* int field, JSON integer, range [min, max] */
@@ -81,7 +82,6 @@ enum { N_SETTINGS = sizeof SETTINGS / sizeof SETTINGS[0] };
 
 static const char *const SECTIONS[] = {"database", "server", "session"};
 
-static const char *const ISOLATION_LEVELS[] = {"READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE"};
 
 /* A parsed value, whichever source it came from. */
 typedef union value {
@@ -128,14 +128,6 @@ static const char *env_name(cfg__ctx *ctx, const setting *s)
     return up;
 }
 
-static const char *canonical_isolation(const char *text)
-{
-    for (size_t i = 0; i < sizeof ISOLATION_LEVELS / sizeof ISOLATION_LEVELS[0]; i++)
-        if (strcasecmp(text, ISOLATION_LEVELS[i]) == 0)
-            return ISOLATION_LEVELS[i];
-    return NULL;
-}
-
 /* Range and enum checks shared by both sources. who: "\"port\"" or
  * "environment variable RETORT_SERVER_PORT". */
 static bool check_value(cfg__ctx *ctx, const setting *s, value *v, const char *ptr, const char *who)
@@ -157,7 +149,7 @@ static bool check_value(cfg__ctx *ctx, const setting *s, value *v, const char *p
         }
         return true;
     case S_ISOLATION: {
-        const char *canon = canonical_isolation(v->s);
+        const char *canon = isolation_level_parse(v->s);
         if (!canon) {
             cfg__error(ctx, ptr,
                        "%s: unknown isolation level \"%s\"; expected READ COMMITTED, "

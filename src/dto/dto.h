@@ -24,8 +24,8 @@
 #include <stdint.h>
 
 #include "eng.h"
+#include "jsonw.h"
 #include "orm.h"
-#include "strbuf.h"
 
 /* Well-known PostgreSQL type OIDs (pg_type.dat). */
 enum {
@@ -58,6 +58,11 @@ json_t *dto_row_object(const eng_result *r, int row);
 
 /* Every row as an array of objects (aggregate results, Core rows). */
 json_t *dto_rows(const eng_result *r);
+
+/* The same through the one writer (jsonw: reply text or a tree). */
+void dto_write_cell(jsonw *w, const eng_result *r, int row, int col);
+void dto_write_row(jsonw *w, const eng_result *r, int row);
+void dto_write_rows(jsonw *w, const eng_result *r);
 
 /* PostgreSQL's timestamptz text ("2026-01-02 03:04:05.123+00") as RFC
  * 3339 ("2026-01-02T03:04:05.123Z"); written into out (at least 40
@@ -112,18 +117,64 @@ bool dto_apply_input(const orm_mapper *m, const json_t *body, dto_mode mode,
 /* A bulk-insert row validated like a create body (no $add), into text
  * values for the columns listed in `columns` (mapper column indexes: the
  * union of keys the caller computed over all rows). For each i: a key the
- * row gives → its text (NULL for JSON null); an absent key whose column
- * has a client default → that default's text (is_default[i] false); the
- * version column without any default → "1" (as orm_session_add does); any
- * other absent key → is_default[i] true and values[i] NULL: the caller
- * writes DEFAULT there (server default, identity, or NULL). A valid key
- * not listed in `columns` is ignored. Arrays and texts live in a; on
- * failure *values and *is_default are NULL and every problem of the row
- * is in err (pointer_prefix "/3" gives "/3/total"). Arena use of a valid
- * row is its values only; pointer strings are made for problems alone. */
+ * row gives → its text (NULL for JSON null); an absent key the ORM fills
+ * (orm_mapper_absent_value: client default, version 1) → that text
+ * (is_default[i] false); any other absent key → is_default[i] true and
+ * values[i] NULL: the caller writes DEFAULT there (server default,
+ * identity, or NULL). A valid key not listed in `columns` is ignored.
+ * Arrays and texts live in a; on failure *values and *is_default are NULL
+ * and every problem of the row is in err (pointer_prefix "/3" gives
+ * "/3/total"). Arena use of a valid row is its values only; pointer
+ * strings are made for problems alone. */
 bool dto_row_values(const orm_mapper *m, const json_t *row, const char *pointer_prefix,
                     const size_t *columns, size_t n_columns, arena *a,
                     const char ***values /* OUT */, bool **is_default /* OUT */, err_report *err);
+
+/* A bulk insert's rows, ready for orm_bulk_insert. */
+typedef struct dto_bulk {
+    const size_t *columns; /* the INSERT's columns: any row names them, or the ORM fills them */
+    size_t n_columns;
+    const char *const *const *values; /* [row][column] */
+    const bool *const *defaults;      /* [row][column]: DEFAULT */
+    size_t n_rows;
+} dto_bulk;
+
+/* Every row of a JSON array (dto_row_values over the columns any row
+ * names plus those the ORM fills); the first bad row's problems are in
+ * err (pointers "/<row>/<field>"). Lives in a. */
+bool dto_bulk_rows(const orm_mapper *m, const json_t *rows, arena *a, dto_bulk *out /* OUT */,
+                   err_report *err);
+
+/* The values of a bulk update ({"field": value, ...}, at least one) into
+ * mapper columns and text values for orm_bulk_update, each value
+ * checked like a body's. Unknown fields and fields a bulk update cannot
+ * set (the key, managed columns: orm_mapper_column_managed) are 422 items
+ * at pointer_prefix + "/" + name; a body that is not a non-empty object is
+ * one item at pointer_prefix. Arrays live in a. */
+bool dto_bulk_values(const orm_mapper *m, const json_t *values, const char *pointer_prefix,
+                     arena *a, size_t **columns /* OUT */, const char ***texts /* OUT */,
+                     size_t *n /* OUT */, err_report *err);
+
+/* ==== keys ===============================================================
+ *
+ * Key values (text, key-column order, for orm_session_get) from what a
+ * client sends; NULL when it cannot be a key of m. Live in a. */
+
+/* The {id} of a URL: orm_key_parse (m->n_pk non-empty parts, percent-
+ * encoded, joined by ","), then each part checked against its column's
+ * type (a value the column cannot hold names nothing). */
+const char **dto_key_from_url(const orm_mapper *m, const char *identity, arena *a);
+/* A transaction operation's "id": a string or an integer, or an array of
+ * m->n_pk of them for a composite key. */
+const char **dto_key_from_json(const orm_mapper *m, const json_t *id, arena *a);
+
+/* Turns a constraint violation (SQLSTATE class 23) of a write to m into
+ * problem items pointing at the model fields of the constraint (prefix +
+ * "/" + field; reg resolves the constraint's table and columns); a NOT
+ * NULL violation points at its column. A no-op for other errors and for a
+ * report that already has items. */
+void dto_point_at_constraint(const orm_registry *reg, const orm_mapper *m, const char *prefix,
+                             err_report *err);
 
 /* ==== output ==============================================================
  *
@@ -156,15 +207,16 @@ json_t *dto_entities(orm_entity *const *items, size_t n, const orm_load_plan *pl
  * parsed value; NULL → null. New reference. */
 json_t *dto_column_value(const sql_column *c, const char *text);
 
-/* The same DTOs as JSON text appended to out, byte for byte what
+/* The same DTOs through the one writer: in text mode byte for byte what
  * json_dumps(dto_entity(...) / dto_entities(...), JSON_COMPACT |
- * JSON_ENCODE_ANY) gives, without building a json_t tree (one traversal
- * serves both). A value is separated by ',' from what out already ends
- * with unless that is '{', '[', ':' or ','. Memory: out's arena only (json
- * column values pass through jansson). */
-void dto_write_entity(sbuf *out, const orm_entity *e, const orm_load_plan *plan,
+ * JSON_ENCODE_ANY) gives, without building a json_t tree (dto_entity is
+ * this in tree mode). The DTO is the next value of w (after jsonw_key
+ * inside an object). */
+void dto_write_entity(jsonw *w, const orm_entity *e, const orm_load_plan *plan,
                       const char *const *fields, size_t n_fields);
-void dto_write_entities(sbuf *out, orm_entity *const *items, size_t n, const orm_load_plan *plan,
+void dto_write_entities(jsonw *w, orm_entity *const *items, size_t n, const orm_load_plan *plan,
                         const char *const *fields, size_t n_fields);
+/* A column value (dto_column_value) through the writer. */
+void dto_write_column(jsonw *w, const sql_column *c, const char *text);
 
 #endif

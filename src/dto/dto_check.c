@@ -125,3 +125,46 @@ bool dto__delta_text(dto__ctx *cx, const orm_mapper *m, size_t col, const json_t
     *text = sql_value_text(cx->a, &out);
     return true;
 }
+
+/* ==== constraint violations ================================================= */
+
+static const char *model_field(const orm_mapper *m, const sql_column *c)
+{
+    /* Table columns and model fields share names; the mapper is the
+     * authority on what the client calls a field. */
+    int i = orm_mapper_column(m, c->name);
+    return i >= 0 ? m->model->columns[i].name : c->name;
+}
+
+void dto_point_at_constraint(const orm_registry *reg, const orm_mapper *m, const char *prefix,
+                             err_report *err)
+{
+    if (!err->sqlstate[0] || strncmp(err->sqlstate, "23", 2) != 0 || err->n_items)
+        return;
+    prefix = prefix ? prefix : "";
+    const char *table = err->table ? err->table : m ? m->resource : NULL;
+    const orm_mapper *owner = table && reg
+                                  ? orm_mapper_by_resource(reg, table)
+                                  : m;
+    sql_constraint_info info;
+    if (strcmp(err->sqlstate, "23502") == 0 && err->column) {
+        err_add_item(err, err->kind, arena_sprintf(err->arena, "%s/%s", prefix, err->column),
+                     "%s must not be null.", err->column);
+        err->detail = err->items[0].detail;
+        return;
+    }
+    if (!err->constraint || !reg ||
+        !sql_metadata_find_constraint(orm_registry_metadata(reg), table,
+                                      err->constraint, &info))
+        return;
+    const char *what = info.kind == SQL_CONSTRAINT_FOREIGN_KEY ? "must reference an existing row"
+                       : info.kind == SQL_CONSTRAINT_CHECK      ? "violates the check"
+                                                               : "must be unique";
+    for (size_t i = 0; i < info.n_columns; i++) {
+        const char *field = owner ? model_field(owner, info.columns[i]) : info.columns[i]->name;
+        err_add_item(err, err->kind, arena_sprintf(err->arena, "%s/%s", prefix, field),
+                     "%s %s (%s).", field, what, info.name);
+    }
+    if (err->n_items)
+        err->detail = err->items[0].detail;
+}

@@ -37,7 +37,7 @@ static bool is_version(const orm_mapper *m, size_t col)
 
 bool dto__input_refused(const orm_mapper *m, size_t col)
 {
-    return m->model->columns[col].read_only || is_version(m, col);
+    return orm_mapper_column_managed(m, col);
 }
 
 bool dto__required(const orm_mapper *m, size_t col)

@@ -99,20 +99,13 @@ bool dto__required(const orm_mapper *m, size_t col);
  * version column (the ORM owns it: 1 on insert, +1 per update). */
 bool dto__input_refused(const orm_mapper *m, size_t col);
 
-/* ---- streamed output (dto_write.c) ------------------------------------ */
+/* ---- output (dto_write.c, dto_value.c) -------------------------------- */
 
 /* The type OID a column's values are written with (dto_value.c). */
 uint32_t dto__column_oid(sql_type_kind k);
 
-/* Appends a value in text form as the JSON text json_dumps(JSON_COMPACT |
- * JSON_ENCODE_ANY) gives for dto_value_from_text(oid, text). False (and
- * nothing appended) where that json_t would be NULL: a string that is not
- * valid UTF-8. */
-bool dto__write_value(sbuf *out, uint32_t oid, const char *text);
-/* A JSON string as jansson dumps it; false (nothing appended) for text
- * that is not valid UTF-8. */
-bool dto__write_string(sbuf *out, const char *text);
-/* An integer as jansson dumps it (%lld). */
-void dto__write_integer(sbuf *out, long long v);
+/* A value in PostgreSQL text form (NULL = SQL NULL) as JSON by type OID,
+ * through the writer (text or tree). */
+void dto__value(jsonw *w, uint32_t oid, const char *text);
 
 #endif

@@ -18,7 +18,6 @@
  * is otherwise bounded by the plan, itself bounded by the query
  * document's limits.
  */
-#include <stdlib.h>
 #include <string.h>
 
 #include "dto_int.h"
@@ -83,104 +82,15 @@ static bool wanted(const level *lv, const orm_relationship *r, const char *const
 
 /* ---- where the DTO goes -----------------------------------------------
  *
- * One traversal (entity_out) decides what a DTO holds; it speaks to an
- * emitter that either builds a json_t tree (dto_entity) or appends the
- * JSON text straight to an sbuf (dto_write_entity), so both always agree.
- * Text mode writes exactly what json_dumps(JSON_COMPACT | JSON_ENCODE_ANY)
- * of the tree gives; a value jansson refuses (a string that is not valid
- * UTF-8: json_string gives NULL, json_object_set_new drops the member)
- * is dropped in both. */
-typedef struct emitter {
-    sbuf *out;       /* text mode when set */
-    const char *key; /* member name of the next value; NULL in arrays */
-    /* tree mode: the open containers, innermost last */
-    json_t **stack;
-    size_t depth, cap;
-    json_t *root;
-} emitter;
+ * One traversal (entity_out) decides what a DTO holds and speaks to the
+ * one writer (jsonw): text for replies, a json_t tree where a later step
+ * reads the DTO (transaction $ref), so both always agree. A value jansson
+ * refuses (a string that is not valid UTF-8) is dropped in both. */
 
-/* Text mode: the separator and member name before a value. */
-static void text_prefix(emitter *w)
-{
-    sbuf *o = w->out;
-    if (o->len) {
-        char last = o->data[o->len - 1];
-        if (last != '{' && last != '[' && last != ':' && last != ',')
-            sbuf_append_char(o, ',');
-    }
-    if (w->key) {
-        dto__write_string(o, w->key);
-        sbuf_append_char(o, ':');
-        w->key = NULL;
-    }
-}
-
-/* Tree mode: v into the innermost container (or as the root). */
-static void tree_put(emitter *w, json_t *v)
-{
-    if (!w->depth)
-        w->root = v;
-    else if (json_is_object(w->stack[w->depth - 1]))
-        json_object_set_new(w->stack[w->depth - 1], w->key, v);
-    else
-        json_array_append_new(w->stack[w->depth - 1], v);
-    w->key = NULL;
-}
-
-static void open_container(emitter *w, bool object)
-{
-    if (w->out) {
-        text_prefix(w);
-        sbuf_append_char(w->out, object ? '{' : '[');
-        return;
-    }
-    json_t *c = object ? json_object() : json_array();
-    tree_put(w, c);
-    if (w->depth == w->cap) {
-        w->cap = w->cap ? w->cap * 2 : 8;
-        w->stack = realloc(w->stack, w->cap * sizeof *w->stack);
-        if (!w->stack)
-            abort();
-    }
-    w->stack[w->depth++] = c;
-}
-
-static void close_container(emitter *w, bool object)
-{
-    if (w->out)
-        sbuf_append_char(w->out, object ? '}' : ']');
-    else
-        w->depth--;
-}
-
-static void emit_null(emitter *w)
-{
-    if (w->out) {
-        text_prefix(w);
-        sbuf_append_n(w->out, "null", 4);
-    } else {
-        tree_put(w, json_null());
-    }
-}
-
-static void emit_column(emitter *w, const sql_column *c, const char *text)
-{
-    if (!w->out) {
-        tree_put(w, dto_column_value(c, text));
-        return;
-    }
-    size_t mark = w->out->len;
-    text_prefix(w);
-    if (!dto__write_value(w->out, dto__column_oid(c->type.kind), text)) {
-        w->out->len = mark; /* as json_object_set_new(o, k, NULL) */
-        w->out->data[mark] = '\0';
-    }
-}
-
-static void entity_out(emitter *w, const orm_entity *e, const level *lv, const char *const *fields,
+static void entity_out(jsonw *w, const orm_entity *e, const level *lv, const char *const *fields,
                        size_t n_fields, const path *up);
 
-static void related_out(emitter *w, orm_entity *const *items, size_t n, const orm_relationship *r,
+static void related_out(jsonw *w, orm_entity *const *items, size_t n, const orm_relationship *r,
                         const orm_load_node *node, const level *parent, const path *here)
 {
     /* A wildcard covers the queried entity's relationships only, as
@@ -195,28 +105,28 @@ static void related_out(emitter *w, orm_entity *const *items, size_t n, const or
         if (n)
             entity_out(w, items[0], &lv, NULL, 0, here);
         else
-            emit_null(w);
+            jsonw_null(w);
         return;
     }
-    open_container(w, false);
+    jsonw_array_begin(w);
     for (size_t i = 0; i < n; i++)
         entity_out(w, items[i], &lv, NULL, 0, here);
-    close_container(w, false);
+    jsonw_array_end(w);
 }
 
-static void entity_out(emitter *w, const orm_entity *e, const level *lv, const char *const *fields,
+static void entity_out(jsonw *w, const orm_entity *e, const level *lv, const char *const *fields,
                        size_t n_fields, const path *up)
 {
     const orm_mapper *m = orm_entity_mapper(e);
-    open_container(w, true);
+    jsonw_object_begin(w);
     for (size_t i = 0; i < m->n_columns; i++) {
         const cfg_column *cc = &m->model->columns[i];
         if (cc->write_only || !orm_entity_is_loaded(e, i))
             continue;
         if (n_fields && !named_in(cc->name, fields, n_fields))
             continue;
-        w->key = cc->name;
-        emit_column(w, m->columns[i], orm_entity_get(e, i));
+        jsonw_key(w, cc->name);
+        dto_write_column(w, m->columns[i], orm_entity_get(e, i));
     }
     if (!on_path(up, e)) { /* a cycle: columns only */
         path here = {.up = up, .e = e};
@@ -229,11 +139,11 @@ static void entity_out(emitter *w, const orm_entity *e, const level *lv, const c
             size_t n = 0;
             if (orm_entity_related(e, r, &items, &n) != ORM_REL_LOADED)
                 continue;
-            w->key = rel->name;
+            jsonw_key(w, rel->name);
             related_out(w, items, n, rel, node, lv, &here);
         }
     }
-    close_container(w, true);
+    jsonw_object_end(w);
 }
 
 static level root_level(const orm_load_plan *plan)
@@ -248,59 +158,45 @@ static level root_level(const orm_load_plan *plan)
     return lv;
 }
 
-static void entity_root(emitter *w, const orm_entity *e, const orm_load_plan *plan,
+void dto_write_entity(jsonw *w, const orm_entity *e, const orm_load_plan *plan,
                         const char *const *fields, size_t n_fields)
 {
     if (!e) {
-        emit_null(w);
+        jsonw_null(w);
         return;
     }
     level lv = root_level(plan);
     entity_out(w, e, &lv, fields, n_fields, NULL);
 }
 
-static void entities_root(emitter *w, orm_entity *const *items, size_t n, const orm_load_plan *plan,
+void dto_write_entities(jsonw *w, orm_entity *const *items, size_t n, const orm_load_plan *plan,
                           const char *const *fields, size_t n_fields)
 {
     level lv = root_level(plan);
-    open_container(w, false);
+    jsonw_array_begin(w);
     for (size_t i = 0; i < n; i++) {
         if (items[i])
             entity_out(w, items[i], &lv, fields, n_fields, NULL);
         else
-            emit_null(w);
+            jsonw_null(w);
     }
-    close_container(w, false);
+    jsonw_array_end(w);
 }
 
 json_t *dto_entity(const orm_entity *e, const orm_load_plan *plan, const char *const *fields,
                    size_t n_fields)
 {
-    emitter w = {0};
-    entity_root(&w, e, plan, fields, n_fields);
-    free(w.stack);
-    return w.root;
+    jsonw w;
+    jsonw_init_tree(&w, NULL);
+    dto_write_entity(&w, e, plan, fields, n_fields);
+    return jsonw_root(&w);
 }
 
 json_t *dto_entities(orm_entity *const *items, size_t n, const orm_load_plan *plan,
                      const char *const *fields, size_t n_fields)
 {
-    emitter w = {0};
-    entities_root(&w, items, n, plan, fields, n_fields);
-    free(w.stack);
-    return w.root;
-}
-
-void dto_write_entity(sbuf *out, const orm_entity *e, const orm_load_plan *plan,
-                      const char *const *fields, size_t n_fields)
-{
-    emitter w = {.out = out};
-    entity_root(&w, e, plan, fields, n_fields);
-}
-
-void dto_write_entities(sbuf *out, orm_entity *const *items, size_t n, const orm_load_plan *plan,
-                        const char *const *fields, size_t n_fields)
-{
-    emitter w = {.out = out};
-    entities_root(&w, items, n, plan, fields, n_fields);
+    jsonw w;
+    jsonw_init_tree(&w, NULL);
+    dto_write_entities(&w, items, n, plan, fields, n_fields);
+    return jsonw_root(&w);
 }

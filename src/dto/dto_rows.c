@@ -1,7 +1,7 @@
 /*
- * dto_rows — one row of a bulk insert validated like a create body and
- * turned into the text values of the caller's column list (Core insert, no
- * entities).
+ * dto_rows — bulk bodies for the ORM's bulk writes (rows, no entities): a
+ * bulk insert's rows validated like create bodies into the text values of
+ * one column list, and the values of a bulk update.
  *
  * Constraint: thousands of rows per request, so a valid row costs its
  * values and nothing else: no scratch arena, and JSON Pointer strings are
@@ -47,19 +47,101 @@ bool dto_row_values(const orm_mapper *m, const json_t *row, const char *pointer_
     bool *dflt = ARENA_ARRAY(a, bool, n_columns ? n_columns : 1);
     for (size_t i = 0; i < n_columns; i++) {
         size_t col = columns[i];
-        if (present[col]) {
+        /* Neither given nor filled as the unit of work fills it (client
+         * default, version 1): DEFAULT, i.e. the server default, the
+         * identity, or NULL. */
+        if (present[col])
             vals[i] = given[col];
-        } else if (m->has_default && m->has_default[col]) {
-            vals[i] = m->defaults[col]; /* the registry's text; NULL for null */
-        } else if ((int) col == m->version && !m->columns[col]->server_default) {
-            vals[i] = "1"; /* as the unit of work does: a versioned row starts at 1 */
-        } else {
-            /* Neither given nor a client default: DEFAULT, i.e. the
-             * server default, the identity, or NULL. */
-            dflt[i] = true;
-        }
+        else
+            dflt[i] = !orm_mapper_absent_value(m, col, &vals[i]);
     }
     *values = vals;
     *is_default = dflt;
+    return true;
+}
+
+/* The columns any row names, in model order, plus those the ORM fills
+ * when a row does not (client defaults, the version column). Unknown
+ * names are left for dto_row_values to report. */
+static size_t used_columns(const orm_mapper *m, const json_t *rows, size_t *cols)
+{
+    size_t n = 0;
+    for (size_t c = 0; c < m->n_columns; c++) {
+        bool used = orm_mapper_absent_value(m, c, NULL);
+        size_t i;
+        json_t *row;
+        json_array_foreach(rows, i, row)
+        {
+            if (used)
+                break;
+            used = json_object_get(row, m->model->columns[c].name) != NULL;
+        }
+        if (used)
+            cols[n++] = c;
+    }
+    return n;
+}
+
+bool dto_bulk_rows(const orm_mapper *m, const json_t *rows, arena *a, dto_bulk *out,
+                   err_report *err)
+{
+    *out = (dto_bulk){0};
+    size_t n = json_array_size(rows);
+    size_t *cols = ARENA_ARRAY(a, size_t, m->n_columns + 1);
+    size_t n_cols = used_columns(m, rows, cols);
+    const char ***values = ARENA_ARRAY(a, const char **, n + 1);
+    bool **defaults = ARENA_ARRAY(a, bool *, n + 1);
+    /* The first bad row is reported (with all its problems). */
+    for (size_t i = 0; i < n; i++)
+        if (!dto_row_values(m, json_array_get(rows, i), arena_sprintf(a, "/%zu", i), cols, n_cols,
+                            a, &values[i], &defaults[i], err))
+            return false;
+    *out = (dto_bulk){.columns = cols,
+                      .n_columns = n_cols,
+                      .values = (const char *const *const *) values,
+                      .defaults = (const bool *const *) defaults,
+                      .n_rows = n};
+    return true;
+}
+
+bool dto_bulk_values(const orm_mapper *m, const json_t *values, const char *pointer_prefix,
+                     arena *a, size_t **columns, const char ***texts, size_t *n, err_report *err)
+{
+    *columns = NULL;
+    *texts = NULL;
+    *n = 0;
+    const char *prefix = pointer_prefix ? pointer_prefix : "";
+    dto__ctx cx;
+    dto__ctx_init(&cx, a, err, false);
+    if (!json_is_object(values) || json_object_size(values) == 0) {
+        dto__problem(&cx, &(dto__loc){.prefix = prefix},
+                     "values must be an object naming at least one field.");
+        return false;
+    }
+    size_t *cols = ARENA_ARRAY(a, size_t, json_object_size(values));
+    const char **out = ARENA_ARRAY(a, const char *, json_object_size(values));
+    size_t k = 0;
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *) values, key, v)
+    {
+        dto__loc at = {.prefix = prefix, .key = key};
+        int c = orm_mapper_column(m, key);
+        if (c < 0) {
+            dto__problem(&cx, &at, "Unknown field \"%s\" on %s.", key, m->resource);
+            continue;
+        }
+        if (orm_mapper_column_managed(m, (size_t) c) || m->model->columns[c].primary_key) {
+            dto__problem(&cx, &at, "%s cannot be set by a bulk update.", key);
+            continue;
+        }
+        if (dto__column_text(&cx, m, (size_t) c, v, &at, &out[k]))
+            cols[k++] = (size_t) c;
+    }
+    if (cx.n_problems)
+        return false;
+    *columns = cols;
+    *texts = out;
+    *n = k;
     return true;
 }

@@ -2,7 +2,6 @@
  * PostgreSQL text values to JSON by type OID.
  */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "dto_int.h"
@@ -113,63 +112,37 @@ bool dto_rfc3339(const char *s, char *out, size_t cap)
     return true;
 }
 
+/* A value in tree mode, the caller's reference. */
 json_t *dto_value_from_text(uint32_t oid, const char *text)
 {
-    if (!text)
-        return json_null();
-    switch (oid) {
-    case DTO_OID_INT2:
-    case DTO_OID_INT4:
-    case DTO_OID_INT8:
-        return json_integer((json_int_t) strtoll(text, NULL, 10));
-    case DTO_OID_FLOAT4:
-    case DTO_OID_FLOAT8: {
-        double d = strtod(text, NULL);
-        /* NaN and infinities have no JSON number form. */
-        if (d != d || d > 1.7976931348623157e308 || d < -1.7976931348623157e308)
-            return json_string(text);
-        return json_real(d);
-    }
-    case DTO_OID_BOOL:
-        return json_boolean(text[0] == 't');
-    case DTO_OID_TIMESTAMPTZ: {
-        char buf[64];
-        dto_rfc3339(text, buf, sizeof buf);
-        return json_string(buf);
-    }
-    case DTO_OID_JSON:
-    case DTO_OID_JSONB: {
-        json_t *j = json_loads(text, JSON_DECODE_ANY, NULL);
-        return j ? j : json_string(text);
-    }
-    default: /* numeric, uuid, text, varchar, date, timestamp, others */
-        return json_string(text);
-    }
+    jsonw w;
+    jsonw_init_tree(&w, NULL);
+    dto__value(&w, oid, text);
+    return jsonw_root(&w);
 }
 
 json_t *dto_cell(const eng_result *r, int row, int col)
 {
-    if (eng_result_is_null(r, row, col))
-        return json_null();
-    return dto_value_from_text(eng_result_coltype(r, col), eng_result_value(r, row, col));
+    jsonw w;
+    jsonw_init_tree(&w, NULL);
+    dto_write_cell(&w, r, row, col);
+    return jsonw_root(&w);
 }
 
 json_t *dto_row_object(const eng_result *r, int row)
 {
-    json_t *o = json_object();
-    int cols = eng_result_cols(r);
-    for (int c = 0; c < cols; c++)
-        json_object_set_new(o, eng_result_colname(r, c), dto_cell(r, row, c));
-    return o;
+    jsonw w;
+    jsonw_init_tree(&w, NULL);
+    dto_write_row(&w, r, row);
+    return jsonw_root(&w);
 }
 
 json_t *dto_rows(const eng_result *r)
 {
-    json_t *a = json_array();
-    int rows = eng_result_rows(r);
-    for (int i = 0; i < rows; i++)
-        json_array_append_new(a, dto_row_object(r, i));
-    return a;
+    jsonw w;
+    jsonw_init_tree(&w, NULL);
+    dto_write_rows(&w, r);
+    return jsonw_root(&w);
 }
 
 /* The OID a column's values arrive with, so entity columns and Core rows

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "isolation.h"
 #include "log.h"
 
 enum { ENG_MAX_PARAMS = 65535 }; /* the protocol's Int16 parameter count */
@@ -133,37 +134,13 @@ bool eng_exec_command(eng_conn *c, const char *sql, err_report *err)
  * Transactions
  * ------------------------------------------------------------------------ */
 
-static const char *const ISOLATION_LEVELS[] = {
-    "READ COMMITTED",
-    "REPEATABLE READ",
-    "SERIALIZABLE",
-    "READ UNCOMMITTED",
-};
-
-/* The isolation level is spliced into SQL, so it must be one of the four
- * spellings above (any case; '_' for ' ' as SQLAlchemy allows). Returns
- * the canonical spelling, or NULL. */
-static const char *canonical_isolation(const char *level)
-{
-    char buf[32];
-    size_t n = strlen(level);
-    if (n >= sizeof buf)
-        return NULL;
-    for (size_t i = 0; i <= n; i++)
-        buf[i] = level[i] == '_' ? ' ' : level[i];
-    for (size_t i = 0; i < sizeof ISOLATION_LEVELS / sizeof ISOLATION_LEVELS[0]; i++)
-        if (strcasecmp(buf, ISOLATION_LEVELS[i]) == 0)
-            return ISOLATION_LEVELS[i];
-    return NULL;
-}
-
 bool eng__begin_statements(eng_conn *c, const char *isolation_level, int statement_timeout_ms,
                            char begin_sql[ENG_BEGIN_SQL_MAX], char set_sql[ENG_BEGIN_SQL_MAX],
                            err_report *err)
 {
     const char *level = NULL;
     if (isolation_level && *isolation_level) {
-        level = canonical_isolation(isolation_level);
+        level = isolation_level_parse(isolation_level);
         if (!level) {
             bool first = err && !err_is_set(err);
             err_set(err, ERR_BAD_REQUEST, "Unknown isolation level \"%.64s\".", isolation_level);

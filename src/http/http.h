@@ -31,6 +31,7 @@
 #include "cfg.h"
 #include "eng.h"
 #include "error.h"
+#include "jsonw.h"
 #include "orm.h"
 
 typedef struct http_server http_server;
@@ -70,6 +71,38 @@ typedef enum http_route_flags {
 
 typedef void (*http_handler)(http_request *req);
 
+/* Problem statuses a route's handler can answer with (its responses in the
+ * OpenAPI document), as bits. */
+enum {
+    HTTP_P400 = 1 << 0,
+    HTTP_P404 = 1 << 1,
+    HTTP_P409 = 1 << 2,
+    HTTP_P412 = 1 << 3,
+    HTTP_P413 = 1 << 4,
+    HTTP_P415 = 1 << 5,
+    HTTP_P422 = 1 << 6,
+    HTTP_P500 = 1 << 7,
+    HTTP_P503 = 1 << 8,
+    HTTP_P504 = 1 << 9,
+    HTTP_P412_IF_VERSIONED = 1 << 10 /* 412 on models with a version column (If-Match) */
+};
+#define HTTP_P_DB (HTTP_P500 | HTTP_P503 | HTTP_P504)          /* runs statements */
+#define HTTP_P_BODY (HTTP_P400 | HTTP_P413 | HTTP_P415 | HTTP_P422) /* takes a JSON body */
+
+/* What the OpenAPI document says about a route (http_openapi_document
+ * generates one operation per documented route; operation_id NULL = not
+ * documented). In a route under /api/{resource}, one operation per model:
+ * "{table}", "{Name}", "{Plural}" and "{Singular}" in the texts stand for
+ * the model's table, name and their CamelCase forms, and "{if_match}" for
+ * a sentence about If-Match on models with a version column. */
+typedef struct http_route_doc {
+    const char *tag; /* NULL: the model's table */
+    const char *operation_id;
+    const char *summary;
+    const char *description;
+    unsigned problems; /* HTTP_P* bits */
+} http_route_doc;
+
 /* A route: a method, a path template whose "{name}" segments bind path
  * parameters, and the handler. Literal segments win over parameters, so
  * "/api/{resource}/query" (POST) and "/api/{resource}/{id}" (GET) can
@@ -81,6 +114,7 @@ typedef struct http_route {
     http_handler handler;
     unsigned flags;    /* http_route_flags */
     const char *name;  /* route template for metrics and logs */
+    http_route_doc doc;
 } http_route;
 
 typedef struct http_server_options {
@@ -175,14 +209,20 @@ orm_session *http_req_session(http_request *req);
 
 /* ---- replies (the last one wins; a handler replies exactly once) ------ */
 
-/* Sends root as application/json; takes over the reference to root. */
-void http_reply_json(http_request *req, int status, json_t *root);
+/* The one JSON output path: the writer of the request's response body
+ * (text in the request's arena, emptied by this call). Write one value,
+ * then send it with http_reply_written. */
+jsonw *http_reply_writer(http_request *req);
+/* Sends what the request's writer holds as application/json. */
+void http_reply_written(http_request *req, int status);
+/* Sends root (borrowed) as application/json through the writer. */
+void http_reply_json(http_request *req, int status, const json_t *root);
+/* The same, taking over the reference to root (the request's arena
+ * releases it). */
+void http_reply_json_new(http_request *req, int status, json_t *root);
 /* Sends a body copied into the request's arena. */
 void http_reply_text(http_request *req, int status, const char *content_type, const char *body,
                      size_t len);
-/* Sends body (JSON text living in the request's arena, e.g. an sbuf of
- * http_req_arena) as application/json without copying it. */
-void http_reply_json_text(http_request *req, int status, const char *body, size_t len);
 /* An empty body (204, 304). */
 void http_reply_empty(http_request *req, int status);
 /* Sends err as application/problem+json (RFC 9457): type, title, status,

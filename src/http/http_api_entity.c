@@ -40,11 +40,11 @@ static const char *etag_of(http_request *req, const orm_mapper *m, const orm_ent
     return v ? arena_sprintf(http_req_arena(req), "\"%s\"", v) : NULL;
 }
 
-static void reply_entity(http_request *req, int status, const char *etag, json_t *dto)
+static void reply_entity(http_request *req, int status, const char *etag)
 {
     if (etag)
         http_add_header(req, "ETag", etag);
-    http_reply_json(req, status, dto);
+    http_reply_written(req, status);
 }
 
 /* If-Match against the version column: "*" or the strong ETag. */
@@ -102,35 +102,28 @@ void http__api_get_entity(http_request *req)
     if (plan)
         e = load_by_key(req, m, plan, &err);
     /* The DTO is written before COMMIT: with expire_on_commit the values
-     * would be gone afterwards. Straight to text, no json_t tree. */
-    sbuf dto;
-    if (e) {
-        sbuf_init(&dto, http_req_arena(req), 1024);
-        dto_write_entity(&dto, e, plan, q.fields, q.n_fields);
-    }
+     * would be gone afterwards. */
+    if (e)
+        dto_write_entity(http_reply_writer(req), e, plan, q.fields, q.n_fields);
     const char *etag = e ? etag_of(req, m, e) : NULL;
     if (!e || !orm_session_commit(s, &err)) {
         http__api_fail(req, m, NULL, &err);
         return;
     }
-    if (etag)
-        http_add_header(req, "ETag", etag);
-    http_reply_json_text(req, 200, dto.data, dto.len);
+    reply_entity(req, 200, etag);
 }
 
 /* The DTO of a created or updated entity carries the model-default eager
  * relationships; it is built before COMMIT so that a failing commit never
  * answers 2xx. */
-static json_t *written_dto(http_request *req, const orm_mapper *m, orm_entity *e,
-                           err_report *err)
+static bool write_dto(http_request *req, const orm_mapper *m, orm_entity *e, err_report *err)
 {
     orm_session *s = http_req_session(req);
     const orm_load_plan *plan = orm_load_plan_build(s, m, NULL, err);
-    if (!plan || !orm_session_flush(s, err))
-        return NULL;
-    if (!orm_session_load_plan(s, &e, 1, plan, err))
-        return NULL;
-    return dto_entity(e, plan, NULL, 0);
+    if (!plan || !orm_session_flush(s, err) || !orm_session_load_plan(s, &e, 1, plan, err))
+        return false;
+    dto_write_entity(http_reply_writer(req), e, plan, NULL, 0);
+    return true;
 }
 
 void http__api_create_entity(http_request *req)
@@ -144,17 +137,15 @@ void http__api_create_entity(http_request *req)
         return;
     }
     orm_entity *e = orm_entity_new(s, m);
-    json_t *dto = NULL;
     const char *etag = NULL, *location = NULL;
     if (dto_apply_input(m, http_req_json(req), DTO_CREATE, "", 0, e, &err) &&
-        orm_session_add(s, e, &err) && (dto = written_dto(req, m, e, &err)) &&
+        orm_session_add(s, e, &err) && write_dto(req, m, e, &err) &&
         (etag = etag_of(req, m, e), location = http__api_location(http_req_arena(req), m, e)) &&
         orm_session_commit(s, &err)) {
         http_add_header(req, "Location", location);
-        reply_entity(req, 201, etag, dto);
+        reply_entity(req, 201, etag);
         return;
     }
-    json_decref(dto);
     orm_session_rollback(s);
     http__api_fail(req, m, "", &err);
 }
@@ -166,16 +157,14 @@ void http__api_update_entity(http_request *req)
     orm_session *s = http_req_session(req);
     const orm_mapper *m = http__api_mapper(req, &err);
     orm_entity *e = m ? load_by_key(req, m, NULL, &err) : NULL;
-    json_t *dto = NULL;
     const char *etag = NULL;
     if (e && if_match(req, m, e, &err) &&
         dto_apply_input(m, http_req_json(req), DTO_UPDATE, "", 0, e, &err) &&
-        (dto = written_dto(req, m, e, &err)) && ((etag = etag_of(req, m, e)), true) &&
+        write_dto(req, m, e, &err) && ((etag = etag_of(req, m, e)), true) &&
         orm_session_commit(s, &err)) {
-        reply_entity(req, 200, etag, dto);
+        reply_entity(req, 200, etag);
         return;
     }
-    json_decref(dto);
     orm_session_rollback(s);
     http__api_fail(req, m, "", &err);
 }

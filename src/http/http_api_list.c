@@ -9,56 +9,42 @@
 #include "dto.h"
 #include "http_int.h"
 
-static json_t *envelope(json_t *data, const sql_doc_query *q, int64_t count)
-{
-    json_t *meta = json_pack("{s:I, s:I}", "limit", (json_int_t) q->limit, "offset",
-                             (json_int_t) q->offset);
-    json_object_set_new(meta, "count", count >= 0 ? json_integer(count) : json_null());
-    return json_pack("{s:o, s:o}", "data", data, "meta", meta);
-}
-
 /* Aggregates: rows, not entities. */
-static json_t *run_aggregate(orm_session *s, sql_builder *b, sql_from *from,
-                             const sql_doc_query *q, err_report *err)
+static bool run_aggregate(jsonw *w, orm_session *s, sql_builder *b, sql_from *from,
+                          const sql_doc_query *q, err_report *err)
 {
     sql_select *sel = sql_doc_build_select(b, from, q, err);
     eng_result *r = sel ? orm_session_execute_stmt(s, SQL_NODE(sel), err) : NULL;
     if (!r)
-        return NULL;
+        return false;
     int64_t count = -1;
     if (q->count) {
         sql_select *cs = sql_doc_build_count(b, from, q, err);
         eng_result *cr = cs ? orm_session_execute_stmt(s, SQL_NODE(cs), err) : NULL;
         if (!cr)
-            return NULL;
+            return false;
         count = strtoll(eng_result_value(cr, 0, 0), NULL, 10);
     }
-    return envelope(dto_rows(r), q, count);
+    http__api_envelope_begin(w);
+    dto_write_rows(w, r);
+    http__api_envelope_end(w, q, count);
+    return true;
 }
 
-/* Entities: the envelope and DTOs written straight to text (no json_t
- * tree), byte for byte what envelope(dto_entities(...)) dumps to. */
-static sbuf *run_entities(http_request *req, orm_session *s, const orm_mapper *m,
-                          const sql_doc_query *q, err_report *err)
+/* Entities: the envelope and DTOs. */
+static bool run_entities(jsonw *w, orm_session *s, const orm_mapper *m, const sql_doc_query *q,
+                         err_report *err)
 {
     const orm_load_plan *plan = orm_load_plan_build(s, m, q, err);
     orm_entity **items = NULL;
     size_t n = 0;
     int64_t count = -1;
     if (!plan || !orm_session_query(s, m, q, plan, &items, &n, &count, err))
-        return NULL;
-    arena *a = http_req_arena(req);
-    sbuf *out = ARENA_NEW(a, sbuf);
-    sbuf_init(out, a, 4096);
-    sbuf_append(out, "{\"data\":");
-    dto_write_entities(out, items, n, plan, q->fields, q->n_fields);
-    sbuf_printf(out, ",\"meta\":{\"limit\":%lld,\"offset\":%lld,\"count\":", (long long) q->limit,
-                (long long) q->offset);
-    if (q->count && count >= 0)
-        sbuf_printf(out, "%lld}}", (long long) count);
-    else
-        sbuf_append(out, "null}}");
-    return out;
+        return false;
+    http__api_envelope_begin(w);
+    dto_write_entities(w, items, n, plan, q->fields, q->n_fields);
+    http__api_envelope_end(w, q, count);
+    return true;
 }
 
 static void run(http_request *req, bool from_document)
@@ -87,22 +73,16 @@ static void run(http_request *req, bool from_document)
             http_req_query_at(req, i, &names[i], &values[i]);
         ok = sql_doc_parse_params(b, from, names, values, n, &lim, &q, &err);
     }
-    json_t *out = NULL;
-    sbuf *text = NULL;
-    if (ok && q.is_aggregate)
-        out = run_aggregate(s, b, from, &q, &err);
-    else if (ok)
-        text = run_entities(req, s, m, &q, &err);
-    if ((!out && !text) || !orm_session_commit(s, &err)) {
-        json_decref(out);
+    jsonw *w = http_reply_writer(req);
+    if (ok)
+        ok = q.is_aggregate ? run_aggregate(w, s, b, from, &q, &err)
+                            : run_entities(w, s, m, &q, &err);
+    if (!ok || !orm_session_commit(s, &err)) {
         orm_session_rollback(s);
         http_reply_problem(req, &err);
         return;
     }
-    if (text)
-        http_reply_json_text(req, 200, text->data, text->len);
-    else
-        http_reply_json(req, 200, out);
+    http_reply_written(req, 200);
 }
 
 void http__api_list(http_request *req)

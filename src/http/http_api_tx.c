@@ -13,6 +13,7 @@
 
 #include "dto.h"
 #include "http_int.h"
+#include "isolation.h"
 
 typedef struct tx_ref {
     const char *name;
@@ -29,9 +30,6 @@ typedef struct tx_run {
     json_t *results;
     err_report *err;
 } tx_run;
-
-static const char *const ISOLATION_LEVELS[] = {"READ COMMITTED", "REPEATABLE READ",
-                                               "SERIALIZABLE", NULL};
 
 /* Replaces every {"$ref": "name.field"} in v (a copy) by that field of the
  * named earlier result. NULL with a 400 item when a reference is unknown. */
@@ -80,20 +78,9 @@ static const char **op_key(tx_run *t, const orm_mapper *m, const json_t *id, con
     json_t *resolved = resolve_refs(t, id, pointer);
     if (!resolved)
         return NULL;
-    const char **key = ARENA_ARRAY(t->a, const char *, m->n_pk);
-    size_t n = json_is_array(resolved) ? json_array_size(resolved) : 1;
-    bool ok = n == m->n_pk;
-    for (size_t k = 0; ok && k < n; k++) {
-        const json_t *part = json_is_array(resolved) ? json_array_get(resolved, k) : resolved;
-        if (json_is_string(part))
-            key[k] = arena_strdup(t->a, json_string_value(part));
-        else if (json_is_integer(part))
-            key[k] = arena_sprintf(t->a, "%lld", (long long) json_integer_value(part));
-        else
-            ok = false;
-    }
+    const char **key = dto_key_from_json(m, resolved, t->a);
     json_decref(resolved);
-    if (!ok) {
+    if (!key) {
         err_add_item(t->err, ERR_VALIDATION, pointer,
                      "id must be the key of %s (%zu value%s) or a $ref.", m->resource, m->n_pk,
                      m->n_pk == 1 ? "" : "s");
@@ -147,11 +134,13 @@ static json_t *op_query(tx_run *t, const orm_mapper *m, const json_t *doc, const
             size_t n = 0;
             int64_t count = -1;
             if (plan && orm_session_query(t->s, m, &q, plan, &items, &n, &count, &qerr)) {
-                json_t *meta = json_pack("{s:I, s:I}", "limit", (json_int_t) q.limit, "offset",
-                                         (json_int_t) q.offset);
-                json_object_set_new(meta, "count", q.count ? json_integer(count) : json_null());
-                out = json_pack("{s:o, s:o}", "data",
-                                dto_entities(items, n, plan, q.fields, q.n_fields), "meta", meta);
+                /* A tree: a later $ref may read it. */
+                jsonw w;
+                jsonw_init_tree(&w, NULL);
+                http__api_envelope_begin(&w);
+                dto_write_entities(&w, items, n, plan, q.fields, q.n_fields);
+                http__api_envelope_end(&w, &q, count);
+                out = jsonw_root(&w);
             }
         }
     }
@@ -250,8 +239,8 @@ static bool run_op(tx_run *t, size_t i, const json_t *op)
         if (strcmp(kind, "delete") == 0)
             http__api_describe_delete_conflict(m, t->err);
         else if (strcmp(kind, "query") != 0)
-            http__api_point_at_constraint(http_req_app(t->req), m,
-                                          arena_sprintf(t->a, "%s/values", base), t->err);
+            dto_point_at_constraint(http_req_app(t->req)->registry, m,
+                                    arena_sprintf(t->a, "%s/values", base), t->err);
         return false;
     }
     json_array_append_new(t->results, result);
@@ -266,14 +255,14 @@ static bool run_op(tx_run *t, size_t i, const json_t *op)
 /* One attempt in a fresh session (its own child arena), so a replay starts
  * from nothing: no identity map, no half-applied state. */
 static bool attempt(http_request *req, const json_t *doc, const char *isolation,
-                    json_t **results, err_report *err)
+                    const json_t **results, err_report *err)
 {
     arena *a = arena_create(http_req_arena(req), "transaction attempt");
     orm_session_options o = http__session_options(http_req_app(req), isolation);
     http__session_identity(req, &o);
     const json_t *ops = json_object_get(doc, "operations");
     tx_run t = {.req = req, .a = http_req_arena(req), .s = orm_session_open(a, &o), .ops = ops,
-                .results = json_array(), .err = err};
+                .results = jsonw_arena_new(a, json_array()), .err = err};
     t.refs = ARENA_ARRAY(t.a, tx_ref, json_array_size(ops) + 1);
     bool ok = true;
     size_t i;
@@ -294,8 +283,6 @@ static bool attempt(http_request *req, const json_t *doc, const char *isolation,
     /* The request's timing and X-Query-Count report the last attempt. */
     req->session = t.s;
     *results = ok ? t.results : NULL;
-    if (!ok)
-        json_decref(t.results);
     return ok;
 }
 
@@ -333,9 +320,7 @@ void http__api_transaction(http_request *req)
         }
         const json_t *level = json_object_get(doc, "isolation_level");
         if (level) {
-            for (size_t i = 0; json_is_string(level) && ISOLATION_LEVELS[i]; i++)
-                if (strcasecmp(json_string_value(level), ISOLATION_LEVELS[i]) == 0)
-                    isolation = ISOLATION_LEVELS[i];
+            isolation = isolation_level_parse(json_string_value(level));
             if (!isolation)
                 err_add_item(&err, ERR_BAD_REQUEST, "/isolation_level",
                              "Unknown isolation_level: expected READ COMMITTED, REPEATABLE READ "
@@ -351,7 +336,7 @@ void http__api_transaction(http_request *req)
         return;
     }
     const cfg_session *cs = &http_req_app(req)->config->session;
-    json_t *results = NULL;
+    const json_t *results = NULL;
     for (int replay = 0;; replay++) {
         err_clear(&err);
         if (attempt(req, doc, isolation, &results, &err))
@@ -366,5 +351,10 @@ void http__api_transaction(http_request *req)
             http_metrics_add(http_req_app(req)->metrics, HTTP_METRIC_TX_RETRIES, 1);
         backoff(replay, cs->retry_backoff_ms);
     }
-    http_reply_json(req, 200, json_pack("{s:o}", "results", results));
+    jsonw *w = http_reply_writer(req);
+    jsonw_object_begin(w);
+    jsonw_key(w, "results");
+    jsonw_json(w, results);
+    jsonw_object_end(w);
+    http_reply_written(req, 200);
 }

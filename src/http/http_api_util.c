@@ -4,8 +4,8 @@
  */
 #include <string.h>
 
+#include "dto.h"
 #include "http_int.h"
-#include "strbuf.h"
 
 /* The operation a REST route performs (SPEC.md §5 names), from the
  * route and method; a query document with aggregates is "aggregate". */
@@ -57,40 +57,39 @@ const orm_mapper *http__api_mapper(http_request *req, err_report *err)
 const char **http__api_key(http_request *req, const orm_mapper *m, const char *raw_id,
                            err_report *err)
 {
-    arena *a = http_req_arena(req);
-    const char **key = ARENA_ARRAY(a, const char *, m->n_pk);
-    err_report value_err;
-    err_init(&value_err, NULL);
-    sql_builder *b = sql_builder_new(a, &value_err);
-    const char *p = raw_id ? raw_id : "";
-    size_t i = 0;
-    for (;;) {
-        size_t len = strcspn(p, ",");
-        if (i == m->n_pk)
-            goto not_found;
-        key[i] = http__decode(a, p, len, false);
-        if (!key[i] || !*key[i])
-            goto not_found;
-        const sql_column *c = m->columns[m->pk[i]];
-        sql_value ignored;
-        if (!sql_doc_value_from_text(b, c, key[i], "/id", &ignored, &value_err))
-            goto not_found; /* a value the key column cannot hold names nothing */
-        i++;
-        if (!p[len])
-            break;
-        p += len + 1;
-    }
-    if (i == m->n_pk)
-        return key;
-not_found:
-    err_set(err, ERR_NOT_FOUND, "There is no %s with key \"%s\".", m->resource,
-            raw_id ? raw_id : "");
-    return NULL;
+    const char **key = dto_key_from_url(m, raw_id, http_req_arena(req));
+    if (!key)
+        err_set(err, ERR_NOT_FOUND, "There is no %s with key \"%s\".", m->resource,
+                raw_id ? raw_id : "");
+    return key;
 }
 
 const char *http__api_location(arena *a, const orm_mapper *m, const orm_entity *e)
 {
     return arena_sprintf(a, "/api/%s/%s", m->resource, orm_entity_identity(e));
+}
+
+void http__api_envelope_begin(jsonw *w)
+{
+    jsonw_object_begin(w);
+    jsonw_key(w, "data");
+}
+
+void http__api_envelope_end(jsonw *w, const sql_doc_query *q, int64_t count)
+{
+    jsonw_key(w, "meta");
+    jsonw_object_begin(w);
+    jsonw_key(w, "limit");
+    jsonw_integer(w, q->limit);
+    jsonw_key(w, "offset");
+    jsonw_integer(w, q->offset);
+    jsonw_key(w, "count");
+    if (q->count && count >= 0)
+        jsonw_integer(w, count);
+    else
+        jsonw_null(w);
+    jsonw_object_end(w);
+    jsonw_object_end(w);
 }
 
 sql_doc_limits http__api_limits(const http_app *app)
@@ -101,45 +100,15 @@ sql_doc_limits http__api_limits(const http_app *app)
     return lim;
 }
 
-static const char *model_field(const orm_mapper *m, const sql_column *c)
+bool http__api_where(http_request *req, const orm_mapper *m, const json_t *where,
+                     const char *pointer, sql_doc_query *q, err_report *err)
 {
-    /* Table columns and model fields share names; the mapper is the
-     * authority on what the client calls a field. */
-    int i = orm_mapper_column(m, c->name);
-    return i >= 0 ? m->model->columns[i].name : c->name;
-}
-
-void http__api_point_at_constraint(const http_app *app, const orm_mapper *m,
-                                   const char *pointer_prefix, err_report *err)
-{
-    if (!err->sqlstate[0] || strncmp(err->sqlstate, "23", 2) != 0 || err->n_items)
-        return;
-    const char *prefix = pointer_prefix ? pointer_prefix : "";
-    const char *table = err->table ? err->table : m ? m->resource : NULL;
-    const orm_mapper *owner = table && app->registry
-                                  ? orm_mapper_by_resource(app->registry, table)
-                                  : m;
-    sql_constraint_info info;
-    if (strcmp(err->sqlstate, "23502") == 0 && err->column) {
-        err_add_item(err, err->kind, arena_sprintf(err->arena, "%s/%s", prefix, err->column),
-                     "%s must not be null.", err->column);
-        err->detail = err->items[0].detail;
-        return;
-    }
-    if (!err->constraint || !app->registry ||
-        !sql_metadata_find_constraint(orm_registry_metadata(app->registry), table,
-                                      err->constraint, &info))
-        return;
-    const char *what = info.kind == SQL_CONSTRAINT_FOREIGN_KEY ? "must reference an existing row"
-                       : info.kind == SQL_CONSTRAINT_CHECK      ? "violates the check"
-                                                               : "must be unique";
-    for (size_t i = 0; i < info.n_columns; i++) {
-        const char *field = owner ? model_field(owner, info.columns[i]) : info.columns[i]->name;
-        err_add_item(err, err->kind, arena_sprintf(err->arena, "%s/%s", prefix, field),
-                     "%s %s (%s).", field, what, info.name);
-    }
-    if (err->n_items)
-        err->detail = err->items[0].detail;
+    sql_builder *b = sql_builder_new(http_req_arena(req), err);
+    sql_from *from = sql_from_table(b, m->table, NULL);
+    sql_doc_limits lim = http__api_limits(http_req_app(req));
+    *q = (sql_doc_query){.from = from};
+    q->where = sql_doc_where(b, from, where, pointer, &lim, err);
+    return q->where != NULL;
 }
 
 void http__api_describe_delete_conflict(const orm_mapper *m, err_report *err)
@@ -152,6 +121,6 @@ void http__api_describe_delete_conflict(const orm_mapper *m, err_report *err)
 void http__api_fail(http_request *req, const orm_mapper *m, const char *pointer_prefix,
                     err_report *err)
 {
-    http__api_point_at_constraint(http_req_app(req), m, pointer_prefix, err);
+    dto_point_at_constraint(http_req_app(req)->registry, m, pointer_prefix, err);
     http_reply_problem(req, err);
 }

@@ -9,9 +9,24 @@
 #include "http_int.h"
 #include "version.h"
 
+/* {"status": status[, "version": version]} */
+static void reply_status(http_request *req, const char *status, const char *version)
+{
+    jsonw *w = http_reply_writer(req);
+    jsonw_object_begin(w);
+    jsonw_key(w, "status");
+    jsonw_string(w, status);
+    if (version) {
+        jsonw_key(w, "version");
+        jsonw_string(w, version);
+    }
+    jsonw_object_end(w);
+    http_reply_written(req, 200);
+}
+
 static void health(http_request *req)
 {
-    http_reply_json(req, 200, json_pack("{s:s, s:s}", "status", "ok", "version", retort_version()));
+    reply_status(req, "ok", retort_version());
 }
 
 static void health_ready(http_request *req)
@@ -31,25 +46,42 @@ static void health_ready(http_request *req)
         http_reply_problem(req, &err);
         return;
     }
-    http_reply_json(req, 200, json_pack("{s:s}", "status", "ready"));
+    reply_status(req, "ready", NULL);
 }
 
 /* One pool's entry of /health/pool. */
-static json_t *pool_json(eng_pool *pool)
+static void write_pool(jsonw *w, eng_pool *pool)
 {
     eng_pool_status st;
     eng_pool_get_status(pool, &st);
-    return json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:I, s:I, s:I, s:b, s:I}", "size", st.size,
-                     "checked_in", st.checked_in, "checked_out", st.checked_out, "overflow",
-                     st.overflow, "max_overflow", st.max_overflow, "waiting", st.waiting,
-                     "timeouts", (json_int_t) st.timeouts, "recycled", (json_int_t) st.recycled,
-                     "invalidated", (json_int_t) st.invalidated, "behind_pooler",
-                     st.behind_pooler, "result_mismatches", (json_int_t) st.shape_mismatches);
+    const struct {
+        const char *name;
+        long long value;
+    } fields[] = {{"size", st.size},
+                  {"checked_in", st.checked_in},
+                  {"checked_out", st.checked_out},
+                  {"overflow", st.overflow},
+                  {"max_overflow", st.max_overflow},
+                  {"waiting", st.waiting},
+                  {"timeouts", (long long) st.timeouts},
+                  {"recycled", (long long) st.recycled},
+                  {"invalidated", (long long) st.invalidated}};
+    jsonw_object_begin(w);
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
+        jsonw_key(w, fields[i].name);
+        jsonw_integer(w, fields[i].value);
+    }
+    jsonw_key(w, "behind_pooler");
+    jsonw_bool(w, st.behind_pooler);
+    jsonw_key(w, "result_mismatches");
+    jsonw_integer(w, (long long) st.shape_mismatches);
+    jsonw_object_end(w);
 }
 
 static void health_pool(http_request *req)
 {
-    http_reply_json(req, 200, pool_json(http_req_app(req)->pool));
+    write_pool(http_reply_writer(req), http_req_app(req)->pool);
+    http_reply_written(req, 200);
 }
 
 static void metrics(http_request *req)
@@ -60,9 +92,20 @@ static void metrics(http_request *req)
 }
 
 const http_route HTTP_BUILTIN_ROUTES[] = {
-    {HTTP_GET, "/health", health, HTTP_ROUTE_PUBLIC, "/health"},
-    {HTTP_GET, "/health/ready", health_ready, HTTP_ROUTE_DB | HTTP_ROUTE_PUBLIC, "/health/ready"},
-    {HTTP_GET, "/health/pool", health_pool, HTTP_ROUTE_ADMIN, "/health/pool"},
-    {HTTP_GET, "/metrics", metrics, HTTP_ROUTE_ADMIN, "/metrics"},
+    {HTTP_GET, "/health", health, HTTP_ROUTE_PUBLIC, "/health",
+     {"health", "getHealth", "Liveness", "Answers on the I/O thread without touching the database.",
+      HTTP_P400}},
+    {HTTP_GET, "/health/ready", health_ready, HTTP_ROUTE_DB | HTTP_ROUTE_PUBLIC, "/health/ready",
+     {"health", "getReadiness", "Readiness",
+      "Pre-pings a pooled connection: 200 when the database answers, else 503.",
+      HTTP_P400 | HTTP_P503}},
+    {HTTP_GET, "/health/pool", health_pool, HTTP_ROUTE_ADMIN, "/health/pool",
+     {"health", "getPoolStatus", "Connection pool status",
+      "Counters of the connection pool; no database access.", HTTP_P400}},
+    {HTTP_GET, "/metrics", metrics, HTTP_ROUTE_ADMIN, "/metrics",
+     {"health", "getMetrics", "Prometheus metrics",
+      "Prometheus text exposition: requests by route and status, a latency histogram, pool "
+      "gauges, statements executed, transaction replays.",
+      HTTP_P400}},
 };
 const size_t HTTP_N_BUILTIN_ROUTES = sizeof HTTP_BUILTIN_ROUTES / sizeof HTTP_BUILTIN_ROUTES[0];

@@ -61,6 +61,8 @@ struct http_request {
     const char *content_type;
     const char *resp_body;
     size_t resp_len;
+    sbuf resp;             /* the JSON body http_reply_writer writes */
+    jsonw writer;
     http_out_header *headers;
     bool replied;
     _Atomic int state;     /* http_req_state */
@@ -97,10 +99,11 @@ void http__route(http_request *req, const http_route *routes,
 http__templates *http__templates_create(const http_route *routes, size_t n);
 void http__templates_destroy(http__templates *t);
 
-/* Percent-decodes s into the arena ('+' kept unless plus_is_space). NULL
- * when s holds an invalid escape or a NUL byte. */
-char *http__decode(arena *a, const char *s, size_t n, bool plus_is_space);
-
+/* Adds one query parameter (name and value as libmicrohttpd gives them:
+ * still percent-encoded; value NULL for "?flag", which reads as "").
+ * False, with req->too_many_query set, past HTTP_MAX_QUERY_PARAMS or for
+ * an invalid escape or an encoded NUL (a 400 for the request). */
+bool http__add_query(http_request *req, const char *key, const char *value);
 /* Parses the query parameters of the connection into req. */
 void http__parse_query(http_request *req);
 
@@ -136,15 +139,20 @@ const char **http__api_key(http_request *req, const orm_mapper *m, const char *r
  * the model fields of the constraint (prefix + "/" + column). */
 void http__api_fail(http_request *req, const orm_mapper *m, const char *pointer_prefix,
                     err_report *err);
-/* Adds JSON-Pointer items for a constraint error (shared by bulk and
- * transaction paths); a no-op for other errors. */
-void http__api_point_at_constraint(const http_app *app, const orm_mapper *m,
-                                   const char *pointer_prefix, err_report *err);
 /* A foreign-key violation on DELETE: a 409 without a pointer (no field of
  * the request is at fault) whose detail names the referencing table. */
 void http__api_describe_delete_conflict(const orm_mapper *m, err_report *err);
 /* The URL of an entity: /api/<resource>/<identity>. */
 const char *http__api_location(arena *a, const orm_mapper *m, const orm_entity *e);
+/* The list envelope {"data": ..., "meta": {"limit", "offset", "count"}}
+ * around the data the caller writes in between; count null unless the
+ * query asked for it (count >= 0). */
+void http__api_envelope_begin(jsonw *w);
+void http__api_envelope_end(jsonw *w, const sql_doc_query *q, int64_t count);
+/* A where document of m (bulk update) translated into q (from and where
+ * only); pointers of its problems start at pointer. */
+bool http__api_where(http_request *req, const orm_mapper *m, const json_t *where,
+                     const char *pointer, sql_doc_query *q /* OUT */, err_report *err);
 /* Document limits from the server configuration. */
 sql_doc_limits http__api_limits(const http_app *app);
 

@@ -1,58 +1,46 @@
 /*
  * http_openapi_paths — the paths of the OpenAPI document and the
  * components they refer to: parameters, headers, and the problem+json
- * responses with their examples. Every operation lists its success
- * response, then the problems its handler can give (the P* bits), in
- * status order.
+ * responses with their examples. The operations are generated from the
+ * route tables (HTTP_API_ROUTES, HTTP_BUILTIN_ROUTES, HTTP_DOCS_ROUTES):
+ * each documented route gives its tag, operationId, summary, description
+ * and problem statuses (http_route_doc); what its parameters, body and
+ * success response look like is written here, once per route. Every
+ * operation lists its success response, then its problems in status
+ * order.
  */
 #include <string.h>
 
 #include "http_openapi_int.h"
-
-/* Problem responses an operation can give, as bits. */
-enum {
-    P400 = 1 << 0,
-    P404 = 1 << 1,
-    P409 = 1 << 2,
-    P412 = 1 << 3,
-    P413 = 1 << 4,
-    P415 = 1 << 5,
-    P422 = 1 << 6,
-    P500 = 1 << 7,
-    P503 = 1 << 8,
-    P504 = 1 << 9
-};
-#define P_DB (P500 | P503 | P504)          /* runs statements on a pooled connection */
-#define P_BODY (P400 | P413 | P415 | P422) /* takes a JSON body */
 
 static const struct {
     int status;
     unsigned bit;
     const char *name, *description;
 } PROBLEMS[] = {
-    {400, P400, "BadRequest",
+    {400, HTTP_P400, "BadRequest",
      ("Malformed request: bad JSON, an unknown query parameter, field, relationship or operator, "
       "a limit out of range, a relationship named without an option that loads it (raise), an "
       "unknown op, $ref or isolation_level.")},
-    {404, P404, "NotFound", "Unknown resource or no entity with that key."},
-    {409, P409, "Conflict",
+    {404, HTTP_P404, "NotFound", "Unknown resource or no entity with that key."},
+    {409, HTTP_P409, "Conflict",
      ("A unique or foreign-key violation (pointers at the model fields of the constraint; none "
       "for a delete still referenced), or a serialization failure after the last retry (type "
       "serialization-failure, with Retry-After).")},
-    {412, P412, "PreconditionFailed", "If-Match does not match the entity's current version."},
-    {413, P413, "ContentTooLarge", "The body is larger than server.max_body_bytes."},
-    {415, P415, "UnsupportedMediaType",
+    {412, HTTP_P412, "PreconditionFailed", "If-Match does not match the entity's current version."},
+    {413, HTTP_P413, "ContentTooLarge", "The body is larger than server.max_body_bytes."},
+    {415, HTTP_P415, "UnsupportedMediaType",
      "The body is not application/json (or another +json type)."},
-    {422, P422, "UnprocessableContent",
+    {422, HTTP_P422, "UnprocessableContent",
      ("Validation failed: wrong JSON types, values that do not fit their column, unknown or "
       "read-only fields, missing required fields, CHECK and NOT NULL violations. Every bad field "
       "is listed.")},
-    {500, P500, "InternalServerError",
+    {500, HTTP_P500, "InternalServerError",
      "A bug: the details are in the server log under the request id."},
-    {503, P503, "ServiceUnavailable",
+    {503, HTTP_P503, "ServiceUnavailable",
      ("No pooled connection within pool_timeout, the request queue is full, or the database is "
       "unreachable or was lost mid-request.")},
-    {504, P504, "GatewayTimeout", "The statement ran longer than database.statement_timeout_ms."},
+    {504, HTTP_P504, "GatewayTimeout", "The statement ran longer than database.statement_timeout_ms."},
 };
 enum { N_PROBLEMS = sizeof PROBLEMS / sizeof PROBLEMS[0] };
 
@@ -287,9 +275,11 @@ static const char *op_id(http__oa *x, const char *base)
     return http__oa_unique(x, x->op_ids, base, "");
 }
 
+/* One operation: its route's documentation with the model filled in. */
 typedef struct op_spec {
     const char *tag, *id, *summary, *description;
     bool db;
+    unsigned problems; /* HTTP_P* bits, HTTP_P412_IF_VERSIONED resolved */
 } op_spec;
 
 static json_t *op_new(http__oa *x, const op_spec *o)
@@ -320,10 +310,10 @@ static void json_body(json_t *op, const char *description, json_t *schema, json_
                                   "content", "application/json", media));
 }
 
-/* The success response, then the problems of `problems` in status order. */
+/* The success response, then the operation's problems in status order. */
 static void responses(http__oa *x, json_t *op, const op_spec *o, int status,
                       const char *description, const char *media_type, json_t *schema,
-                      json_t *example, json_t *extra_headers, unsigned problems)
+                      json_t *example, json_t *extra_headers)
 {
     json_t *rs = json_object();
     json_t *ok = json_object();
@@ -342,7 +332,7 @@ static void responses(http__oa *x, json_t *op, const op_spec *o, int status,
     }
     json_object_set_new(rs, arena_sprintf(x->a, "%d", status), ok);
     for (size_t i = 0; i < N_PROBLEMS; i++)
-        if (problems & PROBLEMS[i].bit)
+        if (o->problems & PROBLEMS[i].bit)
             json_object_set_new(rs, arena_sprintf(x->a, "%d", PROBLEMS[i].status),
                                 http__oa_ref(x, "responses", PROBLEMS[i].name));
     json_object_set_new(op, "responses", rs);
@@ -435,192 +425,6 @@ static json_t *id_param(http__oa *x, const http__oa_model *om)
     return p;
 }
 
-void http__oa_model_paths(http__oa *x, json_t *paths, const http__oa_model *om)
-{
-    const cfg_model *md = om->model;
-    const char *t = md->table;
-    bool versioned = om->m && om->m->version >= 0;
-    const char *base = arena_sprintf(x->a, "/api/%s", t);
-    json_t *collection = path_item(paths, base);
-    json_t *item = path_item(paths, arena_sprintf(x->a, "%s/{id}", base));
-
-    /* GET /api/t */
-    op_spec o = {t, arena_sprintf(x->a, "list%s", om->plural), arena_sprintf(x->a, "List %s", t),
-                 arena_sprintf(x->a,
-                               "A page of %s, filtered by equality parameters (one per column) "
-                               "and a where document, sorted by order_by. Unknown parameters "
-                               "are a 400.",
-                               t),
-                 true};
-    json_t *op = op_new(x, &o);
-    add_param(op, http__oa_ref(x, "parameters", "limit"));
-    add_param(op, http__oa_ref(x, "parameters", "offset"));
-    add_param(op, query_param("order_by",
-                              arena_sprintf(x->a,
-                                            "Sort keys, comma separated; a leading - sorts "
-                                            "descending. Columns of %s: %s.",
-                                            t, http__oa_column_list(x, om)),
-                              json_pack("{s:s, s:s}", "type", "string", "pattern",
-                                        "^-?[A-Za-z_][A-Za-z0-9_]*(,-?[A-Za-z_][A-Za-z0-9_]*)*$"),
-                              NULL));
-    shape_params(x, op, om);
-    add_param(op, http__oa_ref(x, "parameters", "count"));
-    add_param(op,
-              json_pack("{s:s, s:s, s:s, s:{s:{s:o, s:o}}}", "name", "where", "in", "query",
-                        "description",
-                        arena_sprintf(x->a, "A where document over %s as URL-encoded JSON.\n\n%s",
-                                      t, http__oa_where_grammar),
-                        "content", "application/json", "schema", http__oa_sref(x, om->where),
-                        "example", http__oa_where_example(x, om)));
-    for (size_t i = 0; i < md->n_columns; i++) {
-        const cfg_column *c = &md->columns[i];
-        if (c->write_only || is_control_param(c->name))
-            continue;
-        json_t *s = http__oa_column_schema(x, om, i, HTTP__OA_PARAM);
-        json_object_del(s, "description");
-        add_param(
-            op, query_param(c->name,
-                            arena_sprintf(x->a, "Only rows whose %s equals this value%s.", c->name,
-                                          c->type == CFG_TYPE_JSON ? " (JSON text)" : ""),
-                            s, NULL));
-    }
-    responses(x, op, &o, 200, arena_sprintf(x->a, "A page of %s.", t), "application/json",
-              http__oa_sref(x, om->list), NULL, NULL, P400 | P422 | P_DB);
-    json_object_set_new(collection, "get", op);
-
-    /* POST /api/t */
-    o = (op_spec){t, arena_sprintf(x->a, "create%s", om->singular),
-                  arena_sprintf(x->a, "Create one %s", md->name),
-                  "Validates the body (every problem listed), inserts the row through the unit "
-                  "of work and returns the created DTO with the model's default eager "
-                  "relationships.",
-                  true};
-    op = op_new(x, &o);
-    json_body(op, arena_sprintf(x->a, "The new %s.", md->name), http__oa_sref(x, om->create),
-              http__oa_create_example(x, om, 0));
-    json_t *hdr = json_pack("{s:o}", "Location", http__oa_ref(x, "headers", "Location"));
-    if (versioned)
-        json_object_set_new(hdr, "ETag", http__oa_ref(x, "headers", "ETag"));
-    responses(x, op, &o, 201, "Created.", "application/json", http__oa_sref(x, om->entity), NULL,
-              hdr, P_BODY | P409 | P_DB);
-    json_object_set_new(collection, "post", op);
-
-    /* PATCH /api/t (bulk update) */
-    o = (op_spec){t, arena_sprintf(x->a, "bulkUpdate%s", om->plural),
-                  arena_sprintf(x->a, "Update %s in bulk", t),
-                  "A Core UPDATE of every row matching where (no identity map, no per-row "
-                  "validation beyond the values' types). An empty where is refused; the version "
-                  "column, when there is one, is incremented.",
-                  true};
-    op = op_new(x, &o);
-    json_t *bu_ex = json_object();
-    json_object_set_new(bu_ex, "where", http__oa_where_example(x, om));
-    int sc = http__oa_sample_column(om, true);
-    json_t *vals = json_object();
-    if (sc >= 0)
-        json_object_set_new(vals, md->columns[sc].name,
-                            http__oa_column_example(x, &md->columns[sc], 1));
-    json_object_set_new(bu_ex, "values", vals);
-    json_body(op, "where and values.", http__oa_sref(x, om->bulk_update), sc >= 0 ? bu_ex : NULL);
-    if (sc < 0)
-        json_decref(bu_ex);
-    responses(x, op, &o, 200, "The number of rows updated.", "application/json",
-              http__oa_sref(x, "BulkUpdateResult"), json_pack("{s:i}", "updated", 3), NULL,
-              P_BODY | P409 | P_DB);
-    json_object_set_new(collection, "patch", op);
-
-    /* GET /api/t/{id} */
-    o = (op_spec){t, arena_sprintf(x->a, "get%s", om->singular),
-                  arena_sprintf(x->a, "Get one %s by key", md->name),
-                  "Session.get: the entity with that primary key, with the relationships "
-                  "include= names.",
-                  true};
-    op = op_new(x, &o);
-    add_param(op, id_param(x, om));
-    shape_params(x, op, om);
-    responses(x, op, &o, 200, arena_sprintf(x->a, "The %s.", md->name), "application/json",
-              http__oa_sref(x, om->entity), NULL,
-              versioned ? json_pack("{s:o}", "ETag", http__oa_ref(x, "headers", "ETag")) : NULL,
-              P400 | P404 | P_DB);
-    json_object_set_new(item, "get", op);
-
-    /* PATCH /api/t/{id} */
-    o = (op_spec){t, arena_sprintf(x->a, "update%s", om->singular),
-                  arena_sprintf(x->a, "Update one %s", md->name),
-                  versioned ? "A partial update through the unit of work: only the given fields "
-                              "change. If-Match is checked against the version column."
-                            : "A partial update through the unit of work: only the given fields "
-                              "change.",
-                  true};
-    op = op_new(x, &o);
-    add_param(op, id_param(x, om));
-    if (versioned)
-        add_param(op, http__oa_ref(x, "parameters", "If-Match"));
-    json_t *up_ex = json_object();
-    if (sc >= 0)
-        json_object_set_new(up_ex, md->columns[sc].name,
-                            http__oa_column_example(x, &md->columns[sc], 1));
-    json_body(op, "The fields to change.", http__oa_sref(x, om->update), up_ex);
-    responses(x, op, &o, 200, arena_sprintf(x->a, "The updated %s.", md->name), "application/json",
-              http__oa_sref(x, om->entity), NULL,
-              versioned ? json_pack("{s:o}", "ETag", http__oa_ref(x, "headers", "ETag")) : NULL,
-              P_BODY | P404 | P409 | (versioned ? P412 : 0) | P_DB);
-    json_object_set_new(item, "patch", op);
-
-    /* DELETE /api/t/{id} */
-    o = (op_spec){t, arena_sprintf(x->a, "delete%s", om->singular),
-                  arena_sprintf(x->a, "Delete one %s", md->name),
-                  "Deletes the row; rows elsewhere that still reference it make this a 409.", true};
-    op = op_new(x, &o);
-    add_param(op, id_param(x, om));
-    if (versioned)
-        add_param(op, http__oa_ref(x, "parameters", "If-Match"));
-    responses(x, op, &o, 204, "Deleted.", NULL, NULL, NULL, NULL,
-              P400 | P404 | P409 | (versioned ? P412 : 0) | P_DB);
-    json_object_set_new(item, "delete", op);
-
-    /* POST /api/t/query */
-    o = (op_spec){t, arena_sprintf(x->a, "query%s", om->plural),
-                  arena_sprintf(x->a, "Query %s with a query document", t),
-                  "Entities through the ORM (identity map, loader options), or with group_by / "
-                  "aggregates rows through Core.",
-                  true};
-    op = op_new(x, &o);
-    json_t *qmedia = json_pack("{s:o}", "schema", http__oa_sref(x, om->query));
-    json_t *qex = json_pack("{s:{s:s, s:o}}", "entities", "summary", "Filter, sort, page, load",
-                            "value", http__oa_query_example(x, om));
-    json_t *agg = http__oa_aggregate_example(x, om);
-    if (agg)
-        json_object_set_new(
-            qex, "aggregate",
-            json_pack("{s:s, s:o}", "summary", "Group and aggregate", "value", agg));
-    json_object_set_new(qmedia, "examples", qex);
-    json_object_set_new(op, "requestBody",
-                        json_pack("{s:s, s:b, s:{s:o}}", "description", "The query document.",
-                                  "required", 1, "content", "application/json", qmedia));
-    responses(x, op, &o, 200, "The matching entities, or the aggregate rows.", "application/json",
-              json_pack("{s:[o,o]}", "anyOf", http__oa_sref(x, om->list),
-                        http__oa_sref(x, "AggregateList")),
-              NULL, NULL, P_BODY | P_DB);
-    json_object_set_new(path_item(paths, arena_sprintf(x->a, "%s/query", base)), "post", op);
-
-    /* POST /api/t/bulk */
-    o = (op_spec){t, arena_sprintf(x->a, "bulkInsert%s", om->plural),
-                  arena_sprintf(x->a, "Insert %s in bulk", t),
-                  "A Core bulk insert of a JSON array, each row validated like a create body "
-                  "(pointers /i/field); batched, one round trip per batch, all rows or none.",
-                  true};
-    op = op_new(x, &o);
-    add_param(op, http__oa_ref(x, "parameters", "returning"));
-    json_body(
-        op, "The rows.",
-        json_pack("{s:s, s:o}", "type", "array", "items", http__oa_sref(x, om->create)),
-        json_pack("[o,o]", http__oa_create_example(x, om, 0), http__oa_create_example(x, om, 1)));
-    responses(x, op, &o, 201, "The rows were inserted.", "application/json",
-              http__oa_sref(x, om->bulk_result), NULL, NULL, P_BODY | P409 | P_DB);
-    json_object_set_new(path_item(paths, arena_sprintf(x->a, "%s/bulk", base)), "post", op);
-}
-
 /* The spec's example, over the configured models: create a parent, a
  * child referring to it by $ref, and a query. */
 static json_t *transaction_example(http__oa *x)
@@ -662,82 +466,217 @@ static json_t *transaction_example(http__oa *x)
     return json_pack("{s:s, s:o}", "isolation_level", "SERIALIZABLE", "operations", ops);
 }
 
-void http__oa_shared_paths(http__oa *x, json_t *paths)
+
+/* ---- each route's parameters, body and success response ----------------- */
+
+typedef void op_details(http__oa *x, json_t *op, const op_spec *o, const http__oa_model *om);
+
+static bool versioned(const http__oa_model *om)
 {
-    op_spec o = {"transactions", "runTransaction", "Run operations in one transaction",
-                 "All operations share one session and one transaction; all commit together "
-                 "or none do. A failure names the failing operation (operation, pointers "
-                 "under /operations/i/). Serialization failures and deadlocks are replayed "
-                 "with backoff; when the retries run out: 409 serialization-failure with "
-                 "Retry-After.",
-                 true};
-    json_t *op = op_new(x, &o);
+    return om && om->m && om->m->version >= 0;
+}
+
+static json_t *etag_header(http__oa *x, const http__oa_model *om)
+{
+    return versioned(om) ? json_pack("{s:o}", "ETag", http__oa_ref(x, "headers", "ETag")) : NULL;
+}
+
+/* A writable column for examples of update bodies; -1 when none. */
+static json_t *sample_values(http__oa *x, const http__oa_model *om, int *sc)
+{
+    *sc = http__oa_sample_column(om, true);
+    json_t *vals = json_object();
+    if (*sc >= 0)
+        json_object_set_new(vals, om->model->columns[*sc].name,
+                            http__oa_column_example(x, &om->model->columns[*sc], 1));
+    return vals;
+}
+
+static void list_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_model *om)
+{
+    const cfg_model *md = om->model;
+    const char *t = md->table;
+    add_param(op, http__oa_ref(x, "parameters", "limit"));
+    add_param(op, http__oa_ref(x, "parameters", "offset"));
+    add_param(op, query_param("order_by",
+                              arena_sprintf(x->a,
+                                            "Sort keys, comma separated; a leading - sorts "
+                                            "descending. Columns of %s: %s.",
+                                            t, http__oa_column_list(x, om)),
+                              json_pack("{s:s, s:s}", "type", "string", "pattern",
+                                        "^-?[A-Za-z_][A-Za-z0-9_]*(,-?[A-Za-z_][A-Za-z0-9_]*)*$"),
+                              NULL));
+    shape_params(x, op, om);
+    add_param(op, http__oa_ref(x, "parameters", "count"));
+    add_param(op,
+              json_pack("{s:s, s:s, s:s, s:{s:{s:o, s:o}}}", "name", "where", "in", "query",
+                        "description",
+                        arena_sprintf(x->a, "A where document over %s as URL-encoded JSON.\n\n%s",
+                                      t, http__oa_where_grammar),
+                        "content", "application/json", "schema", http__oa_sref(x, om->where),
+                        "example", http__oa_where_example(x, om)));
+    for (size_t i = 0; i < md->n_columns; i++) {
+        const cfg_column *c = &md->columns[i];
+        if (c->write_only || is_control_param(c->name))
+            continue;
+        json_t *s = http__oa_column_schema(x, om, i, HTTP__OA_PARAM);
+        json_object_del(s, "description");
+        add_param(
+            op, query_param(c->name,
+                            arena_sprintf(x->a, "Only rows whose %s equals this value%s.", c->name,
+                                          c->type == CFG_TYPE_JSON ? " (JSON text)" : ""),
+                            s, NULL));
+    }
+    responses(x, op, o, 200, arena_sprintf(x->a, "A page of %s.", t), "application/json",
+              http__oa_sref(x, om->list), NULL, NULL);
+}
+
+static void create_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_model *om)
+{
+    json_body(op, arena_sprintf(x->a, "The new %s.", om->model->name),
+              http__oa_sref(x, om->create), http__oa_create_example(x, om, 0));
+    json_t *hdr = json_pack("{s:o}", "Location", http__oa_ref(x, "headers", "Location"));
+    if (versioned(om))
+        json_object_set_new(hdr, "ETag", http__oa_ref(x, "headers", "ETag"));
+    responses(x, op, o, 201, "Created.", "application/json", http__oa_sref(x, om->entity), NULL,
+              hdr);
+}
+
+static void bulk_update_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_model *om)
+{
+    json_t *bu_ex = json_object();
+    json_object_set_new(bu_ex, "where", http__oa_where_example(x, om));
+    int sc;
+    json_object_set_new(bu_ex, "values", sample_values(x, om, &sc));
+    json_body(op, "where and values.", http__oa_sref(x, om->bulk_update), sc >= 0 ? bu_ex : NULL);
+    if (sc < 0)
+        json_decref(bu_ex);
+    responses(x, op, o, 200, "The number of rows updated.", "application/json",
+              http__oa_sref(x, "BulkUpdateResult"), json_pack("{s:i}", "updated", 3), NULL);
+}
+
+static void get_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_model *om)
+{
+    add_param(op, id_param(x, om));
+    shape_params(x, op, om);
+    responses(x, op, o, 200, arena_sprintf(x->a, "The %s.", om->model->name), "application/json",
+              http__oa_sref(x, om->entity), NULL, etag_header(x, om));
+}
+
+static void update_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_model *om)
+{
+    add_param(op, id_param(x, om));
+    if (versioned(om))
+        add_param(op, http__oa_ref(x, "parameters", "If-Match"));
+    int sc;
+    json_body(op, "The fields to change.", http__oa_sref(x, om->update),
+              sample_values(x, om, &sc));
+    responses(x, op, o, 200, arena_sprintf(x->a, "The updated %s.", om->model->name),
+              "application/json", http__oa_sref(x, om->entity), NULL, etag_header(x, om));
+}
+
+static void delete_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_model *om)
+{
+    add_param(op, id_param(x, om));
+    if (versioned(om))
+        add_param(op, http__oa_ref(x, "parameters", "If-Match"));
+    responses(x, op, o, 204, "Deleted.", NULL, NULL, NULL, NULL);
+}
+
+static void query_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_model *om)
+{
+    json_t *qmedia = json_pack("{s:o}", "schema", http__oa_sref(x, om->query));
+    json_t *qex = json_pack("{s:{s:s, s:o}}", "entities", "summary", "Filter, sort, page, load",
+                            "value", http__oa_query_example(x, om));
+    json_t *agg = http__oa_aggregate_example(x, om);
+    if (agg)
+        json_object_set_new(
+            qex, "aggregate",
+            json_pack("{s:s, s:o}", "summary", "Group and aggregate", "value", agg));
+    json_object_set_new(qmedia, "examples", qex);
+    json_object_set_new(op, "requestBody",
+                        json_pack("{s:s, s:b, s:{s:o}}", "description", "The query document.",
+                                  "required", 1, "content", "application/json", qmedia));
+    responses(x, op, o, 200, "The matching entities, or the aggregate rows.", "application/json",
+              json_pack("{s:[o,o]}", "anyOf", http__oa_sref(x, om->list),
+                        http__oa_sref(x, "AggregateList")),
+              NULL, NULL);
+}
+
+static void bulk_insert_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_model *om)
+{
+    add_param(op, http__oa_ref(x, "parameters", "returning"));
+    json_body(
+        op, "The rows.",
+        json_pack("{s:s, s:o}", "type", "array", "items", http__oa_sref(x, om->create)),
+        json_pack("[o,o]", http__oa_create_example(x, om, 0), http__oa_create_example(x, om, 1)));
+    responses(x, op, o, 201, "The rows were inserted.", "application/json",
+              http__oa_sref(x, om->bulk_result), NULL, NULL);
+}
+
+static void transaction_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_model *om)
+{
+    (void) om;
     json_body(op, "The transaction document.", http__oa_sref(x, "TransactionDocument"),
               transaction_example(x));
-    responses(x, op, &o, 200, "Every operation's result, in order.", "application/json",
-              http__oa_sref(x, "TransactionResults"), NULL, NULL, P_BODY | P404 | P409 | P_DB);
-    json_object_set_new(path_item(paths, "/api/transaction"), "post", op);
+    responses(x, op, o, 200, "Every operation's result, in order.", "application/json",
+              http__oa_sref(x, "TransactionResults"), NULL, NULL);
+}
 
-    o = (op_spec){"health", "getHealth", "Liveness",
-                  "Answers on the I/O thread without touching the database.", false};
-    op = op_new(x, &o);
-    responses(x, op, &o, 200, "Alive.", "application/json", http__oa_sref(x, "Health"),
-              json_pack("{s:s}", "status", "ok"), NULL, P400);
-    json_object_set_new(path_item(paths, "/health"), "get", op);
+static void health_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_model *om)
+{
+    (void) om;
+    responses(x, op, o, 200, "Alive.", "application/json", http__oa_sref(x, "Health"),
+              json_pack("{s:s}", "status", "ok"), NULL);
+}
 
-    o = (op_spec){"health", "getReadiness", "Readiness",
-                  "Pre-pings a pooled connection: 200 when the database answers, else 503.", true};
-    op = op_new(x, &o);
-    responses(x, op, &o, 200, "Ready.", "application/json", http__oa_sref(x, "Readiness"),
-              json_pack("{s:s}", "status", "ready"), NULL, P400 | P503);
-    json_object_set_new(path_item(paths, "/health/ready"), "get", op);
+static void readiness_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_model *om)
+{
+    (void) om;
+    responses(x, op, o, 200, "Ready.", "application/json", http__oa_sref(x, "Readiness"),
+              json_pack("{s:s}", "status", "ready"), NULL);
+}
 
-    o = (op_spec){"health", "getPoolStatus", "Connection pool status",
-                  "Counters of the connection pool; no database access.", false};
-    op = op_new(x, &o);
-    responses(x, op, &o, 200, "The pool's status.", "application/json",
+static void pool_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_model *om)
+{
+    (void) om;
+    responses(x, op, o, 200, "The pool's status.", "application/json",
               http__oa_sref(x, "PoolStatus"),
               json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "size", 10, "checked_in",
                         9, "checked_out", 1, "overflow", 0, "max_overflow", 20, "waiting", 0,
                         "timeouts", 0, "recycled", 0, "invalidated", 0),
-              NULL, P400);
-    json_object_set_new(path_item(paths, "/health/pool"), "get", op);
+              NULL);
+}
 
-    o = (op_spec){"health", "getMetrics", "Prometheus metrics",
-                  "Prometheus text exposition: requests by route and status, a latency "
-                  "histogram, pool gauges, statements executed, transaction replays.",
-                  false};
-    op = op_new(x, &o);
-    responses(x, op, &o, 200, "Metrics (text/plain; version=0.0.4).", "text/plain",
-              json_pack("{s:s}", "type", "string"), NULL, NULL, P400);
-    json_object_set_new(path_item(paths, "/metrics"), "get", op);
+static void metrics_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_model *om)
+{
+    (void) om;
+    responses(x, op, o, 200, "Metrics (text/plain; version=0.0.4).", "text/plain",
+              json_pack("{s:s}", "type", "string"), NULL, NULL);
+}
 
-    o = (op_spec){"documentation", "getOpenApi", "This OpenAPI document",
-                  "The OpenAPI 3.1 document generated from the models at start-up.", false};
-    op = op_new(x, &o);
-    responses(x, op, &o, 200, "The document.", "application/json",
-              json_pack("{s:s}", "type", "object"), NULL, NULL, P400);
-    json_object_set_new(path_item(paths, "/openapi.json"), "get", op);
+static void openapi_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_model *om)
+{
+    (void) om;
+    responses(x, op, o, 200, "The document.", "application/json",
+              json_pack("{s:s}", "type", "object"), NULL, NULL);
+}
 
-    o = (op_spec){"documentation", "getDocs", "API documentation page",
-                  "A page that renders this document with Swagger UI, served from local files "
-                  "(works offline).",
-                  false};
-    op = op_new(x, &o);
-    responses(x, op, &o, 200, "An HTML page.", "text/html", json_pack("{s:s}", "type", "string"),
-              NULL, NULL, P400);
-    json_object_set_new(path_item(paths, "/docs"), "get", op);
+static void docs_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_model *om)
+{
+    (void) om;
+    responses(x, op, o, 200, "An HTML page.", "text/html", json_pack("{s:s}", "type", "string"),
+              NULL, NULL);
+}
 
-    o = (op_spec){"documentation", "getDocsAsset", "A file of the documentation page",
-                  "Swagger UI's scripts, style sheet and icons, from server.docs_dir.", false};
-    op = op_new(x, &o);
+static void docs_asset_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_model *om)
+{
+    (void) om;
     add_param(op, json_pack("{s:s, s:s, s:b, s:s, s:{s:s, s:s}, s:s}", "name", "file", "in", "path",
                             "required", 1, "description", "A file name.", "schema", "type",
                             "string", "pattern", "^[A-Za-z0-9_-][A-Za-z0-9._-]*$", "example",
                             "swagger-ui-bundle.js"));
-    json_t *rs = json_object();
-    json_t *ok =
-        json_pack("{s:s, s:o}", "description", "The file.", "headers", std_headers(x, false));
+    /* Several media types: the success response is written out here. */
     json_t *content = json_object();
     json_object_set_new(content, "text/javascript",
                         json_pack("{s:{s:s}}", "schema", "type", "string"));
@@ -745,10 +684,131 @@ void http__oa_shared_paths(http__oa *x, json_t *paths)
     json_object_set_new(
         content, "image/png",
         json_pack("{s:{s:s, s:s}}", "schema", "type", "string", "contentMediaType", "image/png"));
+    responses(x, op, o, 200, "The file.", NULL, NULL, NULL, NULL);
+    json_t *ok = json_object_get(json_object_get(op, "responses"), "200");
     json_object_set_new(ok, "content", content);
-    json_object_set_new(rs, "200", ok);
-    json_object_set_new(rs, "400", http__oa_ref(x, "responses", "BadRequest"));
-    json_object_set_new(rs, "404", http__oa_ref(x, "responses", "NotFound"));
-    json_object_set_new(op, "responses", rs);
-    json_object_set_new(path_item(paths, "/docs/{file}"), "get", op);
+}
+
+/* The details of each documented route, by method and path template. */
+static const struct {
+    unsigned method;
+    const char *path;
+    op_details *details;
+} DETAILS[] = {
+    {HTTP_GET, "/api/{resource}", list_op},
+    {HTTP_POST, "/api/{resource}", create_op},
+    {HTTP_PATCH, "/api/{resource}", bulk_update_op},
+    {HTTP_GET, "/api/{resource}/{id}", get_op},
+    {HTTP_PATCH, "/api/{resource}/{id}", update_op},
+    {HTTP_DELETE, "/api/{resource}/{id}", delete_op},
+    {HTTP_POST, "/api/{resource}/query", query_op},
+    {HTTP_POST, "/api/{resource}/bulk", bulk_insert_op},
+    {HTTP_POST, "/api/transaction", transaction_op},
+    {HTTP_GET, "/health", health_op},
+    {HTTP_GET, "/health/ready", readiness_op},
+    {HTTP_GET, "/health/pool", pool_op},
+    {HTTP_GET, "/metrics", metrics_op},
+    {HTTP_GET, "/openapi.json", openapi_op},
+    {HTTP_GET, "/docs", docs_op},
+    {HTTP_GET, "/docs/{file}", docs_asset_op},
+};
+
+/* ---- operations from the route tables ------------------------------------ */
+
+/* text with the model's names in place of {table}, {Name}, {Plural},
+ * {Singular} and {if_match}. Lives in x->a. */
+static const char *expand(http__oa *x, const char *text, const http__oa_model *om)
+{
+    if (!text || !om || !strchr(text, '{'))
+        return text;
+    const struct {
+        const char *name, *value;
+    } vars[] = {
+        {"{table}", om->model->table},
+        {"{Name}", om->model->name},
+        {"{Plural}", om->plural},
+        {"{Singular}", om->singular},
+        {"{if_match}", versioned(om) ? " If-Match is checked against the version column." : ""},
+    };
+    sbuf b;
+    sbuf_init(&b, x->a, strlen(text) + 32);
+    for (const char *p = text; *p;) {
+        size_t i = 0;
+        while (i < sizeof vars / sizeof vars[0] && strncmp(p, vars[i].name, strlen(vars[i].name)))
+            i++;
+        if (i < sizeof vars / sizeof vars[0]) {
+            sbuf_append(&b, vars[i].value);
+            p += strlen(vars[i].name);
+        } else {
+            sbuf_append_char(&b, *p++);
+        }
+    }
+    return sbuf_str(&b);
+}
+
+static const char *method_key(unsigned method)
+{
+    switch (method) {
+    case HTTP_POST:
+        return "post";
+    case HTTP_PUT:
+        return "put";
+    case HTTP_PATCH:
+        return "patch";
+    case HTTP_DELETE:
+        return "delete";
+    default:
+        return "get";
+    }
+}
+
+/* The operations of the documented routes: those under /api/{resource}
+ * for model om, or (om NULL) the others. */
+static void route_ops(http__oa *x, json_t *paths, const http_route *routes, size_t n,
+                      const http__oa_model *om)
+{
+    for (size_t r = 0; r < n; r++) {
+        const http_route *rt = &routes[r];
+        const http_route_doc *d = &rt->doc;
+        bool per_model = strstr(rt->path, "{resource}") != NULL;
+        if (!d->operation_id || per_model != (om != NULL))
+            continue;
+        op_details *details = NULL;
+        for (size_t i = 0; i < sizeof DETAILS / sizeof DETAILS[0] && !details; i++)
+            if (DETAILS[i].method == rt->methods && strcmp(DETAILS[i].path, rt->path) == 0)
+                details = DETAILS[i].details;
+        unsigned problems = d->problems & ~(unsigned) HTTP_P412_IF_VERSIONED;
+        if ((d->problems & HTTP_P412_IF_VERSIONED) && versioned(om))
+            problems |= HTTP_P412;
+        op_spec o = {d->tag ? d->tag : om->model->table,
+                     expand(x, d->operation_id, om),
+                     expand(x, d->summary, om),
+                     expand(x, d->description, om),
+                     (rt->flags & HTTP_ROUTE_DB) != 0,
+                     problems};
+        json_t *op = op_new(x, &o);
+        if (details)
+            details(x, op, &o, om);
+        else
+            responses(x, op, &o, 200, "OK.", NULL, NULL, NULL, NULL);
+        const char *path = rt->path;
+        if (per_model) {
+            const char *at = strstr(path, "{resource}");
+            path = arena_sprintf(x->a, "%.*s%s%s", (int) (at - path), path, om->model->table,
+                                 at + strlen("{resource}"));
+        }
+        json_object_set_new(path_item(paths, path), method_key(rt->methods), op);
+    }
+}
+
+void http__oa_model_paths(http__oa *x, json_t *paths, const http__oa_model *om)
+{
+    route_ops(x, paths, HTTP_API_ROUTES, HTTP_N_API_ROUTES, om);
+}
+
+void http__oa_shared_paths(http__oa *x, json_t *paths)
+{
+    route_ops(x, paths, HTTP_API_ROUTES, HTTP_N_API_ROUTES, NULL);
+    route_ops(x, paths, HTTP_BUILTIN_ROUTES, HTTP_N_BUILTIN_ROUTES, NULL);
+    route_ops(x, paths, HTTP_DOCS_ROUTES, HTTP_N_DOCS_ROUTES, NULL);
 }

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "http_openapi_int.h"
+#include "isolation.h"
 
 const char http__oa_where_grammar[] =
     "A where document: an object whose keys are ANDed. A key is a field, `and`, `or` or "
@@ -34,6 +35,15 @@ static json_t *obj_schema(const char *description)
     if (description)
         json_object_set_new(s, "description", json_string(description));
     return s;
+}
+
+/* The isolation levels a transaction document may name. */
+static json_t *isolation_enum(void)
+{
+    json_t *e = json_array();
+    for (size_t i = 0; i < ISOLATION_N_LEVELS; i++)
+        json_array_append_new(e, json_string(ISOLATION_LEVELS[i]));
+    return e;
 }
 
 static json_t *int_schema(const char *description, int minimum)
@@ -580,9 +590,8 @@ static void transaction_schemas(http__oa *x)
     json_object_set_new(doc, "required", json_pack("[s]", "operations"));
     json_object_set_new(doc, "additionalProperties", json_false());
     json_object_set_new(doc, "properties",
-                        json_pack("{s:{s:s, s:[s,s,s], s:s}, s:{s:s, s:i, s:o}}", "isolation_level",
-                                  "type", "string", "enum", "READ COMMITTED", "REPEATABLE READ",
-                                  "SERIALIZABLE", "description",
+                        json_pack("{s:{s:s, s:o, s:s}, s:{s:s, s:i, s:o}}", "isolation_level",
+                                  "type", "string", "enum", isolation_enum(), "description",
                                   "For this transaction (case-insensitive); default: "
                                   "database.isolation_level.",
                                   "operations", "type", "array", "minItems", 1, "items",

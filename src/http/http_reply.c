@@ -30,15 +30,6 @@ void http_reply_text(http_request *req, int status, const char *content_type, co
     req->replied = true;
 }
 
-void http_reply_json_text(http_request *req, int status, const char *body, size_t len)
-{
-    req->status = status;
-    req->content_type = "application/json";
-    req->resp_body = body;
-    req->resp_len = len;
-    req->replied = true;
-}
-
 void http_reply_empty(http_request *req, int status)
 {
     req->status = status;
@@ -48,75 +39,99 @@ void http_reply_empty(http_request *req, int status)
     req->replied = true;
 }
 
-static void reply_root(http_request *req, int status, const char *content_type, json_t *root)
+jsonw *http_reply_writer(http_request *req)
 {
-    char *text = json_dumps(root, JSON_COMPACT | JSON_ENCODE_ANY);
-    json_decref(root);
-    if (!text) {
-        http_reply_text(req, 500, "application/problem+json",
-                        "{\"type\":\"internal-error\",\"title\":\"internal server error\","
-                        "\"status\":500}",
-                        strlen("{\"type\":\"internal-error\",\"title\":\"internal server "
-                               "error\",\"status\":500}"));
-        return;
-    }
-    http_reply_text(req, status, content_type, text, strlen(text));
-    free(text);
+    if (!req->resp.arena)
+        sbuf_init(&req->resp, req->arena, 1024);
+    sbuf_reset(&req->resp);
+    jsonw_init_text(&req->writer, &req->resp);
+    return &req->writer;
 }
 
-void http_reply_json(http_request *req, int status, json_t *root)
+static void reply_written(http_request *req, int status, const char *content_type)
 {
-    reply_root(req, status, "application/json", root);
+    req->status = status;
+    req->content_type = content_type;
+    req->resp_body = req->resp.data;
+    req->resp_len = req->resp.len;
+    req->replied = true;
+}
+
+void http_reply_written(http_request *req, int status)
+{
+    reply_written(req, status, "application/json");
+}
+
+void http_reply_json(http_request *req, int status, const json_t *root)
+{
+    jsonw_json(http_reply_writer(req), root);
+    http_reply_written(req, status);
+}
+
+void http_reply_json_new(http_request *req, int status, json_t *root)
+{
+    http_reply_json(req, status, jsonw_arena_new(req->arena, root));
+}
+
+static void member(jsonw *w, const char *key, const char *value)
+{
+    jsonw_key(w, key);
+    jsonw_string(w, value);
 }
 
 void http_reply_problem(http_request *req, const err_report *err)
 {
     int status = err->status ? err->status : 500;
-    json_t *p = json_object();
-    json_object_set_new(p, "type", json_string(err->type ? err->type : "about:blank"));
     bool server_fault = status >= 500 && status != 503 && status != 504;
-    json_object_set_new(p, "title", json_string(server_fault ? "internal server error"
-                                                : err->title ? err->title : "error"));
-    json_object_set_new(p, "status", json_integer(status));
-    if (server_fault) {
-        json_object_set_new(p, "detail",
-                            json_string("The server failed to complete the request; the "
-                                        "request id identifies it in the server log."));
+    if (server_fault)
         log_error("request %s failed: %s: %s [%s:%d sqlstate=%s] %s", req->request_id,
                   err->title ? err->title : "", err->detail ? err->detail : "",
                   err->file ? err->file : "?", err->line, err->sqlstate,
                   err->db_message ? err->db_message : "");
-    } else if (err->detail) {
-        json_object_set_new(p, "detail", json_string(err->detail));
-    }
-    if (err->db_message && !server_fault)
+    else if (err->db_message)
         log_info("request %s: %d %s: database said: %s", req->request_id, status,
                  err->type ? err->type : "", err->db_message);
+    const char *detail = server_fault ? "The server failed to complete the request; the "
+                                        "request id identifies it in the server log."
+                         : err->detail ? err->detail
+                         : err->n_items ? (err->items[0].detail ? err->items[0].detail
+                                                                 : "The request is invalid.")
+                                        : NULL;
+    jsonw *w = http_reply_writer(req);
+    jsonw_object_begin(w);
+    member(w, "type", err->type ? err->type : "about:blank");
+    member(w, "title", server_fault ? "internal server error" : err->title ? err->title : "error");
+    jsonw_key(w, "status");
+    jsonw_integer(w, status);
+    if (detail && (server_fault || err->detail))
+        member(w, "detail", detail);
     if (err->sqlstate[0])
-        json_object_set_new(p, "sqlstate", json_string(err->sqlstate));
+        member(w, "sqlstate", err->sqlstate);
     if (err->hint && !server_fault)
-        json_object_set_new(p, "hint", json_string(err->hint));
+        member(w, "hint", err->hint);
     if (err->constraint && !server_fault)
-        json_object_set_new(p, "constraint", json_string(err->constraint));
-    if (err->operation >= 0)
-        json_object_set_new(p, "operation", json_integer(err->operation));
-    if (err->n_items) {
-        json_t *items = json_array();
-        for (size_t i = 0; i < err->n_items; i++) {
-            json_t *it = json_object();
-            if (err->items[i].pointer)
-                json_object_set_new(it, "pointer", json_string(err->items[i].pointer));
-            json_object_set_new(it, "detail",
-                                json_string(err->items[i].detail ? err->items[i].detail : ""));
-            json_array_append_new(items, it);
-        }
-        json_object_set_new(p, "errors", items);
-        if (!err->detail && !server_fault)
-            json_object_set_new(p, "detail", json_string(err->items[0].detail
-                                                             ? err->items[0].detail
-                                                             : "The request is invalid."));
+        member(w, "constraint", err->constraint);
+    if (err->operation >= 0) {
+        jsonw_key(w, "operation");
+        jsonw_integer(w, err->operation);
     }
-    json_object_set_new(p, "request_id", json_string(req->request_id));
+    if (err->n_items) {
+        jsonw_key(w, "errors");
+        jsonw_array_begin(w);
+        for (size_t i = 0; i < err->n_items; i++) {
+            jsonw_object_begin(w);
+            if (err->items[i].pointer)
+                member(w, "pointer", err->items[i].pointer);
+            member(w, "detail", err->items[i].detail ? err->items[i].detail : "");
+            jsonw_object_end(w);
+        }
+        jsonw_array_end(w);
+        /* Without a detail of its own, the first item's is the problem's. */
+        if (detail && !server_fault && !err->detail)
+            member(w, "detail", detail);
+    }
+    member(w, "request_id", req->request_id);
+    jsonw_object_end(w);
     if (status == 401) {
         /* RFC 6750 §3: say which scheme; invalid_token when one was sent. */
         bool sent = http_req_header(req, "Authorization") || http_req_header(req, "X-API-Key");
@@ -129,7 +144,7 @@ void http_reply_problem(http_request *req, const err_report *err)
         snprintf(v, sizeof v, "%d", err->retry_after);
         http_add_header(req, "Retry-After", v);
     }
-    reply_root(req, status, "application/problem+json", p);
+    reply_written(req, status, "application/problem+json");
 }
 
 static double now_s(void)

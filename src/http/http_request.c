@@ -6,64 +6,31 @@
 
 #include "http_int.h"
 
-static int hex(char c)
+bool http__add_query(http_request *req, const char *key, const char *value)
 {
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-char *http__decode(arena *a, const char *s, size_t n, bool plus_is_space)
-{
-    char *out = arena_alloc(a, n + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < n; i++) {
-        char c = s[i];
-        if (c == '%') {
-            if (i + 2 >= n)
-                return NULL;
-            int hi = hex(s[i + 1]);
-            int lo = hex(s[i + 2]);
-            if (hi < 0 || lo < 0)
-                return NULL;
-            c = (char) (hi * 16 + lo);
-            if (c == '\0')
-                return NULL;
-            i += 2;
-        } else if (c == '+' && plus_is_space) {
-            c = ' ';
-        }
-        out[o++] = c;
+    if (req->n_query == HTTP_MAX_QUERY_PARAMS) {
+        req->too_many_query = true;
+        return false;
     }
-    out[o] = '\0';
-    return out;
+    /* MHD has already turned '+' into ' ' and left %XX alone (see
+     * keep_escaped in http_server.c); a '+' that was %2B stays one. */
+    const char *name = sbuf_pct_decode(req->arena, key, strlen(key), true);
+    const char *val = value ? sbuf_pct_decode(req->arena, value, strlen(value), true) : "";
+    if (!name || !val) {
+        req->too_many_query = true; /* reported as a malformed query string */
+        return false;
+    }
+    req->query_names[req->n_query] = name;
+    req->query_values[req->n_query] = val;
+    req->n_query++;
+    return true;
 }
 
 static enum MHD_Result collect_query(void *cls, enum MHD_ValueKind kind, const char *key,
                                      const char *value)
 {
     (void) kind;
-    http_request *req = cls;
-    if (req->n_query == HTTP_MAX_QUERY_PARAMS) {
-        req->too_many_query = true;
-        return MHD_NO;
-    }
-    /* MHD has already turned '+' into ' ' and left %XX alone (see
-     * keep_escaped in http_server.c). */
-    const char *name = http__decode(req->arena, key, strlen(key), true);
-    const char *val = value ? http__decode(req->arena, value, strlen(value), true) : "";
-    if (!name || !val) {
-        req->too_many_query = true; /* reported as a malformed query string */
-        return MHD_NO;
-    }
-    req->query_names[req->n_query] = name;
-    req->query_values[req->n_query] = val;
-    req->n_query++;
-    return MHD_YES;
+    return http__add_query(cls, key, value) ? MHD_YES : MHD_NO;
 }
 
 void http__parse_query(http_request *req)

@@ -123,7 +123,7 @@ void http__route(http_request *req, const http_route *routes, const http__templa
     for (size_t i = 0; i < best_tmpl.n && req->n_params < HTTP_MAX_PATH_PARAMS; i++) {
         if (!(best_tmpl.len[i] > 1 && best_tmpl.start[i][0] == '{'))
             continue;
-        char *value = http__decode(req->arena, path.start[i], path.len[i], false);
+        char *value = sbuf_pct_decode(req->arena, path.start[i], path.len[i], false);
         if (!value) {
             /* An undecodable segment cannot name anything. */
             req->route = NULL;

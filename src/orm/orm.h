@@ -204,6 +204,15 @@ const orm_mapper *orm_mapper_by_name(const orm_registry *r, const char *model_na
 const orm_mapper *orm_mapper_by_resource(const orm_registry *r, const char *resource);
 /* Column index by name; -1 when none. */
 int orm_mapper_column(const orm_mapper *m, const char *name);
+/* True for a column only the ORM or the database writes: read_only, or
+ * the model's version column (1 on insert, +1 per update, checked against
+ * If-Match). Input never sets it. */
+bool orm_mapper_column_managed(const orm_mapper *m, size_t col);
+/* Whether the ORM fills column col of a new row that does not give it
+ * (orm_session_add; bulk rows follow the same rule): the client default
+ * (mapper->defaults), or "1" for a version column without a server
+ * default; *text (may be NULL) gets that value. */
+bool orm_mapper_absent_value(const orm_mapper *m, size_t col, const char **text /* OUT */);
 const orm_relationship *orm_mapper_relationship(const orm_mapper *m, const char *name);
 
 /* ==== entities ===========================================================
@@ -261,6 +270,13 @@ bool orm_entity_is_modified(const orm_entity *e);
  * as in URLs); lives in the session arena. NULL while transient, or
  * pending without a key. This is also the identity map's key. */
 const char *orm_entity_identity(const orm_entity *e);
+
+/* The key values of an identity text (the URL form above: m->n_pk
+ * non-empty parts, percent-encoded, joined by ","), decoded, in key-column
+ * order; NULL when the text has another number of parts, an empty part or
+ * an invalid escape. Not checked against the column types (dto_key does)
+ * nor canonicalised (orm_session_get does). Lives in a. */
+const char **orm_key_parse(const orm_mapper *m, const char *identity, arena *a);
 
 /* The primary key values in key-column order (text form); NULL while
  * pending without a key. Borrowed until the session ends. */
@@ -385,6 +401,15 @@ bool orm_bulk_insert(orm_session *s, const orm_mapper *m, const size_t *cols, si
  * synchronize_session=False). *deleted = rows removed. */
 bool orm_bulk_delete(orm_session *s, const orm_mapper *m, const sql_from *from, sql_node *where,
                      int64_t *deleted /* OUT */, err_report *err);
+
+/* UPDATE m's table SET cols[i] = values[i] (text, NULL = SQL NULL) WHERE
+ * where (over from, as orm_bulk_delete; NULL is refused), and version =
+ * version + 1 when m has a version column, so that ETags change. Managed
+ * columns (orm_mapper_column_managed) cannot be set: validate first
+ * (dto_bulk_values). *updated = rows changed. */
+bool orm_bulk_update(orm_session *s, const orm_mapper *m, const sql_from *from, sql_node *where,
+                     const size_t *cols, const char *const *values, size_t n,
+                     int64_t *updated /* OUT */, err_report *err);
 
 /* ==== loading ============================================================ */
 

@@ -1,9 +1,11 @@
 /*
  * orm_bulk — Core bulk writes for a mapper: multi-row INSERTs (optionally
- * upserts) and DELETE by a condition. Rows, not instances: nothing enters
+ * upserts), UPDATE and DELETE by a condition. Rows, not instances: nothing enters
  * the identity map, as SQLAlchemy recommends for bulk work; the session
  * still provides the transaction, the connection and the statement count.
  */
+#include <string.h>
+
 #include "orm_int.h"
 
 static bool insert_batch(orm_session *s, const orm_mapper *m, const size_t *cols, size_t n_cols,
@@ -83,28 +85,69 @@ bool orm_bulk_insert(orm_session *s, const orm_mapper *m, const size_t *cols, si
     return true;
 }
 
+/* A bulk UPDATE or DELETE (what) needs a condition over m's table. */
+static bool condition_ok(const orm_mapper *m, const sql_from *from, const sql_node *where,
+                         const char *what, err_report *err)
+{
+    if (!where) {
+        err_set(err, ERR_BAD_REQUEST,
+                "A bulk %s of %s needs a condition; %s every row is refused.", what, m->resource,
+                strcmp(what, "update") == 0 ? "updating" : "deleting");
+        return false;
+    }
+    if (!from || from->table != m->table) {
+        err_set(err, ERR_INTERNAL, "The condition of a bulk %s is not about %s.", what,
+                m->resource);
+        return false;
+    }
+    return true;
+}
+
+/* Runs a statement built with b; *affected = the rows it changed. */
+static bool run_counted(orm_session *s, sql_builder *b, const sql_node *stmt, int64_t *affected,
+                        err_report *err)
+{
+    if (!orm__builder_ok(b, err))
+        return false;
+    eng_result *r = orm_session_execute_stmt(s, stmt, err);
+    if (!r)
+        return false;
+    *affected = eng_result_affected(r);
+    return true;
+}
+
 bool orm_bulk_delete(orm_session *s, const orm_mapper *m, const sql_from *from, sql_node *where,
                      int64_t *deleted, err_report *err)
 {
     *deleted = 0;
-    if (!where) {
-        err_set(err, ERR_BAD_REQUEST,
-                "A bulk delete of %s needs a condition; deleting every row is refused.",
-                m->resource);
+    if (!condition_ok(m, from, where, "delete", err))
         return false;
-    }
-    if (!from || from->table != m->table) {
-        err_set(err, ERR_INTERNAL, "The condition of a bulk delete is not about %s.", m->resource);
-        return false;
-    }
     sql_builder *b = orm__builder(s, err);
     sql_delete *d = sql_delete_new(b, (sql_from *) from);
     sql_delete_where(b, d, where);
-    if (!orm__builder_ok(b, err))
+    return run_counted(s, b, SQL_NODE(d), deleted, err);
+}
+
+bool orm_bulk_update(orm_session *s, const orm_mapper *m, const sql_from *from, sql_node *where,
+                     const size_t *cols, const char *const *values, size_t n,
+                     int64_t *updated, err_report *err)
+{
+    *updated = 0;
+    if (!condition_ok(m, from, where, "update", err))
         return false;
-    eng_result *r = orm_session_execute_stmt(s, SQL_NODE(d), err);
-    if (!r)
-        return false;
-    *deleted = eng_result_affected(r);
-    return true;
+    sql_builder *b = orm__builder(s, err);
+    sql_update *u = sql_update_new(b, (sql_from *) from);
+    for (size_t i = 0; i < n; i++) {
+        if (cols[i] >= m->n_columns || orm_mapper_column_managed(m, cols[i])) {
+            err_set(err, ERR_INTERNAL, "A bulk update cannot set column %zu of %s.", cols[i],
+                    m->resource);
+            return false;
+        }
+        sql_update_set(b, u, m->columns[cols[i]],
+                       sql_bind(b, values[i] ? sql_val_str(values[i]) : sql_val_null()));
+    }
+    if (m->version >= 0) /* so that ETags change */
+        sql_update_set(b, u, m->columns[m->version], orm__version_bump(b, m, from));
+    sql_update_where(b, u, where);
+    return run_counted(s, b, SQL_NODE(u), updated, err);
 }

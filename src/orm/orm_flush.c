@@ -24,19 +24,38 @@
 
 /* ==== add / delete ======================================================= */
 
+bool orm_mapper_absent_value(const orm_mapper *m, size_t col, const char **text)
+{
+    const char *v;
+    if (m->has_default && m->has_default[col])
+        v = m->defaults[col]; /* the registry's text; NULL for null */
+    else if ((int) col == m->version && !m->columns[col]->server_default)
+        v = "1"; /* a versioned row starts at 1 */
+    else
+        return false;
+    if (text)
+        *text = v;
+    return true;
+}
+
+sql_node *orm__version_bump(sql_builder *b, const orm_mapper *m, const sql_from *f)
+{
+    const sql_column *vc = m->columns[m->version];
+    return sql_binary(b, SQL_OP_ADD, sql_col_of(b, f, vc),
+                      sql_bind_cast(b, sql_val_int(1), vc->type.kind));
+}
+
+bool orm_mapper_column_managed(const orm_mapper *m, size_t col)
+{
+    return m->model->columns[col].read_only || (int) col == m->version;
+}
+
 static void apply_defaults(orm_entity *e)
 {
     const orm_mapper *m = e->mapper;
     for (size_t i = 0; i < m->n_columns; i++) {
-        if (e->flags[i] & ORM_COL_LOADED)
-            continue;
-        if (m->has_default[i]) {
-            e->values[i] = m->defaults[i];
+        if (!(e->flags[i] & ORM_COL_LOADED) && orm_mapper_absent_value(m, i, &e->values[i]))
             e->flags[i] = ORM_COL_LOADED | ORM_COL_CHANGED | ORM_COL_USER;
-        } else if ((int) i == m->version && !m->columns[i]->server_default) {
-            e->values[i] = "1"; /* a versioned row starts at 1 */
-            e->flags[i] = ORM_COL_LOADED | ORM_COL_CHANGED | ORM_COL_USER;
-        }
     }
 }
 
@@ -264,9 +283,7 @@ static bool flush_update(orm_session *s, orm_entity *e, err_report *err)
     sql_node *where = orm__pk_condition(b, m, f, pk);
     if (m->version >= 0) {
         const sql_column *vc = m->columns[m->version];
-        sql_update_set(b, u, vc,
-                       sql_binary(b, SQL_OP_ADD, sql_col_of(b, f, vc),
-                                  sql_bind_cast(b, sql_val_int(1), vc->type.kind)));
+        sql_update_set(b, u, vc, orm__version_bump(b, m, f));
         where = sql_and2(
             b, where,
             sql_eq(b, sql_col_of(b, f, vc), sql_bind(b, sql_val_str(e->orig[m->version]))));

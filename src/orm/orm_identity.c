@@ -31,7 +31,7 @@ const char *orm__identity_text(arena *a, const orm_mapper *m, const char *const 
             return NULL;
         if (k)
             sbuf_append_char(&b, ',');
-        orm__append_pct(&b, pk_values[k]);
+        sbuf_append_pct(&b, pk_values[k]);
     }
     return sbuf_str(&b);
 }
@@ -46,6 +46,24 @@ const char *orm__entity_key(const orm_entity *e)
         pk[k] = e->values[m->pk[k]];
     }
     return orm__identity_text(e->session->arena, m, pk);
+}
+
+const char **orm_key_parse(const orm_mapper *m, const char *identity, arena *a)
+{
+    const char **key = ARENA_ARRAY(a, const char *, m->n_pk);
+    const char *p = identity ? identity : "";
+    for (size_t i = 0;; p++) {
+        size_t len = strcspn(p, ",");
+        if (i == m->n_pk)
+            return NULL;
+        key[i] = sbuf_pct_decode(a, p, len, false);
+        if (!key[i] || !*key[i])
+            return NULL;
+        i++;
+        p += len;
+        if (!*p)
+            return i == m->n_pk ? key : NULL;
+    }
 }
 
 static const char *canonical_integer(arena *a, const char *t)

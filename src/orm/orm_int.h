@@ -61,10 +61,6 @@ typedef struct orm__tripleset {
 /* Adds the triple; false when it was already there. */
 bool orm__tripleset_add(arena *a, orm__tripleset *s, const void *x, const void *y, size_t z);
 
-/* Appends s percent-encoded as in a URL path segment (everything but
- * A-Z a-z 0-9 - . _ ~ becomes %XX), so "," can join key parts. */
-void orm__append_pct(sbuf *b, const char *s);
-
 /* ==== the session =========================================================== */
 
 struct orm_session {
@@ -192,6 +188,10 @@ void orm__upsert_clause(sql_builder *b, const orm_mapper *m, const orm_conflict 
  * that row vanished meanwhile. */
 bool orm__upsert_result(orm_session *s, orm_entity *e, const eng_result *r, int flag_col,
                         err_report *err);
+
+/* version + 1: what every UPDATE of a versioned mapper sets (flush, bulk
+ * update, upsert). */
+sql_node *orm__version_bump(sql_builder *b, const orm_mapper *m, const sql_from *f);
 
 /* ==== loading (orm_load*.c) =============================================== */
 

@@ -153,10 +153,8 @@ void orm__upsert_clause(sql_builder *b, const orm_mapper *m, const orm_conflict 
             sql_insert_conflict_set(b, ins, col, sql_excluded_col(b, col));
         }
         if (m->version >= 0) {
-            const sql_column *vc = m->columns[m->version];
-            sql_insert_conflict_set(b, ins, vc,
-                                    sql_binary(b, SQL_OP_ADD, sql_col_of(b, target, vc),
-                                               sql_bind_cast(b, sql_val_int(1), vc->type.kind)));
+            sql_insert_conflict_set(b, ins, m->columns[m->version],
+                                    orm__version_bump(b, m, target));
         } else if (!c->n_update) {
             /* Nothing to change, but DO UPDATE is what returns the row. */
             sql_insert_conflict_set(b, ins, cols[0], sql_excluded_col(b, cols[0]));

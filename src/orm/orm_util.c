@@ -145,21 +145,3 @@ bool orm__tripleset_add(arena *a, orm__tripleset *s, const void *x, const void *
             return false;
     }
 }
-
-/* ==== text ================================================================ */
-
-void orm__append_pct(sbuf *b, const char *s)
-{
-    static const char hex[] = "0123456789ABCDEF";
-    for (const unsigned char *p = (const unsigned char *) s; *p; p++) {
-        unsigned char c = *p;
-        if ((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '.' || c == '_' || c == '~') {
-            sbuf_append_char(b, (char) c);
-        } else {
-            sbuf_append_char(b, '%');
-            sbuf_append_char(b, hex[c >> 4]);
-            sbuf_append_char(b, hex[c & 15]);
-        }
-    }
-}

@@ -37,20 +37,20 @@ static void h_echo(http_request *req)
     json_t *out = json_object();
     json_object_set(out, "body", http_req_json(req));
     json_object_set_new(out, "resource", json_string(http_req_path_param(req, "resource")));
-    http_reply_json(req, 200, out);
+    http_reply_json_new(req, 200, out);
 }
 
 static void h_item(http_request *req)
 {
     const char *q = http_req_query(req, "q");
-    http_reply_json(req, 200,
+    http_reply_json_new(req, 200,
                     json_pack("{s:s, s:s, s:s?}", "resource", http_req_path_param(req, "resource"),
                               "id", http_req_path_param(req, "id"), "q", q));
 }
 
 static void h_query(http_request *req)
 {
-    http_reply_json(req, 200, json_pack("{s:s}", "route", "query"));
+    http_reply_json_new(req, 200, json_pack("{s:s}", "route", "query"));
 }
 
 /* Runs a statement in the request's session and commits. */
@@ -65,7 +65,7 @@ static void h_db(http_request *req)
         http_reply_problem(req, &err);
         return;
     }
-    http_reply_json(req, 200, json_pack("{s:s}", "n", eng_result_value(r, 0, 0)));
+    http_reply_json_new(req, 200, json_pack("{s:s}", "n", eng_result_value(r, 0, 0)));
 }
 
 /* Fails inside an open transaction and never commits: the session must
@@ -100,13 +100,13 @@ static void h_forgets_reply(http_request *req)
 }
 
 static const http_route TEST_ROUTES[] = {
-    {HTTP_POST, "/api/{resource}/query", h_query, HTTP_ROUTE_JSON_BODY, "query"},
-    {HTTP_GET | HTTP_DELETE, "/api/{resource}/{id}", h_item, 0, "item"},
-    {HTTP_POST, "/api/{resource}", h_echo, HTTP_ROUTE_JSON_BODY, "echo"},
-    {HTTP_GET, "/db", h_db, HTTP_ROUTE_DB, "db"},
-    {HTTP_GET, "/db/error", h_db_error, HTTP_ROUTE_DB, "db_error"},
-    {HTTP_GET, "/db/block", h_db_block, HTTP_ROUTE_DB, "db_block"},
-    {HTTP_GET, "/broken", h_forgets_reply, 0, "broken"},
+    {HTTP_POST, "/api/{resource}/query", h_query, HTTP_ROUTE_JSON_BODY, "query", {0}},
+    {HTTP_GET | HTTP_DELETE, "/api/{resource}/{id}", h_item, 0, "item", {0}},
+    {HTTP_POST, "/api/{resource}", h_echo, HTTP_ROUTE_JSON_BODY, "echo", {0}},
+    {HTTP_GET, "/db", h_db, HTTP_ROUTE_DB, "db", {0}},
+    {HTTP_GET, "/db/error", h_db_error, HTTP_ROUTE_DB, "db_error", {0}},
+    {HTTP_GET, "/db/block", h_db_block, HTTP_ROUTE_DB, "db_block", {0}},
+    {HTTP_GET, "/broken", h_forgets_reply, 0, "broken", {0}},
 };
 
 typedef struct fixture {

@@ -1,8 +1,9 @@
 /*
  * test_dto_rows — bulk-insert rows (src/dto/dto_rows.c): values for the
  * caller's column list, client defaults, the version column, DEFAULT
- * markers, and row problems with pointers under the row's prefix. No
- * database.
+ * markers, and row problems with pointers under the row's prefix; whole
+ * arrays (dto_bulk_rows), bulk update values, and client keys
+ * (dto_key.c). No database.
  */
 #include "dto_fixture.h"
 
@@ -114,6 +115,98 @@ static void bad_column_index(void **state)
     assert_int_equal(f->err.kind, ERR_INTERNAL);
 }
 
+/* The rows of a whole array: the column list any row names plus what
+ * the ORM fills, and the first bad row's problems. */
+static void whole_array(void **state)
+{
+    df_fixture *f = *state;
+    dto_bulk rows;
+    assert_true(dto_bulk_rows(f->item, ts_json(f->a, "[{'name': 'a'}, {'name': 'b', 'qty': 2}]"),
+                              f->a, &rows, &f->err));
+    ts_assert_ok(&f->err, "rows");
+    assert_int_equal(rows.n_rows, 2);
+    /* name, qty (named), active and status (client defaults), version */
+    assert_int_equal(rows.n_columns, 5);
+    const char *names[] = {"name", "qty", "active", "status", "version"};
+    for (size_t c = 0; c < rows.n_columns; c++) {
+        bool found = false;
+        for (size_t i = 0; i < 5; i++)
+            found = found || rows.columns[c] == df_col(f->item, names[i]);
+        assert_true(found);
+    }
+    for (size_t c = 0; c < rows.n_columns; c++) {
+        if (rows.columns[c] == df_col(f->item, "qty")) {
+            assert_true(rows.defaults[0][c]); /* row 0 has no qty: DEFAULT */
+            assert_string_equal(rows.values[1][c], "2");
+        }
+        if (rows.columns[c] == df_col(f->item, "version"))
+            assert_string_equal(rows.values[0][c], "1");
+    }
+    assert_false(dto_bulk_rows(f->item, ts_json(f->a, "[{'name': 'a'}, {'qty': 'x'}]"), f->a,
+                               &rows, &f->err));
+    df_assert_problems(&f->err, 2, PTRS("/1/qty", "/1/name"), PTRS("integer", "is required"));
+}
+
+static void bulk_update_values(void **state)
+{
+    df_fixture *f = *state;
+    size_t *cols, n;
+    const char **texts;
+    assert_true(dto_bulk_values(f->item, ts_json(f->a, "{'qty': 4, 'note': null, 'price': '1.5'}"),
+                                "/values", f->a, &cols, &texts, &n, &f->err));
+    ts_assert_ok(&f->err, "values");
+    assert_int_equal(n, 3);
+    assert_int_equal(cols[0], df_col(f->item, "qty"));
+    assert_string_equal(texts[0], "4");
+    assert_int_equal(cols[1], df_col(f->item, "note"));
+    assert_null(texts[1]);
+    assert_string_equal(texts[2], "1.5");
+    /* Every problem at once: unknown, the key, managed columns, values. */
+    assert_false(dto_bulk_values(f->item,
+                                 ts_json(f->a, "{'nope': 1, 'id': 2, 'version': 3,"
+                                               " 'created_by': 'x', 'qty': 'x', 'name': null}"),
+                                 "/values", f->a, &cols, &texts, &n, &f->err));
+    df_assert_problems(&f->err, 6,
+                       PTRS("/values/nope", "/values/id", "/values/version", "/values/created_by",
+                            "/values/qty", "/values/name"),
+                       PTRS("Unknown field", "cannot be set by a bulk update",
+                            "cannot be set by a bulk update", "cannot be set by a bulk update",
+                            "integer", "null"));
+    err_clear(&f->err);
+    assert_false(dto_bulk_values(f->item, ts_json(f->a, "{}"), "/values", f->a, &cols, &texts,
+                                 &n, &f->err));
+    df_assert_problems(&f->err, 1, PTRS("/values"), PTRS("at least one field"));
+    err_clear(&f->err);
+    assert_false(
+        dto_bulk_values(f->item, NULL, "/values", f->a, &cols, &texts, &n, &f->err));
+    df_assert_problems(&f->err, 1, PTRS("/values"), PTRS("at least one field"));
+}
+
+static void keys(void **state)
+{
+    df_fixture *f = *state;
+    const char **k = dto_key_from_url(f->item, "007", f->a);
+    assert_non_null(k);
+    assert_string_equal(k[0], "007"); /* orm_session_get canonicalises */
+    assert_null(dto_key_from_url(f->item, "x", f->a));     /* not an integer */
+    assert_null(dto_key_from_url(f->item, "1,2", f->a));   /* one key column */
+    assert_null(dto_key_from_url(f->item, "", f->a));
+    assert_null(dto_key_from_url(f->item, NULL, f->a));
+    assert_null(dto_key_from_url(f->item, "99999999999", f->a)); /* beyond int32 */
+    k = dto_key_from_url(f->user, "0F8FAD5B-D9CB-469F-A165-70867728950E", f->a);
+    assert_non_null(k);
+    assert_null(dto_key_from_url(f->user, "not-a-uuid", f->a));
+    k = dto_key_from_json(f->item, ts_json(f->a, "12"), f->a);
+    assert_string_equal(k[0], "12");
+    k = dto_key_from_json(f->item, ts_json(f->a, "'12'"), f->a);
+    assert_string_equal(k[0], "12");
+    k = dto_key_from_json(f->item, ts_json(f->a, "[12]"), f->a);
+    assert_string_equal(k[0], "12");
+    assert_null(dto_key_from_json(f->item, ts_json(f->a, "[1, 2]"), f->a));
+    assert_null(dto_key_from_json(f->item, ts_json(f->a, "1.5"), f->a));
+    assert_null(dto_key_from_json(f->item, NULL, f->a));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -122,6 +215,9 @@ int main(void)
         T(given_values_win),
         T(row_problems),
         T(bad_column_index),
+        T(whole_array),
+        T(bulk_update_values),
+        T(keys),
 #undef T
     };
     return cmocka_run_group_tests_name("dto_rows", tests, NULL, NULL);

@@ -23,7 +23,9 @@ static void assert_same_entity(df_fixture *f, const orm_entity *e, const orm_loa
     assert_non_null(want);
     sbuf out;
     sbuf_init(&out, f->a, 16);
-    dto_write_entity(&out, e, plan, fields, n_fields);
+    jsonw w;
+    jsonw_init_text(&w, &out);
+    dto_write_entity(&w, e, plan, fields, n_fields);
     if (strcmp(want, out.data) != 0 || strlen(want) != out.len) {
         print_message("jansson: %s\nstreamed: %s\n", want, out.data);
         free(want);
@@ -44,9 +46,12 @@ static void assert_same_entities(df_fixture *f, orm_entity *const *items, size_t
     assert_non_null(want);
     sbuf out;
     sbuf_init(&out, f->a, 16);
-    sbuf_append(&out, "{\"data\":");
-    dto_write_entities(&out, items, n, plan, fields, n_fields);
-    sbuf_append(&out, "}");
+    jsonw w;
+    jsonw_init_text(&w, &out);
+    jsonw_object_begin(&w);
+    jsonw_key(&w, "data");
+    dto_write_entities(&w, items, n, plan, fields, n_fields);
+    jsonw_object_end(&w);
     if (strcmp(want, out.data) != 0 || strlen(want) != out.len) {
         print_message("jansson: %s\nstreamed: %s\n", want, out.data);
         free(want);
