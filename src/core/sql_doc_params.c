@@ -176,7 +176,7 @@ bool sql_doc_parse_params(sql_builder *b, const sql_from *from, const char *cons
         const sql_column *c;
         if (is_control(name)) {
             control(&x, out, name, value, &p);
-        } else if ((c = sql_table_column(t, name))) {
+        } else if ((c = sql_doc__column(t, name))) {
             equality(&x, out, c, value, &p);
         } else if (sql_table_relation(t, name)) {
             sql_doc__bad(&x, &p,

@@ -231,7 +231,7 @@ static void parse_options(sql_doc__ctx *x, sql_doc_query *q, const json_t *v,
 bool sql_doc__add_field(sql_doc__ctx *x, sql_doc_query *q, const char *name, const sql_doc__path *p)
 {
     const sql_table *t = q->from->table;
-    const sql_column *c = sql_table_column(t, name);
+    const sql_column *c = sql_doc__column(t, name);
     const sql_relation *rel = c ? NULL : sql_table_relation(t, name);
     if (!c && !rel) {
         sql_doc__bad(x, p, "Unknown field %s on %s. %s", sql_doc__quote(x->a, name), t->name,
@@ -293,7 +293,7 @@ bool sql_doc__add_order(sql_doc__ctx *x, sql_doc_query *q, const char *name, boo
             return false;
         }
     } else {
-        o.column = sql_table_column(t, name);
+        o.column = sql_doc__column(t, name);
         if (!o.column) {
             if (sql_table_relation(t, name))
                 sql_doc__bad(x, p, "\"%s\" is a relationship; order_by takes columns of %s.", name,
@@ -411,7 +411,7 @@ static void group_by_item(sql_doc__ctx *x, sql_doc_query *q, const json_t *g,
         sql_doc__bad(x, p, "A group_by item is a column name, not %s.", sql_doc__json_type(g));
         return;
     }
-    const sql_column *c = sql_table_column(t, name);
+    const sql_column *c = sql_doc__column(t, name);
     if (!c) {
         sql_doc__bad(x, p, "Unknown column %s on %s for group_by. %s", sql_doc__quote(x->a, name),
                      t->name, sql_doc__field_list(x->a, t, false));
@@ -508,7 +508,7 @@ static void parse_aggregate(sql_doc__ctx *x, sql_doc_query *q, const char *label
             return;
         }
     } else {
-        c = sql_table_column(t, cname);
+        c = sql_doc__column(t, cname);
         if (!c) {
             sql_doc__bad(x, &fp, "Unknown column %s on %s. %s", sql_doc__quote(x->a, cname),
                          t->name, sql_doc__field_list(x->a, t, false));

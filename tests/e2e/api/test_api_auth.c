@@ -520,6 +520,74 @@ static void test_row_filters(void **state)
     assert_int_equal(jint(json_array_get(jdata(r), 0), "n"), before);
 }
 
+/* ---- write-only columns ------------------------------------------------------ */
+
+/* password_hash is write_only: settable, never readable, and never usable
+ * to probe its value (the oracle of issue 11), even by an admin. */
+static void test_write_only_is_write_only(void **state)
+{
+    (void) state;
+    const char *admin = hs("admin", NULL);
+    const char *users = S("/api/%s", R("users"));
+    const char *orders = S("/api/%s", R("orders"));
+    struct {
+        const char *path, *body, *pointer;
+    } docs[] = {
+        {S("%s/query", users), "{\"where\": {\"password_hash\": {\"like\": \"pbkdf2$6%%\"}}, \"count\": true}",
+         "/where/password_hash"},
+        {S("%s/query", users), "{\"where\": {\"or\": [{\"name\": \"x\"}, {\"not\": {\"password_hash\": \"a\"}}]}}",
+         "/where/or/1/not/password_hash"},
+        {S("%s/query", orders), "{\"where\": {\"user\": {\"has\": {\"password_hash\": {\"like\": \"p%%\"}}}}}",
+         "/where/user/has/password_hash"},
+        {S("%s/query", users), "{\"order_by\": [\"password_hash\"]}", "/order_by/0"},
+        {S("%s/query", users), "{\"fields\": [\"id\", \"password_hash\"]}", "/fields/1"},
+        {S("%s/query", users), "{\"group_by\": [\"password_hash\"], \"aggregates\": {\"n\": {\"count\": \"*\"}}}",
+         "/group_by/0"},
+        {S("%s/query", users), "{\"aggregates\": {\"m\": {\"min\": \"password_hash\"}}}", NULL},
+    };
+    for (size_t i = 0; i < sizeof docs / sizeof docs[0]; i++) {
+        api_reply *r = call_as(admin, "POST", docs[i].path, docs[i].body);
+        if (r->status != 400)
+            fail_msg("case %zu: expected 400, got %d: %s", i, r->status, r->raw->body);
+        EXPECT_PROBLEM(r, 400, docs[i].pointer);
+        if (strstr(r->raw->body, "pbkdf2"))
+            fail_msg("case %zu leaks a value: %s", i, r->raw->body);
+    }
+    /* GET filters, order_by, fields; bulk update's where. */
+    EXPECT_PROBLEM(call_as(admin, "GET", S("%s?password_hash=x", users), NULL), 400,
+                   "/password_hash");
+    EXPECT_PROBLEM(call_as(admin, "GET", S("%s?order_by=password_hash", users), NULL), 400, NULL);
+    EXPECT_PROBLEM(call_as(admin, "GET", S("%s?fields=password_hash", users), NULL), 400, NULL);
+    EXPECT_PROBLEM(call_as(admin, "GET", S("%s?where=%s", users, U("{\"password_hash\": \"a\"}")),
+                           NULL),
+                   400, NULL);
+    EXPECT_PROBLEM(call_as(admin, "PATCH", users,
+                           "{\"where\": {\"password_hash\": {\"like\": \"p%%\"}}, \"values\": "
+                           "{\"name\": \"x\"}}"),
+                   400, "/where/password_hash");
+    /* Still writable, never serialised. */
+    api_reply *c = call_as(admin, "POST", users,
+                           "{\"email\": \"wo@example.com\", \"password_hash\": \"pbkdf2$1$x\"}");
+    EXPECT_STATUS(c, 201);
+    assert_null(json_object_get(c->body, "password_hash"));
+    assert_string_equal(q("SELECT password_hash FROM au_users WHERE email = 'wo@example.com'"),
+                        "pbkdf2$1$x");
+    /* The document names it nowhere a client could sort or filter by it. */
+    api_reply *doc = GET("/openapi.json");
+    json_t *params = jget(jget(jget(jget(doc->body, "paths"), users), "get"), "parameters");
+    size_t i;
+    json_t *prm;
+    json_array_foreach(params, i, prm)
+    {
+        const char *name = json_string_value(json_object_get(prm, "name"));
+        if (name && strcmp(name, "password_hash") == 0)
+            fail_msg("password_hash is a GET filter in the OpenAPI document");
+        const char *d = json_string_value(json_object_get(prm, "description"));
+        if (name && strcmp(name, "order_by") == 0 && d && strstr(d, "password_hash"))
+            fail_msg("order_by offers password_hash: %s", d);
+    }
+}
+
 /* ---- CORS ---------------------------------------------------------------- */
 
 static void test_cors(void **state)
@@ -639,6 +707,8 @@ int main(void)
                                         api_test_teardown),
         cmocka_unit_test_setup_teardown(test_hidden_model, api_test_setup, api_test_teardown),
         cmocka_unit_test_setup_teardown(test_row_filters, api_test_setup, api_test_teardown),
+        cmocka_unit_test_setup_teardown(test_write_only_is_write_only, api_test_setup,
+                                        api_test_teardown),
         cmocka_unit_test_setup_teardown(test_cors, api_test_setup, api_test_teardown),
         cmocka_unit_test_setup_teardown(test_operational_endpoints, api_test_setup,
                                         api_test_teardown),
