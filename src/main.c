@@ -248,8 +248,11 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
     }
     http_metrics *metrics = http_metrics_create();
     sql_cache *cache = sql_cache_create(0);
-    http_app app = {.config = cfg, .pool = pool, .metrics = metrics, .registry = registry,
-                    .cache = cache, .auth = auth};
+    /* Readiness without a pool slot: one check per second on a connection
+     * of its own (eng_health). */
+    eng_health *health = eng_health_start(pool, 1.0);
+    http_app app = {.config = cfg, .pool = pool, .health = health, .metrics = metrics,
+                    .registry = registry, .cache = cache, .auth = auth};
     app.openapi_json = http_openapi_text(registry, cfg, a);
     app.docs_dir = http_docs_find_dir(cfg, a);
     /* With an admin port, the operational routes live only there. */
@@ -308,6 +311,7 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
         http_server_stop(admin);
         http_server_stop(server);
     }
+    eng_health_stop(health);
     eng_pool_destroy(pool);
     auth_verifier_destroy(auth);
     http_metrics_destroy(metrics);
@@ -385,6 +389,14 @@ int main(int argc, char **argv)
         print_config_errors(&err, config_path);
         rc = 1;
     } else {
+        /* log.level / log.format (RETORT_LOG_LEVEL, RETORT_LOG_FORMAT), checked
+         * by cfg_load. */
+        log_level lvl;
+        log_format fmt;
+        if (log_parse_level(cfg->log.level, &lvl))
+            log_set_level(lvl);
+        if (log_parse_format(cfg->log.format, &fmt))
+            log_set_format(fmt);
         rc = cmd->run(cfg, argc - optind, argv + optind);
     }
     arena_destroy(process);

@@ -165,6 +165,9 @@ typedef struct cfg_database {
     const char *isolation_level; /* "READ COMMITTED", "REPEATABLE READ", "SERIALIZABLE" */
     bool prepared_statements;
     int connect_timeout;   /* seconds */
+    const char *const *replicas; /* read replicas' URLs, NULL-terminated; NULL = none */
+    size_t n_replicas;
+    int max_replica_lag_ms;      /* a replica further behind takes no reads */
 } cfg_database;
 
 /* server.cors: which browser origins may call the API. Absent = no CORS
@@ -254,6 +257,11 @@ typedef struct cfg_auth {
     cfg_tenancy tenancy;
 } cfg_auth;
 
+typedef struct cfg_log {
+    const char *level;  /* "debug", "info", "warn", "error" */
+    const char *format; /* "text" (one line, key=value) or "json" (one object a line) */
+} cfg_log;
+
 typedef struct cfg_session {
     bool expire_on_commit;
     bool autoflush;
@@ -267,6 +275,7 @@ typedef struct cfg_config {
     cfg_server server;
     cfg_session session;
     cfg_auth auth;
+    cfg_log log;
     bool reflect;
     cfg_model *models;    /* in file order */
     size_t n_models;

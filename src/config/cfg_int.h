@@ -78,6 +78,9 @@ void cfg__parse_settings(cfg__ctx *ctx, const json_t *root);
 void cfg__apply_env(cfg__ctx *ctx);
 /* Checks that involve more than one setting (default_limit <= max_limit). */
 void cfg__check_settings(cfg__ctx *ctx);
+/* "database.replicas" and RETORT_DATABASE_REPLICAS (cfg_replicas.c);
+ * database is the file's "database" object or NULL. */
+void cfg__parse_replicas(cfg__ctx *ctx, const json_t *database);
 /* The value of name in envp, or NULL. */
 const char *cfg__env_get(char *const *envp, const char *name);
 

@@ -16,8 +16,8 @@
 
 #include "cfg_int.h"
 
-static const char *const ROOT_KEYS[] = {"database", "server", "session", "models", "reflect",
-                                         "auth",     NULL};
+static const char *const ROOT_KEYS[] = {"database", "server",  "session", "log",
+                                        "models",   "reflect", "auth",    NULL};
 
 cfg_config *cfg_default(arena *a)
 {
@@ -33,6 +33,7 @@ cfg_config *cfg_default(arena *a)
         .isolation_level = "READ COMMITTED",
         .prepared_statements = true,
         .connect_timeout = 5,
+        .max_replica_lag_ms = 5000,
     };
     c->server = (cfg_server){
         .host = "127.0.0.1",
@@ -53,6 +54,7 @@ cfg_config *cfg_default(arena *a)
         .retry_attempts = 3,
         .retry_backoff_ms = 10,
     };
+    c->log = (cfg_log){.level = "info", .format = "text"};
     return c;
 }
 
@@ -71,6 +73,7 @@ static void parse_document(cfg__ctx *ctx, const char *text, size_t len, const ch
         cfg__check_keys(ctx, root, "", ROOT_KEYS);
         cfg__parse_settings(ctx, root);
         cfg__parse_auth(ctx, root);
+        cfg__parse_replicas(ctx, json_object_get(root, "database"));
         const json_t *models = json_object_get(root, "models");
         if (models)
             cfg__parse_models(ctx, models, "/models");

@@ -44,6 +44,7 @@ typedef struct setting {
 #define DB(field) AT(database, cfg_database, field)
 #define SRV(field) AT(server, cfg_server, field)
 #define SES(field) AT(session, cfg_session, field)
+#define LOG(field) AT(log, cfg_log, field)
 
 static const setting SETTINGS[] = {
     {"database", "url", S_STRING, DB(url), 0, 0, 0, 0, "DATABASE_URL"},
@@ -56,6 +57,7 @@ static const setting SETTINGS[] = {
     {"database", "isolation_level", S_ISOLATION, DB(isolation_level), 0, 0, 0, 0, NULL},
     {"database", "prepared_statements", S_BOOL, DB(prepared_statements), 0, 0, 0, 0, NULL},
     {"database", "connect_timeout", S_INT, DB(connect_timeout), 0, 86400, 0, 0, NULL},
+    {"database", "max_replica_lag_ms", S_INT, DB(max_replica_lag_ms), 0, INT_MAX, 0, 0, NULL},
 
     {"server", "host", S_STRING, SRV(host), 0, 0, 0, 0, NULL},
     {"server", "port", S_INT, SRV(port), 1, 65535, 0, 0, "RETORT_PORT"},
@@ -75,12 +77,15 @@ static const setting SETTINGS[] = {
     {"session", "retry_attempts", S_INT, SES(retry_attempts), 0, 100, 0, 0, NULL},
     {"session", "retry_backoff_ms", S_INT, SES(retry_backoff_ms), 0, 60000, 0, 0, NULL},
 
+    {"log", "level", S_STRING, LOG(level), 0, 0, 0, 0, NULL},
+    {"log", "format", S_STRING, LOG(format), 0, 0, 0, 0, NULL},
+
     {NULL, "reflect", S_BOOL, offsetof(cfg_config, reflect), 0, 0, 0, 0, NULL},
 };
 
 enum { N_SETTINGS = sizeof SETTINGS / sizeof SETTINGS[0] };
 
-static const char *const SECTIONS[] = {"database", "server", "session"};
+static const char *const SECTIONS[] = {"database", "server", "session", "log"};
 
 
 /* A parsed value, whichever source it came from. */
@@ -276,6 +281,8 @@ static void parse_section(cfg__ctx *ctx, const json_t *root, const char *section
     /* Objects inside a section are parsed by their own files. */
     if (strcmp(section, "server") == 0)
         allowed[n++] = "cors";
+    if (strcmp(section, "database") == 0)
+        allowed[n++] = "replicas"; /* an array: cfg_replicas.c */
     for (size_t i = 0; i < N_SETTINGS; i++)
         if (SETTINGS[i].section && strcmp(SETTINGS[i].section, section) == 0)
             allowed[n++] = SETTINGS[i].key;
@@ -391,8 +398,26 @@ void cfg__apply_env(cfg__ctx *ctx)
 
 /* ---- settings that depend on each other --------------------------------- */
 
+/* s is one of the NULL-terminated choices. */
+static bool one_of(const char *s, const char *const *choices)
+{
+    for (; *choices; choices++)
+        if (strcmp(s, *choices) == 0)
+            return true;
+    return false;
+}
+
 void cfg__check_settings(cfg__ctx *ctx)
 {
+    const cfg_log *log = &ctx->cfg->log;
+    static const char *const LEVELS[] = {"debug", "info", "warn", "error", NULL};
+    static const char *const FORMATS[] = {"text", "json", NULL};
+    if (!refused(ctx, "log", "level") && !one_of(log->level, LEVELS))
+        cfg__error(ctx, "/log/level", "\"level\" must be debug, info, warn or error, got \"%s\"",
+                   log->level);
+    if (!refused(ctx, "log", "format") && !one_of(log->format, FORMATS))
+        cfg__error(ctx, "/log/format", "\"format\" must be text or json, got \"%s\"",
+                   log->format);
     const cfg_server *srv = &ctx->cfg->server;
     if (srv->admin_port != 0 && srv->admin_port == srv->port && !refused(ctx, "server", "port"))
         cfg__error(ctx, "/server/admin_port",

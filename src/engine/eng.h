@@ -143,6 +143,34 @@ bool eng_conn_is_broken(const eng_conn *c);
  * a connection-level failure now means it was dead in the pool. */
 bool eng_conn_is_unverified(const eng_conn *c);
 
+/* ---- reachability without a pool slot (eng_health.c) ------------------ */
+
+typedef struct eng_health eng_health;
+
+typedef struct eng_health_status {
+    bool checked;      /* something has answered at least once */
+    double age_s;      /* seconds since the database last answered (a pooled
+                          round trip or the check query); -1 = never */
+    bool in_recovery;  /* the server is a standby */
+    double lag_ms;     /* replication lag of a standby; -1 on a primary */
+    uint64_t checks, failures;
+    char error[256];   /* the last check's failure; "" when it answered */
+} eng_health_status;
+
+/* Starts a thread that runs one short query every interval_s seconds on a
+ * dedicated connection to p's database (not one of p's slots, so a
+ * saturated pool does not delay it); each query waits at most
+ * max(interval_s, 2) seconds. Every answered round trip on p's pooled
+ * connections counts as well. NULL if the thread cannot start. */
+eng_health *eng_health_start(eng_pool *p, double interval_s);
+/* Stops the thread (waits at most one bounded query) and frees h; NULL ok. */
+void eng_health_stop(eng_health *h);
+/* True when the database answered within max_age_s; else ERR_UNAVAILABLE
+ * (SQLSTATE 08006, Retry-After) with the last failure as detail. Reads
+ * memory only: never waits. */
+bool eng_health_ready(eng_health *h, double max_age_s, err_report *err);
+void eng_health_get(eng_health *h, eng_health_status *out /* OUT */);
+
 /* ---- execution ----------------------------------------------------- */
 
 /* Runs a statement with text parameters (NULL entries are SQL NULL) and

@@ -226,8 +226,12 @@ void eng__conn_mark_broken(eng_conn *c)
 
 void eng__conn_answered(eng_conn *c)
 {
-    if (c->unverified && !c->broken && c->pg && PQstatus(c->pg) == CONNECTION_OK)
-        c->unverified = false;
+    if (c->broken || !c->pg || PQstatus(c->pg) != CONNECTION_OK)
+        return;
+    c->unverified = false;
+    /* Proof that the database is reachable, for readiness (eng_health). */
+    atomic_store_explicit(&c->pool->last_answer_ms, (uint_fast64_t) (eng__now() * 1e3),
+                          memory_order_relaxed);
 }
 
 /* ------------------------------------------------------------------------

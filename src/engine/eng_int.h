@@ -175,6 +175,8 @@ struct eng_pool {
     atomic_bool behind_pooler;   /* a connection pooler (PgBouncer) answers
                                     for the server: no named statements */
     atomic_uint_fast64_t shape_mismatches; /* results refused by eng_check */
+    atomic_uint_fast64_t last_answer_ms;   /* eng__now() of the last round trip
+                                              the server answered (eng_health) */
 };
 
 /* Moves c from its current list to the list of `to`, keeping pool->open in

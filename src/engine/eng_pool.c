@@ -112,6 +112,7 @@ eng_pool *eng_pool_create(const eng_pool_options *opts, err_report *err)
     p->stmt_nonce = eng__random_nonce();
     atomic_init(&p->behind_pooler, false);
     atomic_init(&p->shape_mismatches, 0);
+    atomic_init(&p->last_answer_ms, 0);
     return p;
 }
 

@@ -43,6 +43,8 @@ typedef struct http_metrics http_metrics;
 typedef struct http_app {
     const cfg_config *config;
     eng_pool *pool;
+    eng_health *health;           /* reachability of pool's database (/health/ready);
+                                     NULL = a pooled ping */
     http_metrics *metrics;
     const orm_registry *registry; /* mappers of the configured models; NULL = none */
     sql_cache *cache;             /* compiled-statement cache shared by requests */
@@ -237,15 +239,26 @@ void http_add_header(http_request *req, const char *name, const char *value);
 
 http_metrics *http_metrics_create(void);
 void http_metrics_destroy(http_metrics *m);
-/* Records one finished request. */
-void http_metrics_observe(http_metrics *m, const char *route, const char *method, int status,
-                          double seconds, uint64_t statements);
+/* One finished request. */
+typedef struct http_metrics_sample {
+    const char *route;    /* the route template */
+    const char *method;
+    const char *resource; /* a configured resource, or NULL (label left out) */
+    int status;
+    double seconds;
+    uint64_t statements;
+    bool used_database;   /* the request opened a session: pool wait and
+                             database time are observed */
+    double pool_wait_seconds, db_seconds;
+} http_metrics_sample;
+void http_metrics_observe(http_metrics *m, const http_metrics_sample *sample);
 typedef enum http_metric_counter {
     HTTP_METRIC_TX_RETRIES, /* transaction replays */
     HTTP_METRIC_COUNTERS
 } http_metric_counter;
 void http_metrics_add(http_metrics *m, http_metric_counter c, uint64_t n);
-/* Prometheus text exposition into a (with the pool's gauges). */
-const char *http_metrics_render(http_metrics *m, eng_pool *pool, arena *a);
+/* Prometheus text exposition into a: the request metrics, the pools,
+ * the database's state, retort_build_info and process_*. */
+const char *http_metrics_render(const http_app *app, arena *a);
 
 #endif

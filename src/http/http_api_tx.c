@@ -258,7 +258,7 @@ static bool attempt(http_request *req, const json_t *doc, const char *isolation,
                     const json_t **results, err_report *err)
 {
     arena *a = arena_create(http_req_arena(req), "transaction attempt");
-    orm_session_options o = http__session_options(http_req_app(req), isolation);
+    orm_session_options o = http__session_options(req, isolation);
     http__session_identity(req, &o);
     const json_t *ops = json_object_get(doc, "operations");
     tx_run t = {.req = req, .a = http_req_arena(req), .s = orm_session_open(a, &o), .ops = ops,

@@ -87,6 +87,7 @@ bool http__authenticate(http_request *req)
     if (auth_authenticate(app->auth, http_req_header(req, "Authorization"),
                           http_req_header(req, "X-API-Key"), (int64_t) time(NULL), req->arena,
                           &req->identity, &err)) {
+        req->role = req->identity.role; /* the access log's role */
         if (flags & HTTP_ROUTE_ADMIN) {
             if (cfg_is_admin_role(app->config, req->identity.role))
                 return true;

@@ -1,8 +1,12 @@
 /*
- * Built-in routes: liveness, readiness and pool status. /health and
- * /health/pool never touch the database and run on the I/O thread, so they
+ * Built-in routes: liveness, readiness and pool status. None of them waits
+ * for the database or a pool slot, and all run on the I/O thread, so they
  * answer even when every pooled connection is busy and requests are
- * queued; /health/ready pre-pings a pooled connection on a worker.
+ * queued. /health/ready reports whether the database answered within the
+ * last READY_MAX_AGE_S seconds — a pooled round trip or the health
+ * checker's query on its own connection (eng_health) — not whether the
+ * pool has a free slot: saturation is /health/pool's "saturated" and the
+ * metrics.
  */
 #include <string.h>
 
@@ -29,11 +33,17 @@ static void health(http_request *req)
     reply_status(req, "ok", retort_version());
 }
 
+/* Three checker intervals (1 s each): one lost check is not an outage. */
+static const double READY_MAX_AGE_S = 3.0;
+
 static void health_ready(http_request *req)
 {
     err_report err;
     err_init(&err, req->arena);
-    if (!eng_pool_ping(http_req_app(req)->pool, &err)) {
+    http_app *app = http_req_app(req);
+    bool ok = app->health ? eng_health_ready(app->health, READY_MAX_AGE_S, &err)
+                          : eng_pool_ping(app->pool, &err);
+    if (!ok) {
         /* Whatever went wrong, readiness is a 503 the balancer can act on. */
         if (err.status != 503) {
             err_report down;
@@ -54,6 +64,10 @@ static void write_pool(jsonw *w, eng_pool *pool)
 {
     eng_pool_status st;
     eng_pool_get_status(pool, &st);
+    /* Saturated: every connection the pool may open is out and checkouts
+     * queue. Busy, not broken: readiness stays up. */
+    bool saturated = st.waiting > 0 && st.checked_in == 0 &&
+                     (st.max_overflow < 0 || st.checked_out >= st.size + st.max_overflow);
     const struct {
         const char *name;
         long long value;
@@ -75,6 +89,8 @@ static void write_pool(jsonw *w, eng_pool *pool)
     jsonw_bool(w, st.behind_pooler);
     jsonw_key(w, "result_mismatches");
     jsonw_integer(w, (long long) st.shape_mismatches);
+    jsonw_key(w, "saturated");
+    jsonw_bool(w, saturated);
     jsonw_object_end(w);
 }
 
@@ -87,7 +103,7 @@ static void health_pool(http_request *req)
 static void metrics(http_request *req)
 {
     http_app *app = http_req_app(req);
-    const char *text = http_metrics_render(app->metrics, app->pool, req->arena);
+    const char *text = http_metrics_render(app, req->arena);
     http_reply_text(req, 200, "text/plain; version=0.0.4; charset=utf-8", text, strlen(text));
 }
 
@@ -95,9 +111,11 @@ const http_route HTTP_BUILTIN_ROUTES[] = {
     {HTTP_GET, "/health", health, HTTP_ROUTE_PUBLIC, "/health",
      {"health", "getHealth", "Liveness", "Answers on the I/O thread without touching the database.",
       HTTP_P400}},
-    {HTTP_GET, "/health/ready", health_ready, HTTP_ROUTE_DB | HTTP_ROUTE_PUBLIC, "/health/ready",
+    {HTTP_GET, "/health/ready", health_ready, HTTP_ROUTE_PUBLIC, "/health/ready",
      {"health", "getReadiness", "Readiness",
-      "Pre-pings a pooled connection: 200 when the database answers, else 503.",
+      "200 when the database answered within the last 3 seconds (a pooled round trip or the "
+      "health checker's query on its own connection), else 503; never waits for a pool slot, "
+      "so a saturated pool stays ready.",
       HTTP_P400 | HTTP_P503}},
     {HTTP_GET, "/health/pool", health_pool, HTTP_ROUTE_ADMIN, "/health/pool",
      {"health", "getPoolStatus", "Connection pool status",

@@ -46,6 +46,9 @@ struct http_request {
     bool has_body, too_large;
     json_t *json;          /* decref'd when the arena dies */
     const char *request_id;
+    const char *trace_id;  /* W3C traceparent's trace id; see http__trace_id */
+    bool trace_checked;
+    const char *role;      /* the authenticated role, for the access log; NULL = none */
     double start;          /* monotonic seconds */
     orm_session *session;
     auth_identity identity;
@@ -108,9 +111,16 @@ bool http__add_query(http_request *req, const char *key, const char *value);
 void http__parse_query(http_request *req);
 
 /* The options of a request session under app's configuration: the pool,
- * the statement cache, the registry and the [session] settings.
- * isolation_level NULL = database.isolation_level. */
-orm_session_options http__session_options(const http_app *app, const char *isolation_level);
+ * the statement cache, the registry and the [session] settings, and the
+ * request's trace comment. isolation_level NULL = database.isolation_level. */
+orm_session_options http__session_options(http_request *req, const char *isolation_level);
+
+/* The 32-hex-digit trace id of a valid W3C `traceparent` header, else
+ * NULL (parsed once; lives in the request's arena). */
+const char *http__trace_id(http_request *req);
+/* "trace_id=<hex> request_id=<id>" for the SQL comment that shows the
+ * request in pg_stat_activity; NULL without a trace. */
+const char *http__sql_comment(http_request *req);
 
 /* Worker pool. */
 bool http__workers_start(http_server *s, err_report *err);
@@ -120,6 +130,15 @@ bool http__workers_submit(http_server *s, http_request *req);
 void http__workers_stop(http_server *s);
 /* Runs a handler and closes the request's session (any thread). */
 void http__run_handler(http_request *req);
+
+/* /metrics parts rendered from outside http_metrics.c: the process
+ * (process_*, retort_build_info; http_metrics_process.c) and the read
+ * replicas (http_replicas.c). */
+void http__metrics_render_process(sbuf *b);
+void http__metrics_render_replicas(const http_app *app, sbuf *b);
+/* The resource label of a request: its {resource} path parameter when it
+ * names a configured model, else NULL. */
+const char *http__metrics_resource(http_request *req);
 
 /* Queues req's response on its connection (I/O thread). */
 enum MHD_Result http__send(http_request *req);

@@ -1,8 +1,12 @@
 /*
- * Prometheus metrics: request counts by route template, method and status,
- * a latency histogram per route, statements executed, plus the pool's
- * gauges and counters read at scrape time. Series are few (routes are
- * templates, not paths), so a mutex-protected list is enough.
+ * Prometheus metrics: request counts by route template, method, status and
+ * resource, a latency histogram per route and resource, histograms of the
+ * time requests waited for a pooled connection and spent in the database,
+ * statements executed, plus what is read at scrape time: the pool's gauges
+ * and counters, the database's reachability and replication state, the
+ * build and the process (http_metrics_process.c). Series are few (routes
+ * are templates, resources are the configured models, never paths), so a
+ * mutex-protected list is enough.
  */
 #include <pthread.h>
 #include <stdlib.h>
@@ -17,23 +21,28 @@ enum { N_BUCKETS = sizeof BUCKETS / sizeof BUCKETS[0] };
 
 typedef struct series {
     struct series *next;
-    char route[96], method[12];
+    char route[96], method[12], resource[64];
     int status;
     uint64_t count;
 } series;
 
-typedef struct latency {
-    struct latency *next;
-    char route[96];
+typedef struct histogram {
     uint64_t buckets[N_BUCKETS];
     uint64_t count;
     double sum;
+} histogram;
+
+typedef struct latency {
+    struct latency *next;
+    char route[96], resource[64];
+    histogram h;
 } latency;
 
 struct http_metrics {
     pthread_mutex_t mu;
     series *series;
     latency *latencies;
+    histogram pool_wait, db_time; /* per request that used the database */
     uint64_t statements;
     uint64_t extra[HTTP_METRIC_COUNTERS];
 };
@@ -72,44 +81,57 @@ static void copy_label(char *dst, size_t cap, const char *src)
     dst[n] = '\0';
 }
 
-void http_metrics_observe(http_metrics *m, const char *route, const char *method, int status,
-                          double seconds, uint64_t statements)
+static void observe(histogram *h, double seconds)
 {
+    for (int i = 0; i < N_BUCKETS; i++)
+        if (seconds <= BUCKETS[i])
+            h->buckets[i]++;
+    h->count++;
+    h->sum += seconds;
+}
+
+void http_metrics_observe(http_metrics *m, const http_metrics_sample *x)
+{
+    const char *resource = x->resource ? x->resource : "";
     pthread_mutex_lock(&m->mu);
     series *s = m->series;
     for (; s; s = s->next)
-        if (s->status == status && strcmp(s->method, method) == 0 &&
-            strncmp(s->route, route, sizeof s->route - 1) == 0)
+        if (s->status == x->status && strcmp(s->method, x->method) == 0 &&
+            strncmp(s->route, x->route, sizeof s->route - 1) == 0 &&
+            strncmp(s->resource, resource, sizeof s->resource - 1) == 0)
             break;
     if (!s) {
         s = calloc(1, sizeof *s);
         if (!s)
             abort();
-        copy_label(s->route, sizeof s->route, route);
-        copy_label(s->method, sizeof s->method, method);
-        s->status = status;
+        copy_label(s->route, sizeof s->route, x->route);
+        copy_label(s->method, sizeof s->method, x->method);
+        copy_label(s->resource, sizeof s->resource, resource);
+        s->status = x->status;
         s->next = m->series;
         m->series = s;
     }
     s->count++;
     latency *l = m->latencies;
     for (; l; l = l->next)
-        if (strncmp(l->route, route, sizeof l->route - 1) == 0)
+        if (strncmp(l->route, x->route, sizeof l->route - 1) == 0 &&
+            strncmp(l->resource, resource, sizeof l->resource - 1) == 0)
             break;
     if (!l) {
         l = calloc(1, sizeof *l);
         if (!l)
             abort();
-        copy_label(l->route, sizeof l->route, route);
+        copy_label(l->route, sizeof l->route, x->route);
+        copy_label(l->resource, sizeof l->resource, resource);
         l->next = m->latencies;
         m->latencies = l;
     }
-    for (int i = 0; i < N_BUCKETS; i++)
-        if (seconds <= BUCKETS[i])
-            l->buckets[i]++;
-    l->count++;
-    l->sum += seconds;
-    m->statements += statements;
+    observe(&l->h, x->seconds);
+    if (x->used_database) {
+        observe(&m->pool_wait, x->pool_wait_seconds);
+        observe(&m->db_time, x->db_seconds);
+    }
+    m->statements += x->statements;
     pthread_mutex_unlock(&m->mu);
 }
 
@@ -135,38 +157,102 @@ static void append_label(sbuf *b, const char *v)
     }
 }
 
-const char *http_metrics_render(http_metrics *m, eng_pool *pool, arena *a)
+/* ,resource="x" when the series has one (API routes), nothing otherwise. */
+static void append_resource(sbuf *b, const char *resource)
 {
+    if (!*resource)
+        return;
+    sbuf_append(b, ",resource=\"");
+    append_label(b, resource);
+    sbuf_append_char(b, '"');
+}
+
+/* name_bucket{<labels>le="..."} lines, _sum and _count; labels is "" or
+ * `route="x",` style text already escaped. */
+static void render_histogram(sbuf *b, const char *name, const char *labels, const histogram *h)
+{
+    for (int i = 0; i < N_BUCKETS; i++)
+        sbuf_printf(b, "%s_bucket{%sle=\"%g\"} %llu\n", name, labels, BUCKETS[i],
+                    (unsigned long long) h->buckets[i]);
+    sbuf_printf(b, "%s_bucket{%sle=\"+Inf\"} %llu\n", name, labels, (unsigned long long) h->count);
+    size_t n = strlen(labels);
+    /* _sum and _count take the labels without the trailing comma. */
+    sbuf_printf(b, "%s_sum%s%.*s%s %.6f\n", name, n ? "{" : "", (int) (n ? n - 1 : 0), labels,
+                n ? "}" : "", h->sum);
+    sbuf_printf(b, "%s_count%s%.*s%s %llu\n", name, n ? "{" : "", (int) (n ? n - 1 : 0), labels,
+                n ? "}" : "", (unsigned long long) h->count);
+}
+
+static void render_pool(sbuf *b, const char *prefix, const char *labels, eng_pool *pool,
+                        bool help)
+{
+    eng_pool_status st;
+    eng_pool_get_status(pool, &st);
+    const struct {
+        const char *name, *type, *help;
+        unsigned long long v;
+    } gauges[] = {
+        {"size", "gauge", "Configured pool_size.", (unsigned long long) st.size},
+        {"checked_in", "gauge", "Idle open connections.", (unsigned long long) st.checked_in},
+        {"checked_out", "gauge", "Connections in use.", (unsigned long long) st.checked_out},
+        {"overflow", "gauge", "Overflow connections open now.", (unsigned long long) st.overflow},
+        {"waiting", "gauge", "Checkouts waiting for a connection.",
+         (unsigned long long) st.waiting},
+        {"timeouts_total", "counter", "Checkouts that timed out.", st.timeouts},
+        {"recycled_total", "counter", "Connections replaced for age.", st.recycled},
+        {"invalidated_total", "counter", "Connections discarded as broken.", st.invalidated},
+        {"checkouts_total", "counter", "Connection checkouts.", st.checkouts},
+        {"connects_total", "counter", "Connections opened.", st.connects},
+        {"behind_pooler", "gauge",
+         "1 when a connection pooler (PgBouncer) answers for the server: unnamed statements.",
+         st.behind_pooler ? 1ull : 0ull},
+        {"result_mismatches_total", "counter",
+         "Results refused because their row description was not their statement's.",
+         st.shape_mismatches},
+    };
+    for (size_t i = 0; i < sizeof gauges / sizeof gauges[0]; i++) {
+        if (help)
+            sbuf_printf(b, "# HELP %s%s %s\n# TYPE %s%s %s\n", prefix, gauges[i].name,
+                        gauges[i].help, prefix, gauges[i].name, gauges[i].type);
+        sbuf_printf(b, "%s%s%s %llu\n", prefix, gauges[i].name, labels, gauges[i].v);
+    }
+}
+
+const char *http_metrics_render(const http_app *app, arena *a)
+{
+    http_metrics *m = app->metrics;
     sbuf b;
-    sbuf_init(&b, a, 4096);
+    sbuf_init(&b, a, 8192);
     pthread_mutex_lock(&m->mu);
-    sbuf_append(&b, "# HELP retort_http_requests_total HTTP requests by route, method and status.\n"
+    sbuf_append(&b, "# HELP retort_http_requests_total HTTP requests by route, method, status "
+                    "and resource.\n"
                     "# TYPE retort_http_requests_total counter\n");
     for (series *s = m->series; s; s = s->next) {
         sbuf_append(&b, "retort_http_requests_total{route=\"");
         append_label(&b, s->route);
-        sbuf_printf(&b, "\",method=\"%s\",status=\"%d\"} %llu\n", s->method, s->status,
-                    (unsigned long long) s->count);
+        sbuf_printf(&b, "\",method=\"%s\",status=\"%d\"", s->method, s->status);
+        append_resource(&b, s->resource);
+        sbuf_printf(&b, "} %llu\n", (unsigned long long) s->count);
     }
-    sbuf_append(&b, "# HELP retort_http_request_duration_seconds Request latency by route.\n"
+    sbuf_append(&b, "# HELP retort_http_request_duration_seconds Request latency by route and "
+                    "resource.\n"
                     "# TYPE retort_http_request_duration_seconds histogram\n");
     for (latency *l = m->latencies; l; l = l->next) {
-        for (int i = 0; i < N_BUCKETS; i++) {
-            sbuf_append(&b, "retort_http_request_duration_seconds_bucket{route=\"");
-            append_label(&b, l->route);
-            sbuf_printf(&b, "\",le=\"%g\"} %llu\n", BUCKETS[i],
-                        (unsigned long long) l->buckets[i]);
-        }
-        sbuf_append(&b, "retort_http_request_duration_seconds_bucket{route=\"");
-        append_label(&b, l->route);
-        sbuf_printf(&b, "\",le=\"+Inf\"} %llu\n", (unsigned long long) l->count);
-        sbuf_append(&b, "retort_http_request_duration_seconds_sum{route=\"");
-        append_label(&b, l->route);
-        sbuf_printf(&b, "\"} %.6f\n", l->sum);
-        sbuf_append(&b, "retort_http_request_duration_seconds_count{route=\"");
-        append_label(&b, l->route);
-        sbuf_printf(&b, "\"} %llu\n", (unsigned long long) l->count);
+        sbuf labels;
+        sbuf_init(&labels, a, 160);
+        sbuf_append(&labels, "route=\"");
+        append_label(&labels, l->route);
+        sbuf_append_char(&labels, '"');
+        append_resource(&labels, l->resource);
+        sbuf_append_char(&labels, ',');
+        render_histogram(&b, "retort_http_request_duration_seconds", sbuf_str(&labels), &l->h);
     }
+    sbuf_append(&b, "# HELP retort_pool_wait_seconds Time a request waited for a pooled "
+                    "connection.\n# TYPE retort_pool_wait_seconds histogram\n");
+    render_histogram(&b, "retort_pool_wait_seconds", "", &m->pool_wait);
+    sbuf_append(&b, "# HELP retort_db_time_seconds Time a request spent in database round "
+                    "trips.\n# TYPE retort_db_time_seconds histogram\n");
+    render_histogram(&b, "retort_db_time_seconds", "", &m->db_time);
     sbuf_printf(&b,
                 "# HELP retort_statements_total SQL statements that read or write rows.\n"
                 "# TYPE retort_statements_total counter\nretort_statements_total %llu\n",
@@ -179,34 +265,20 @@ const char *http_metrics_render(http_metrics *m, eng_pool *pool, arena *a)
                 (unsigned long long) m->extra[HTTP_METRIC_TX_RETRIES]);
     pthread_mutex_unlock(&m->mu);
 
-    if (pool) {
-        eng_pool_status st;
-        eng_pool_get_status(pool, &st);
-        const struct {
-            const char *name, *type, *help;
-            unsigned long long v;
-        } gauges[] = {
-            {"retort_pool_size", "gauge", "Configured pool_size.", (unsigned long long) st.size},
-            {"retort_pool_checked_in", "gauge", "Idle open connections.",
-             (unsigned long long) st.checked_in},
-            {"retort_pool_checked_out", "gauge", "Connections in use.",
-             (unsigned long long) st.checked_out},
-            {"retort_pool_overflow", "gauge", "Overflow connections open now.",
-             (unsigned long long) st.overflow},
-            {"retort_pool_waiting", "gauge", "Checkouts waiting for a connection.",
-             (unsigned long long) st.waiting},
-            {"retort_pool_timeouts_total", "counter", "Checkouts that timed out.", st.timeouts},
-            {"retort_pool_recycled_total", "counter", "Connections replaced for age.",
-             st.recycled},
-            {"retort_pool_invalidated_total", "counter", "Connections discarded as broken.",
-             st.invalidated},
-            {"retort_pool_checkouts_total", "counter", "Connection checkouts.", st.checkouts},
-            {"retort_pool_connects_total", "counter", "Connections opened.", st.connects},
-        };
-        for (size_t i = 0; i < sizeof gauges / sizeof gauges[0]; i++)
-            sbuf_printf(&b, "# HELP %s %s\n# TYPE %s %s\n%s %llu\n", gauges[i].name,
-                        gauges[i].help, gauges[i].name, gauges[i].type, gauges[i].name,
-                        gauges[i].v);
+    if (app->pool)
+        render_pool(&b, "retort_pool_", "", app->pool, true);
+    if (app->health) {
+        eng_health_status hs;
+        eng_health_get(app->health, &hs);
+        sbuf_printf(&b,
+                    "# HELP retort_database_up 1 when the database answered in the last 3 s.\n"
+                    "# TYPE retort_database_up gauge\nretort_database_up %d\n"
+                    "# HELP retort_database_last_answer_age_seconds Seconds since the database "
+                    "last answered.\n# TYPE retort_database_last_answer_age_seconds gauge\n"
+                    "retort_database_last_answer_age_seconds %.3f\n",
+                    hs.age_s >= 0 && hs.age_s <= 3 ? 1 : 0, hs.age_s);
     }
+    http__metrics_render_replicas(app, &b);
+    http__metrics_render_process(&b);
     return sbuf_str(&b);
 }

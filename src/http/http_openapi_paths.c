@@ -627,7 +627,7 @@ static void health_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_
 {
     (void) om;
     responses(x, op, o, 200, "Alive.", "application/json", http__oa_sref(x, "Health"),
-              json_pack("{s:s}", "status", "ok"), NULL);
+              json_pack("{s:s, s:s}", "status", "ok", "version", "0.1.0"), NULL);
 }
 
 static void readiness_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_model *om)
@@ -642,9 +642,10 @@ static void pool_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_mo
     (void) om;
     responses(x, op, o, 200, "The pool's status.", "application/json",
               http__oa_sref(x, "PoolStatus"),
-              json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i}", "size", 10, "checked_in",
-                        9, "checked_out", 1, "overflow", 0, "max_overflow", 20, "waiting", 0,
-                        "timeouts", 0, "recycled", 0, "invalidated", 0),
+              json_pack("{s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:i, s:b, s:b}", "size",
+                        10, "checked_in", 9, "checked_out", 1, "overflow", 0, "max_overflow", 20,
+                        "waiting", 0, "timeouts", 0, "recycled", 0, "invalidated", 0,
+                        "result_mismatches", 0, "behind_pooler", 0, "saturated", 0),
               NULL);
 }
 

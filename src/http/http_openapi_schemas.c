@@ -622,9 +622,10 @@ static void transaction_schemas(http__oa *x)
 static void health_schemas(http__oa *x)
 {
     json_object_set_new(x->schemas, "Health",
-                        json_pack("{s:s, s:[s], s:{s:{s:s, s:s}}}", "type", "object", "required",
-                                  "status", "properties", "status", "type", "string", "const",
-                                  "ok"));
+                        json_pack("{s:s, s:[s, s], s:{s:{s:s, s:s}, s:{s:s, s:s}}}", "type",
+                                  "object", "required", "status", "version", "properties",
+                                  "status", "type", "string", "const", "ok", "version", "type",
+                                  "string", "description", "retort's version, X.Y.Z."));
     json_object_set_new(x->schemas, "Readiness",
                         json_pack("{s:s, s:[s], s:{s:{s:s, s:s}}}", "type", "object", "required",
                                   "status", "properties", "status", "type", "string", "const",
@@ -639,11 +640,25 @@ static void health_schemas(http__oa *x)
         {"timeouts", "Checkouts that gave up after pool_timeout, since start."},
         {"recycled", "Connections closed for age (pool_recycle), since start."},
         {"invalidated", "Connections discarded as broken, since start."},
+        {"result_mismatches",
+         "Results refused because their row description was not their statement's, since "
+         "start."},
+    };
+    static const char *const FLAGS[][2] = {
+        {"behind_pooler", "A connection pooler (PgBouncer) answers for the server: statements "
+                          "run unnamed."},
+        {"saturated", "Every connection the pool may open is in use and requests queue: busy, "
+                      "not down (readiness stays up)."},
     };
     json_t *p = json_object(), *req = json_array();
     for (size_t i = 0; i < sizeof POOL / sizeof POOL[0]; i++) {
         json_object_set_new(p, POOL[i][0], int_schema(POOL[i][1], 0));
         json_array_append_new(req, json_string(POOL[i][0]));
+    }
+    for (size_t i = 0; i < sizeof FLAGS / sizeof FLAGS[0]; i++) {
+        json_object_set_new(p, FLAGS[i][0], json_pack("{s:s, s:s}", "type", "boolean",
+                                                      "description", FLAGS[i][1]));
+        json_array_append_new(req, json_string(FLAGS[i][0]));
     }
     json_t *s = obj_schema("Connection pool status.");
     json_object_set_new(s, "required", req);

@@ -122,8 +122,9 @@ json_t *http_req_json(const http_request *req)
     return req->json;
 }
 
-orm_session_options http__session_options(const http_app *app, const char *isolation_level)
+orm_session_options http__session_options(http_request *req, const char *isolation_level)
 {
+    const http_app *app = req->server->app;
     return (orm_session_options){
         .pool = app->pool,
         .isolation_level =
@@ -134,13 +135,14 @@ orm_session_options http__session_options(const http_app *app, const char *isola
         .registry = app->registry,
         .expire_on_commit = app->config->session.expire_on_commit,
         .autoflush = app->config->session.autoflush,
+        .sql_comment = http__sql_comment(req),
     };
 }
 
 orm_session *http_req_session(http_request *req)
 {
     if (!req->session) {
-        orm_session_options o = http__session_options(req->server->app, NULL);
+        orm_session_options o = http__session_options(req, NULL);
         http__session_identity(req, &o);
         req->session = orm_session_open(req->arena, &o);
     }

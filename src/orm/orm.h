@@ -66,6 +66,10 @@ typedef struct orm_session_options {
     const char *isolation_level; /* NULL = server default */
     int statement_timeout_ms;    /* 0 = none */
     bool use_prepared;           /* run statements through the per-connection cache */
+    const char *sql_comment;     /* NULL, or text (no "*" + "/") put before every
+                                    statement as a comment, so pg_stat_activity
+                                    shows whose query it is (a trace id);
+                                    such statements run unnamed, not cached */
     sql_cache *cache;            /* compiled-statement cache; NULL = compile each time */
     const orm_registry *registry; /* mappers; may be NULL for Core-only use */
     bool expire_on_commit;

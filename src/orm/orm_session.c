@@ -191,6 +191,12 @@ eng_result *orm_session_execute(orm_session *s, const char *sql, int nparams,
 {
     if (!have_connection(s, err))
         return NULL;
+    if (s->opts.sql_comment && sql) {
+        /* A per-request text would make every statement a new one for the
+         * prepared-statement cache: traced statements run unnamed. */
+        sql = arena_sprintf(s->arena, "/* %s */ %s", s->opts.sql_comment, sql);
+        s->opts.use_prepared = false;
+    }
     if (!s->in_tx)
         return begin_and_execute(s, sql, nparams, values, err);
     double t0 = now_ms();

@@ -2,7 +2,9 @@
  * The real retort binary on a real port against a private PostgreSQL
  * cluster (private because these tests stop, freeze and restart it):
  * health routes, pool status, error routes, readiness across a database
- * outage, /health while the database hangs, graceful shutdown.
+ * outage, /health and /health/ready while the database hangs, graceful
+ * shutdown. The sample models' tables are created with `retort schema
+ * create`, so GET /api/users is a request that needs the database.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -46,6 +48,9 @@ static int setup_group(void **state)
                          "RETORT_SERVER_WORKERS=4",
                          NULL};
     const char *config = ts_source_path(F.a, "config/retort.json");
+    if (ts_system("%s %s schema create -c %s >/dev/null", F.env_url, RETORT_BINARY_PATH,
+                  config) != 0)
+        return -1;
     if (!ts_server_start(&F.srv, config, env))
         return -1;
     return 0;
@@ -98,6 +103,7 @@ static void test_health(void **state)
 static void test_pool_status(void **state)
 {
     (void) state;
+    assert_int_equal(get("/api/users?limit=1")->status, 200); /* opens a pooled connection */
     ts_response *r = get("/health/pool");
     assert_int_equal(r->status, 200);
     json_t *j = body_json(r);
@@ -106,9 +112,10 @@ static void test_pool_status(void **state)
                             "invalidated",  "result_mismatches"};
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         assert_true(json_is_integer(json_object_get(j, fields[i])));
-    /* A direct connection: no pooler detected. */
+    /* A direct connection: no pooler detected; nothing queued. */
     assert_true(json_is_false(json_object_get(j, "behind_pooler")));
-    assert_int_equal(json_object_size(j), sizeof fields / sizeof fields[0] + 1);
+    assert_true(json_is_false(json_object_get(j, "saturated")));
+    assert_int_equal(json_object_size(j), sizeof fields / sizeof fields[0] + 2);
     assert_int_equal(json_integer_value(json_object_get(j, "size")), 2);
     assert_int_equal(json_integer_value(json_object_get(j, "max_overflow")), 0);
     assert_int_equal(json_integer_value(json_object_get(j, "checked_out")), 0);
@@ -178,7 +185,7 @@ static void test_health_answers_while_database_hangs(void **state)
     call calls[N];
     pthread_t t[N];
     for (int i = 0; i < N; i++) {
-        calls[i] = (call){"/health/ready", 0};
+        calls[i] = (call){"/api/users?limit=1", 0};
         pthread_create(&t[i], NULL, call_thread, &calls[i]);
     }
     double deadline = ts_now() + 20; /* generous: CI machines are shared */
@@ -194,6 +201,7 @@ static void test_health_answers_while_database_hangs(void **state)
     }
     assert_int_equal(json_integer_value(json_object_get(pool, "checked_in")), 0);
     assert_true(json_integer_value(json_object_get(pool, "waiting")) >= 1);
+    assert_true(json_is_true(json_object_get(pool, "saturated")));
     json_decref(pool);
 
     ts_response *r = get("/health");
@@ -202,6 +210,15 @@ static void test_health_answers_while_database_hangs(void **state)
      * wait for them. The bound only has to separate "answered" from
      * "queued behind the database" on a loaded machine. */
     assert_true(r->seconds < 3.0);
+    /* Neither does readiness: it reads what the health checker saw; the
+     * stalled database turns it to 503 within a few seconds. */
+    r = get("/health/ready");
+    assert_true(r->seconds < 3.0);
+    int ready = 200;
+    deadline = ts_now() + 20;
+    while (ts_now() < deadline && (ready = get("/health/ready")->status) == 200)
+        ts_sleep_ms(100);
+    assert_int_equal(ready, 503);
 
     freeze_database(false);
     for (int i = 0; i < N; i++) {
@@ -214,7 +231,13 @@ static void test_ready_across_outage(void **state)
 {
     (void) state;
     assert_true(ts_cluster_stop(&F.pg));
+    /* Readiness follows the health checker: 503 within a few seconds. */
     ts_response *r = get("/health/ready");
+    double deadline = ts_now() + 20;
+    while (ts_now() < deadline && r->status == 200) {
+        ts_sleep_ms(100);
+        r = get("/health/ready");
+    }
     assert_int_equal(r->status, 503);
     assert_string_equal(ts_header_get(r, "Content-Type"), "application/problem+json");
     assert_non_null(ts_header_get(r, "Retry-After"));
@@ -223,13 +246,16 @@ static void test_ready_across_outage(void **state)
 
     assert_true(ts_cluster_restart(&F.pg));
     int status = 0;
-    double deadline = ts_now() + 20;
+    deadline = ts_now() + 20;
     while (ts_now() < deadline && status != 200) {
         status = get("/health/ready")->status;
         if (status != 200)
             ts_sleep_ms(100);
     }
     assert_int_equal(status, 200);
+    /* The pooled connections died with the server: the next request
+     * replaces them. */
+    assert_int_equal(get("/api/users?limit=1")->status, 200);
     r = get("/health/pool");
     json_t *j = body_json(r);
     assert_true(json_integer_value(json_object_get(j, "invalidated")) >= 1);
@@ -243,7 +269,7 @@ static void test_graceful_shutdown(void **state)
 {
     (void) state;
     freeze_database(true);
-    call c = {"/health/ready", 0};
+    call c = {"/api/users?limit=1", 0};
     pthread_t t;
     pthread_create(&t, NULL, call_thread, &c);
     ts_sleep_ms(300);
