@@ -151,6 +151,19 @@ char *arena_strndup(arena *a, const char *s, size_t n)
     return p;
 }
 
+void *arena_grow(arena *a, void *array, size_t n, size_t elem_size)
+{
+    if (n == 0 || !array)
+        return arena_alloc_array(a, elem_size, 4);
+    if (n < 4 || (n & (n - 1)) != 0)
+        return array; /* capacity is the next power of two >= 4: room left */
+    if (n > SIZE_MAX / 2 / elem_size) {
+        fprintf(stderr, "retort: array of %zu elements cannot grow\n", n);
+        abort();
+    }
+    return arena_realloc(a, array, n * elem_size, 2 * n * elem_size);
+}
+
 char *arena_strdup(arena *a, const char *s)
 {
     return s ? arena_strndup(a, s, strlen(s)) : NULL;

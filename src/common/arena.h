@@ -39,6 +39,13 @@ void *arena_alloc_array(arena *a, size_t sz, size_t n);
  * arena until it dies). Copies old_n bytes; new bytes are zeroed. */
 void *arena_realloc(arena *a, void *old, size_t old_n, size_t new_n);
 
+/* Append-only arrays without a capacity field: capacity is implicit (4,
+ * then doubling at powers of two). Returns the (maybe moved) array with
+ * room for one more element at index n. ARENA_PUSH(a, arr, n, T) makes
+ * room in place; then arr[n++] = x. */
+void *arena_grow(arena *a, void *array, size_t n, size_t elem_size);
+#define ARENA_PUSH(a, array, n, T) ((array) = (T *) arena_grow((a), (array), (n), sizeof(T)))
+
 /* Copies of strings, living in a. NULL in, NULL out. */
 char *arena_strdup(arena *a, const char *s);
 char *arena_strndup(arena *a, const char *s, size_t n);

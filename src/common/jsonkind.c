@@ -21,3 +21,9 @@ const char *jsonkind_name(const json_t *v)
     }
     return "a JSON value"; /* not reached: jansson has no other type */
 }
+
+const char *jsonkind_noun(const json_t *v)
+{
+    /* Query documents and values have always said "a number" for a real. */
+    return json_is_real(v) ? "a number" : jsonkind_name(v);
+}

@@ -14,5 +14,8 @@
 /* "an object", "an array", "a string", "an integer", "a real number",
  * "a boolean" or "null". v must not be NULL. */
 const char *jsonkind_name(const json_t *v);
+/* The same, except that a real is "a number" (the wording of query
+ * documents and column values). */
+const char *jsonkind_noun(const json_t *v);
 
 #endif

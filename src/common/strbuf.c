@@ -111,7 +111,7 @@ void sbuf_append_pct(sbuf *b, const char *s)
     }
 }
 
-static int hex_digit(char c)
+int sbuf_hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -131,8 +131,8 @@ char *sbuf_pct_decode(arena *a, const char *s, size_t n, bool plus_is_space)
         if (c == '%') {
             if (i + 2 >= n)
                 return NULL;
-            int hi = hex_digit(s[i + 1]);
-            int lo = hex_digit(s[i + 2]);
+            int hi = sbuf_hex_digit(s[i + 1]);
+            int lo = sbuf_hex_digit(s[i + 2]);
             if (hi < 0 || lo < 0)
                 return NULL;
             c = (char) (hi * 16 + lo);

@@ -37,6 +37,8 @@ void sbuf_append_pct(sbuf *b, const char *s);
 /* s[0..n) percent-decoded into a ('+' as a space when plus_is_space,
  * else kept). NULL when s holds an invalid escape or a NUL byte. */
 char *sbuf_pct_decode(arena *a, const char *s, size_t n, bool plus_is_space);
+/* The value of a hex digit of either case; -1 for any other character. */
+int sbuf_hex_digit(char c);
 void sbuf_reset(sbuf *b);
 /* The contents, living in the buffer's arena. */
 const char *sbuf_str(const sbuf *b);

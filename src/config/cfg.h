@@ -51,13 +51,17 @@ typedef enum cfg_rel_kind {
     CFG_REL_MANY_TO_MANY
 } cfg_rel_kind;
 
-typedef enum cfg_lazy {
-    CFG_LAZY_RAISE = 0, /* the default: nothing is loaded by accident */
-    CFG_LAZY_SELECT,
-    CFG_LAZY_SELECTIN,
-    CFG_LAZY_JOINED,
-    CFG_LAZY_NOLOAD
-} cfg_lazy;
+/* Loader strategies, SQLAlchemy's. The one enum of them: a relationship's
+ * "lazy" in the models and the loader options of query documents name the
+ * same five, and the ORM loads by it. */
+typedef enum cfg_strategy {
+    CFG_LOAD_RAISE = 0, /* the models' default, so nothing is loaded by
+                         * accident: touching it is a 400 naming the option */
+    CFG_LOAD_SELECT,    /* lazy: one SELECT per parent when touched */
+    CFG_LOAD_SELECTIN,  /* one "... WHERE fk = ANY($1)" per level, 500 keys a batch */
+    CFG_LOAD_JOINED,    /* LEFT OUTER JOIN in the parent statement */
+    CFG_LOAD_NOLOAD     /* never loaded, never serialised */
+} cfg_strategy;
 
 typedef struct cfg_model cfg_model;
 
@@ -93,7 +97,7 @@ typedef struct cfg_relationship {
     const cfg_model *secondary;  /* resolved */
     const char *back_populates;  /* NULL = none */
     const struct cfg_relationship *inverse; /* resolved back_populates */
-    cfg_lazy lazy;
+    cfg_strategy lazy;
     const char *order_by;        /* "col" or "-col"; NULL = primary key */
     /* many_to_many (resolved): the secondary's key column that references
      * this model and the one that references the target. For a
@@ -309,7 +313,13 @@ const char *cfg_tenant_schema(const cfg_config *c, const char *tenant);
 const char *cfg_operation_name(cfg_operation op);
 
 const char *cfg_type_name(cfg_type t);
-const char *cfg_lazy_name(cfg_lazy l);
+/* A strategy as the models' "lazy" spells it ("selectin"), or as a query
+ * document's loader option does ("selectinload"). Static. */
+const char *cfg_strategy_name(cfg_strategy s);
+const char *cfg_strategy_option(cfg_strategy s);
+/* The strategy of a name: a "lazy" value, or (option) a loader option,
+ * where "selectload" is another name of "lazyload". False for others. */
+bool cfg_strategy_from_name(const char *name, bool option, cfg_strategy *out /* OUT */);
 const char *cfg_rel_kind_name(cfg_rel_kind k);
 
 #endif

@@ -114,13 +114,9 @@ void cfg__check_auth(cfg__ctx *ctx);
  * choices; on success stores it as JSON text in c->default_json. */
 bool cfg__set_default(cfg__ctx *ctx, cfg_column *c, const json_t *v, const char *ptr);
 
-/* Characters (code points) in valid UTF-8, as varchar(n) counts them. */
-size_t cfg__utf8_chars(const char *s);
-
 /* ---- names (cfg_names.c) ---------------------------------------------- */
 
 bool cfg__type_from_name(const char *s, cfg_type *out /* OUT */);
-bool cfg__lazy_from_name(const char *s, cfg_lazy *out /* OUT */);
 bool cfg__rel_kind_from_name(const char *s, cfg_rel_kind *out /* OUT */);
 /* "integer, bigint, ..." for messages. */
 const char *cfg__type_list(void);

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cfg_int.h"
+#include "pgtext.h"
 
 /* PostgreSQL's limits for varchar(n) and numeric(p, s). */
 enum { MAX_LENGTH = 10485760, MAX_PRECISION = 1000 };
@@ -133,7 +134,7 @@ static void check_typed_options(cfg__ctx *ctx, cfg_column *c, const json_t *spec
                    cfg_type_name(c->type));
     if (c->choices && c->length > 0) {
         for (size_t i = 0; i < c->n_choices; i++)
-            if (cfg__utf8_chars(c->choices[i]) > (size_t) c->length)
+            if (pgtext_length(c->choices[i]) > (size_t) c->length)
                 cfg__error(ctx, cfg__ptr_index(ctx, cfg__ptr(ctx, ptr, "choices"), i),
                            "choice \"%s\" is longer than the column's length %d", c->choices[i],
                            c->length);
@@ -312,9 +313,9 @@ static bool parse_relationship(cfg__ctx *ctx, const cfg_model *m, cfg_relationsh
     cfg__get_identifier(ctx, spec, ptr, "back_populates", &r->back_populates);
 
     const char *lazy = NULL;
-    r->lazy = CFG_LAZY_RAISE;
+    r->lazy = CFG_LOAD_RAISE;
     if (cfg__get_string(ctx, spec, ptr, "lazy", &lazy) && lazy &&
-        !cfg__lazy_from_name(lazy, &r->lazy))
+        !cfg_strategy_from_name(lazy, false, &r->lazy))
         cfg__error(ctx, cfg__ptr(ctx, ptr, "lazy"),
                    "unknown loader strategy \"%s\"; expected one of %s", lazy, cfg__lazy_list());
 

@@ -17,9 +17,15 @@ static const char *const TYPE_NAMES[] = {
     [CFG_TYPE_JSON] = "json",
 };
 
+/* A strategy's "lazy" value and its loader option, side by side. */
 static const char *const LAZY_NAMES[] = {
-    [CFG_LAZY_RAISE] = "raise",   [CFG_LAZY_SELECT] = "select", [CFG_LAZY_SELECTIN] = "selectin",
-    [CFG_LAZY_JOINED] = "joined", [CFG_LAZY_NOLOAD] = "noload",
+    [CFG_LOAD_RAISE] = "raise",   [CFG_LOAD_SELECT] = "select", [CFG_LOAD_SELECTIN] = "selectin",
+    [CFG_LOAD_JOINED] = "joined", [CFG_LOAD_NOLOAD] = "noload",
+};
+static const char *const OPTION_NAMES[] = {
+    [CFG_LOAD_RAISE] = "raiseload",       [CFG_LOAD_SELECT] = "lazyload",
+    [CFG_LOAD_SELECTIN] = "selectinload", [CFG_LOAD_JOINED] = "joinedload",
+    [CFG_LOAD_NOLOAD] = "noload",
 };
 
 static const char *const KIND_NAMES[] = {
@@ -50,9 +56,14 @@ const char *cfg_type_name(cfg_type t)
     return name_of(TYPE_NAMES, COUNT(TYPE_NAMES), (int) t);
 }
 
-const char *cfg_lazy_name(cfg_lazy l)
+const char *cfg_strategy_name(cfg_strategy s)
 {
-    return name_of(LAZY_NAMES, COUNT(LAZY_NAMES), (int) l);
+    return name_of(LAZY_NAMES, COUNT(LAZY_NAMES), (int) s);
+}
+
+const char *cfg_strategy_option(cfg_strategy s)
+{
+    return name_of(OPTION_NAMES, COUNT(OPTION_NAMES), (int) s);
 }
 
 const char *cfg_rel_kind_name(cfg_rel_kind k)
@@ -69,12 +80,15 @@ bool cfg__type_from_name(const char *s, cfg_type *out)
     return true;
 }
 
-bool cfg__lazy_from_name(const char *s, cfg_lazy *out)
+bool cfg_strategy_from_name(const char *s, bool option, cfg_strategy *out)
 {
-    int i = find(LAZY_NAMES, COUNT(LAZY_NAMES), s);
+    int i = option ? find(OPTION_NAMES, COUNT(OPTION_NAMES), s)
+                   : find(LAZY_NAMES, COUNT(LAZY_NAMES), s);
+    if (i < 0 && option && s && strcmp(s, "selectload") == 0)
+        i = CFG_LOAD_SELECT;
     if (i < 0)
         return false;
-    *out = (cfg_lazy) i;
+    *out = (cfg_strategy) i;
     return true;
 }
 

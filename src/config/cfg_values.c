@@ -2,9 +2,10 @@
  * cfg_values — checks a column's client-side "default" against the
  * column (type, nullability, length, choices) and keeps it as JSON text.
  *
- * The formats accepted for uuid, date and timestamptz are the canonical
- * ones the API itself emits (8-4-4-4-12 hex, YYYY-MM-DD, RFC 3339), so a
- * default always round-trips through a DTO unchanged.
+ * The formats accepted for uuid, date and timestamptz are common/pgtext's
+ * (PostgreSQL's uuid input, RFC 3339 dates and timestamps), the same rules
+ * bodies, query documents and URL keys follow, so a default is always a
+ * value the API itself would accept.
  */
 #include <ctype.h>
 #include <stdint.h>
@@ -13,90 +14,13 @@
 #include <string.h>
 
 #include "cfg_int.h"
+#include "pgtext.h"
 
 /* ---- formats ------------------------------------------------------------ */
 
-static bool digits(const char *s, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        if (!isdigit((unsigned char) s[i]))
-            return false;
-    return true;
-}
-
-static int num(const char *s, size_t n)
-{
-    int v = 0;
-    for (size_t i = 0; i < n; i++)
-        v = v * 10 + (s[i] - '0');
-    return v;
-}
-
 static bool is_uuid(const char *s)
 {
-    static const size_t groups[] = {8, 4, 4, 4, 12};
-    for (size_t g = 0; g < 5; g++) {
-        for (size_t i = 0; i < groups[g]; i++, s++)
-            if (!isxdigit((unsigned char) *s))
-                return false;
-        if (g < 4 && *s++ != '-')
-            return false;
-    }
-    return *s == '\0';
-}
-
-/* YYYY-MM-DD at s; sets *end past it. */
-static bool parse_date(const char *s, const char **end)
-{
-    if (strlen(s) < 10 || !digits(s, 4) || s[4] != '-' || !digits(s + 5, 2) || s[7] != '-' ||
-        !digits(s + 8, 2))
-        return false;
-    int y = num(s, 4), m = num(s + 5, 2), d = num(s + 8, 2);
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    if (m < 1 || m > 12 || d < 1)
-        return false;
-    bool leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-    if (d > days[m - 1] + (m == 2 && leap))
-        return false;
-    *end = s + 10;
-    return true;
-}
-
-static bool is_date(const char *s)
-{
-    const char *end;
-    return parse_date(s, &end) && *end == '\0';
-}
-
-/* RFC 3339 date-time: date, T (or t, or a space), HH:MM:SS, optional
- * fraction, then Z or +HH:MM / -HH:MM. */
-static bool is_timestamptz(const char *s)
-{
-    const char *p;
-    if (!parse_date(s, &p))
-        return false;
-    if (*p != 'T' && *p != 't' && *p != ' ')
-        return false;
-    p++;
-    if (strlen(p) < 8 || !digits(p, 2) || p[2] != ':' || !digits(p + 3, 2) || p[5] != ':' ||
-        !digits(p + 6, 2))
-        return false;
-    if (num(p, 2) > 23 || num(p + 3, 2) > 59 || num(p + 6, 2) > 60) /* 60: leap second */
-        return false;
-    p += 8;
-    if (*p == '.') {
-        p++;
-        if (!isdigit((unsigned char) *p))
-            return false;
-        while (isdigit((unsigned char) *p))
-            p++;
-    }
-    if ((*p == 'Z' || *p == 'z') && p[1] == '\0')
-        return true;
-    if ((*p == '+' || *p == '-') && strlen(p) == 6 && digits(p + 1, 2) && p[3] == ':' &&
-        digits(p + 4, 2))
-        return num(p + 1, 2) <= 23 && num(p + 4, 2) <= 59;
-    return false;
+    return pgtext_uuid(s, NULL);
 }
 
 /* A decimal number as PostgreSQL's numeric input accepts it (without
@@ -125,14 +49,6 @@ static bool is_decimal(const char *s)
             s++;
     }
     return *s == '\0';
-}
-
-size_t cfg__utf8_chars(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        n += ((unsigned char) *s & 0xC0) != 0x80;
-    return n;
 }
 
 /* ---- JSON text ---------------------------------------------------------- */
@@ -213,7 +129,7 @@ static bool check_type(cfg__ctx *ctx, const cfg_column *c, const json_t *v, cons
     case CFG_TYPE_TEXT:
         if (!json_is_string(v))
             return want(ctx, c, v, ptr, "a string");
-        if (c->length > 0 && cfg__utf8_chars(json_string_value(v)) > (size_t) c->length) {
+        if (c->length > 0 && pgtext_length(json_string_value(v)) > (size_t) c->length) {
             cfg__error(ctx, ptr, "default of column \"%s\" is longer than its length %d", c->name,
                        c->length);
             return false;
@@ -232,9 +148,9 @@ static bool check_type(cfg__ctx *ctx, const cfg_column *c, const json_t *v, cons
     case CFG_TYPE_UUID:
         return check_string(ctx, c, v, ptr, is_uuid, "a UUID (8-4-4-4-12 hex digits)");
     case CFG_TYPE_DATE:
-        return check_string(ctx, c, v, ptr, is_date, "a date (YYYY-MM-DD)");
+        return check_string(ctx, c, v, ptr, pgtext_date, "a date (YYYY-MM-DD)");
     case CFG_TYPE_TIMESTAMPTZ:
-        return check_string(ctx, c, v, ptr, is_timestamptz,
+        return check_string(ctx, c, v, ptr, pgtext_timestamptz,
                             "an RFC 3339 timestamp with a time zone");
     case CFG_TYPE_JSON:
         return true;

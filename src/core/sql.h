@@ -48,8 +48,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include <jansson.h>
-
 #include "arena.h"
 #include "error.h"
 
@@ -737,6 +735,17 @@ size_t sql_builder_param_count(const sql_builder *b);
  * sets it to the query-document position it is translating); copied. NULL
  * for none. */
 void sql_builder_set_pointer(sql_builder *b, const char *pointer);
+const char *sql_builder_pointer(const sql_builder *b);
+/* Problems recorded so far. */
+size_t sql_builder_problems(const sql_builder *b);
+/* Records a problem in the builder's report (at its pointer) and counts
+ * it. */
+void sql_builder_problem(sql_builder *b, err_kind kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* Counts a problem that the caller reported itself (a value checked
+ * against its column, a query document's own problems), so that
+ * sql_builder_failed sees it. */
+void sql_builder_count_problem(sql_builder *b);
 
 /* FROM items. alias NULL = the table's own name (no AS). A derived table
  * needs an alias. */
@@ -1003,203 +1012,5 @@ bool sql_compile_drop_all(const sql_metadata *md, arena *a, sql_stmts *out /* OU
 /* The statements as one script: each followed by ";\n", a blank line
  * between them (`retort schema sql`). Lives in a. */
 const char *sql_stmts_script(const sql_stmts *s, arena *a);
-
-/* ==== query documents: JSON to trees (sql_doc_*) ====================== */
-
-/*
- * The translator from SPEC.md's JSON documents (the body of POST
- * .../query, the where of bulk updates and transaction operations, the
- * query parameters of GET lists) into the tree above.
- *
- * Names are only ever looked up in metadata, never copied into SQL: a
- * name that is not a column or relationship of the table is an error. A
- * value is validated against its column's type (sql_doc_value) and always
- * becomes a bound parameter.
- *
- * Errors. Every problem found is added to err as an item with the JSON
- * Pointer of the offending element and a sentence saying what was expected,
- * so one bad document reports all of its problems. Problems with the
- * document itself (unknown key, field, operator or relationship, an
- * operand of the wrong shape, any instead of has, limit above max_limit,
- * the size and depth limits) are ERR_BAD_REQUEST (400); a value that does
- * not fit its column (wrong JSON type, out of range, bad uuid or date, too
- * long, not one of the choices) is ERR_VALIDATION (422). A report holding
- * both is a 400 whatever their order (query errors win; every item is
- * kept). err should be the report of the builder b; the translator's
- * problems count as the builder's (sql_builder_failed). Size and depth
- * limits stop the translation at once (no recursion deeper than max_depth,
- * no work past max_nodes); other problems are collected.
- *
- * Lifetimes. Everything produced (nodes, arrays, names, pointers) lives in
- * b's arena; no json_t reference is kept after a call returns.
- */
-
-/* The bounds of a translation. A zero member takes the default below; a
- * NULL sql_doc_limits * means all defaults. */
-typedef struct sql_doc_limits {
-    int default_limit;  /* limit when the document gives none */
-    int max_limit;      /* largest limit accepted (server.max_limit) */
-    int max_depth;      /* nesting of and/or/not/any/has in a where */
-    size_t max_nodes;   /* keys and array elements in the whole document */
-    size_t max_in_list; /* values in one in/not_in list */
-} sql_doc_limits;
-
-enum {
-    SQL_DOC_DEFAULT_LIMIT = 100,
-    SQL_DOC_MAX_LIMIT = 1000,
-    /* Each any/has level adds three levels to the tree (EXISTS, SELECT,
-     * AND), so 16 keeps every translated statement under SQL_MAX_DEPTH. */
-    SQL_DOC_MAX_DEPTH = 16,
-    SQL_DOC_MAX_NODES = 50000,
-    SQL_DOC_MAX_IN_LIST = 10000
-};
-
-/* One ORDER BY item. In an aggregate query name is a group_by column or an
- * aggregate label; otherwise a column. */
-typedef struct sql_doc_order {
-    const char *name;         /* as given */
-    const sql_column *column; /* NULL when name is an aggregate label */
-    size_t aggregate;         /* index in aggregates when column is NULL */
-    bool desc;
-    sql_nulls nulls;
-} sql_doc_order;
-
-/* Loader options, SQLAlchemy's names; the ORM interprets them. */
-typedef enum sql_doc_load {
-    SQL_DOC_LOAD_SELECTIN, /* selectinload (and GET include=) */
-    SQL_DOC_LOAD_JOINED,   /* joinedload */
-    SQL_DOC_LOAD_SELECT,   /* lazyload / selectload: per parent, on access */
-    SQL_DOC_LOAD_RAISE,    /* raiseload */
-    SQL_DOC_LOAD_NOLOAD    /* noload */
-} sql_doc_load;
-
-/* The option's name as written in documents ("selectinload", ...). Static. */
-const char *sql_doc_load_name(sql_doc_load kind);
-
-typedef struct sql_doc_option {
-    sql_doc_load kind;
-    const char *path;          /* as given: "orders.user", "*", "orders.*" */
-    const sql_relation **hops; /* n_hops relations, the first one of the
-                                * queried table, each next of the previous
-                                * one's target */
-    size_t n_hops;
-    bool wildcard;       /* the path ends in "*" (raiseload/noload only):
-                          * every relationship below hops (of the queried
-                          * table when n_hops is 0) */
-    bool include;        /* from GET include=: the relationships are named
-                          * (they belong in the DTO) */
-    const char *pointer; /* where it was given: "/options/1/joinedload",
-                          * "/include" */
-} sql_doc_option;
-
-/* One aggregate: fn(column) AS label; count(*) when column is NULL. */
-typedef struct sql_doc_aggregate {
-    const char *label;        /* identifier-safe, unique */
-    sql_func_kind fn;         /* COUNT, SUM, AVG, MIN or MAX */
-    bool distinct;            /* count_distinct */
-    const sql_column *column; /* NULL for count(*) */
-} sql_doc_aggregate;
-
-/* A translated query. Trees refer to `from` (the queried table's FROM
- * item given to the parser); build statements with that same FROM item. */
-typedef struct sql_doc_query {
-    const sql_from *from;
-    sql_node *where; /* NULL = no condition */
-    sql_doc_order *order;
-    size_t n_order;
-    int64_t limit, offset; /* limit defaults to default_limit, offset to 0 */
-    bool count;            /* the total count was asked for */
-    /* fields: names as given, each a column (field_columns[i]) or a
-     * relationship (field_relations[i]); n_fields 0 = every column. */
-    const char **fields;
-    const sql_column **field_columns;
-    const sql_relation **field_relations;
-    size_t n_fields;
-    sql_doc_option *options; /* document order; include= ones appended */
-    size_t n_options;
-    sql_doc_aggregate *aggregates; /* document order */
-    size_t n_aggregates;
-    const sql_column **group_by;
-    size_t n_group_by;
-    bool is_aggregate; /* group_by or aggregates given: rows, not entities */
-} sql_doc_query;
-
-/* Checks a JSON value against column c and converts it to a parameter
- * value: integer (int32) and bigint take JSON integers; float any number;
- * numeric a number or a decimal string ("-12.50"), kept as exact text and
- * checked against precision and scale; string and text a string of at most
- * length code points (no NUL), one of the choices when there are any;
- * boolean true/false; uuid the canonical 8-4-4-4-12 hex form; date
- * YYYY-MM-DD (a real calendar date); timestamptz RFC 3339 ("T" or a
- * space, optional fraction, "Z" or +hh:mm); json any JSON (its compact
- * text). JSON null is SQL NULL, refused for a NOT NULL column. A mismatch
- * is an ERR_VALIDATION item at pointer. Strings in *out live in b's arena. */
-bool sql_doc_value(sql_builder *b, const sql_column *c, const json_t *v, const char *pointer,
-                   sql_value *out /* OUT */, err_report *err);
-
-/* The same for a text value (a GET query parameter): "42", "true",
- * "12.50", a uuid, a date, JSON text for json columns; strings as they
- * are. Never NULL: there is no text for SQL NULL. */
-bool sql_doc_value_from_text(sql_builder *b, const sql_column *c, const char *text,
-                             const char *pointer, sql_value *out /* OUT */, err_report *err);
-
-/* Translates a where document over `from` (a FROM item of a table): keys
- * ANDed; a non-object value means eq, null means IS NULL (eq null / ne
- * null too); operators eq ne lt le gt ge like ilike in not_in is_null
- * between (like/ilike on string and text only; lt..between not on boolean
- * or json; in/not_in one array parameter, no null elements); and/or take
- * non-empty arrays of where documents, not one; a relationship takes
- * {"any": where} (to-many) or {"has": where} (to-one), compiled to a
- * correlated EXISTS over the target (through the secondary table for
- * many-to-many), with fresh aliases ("orders_1") that never shadow an
- * outer FROM item; {"any": {}} means "has at least one". An empty object
- * inside and/or/not is refused ({"or": [{}]} would match every row and so
- * defeat a bulk update's "non-empty where" check). Pointers start with
- * pointer_prefix ("/where", "/operations/2/where"; "" for a document that
- * is the where itself). Returns the condition, or NULL: for an empty
- * document or where == NULL (no condition, err untouched), or after
- * problems (err_is_set). lim may be NULL. */
-sql_node *sql_doc_where(sql_builder *b, const sql_from *from, const json_t *where,
-                        const char *pointer_prefix, const sql_doc_limits *lim, err_report *err);
-
-/* Translates a query document (POST .../query): where, order_by (["id",
- * {"created_at": "desc"}, {"name": {"dir": "asc", "nulls": "last"}}]),
- * limit (0..max_limit, default default_limit), offset (>= 0), fields
- * (columns and relationships), options ([{"selectinload": "orders.user"},
- * {"raiseload": "*"}], kinds selectinload joinedload lazyload/selectload
- * raiseload noload, each hop checked), count (boolean), group_by (columns)
- * and aggregates ({"label": {"count": "*"|"col"}}, count_distinct, sum and
- * avg on numbers, min and max on numbers, strings and times; labels
- * identifier-safe and distinct from group_by columns). With group_by or
- * aggregates the query is an aggregate: order_by names group_by columns
- * or labels, fields and options are refused. Any other key is an error
- * ("/<key>"); a document that is not an object is a 422. *out is filled
- * even on failure (with what was valid). */
-bool sql_doc_parse_query(sql_builder *b, const sql_from *from, const json_t *doc,
-                         const sql_doc_limits *lim, sql_doc_query *out /* OUT */, err_report *err);
-
-/* Translates GET list query parameters (already percent-decoded, n pairs,
- * each name at most once): limit, offset, order_by=-created_at,id,
- * include=orders,orders.user (selectinload options marked include),
- * count=true|false, fields=a,b, where=<where document as JSON text>, and
- * any column name: equality with the text converted to the column's type.
- * Pointers name the parameter ("/limit"; "/where/..." inside where=). */
-bool sql_doc_parse_params(sql_builder *b, const sql_from *from, const char *const *names,
-                          const char *const *values, size_t n, const sql_doc_limits *lim,
-                          sql_doc_query *out /* OUT */, err_report *err);
-
-/* The Core SELECT of a translated query over from (the FROM item given to
- * the parser): the fields' columns or every column, where, order_by,
- * LIMIT, OFFSET. For an aggregate query: the group_by columns, then each
- * aggregate AS its label, GROUP BY the group_by columns. Lives in b's
- * arena; NULL on error. */
-sql_select *sql_doc_build_select(sql_builder *b, sql_from *from, const sql_doc_query *q,
-                                 err_report *err);
-
-/* SELECT count(*) AS "count" with the same where (no order, limit or
- * offset); for an aggregate query the number of result rows (the grouped
- * SELECT as a derived table "groups"). */
-sql_select *sql_doc_build_count(sql_builder *b, sql_from *from, const sql_doc_query *q,
-                                err_report *err);
 
 #endif

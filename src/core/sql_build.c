@@ -52,7 +52,22 @@ static void vproblem(sql_builder *b, err_kind kind, const char *fmt, va_list ap)
     err_add_item(b->err, kind, b->pointer, "%s", msg);
 }
 
-void sql__problem(sql_builder *b, err_kind kind, const char *fmt, ...)
+const char *sql_builder_pointer(const sql_builder *b)
+{
+    return b->pointer;
+}
+
+size_t sql_builder_problems(const sql_builder *b)
+{
+    return b->n_problems;
+}
+
+void sql_builder_count_problem(sql_builder *b)
+{
+    b->n_problems++;
+}
+
+void sql_builder_problem(sql_builder *b, err_kind kind, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);

@@ -22,9 +22,8 @@ struct sql_builder {
     const char *pointer; /* JSON Pointer for problems; may be NULL */
 };
 
-/* Records a problem (err_add_item with the builder's pointer). */
-void sql__problem(sql_builder *b, err_kind kind, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+/* Records a problem (sql_builder_problem: the builder's pointer, counted). */
+#define sql__problem sql_builder_problem
 
 /* NULL-operand rule: true when x is usable. A NULL after an earlier
  * problem is quiet; a NULL without one is recorded as misuse. */
@@ -50,12 +49,8 @@ static inline int sql__height(const void *n)
     return n ? ((const sql_node *) n)->height : 0;
 }
 
-/* Array growth for the append-only arrays of metadata and statements:
- * capacity is implicit (4, then doubling at powers of two), so no capacity
- * field is needed. Returns the (maybe moved) array with room for one more
- * element at index n. */
-void *sql__grow(arena *a, void *array, size_t n, size_t elem_size);
-#define SQL__PUSH(a, array, n, T) ((array) = (T *) sql__grow((a), (array), (n), sizeof(T)))
+/* Core's append-only arrays (metadata, statements): arena_grow. */
+#define SQL__PUSH ARENA_PUSH
 
 /* A name usable as an identifier: 1..SQL_MAX_IDENT bytes. */
 bool sql__ident_ok(const char *name);

@@ -4,7 +4,7 @@
  * relations) and the final checks are in sql_freeze.c.
  *
  * Everything is copied into the metadata's arena. Arrays grow with
- * sql__grow, so they are append-only until freeze.
+ * arena_grow, so they are append-only until freeze.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -14,19 +14,6 @@
 #include "sql_int.h"
 
 /* ==== shared helpers ================================================== */
-
-void *sql__grow(arena *a, void *array, size_t n, size_t elem_size)
-{
-    if (n == 0 || !array)
-        return arena_alloc_array(a, elem_size, 4);
-    if (n < 4 || (n & (n - 1)) != 0)
-        return array; /* capacity is the next power of two >= 4: room left */
-    if (n > SIZE_MAX / 2 / elem_size) {
-        fprintf(stderr, "retort: array of %zu elements cannot grow\n", n);
-        abort();
-    }
-    return arena_realloc(a, array, n * elem_size, 2 * n * elem_size);
-}
 
 bool sql__ident_ok(const char *name)
 {

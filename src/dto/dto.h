@@ -80,7 +80,7 @@ bool dto_rfc3339(const char *pg_text, char *out, size_t cap);
  * version column (the ORM owns it: 1 on insert, +1 per update, checked
  * against If-Match; it is treated as read-only on input), the primary key
  * on update, wrong JSON types, explicit null on a NOT NULL column, and
- * the value rules shared with query documents (sql_doc_value: int32
+ * the value rules shared with query documents (orm_value_json: int32
  * range, numeric as a number or decimal string with its precision and
  * scale, string length in code points, choices, canonical uuid, real
  * dates, RFC 3339 timestamps). On create, a column that is NOT NULL

@@ -4,7 +4,7 @@
  *
  * The value rules themselves (JSON type, int32 range, numeric precision and
  * scale, string length in code points, choices, uuid/date/timestamptz
- * formats, NOT NULL) are Core's sql_doc_value, the same code that checks
+ * formats, NOT NULL) are the ORM's orm_value_json, the same code that checks
  * the values of query documents, so a body and a where clause can never
  * disagree about what an "integer" or a "uuid" is. This file adds what only
  * bodies have: {"$add": delta}.
@@ -61,7 +61,7 @@ void dto__problem(dto__ctx *cx, const dto__loc *at, const char *fmt, ...)
     err_add_item(cx->err, ERR_VALIDATION, pointer, "%s", detail);
 }
 
-/* Moves what Core's value rules reported into the caller's report, at the
+/* Moves what the ORM's value rules reported into the caller's report, at the
  * real pointer (made now, only for a value that failed). */
 static bool take_doc_problems(dto__ctx *cx, bool ok, const dto__loc *at)
 {
@@ -81,7 +81,7 @@ bool dto__column_text(dto__ctx *cx, const orm_mapper *m, size_t col, const json_
                       const dto__loc *at, const char **text)
 {
     sql_value out;
-    bool ok = sql_doc_value(cx->b, m->columns[col], v, NULL, &out, &cx->doc);
+    bool ok = orm_value_json(cx->b, m->columns[col], v, NULL, &out, &cx->doc);
     if (!take_doc_problems(cx, ok, at))
         return false;
     *text = sql_value_text(cx->a, &out);
@@ -118,8 +118,8 @@ bool dto__delta_text(dto__ctx *cx, const orm_mapper *m, size_t col, const json_t
     sql_value out;
     bool ok =
         json_is_string(delta) && c->type.kind != SQL_TYPE_NUMERIC
-            ? sql_doc_value_from_text(cx->b, c, json_string_value(delta), NULL, &out, &cx->doc)
-            : sql_doc_value(cx->b, c, delta, NULL, &out, &cx->doc);
+            ? orm_value_text(cx->b, c, json_string_value(delta), NULL, &out, &cx->doc)
+            : orm_value_json(cx->b, c, delta, NULL, &out, &cx->doc);
     if (!take_doc_problems(cx, ok, at))
         return false;
     *text = sql_value_text(cx->a, &out);

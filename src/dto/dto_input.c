@@ -3,7 +3,7 @@
  * every field is valid, written into the entity (SQLAlchemy's "construct
  * the instance from a validated Pydantic model").
  *
- * Temporaries (the builder of Core's value rules, texts, pointers) live in
+ * Temporaries (the builder of the ORM's value rules, texts, pointers) live in
  * a scratch arena that dies before this returns: the entity copies what it
  * is given (orm_entity_set) and the report copies pointers and details
  * into its own arena.

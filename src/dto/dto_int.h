@@ -25,7 +25,7 @@ typedef struct dto__ctx {
     arena *a;          /* texts and pointers; at least as long as the call */
     err_report *err;   /* the caller's report */
     size_t n_problems; /* problems recorded through this context */
-    /* Core's value rules report into their own report first (pointer
+    /* The ORM's value rules report into their own report first (pointer
      * strings are then only made for values that fail): `doc` is that
      * report, `b` the builder whose arena values live in (a). */
     sql_builder *b;
@@ -58,7 +58,7 @@ void dto__problem(dto__ctx *cx, const dto__loc *at, const char *fmt, ...)
 /* ---- the value rules (dto_check.c) ------------------------------------ */
 
 /* Checks a non-null JSON value against column `col` of m: its JSON type and
- * format (the value rules shared with query documents, sql_doc_value),
+ * format (the value rules shared with query documents, orm_value_json),
  * then what only stored values must satisfy: string length in code
  * points, choices, numeric precision and scale. On success *text is the
  * PostgreSQL text form (lives in cx->a). Every problem is recorded at `at`. */

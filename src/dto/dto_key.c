@@ -17,7 +17,7 @@ const char **dto_key_from_url(const orm_mapper *m, const char *identity, arena *
     sql_builder *b = sql_builder_new(a, &ignored);
     for (size_t k = 0; k < m->n_pk; k++) {
         sql_value v;
-        if (!sql_doc_value_from_text(b, m->columns[m->pk[k]], key[k], "/id", &v, &ignored))
+        if (!orm_value_text(b, m->columns[m->pk[k]], key[k], "/id", &v, &ignored))
             return NULL;
     }
     return key;

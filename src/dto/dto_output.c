@@ -44,9 +44,9 @@ static bool named_in(const char *name, const char *const *fields, size_t n)
     return false;
 }
 
-static bool eager(orm_strategy s)
+static bool eager(cfg_strategy s)
 {
-    return s == ORM_LOAD_SELECTIN || s == ORM_LOAD_JOINED;
+    return s == CFG_LOAD_SELECTIN || s == CFG_LOAD_JOINED;
 }
 
 /* The nodes below one entity: the plan's root or a node's children. */
@@ -71,11 +71,11 @@ static bool wanted(const level *lv, const orm_relationship *r, const char *const
 {
     *node = lv->planned ? node_for(lv, r) : NULL;
     if (*node) {
-        orm_strategy s = (*node)->strategy;
-        return s != ORM_LOAD_NOLOAD &&
+        cfg_strategy s = (*node)->strategy;
+        return s != CFG_LOAD_NOLOAD &&
                (eager(s) || (*node)->named || named_in(r->name, fields, n_fields));
     }
-    if (lv->wildcard_raise || r->lazy == ORM_LOAD_NOLOAD)
+    if (lv->wildcard_raise || r->lazy == CFG_LOAD_NOLOAD)
         return false;
     return eager(r->lazy) || named_in(r->name, fields, n_fields);
 }

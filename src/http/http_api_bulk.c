@@ -97,7 +97,7 @@ void http__api_bulk_update(http_request *req)
         err_add_item(&err, ERR_BAD_REQUEST, "/where",
                      "A bulk update needs a non-empty where document; updating every row is "
                      "refused.");
-    sql_doc_query q;
+    query_doc q;
     size_t *columns = NULL, n = 0;
     const char **values = NULL;
     int64_t updated = 0;

@@ -11,7 +11,7 @@
 /* The translated query parameters of a single-entity route: only include
  * and fields make sense there; anything else is a 400 naming it. */
 static bool entity_params(http_request *req, const orm_mapper *m, sql_builder *b,
-                          sql_doc_query *q, err_report *err)
+                          query_doc *q, err_report *err)
 {
     size_t n = http_req_query_count(req);
     const char **names = ARENA_ARRAY(http_req_arena(req), const char *, n + 1);
@@ -25,9 +25,9 @@ static bool entity_params(http_request *req, const orm_mapper *m, sql_builder *b
     }
     if (err_is_set(err))
         return false;
-    sql_doc_limits lim = http__api_limits(http_req_app(req));
+    query_limits lim = http__api_limits(http_req_app(req));
     sql_from *from = sql_from_table(b, m->table, NULL);
-    return sql_doc_parse_params(b, from, names, values, n, &lim, q, err);
+    return query_parse_params(b, from, names, values, n, &lim, q, err);
 }
 
 /* The strong ETag of the entity's version; NULL without a version
@@ -93,12 +93,12 @@ void http__api_get_entity(http_request *req)
     err_init(&err, http_req_arena(req));
     orm_session *s = http_req_session(req);
     sql_builder *b = sql_builder_new(http_req_arena(req), &err);
-    sql_doc_query q;
+    query_doc q;
     const orm_mapper *m = http__api_mapper(req, &err);
     const orm_load_plan *plan = NULL;
     orm_entity *e = NULL;
     if (m && entity_params(req, m, b, &q, &err))
-        plan = orm_load_plan_build(s, m, &q, &err);
+        plan = orm_load_plan_build(s, m, &q.load, &err);
     if (plan)
         e = load_by_key(req, m, plan, &err);
     /* The DTO is written before COMMIT: with expire_on_commit the values

@@ -11,15 +11,15 @@
 
 /* Aggregates: rows, not entities. */
 static bool run_aggregate(jsonw *w, orm_session *s, sql_builder *b, sql_from *from,
-                          const sql_doc_query *q, err_report *err)
+                          const query_doc *q, err_report *err)
 {
-    sql_select *sel = sql_doc_build_select(b, from, q, err);
+    sql_select *sel = query_select(b, from, q, err);
     eng_result *r = sel ? orm_session_execute_stmt(s, SQL_NODE(sel), err) : NULL;
     if (!r)
         return false;
     int64_t count = -1;
     if (q->count) {
-        sql_select *cs = sql_doc_build_count(b, from, q, err);
+        sql_select *cs = query_count_select(b, from, q, err);
         eng_result *cr = cs ? orm_session_execute_stmt(s, SQL_NODE(cs), err) : NULL;
         if (!cr)
             return false;
@@ -32,14 +32,14 @@ static bool run_aggregate(jsonw *w, orm_session *s, sql_builder *b, sql_from *fr
 }
 
 /* Entities: the envelope and DTOs. */
-static bool run_entities(jsonw *w, orm_session *s, const orm_mapper *m, const sql_doc_query *q,
+static bool run_entities(jsonw *w, orm_session *s, const orm_mapper *m, const query_doc *q,
                          err_report *err)
 {
-    const orm_load_plan *plan = orm_load_plan_build(s, m, q, err);
+    const orm_load_plan *plan = orm_load_plan_build(s, m, &q->load, err);
     orm_entity **items = NULL;
     size_t n = 0;
     int64_t count = -1;
-    if (!plan || !orm_session_query(s, m, q, plan, &items, &n, &count, err))
+    if (!plan || !query_entities(s, m, q, plan, &items, &n, &count, err))
         return false;
     http__api_envelope_begin(w);
     dto_write_entities(w, items, n, plan, q->fields, q->n_fields);
@@ -60,18 +60,18 @@ static void run(http_request *req, bool from_document)
     }
     sql_builder *b = sql_builder_new(a, &err);
     sql_from *from = sql_from_table(b, m->table, NULL);
-    sql_doc_limits lim = http__api_limits(http_req_app(req));
-    sql_doc_query q;
+    query_limits lim = http__api_limits(http_req_app(req));
+    query_doc q;
     bool ok;
     if (from_document) {
-        ok = sql_doc_parse_query(b, from, http_req_json(req), &lim, &q, &err);
+        ok = query_parse(b, from, http_req_json(req), &lim, &q, &err);
     } else {
         size_t n = http_req_query_count(req);
         const char **names = ARENA_ARRAY(a, const char *, n + 1);
         const char **values = ARENA_ARRAY(a, const char *, n + 1);
         for (size_t i = 0; i < n; i++)
             http_req_query_at(req, i, &names[i], &values[i]);
-        ok = sql_doc_parse_params(b, from, names, values, n, &lim, &q, &err);
+        ok = query_parse_params(b, from, names, values, n, &lim, &q, &err);
     }
     jsonw *w = http_reply_writer(req);
     if (ok)

@@ -120,20 +120,20 @@ static json_t *op_query(tx_run *t, const orm_mapper *m, const json_t *doc, const
     err_init(&qerr, t->a);
     sql_builder *b = sql_builder_new(t->a, &qerr);
     sql_from *from = sql_from_table(b, m->table, NULL);
-    sql_doc_limits lim = http__api_limits(http_req_app(t->req));
-    sql_doc_query q;
+    query_limits lim = http__api_limits(http_req_app(t->req));
+    query_doc q;
     json_t *out = NULL;
     json_t *empty = doc ? NULL : json_object();
-    if (sql_doc_parse_query(b, from, doc ? doc : empty, &lim, &q, &qerr)) {
+    if (query_parse(b, from, doc ? doc : empty, &lim, &q, &qerr)) {
         if (q.is_aggregate) {
             err_add_item(&qerr, ERR_BAD_REQUEST, "",
                          "Aggregates are not available inside a transaction document.");
         } else {
-            const orm_load_plan *plan = orm_load_plan_build(t->s, m, &q, &qerr);
+            const orm_load_plan *plan = orm_load_plan_build(t->s, m, &q.load, &qerr);
             orm_entity **items = NULL;
             size_t n = 0;
             int64_t count = -1;
-            if (plan && orm_session_query(t->s, m, &q, plan, &items, &n, &count, &qerr)) {
+            if (plan && query_entities(t->s, m, &q, plan, &items, &n, &count, &qerr)) {
                 /* A tree: a later $ref may read it. */
                 jsonw w;
                 jsonw_init_tree(&w, NULL);

@@ -75,7 +75,7 @@ void http__api_envelope_begin(jsonw *w)
     jsonw_key(w, "data");
 }
 
-void http__api_envelope_end(jsonw *w, const sql_doc_query *q, int64_t count)
+void http__api_envelope_end(jsonw *w, const query_doc *q, int64_t count)
 {
     jsonw_key(w, "meta");
     jsonw_object_begin(w);
@@ -92,22 +92,22 @@ void http__api_envelope_end(jsonw *w, const sql_doc_query *q, int64_t count)
     jsonw_object_end(w);
 }
 
-sql_doc_limits http__api_limits(const http_app *app)
+query_limits http__api_limits(const http_app *app)
 {
-    sql_doc_limits lim = {0}; /* zero members take the translator's defaults */
+    query_limits lim = {0}; /* zero members take the translator's defaults */
     lim.default_limit = app->config->server.default_limit;
     lim.max_limit = app->config->server.max_limit;
     return lim;
 }
 
 bool http__api_where(http_request *req, const orm_mapper *m, const json_t *where,
-                     const char *pointer, sql_doc_query *q, err_report *err)
+                     const char *pointer, query_doc *q, err_report *err)
 {
     sql_builder *b = sql_builder_new(http_req_arena(req), err);
     sql_from *from = sql_from_table(b, m->table, NULL);
-    sql_doc_limits lim = http__api_limits(http_req_app(req));
-    *q = (sql_doc_query){.from = from};
-    q->where = sql_doc_where(b, from, where, pointer, &lim, err);
+    query_limits lim = http__api_limits(http_req_app(req));
+    *q = (query_doc){.from = from};
+    q->where = query_where(b, from, where, pointer, &lim, err);
     return q->where != NULL;
 }
 

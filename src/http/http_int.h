@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 
 #include "http.h"
+#include "query.h"
 #include "strbuf.h"
 
 enum { HTTP_MAX_PATH_PARAMS = 8, HTTP_MAX_QUERY_PARAMS = 64 };
@@ -167,13 +168,13 @@ const char *http__api_location(arena *a, const orm_mapper *m, const orm_entity *
  * around the data the caller writes in between; count null unless the
  * query asked for it (count >= 0). */
 void http__api_envelope_begin(jsonw *w);
-void http__api_envelope_end(jsonw *w, const sql_doc_query *q, int64_t count);
+void http__api_envelope_end(jsonw *w, const query_doc *q, int64_t count);
 /* A where document of m (bulk update) translated into q (from and where
  * only); pointers of its problems start at pointer. */
 bool http__api_where(http_request *req, const orm_mapper *m, const json_t *where,
-                     const char *pointer, sql_doc_query *q /* OUT */, err_report *err);
+                     const char *pointer, query_doc *q /* OUT */, err_report *err);
 /* Document limits from the server configuration. */
-sql_doc_limits http__api_limits(const http_app *app);
+query_limits http__api_limits(const http_app *app);
 
 /* Route handlers (http_api_*.c). */
 void http__api_get_entity(http_request *req);

@@ -18,7 +18,7 @@
  *   - The schemas say what the handlers accept, no more: Create/Update
  *     follow dto_apply_input (required fields, read-only and version
  *     columns refused, write-only ones accepted), the where schema follows
- *     sql_doc_where, the statuses follow the handlers.
+ *     query_where, the statuses follow the handlers.
  *   - Component names come from model names, which may collide with the
  *     fixed ones ("Problem") or each other ("User" + "List" vs a model
  *     "UserList"): every name is taken once, a clash gets a "_2" suffix.

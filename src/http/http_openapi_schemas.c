@@ -5,7 +5,7 @@
  * bodies and results), transaction documents and the health bodies.
  *
  * The schemas say what the handlers accept, no more: Create/Update follow
- * dto_apply_input, the where schema follows sql_doc_where.
+ * dto_apply_input, the where schema follows query_where.
  */
 #include <string.h>
 
@@ -339,7 +339,7 @@ static json_t *relationship_schema(http__oa *x, const orm_relationship *r)
         "%s relationship to %s, present only when loaded: include=%s, a loader option such as "
         "{\"selectinload\": \"%s\"}, or its default strategy (lazy: %s).",
         cfg_rel_kind_name(r->cfg->kind), r->target ? r->target->name : "?", r->name, r->name,
-        cfg_lazy_name(r->cfg->lazy));
+        cfg_strategy_name(r->cfg->lazy));
     if (r->to_many)
         return json_pack("{s:s, s:s, s:o}", "type", "array", "description", d, "items",
                          http__oa_sref(x, target));

@@ -12,6 +12,7 @@
 
 #include "http_int.h"
 #include "log.h"
+#include "query.h"
 
 /* A copy of doc with claims substituted; NULL when a claim is missing. */
 static json_t *substitute(const json_t *doc, const json_t *claims)
@@ -76,7 +77,7 @@ static sql_node *row_filter(void *ctx, sql_builder *b, const sql_table *t, const
     err_report ferr;
     err_init(&ferr, req->arena);
     sql_builder *fb = sql_builder_new(sql_builder_arena(b), &ferr);
-    sql_node *cond = sql_doc_where(fb, from, doc, "", NULL, &ferr);
+    sql_node *cond = query_where(fb, from, doc, "", NULL, &ferr);
     json_decref(doc);
     if (err_is_set(&ferr)) {
         /* The config's filter does not fit the claim's value (a claim of

@@ -31,6 +31,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "arena.h"
 #include "cfg.h"
 #include "eng.h"
@@ -40,9 +42,6 @@
 typedef struct orm_session orm_session;
 typedef struct orm_mapper orm_mapper;
 typedef struct orm_registry orm_registry;
-/* A translated query document (src/core sql_doc); C11 allows the repeated
- * typedef. */
-typedef struct sql_doc_query sql_doc_query;
 
 /* Core metadata (tables, keys, constraints, named relations) for the
  * configured models, frozen. Lives in a (the process arena). NULL with
@@ -151,14 +150,6 @@ void orm_session_count_statement(orm_session *s, double ms);
  * process arena and is read-only afterwards (shared by every thread).
  */
 
-typedef enum orm_strategy {
-    ORM_LOAD_RAISE = 0, /* touching it is a 400 naming the option */
-    ORM_LOAD_SELECT,    /* lazy: one SELECT per parent when touched */
-    ORM_LOAD_SELECTIN,  /* one "... WHERE fk = ANY($1)" per level, 500 keys a batch */
-    ORM_LOAD_JOINED,    /* LEFT OUTER JOIN in the parent statement */
-    ORM_LOAD_NOLOAD     /* never loaded, never serialised */
-} orm_strategy;
-
 typedef struct orm_relationship {
     const char *name;
     size_t index;                   /* in mapper->relationships */
@@ -169,7 +160,7 @@ typedef struct orm_relationship {
     const orm_mapper *secondary;    /* many_to_many association; NULL otherwise */
     const struct orm_relationship *inverse; /* back_populates; NULL when none */
     bool to_many;
-    orm_strategy lazy;              /* the model's default strategy */
+    cfg_strategy lazy;              /* the model's default strategy */
     int order_by;                   /* column of target ordering the children;
                                      * -1 = the target's key */
     bool order_desc;                /* order_by was "-col" */
@@ -295,6 +286,47 @@ typedef enum orm_rel_state {
 orm_rel_state orm_entity_related(const orm_entity *e, size_t relationship,
                                  orm_entity *const **items /* OUT */, size_t *n /* OUT */);
 
+/* ==== values from clients =================================================
+ *
+ * One set of rules for what a client may send as a column's value, shared
+ * by bodies (dto), query documents (query) and keys in URLs, so they never
+ * disagree. What passes is accepted by PostgreSQL for that type.
+ */
+
+enum {
+    /* Also check what a stored value must satisfy beyond its type: the
+     * length of strings and the choices. Comparisons other than equality
+     * (lt, between, like) do not need it. */
+    ORM_VALUE_STRICT = 1u
+};
+
+/* Converts a JSON value (not null) for column c. NULL on success; else a
+ * sentence saying what was expected (in a). */
+const char *orm_value_parse_json(arena *a, const sql_column *c, const json_t *v, unsigned flags,
+                                 sql_value *out /* OUT */);
+/* The same for text (URL keys, GET parameters). */
+const char *orm_value_parse_text(arena *a, const sql_column *c, const char *text, unsigned flags,
+                                 sql_value *out /* OUT */);
+
+/* Checks a JSON value against column c and converts it to a parameter
+ * value: integer (int32) and bigint take JSON integers; float any number;
+ * numeric a number or a decimal string ("-12.50"), kept as exact text and
+ * checked against precision and scale; string and text a string of at most
+ * length code points (no NUL), one of the choices when there are any;
+ * boolean true/false; uuid the canonical 8-4-4-4-12 hex form; date
+ * YYYY-MM-DD (a real calendar date); timestamptz RFC 3339 ("T" or a
+ * space, optional fraction, "Z" or +hh:mm); json any JSON (its compact
+ * text). JSON null is SQL NULL, refused for a NOT NULL column. A mismatch
+ * is an ERR_VALIDATION item at pointer. Strings in *out live in b's arena. */
+bool orm_value_json(sql_builder *b, const sql_column *c, const json_t *v, const char *pointer,
+                    sql_value *out /* OUT */, err_report *err);
+
+/* The same for a text value (a URL key, a GET query parameter): "42", "true",
+ * "12.50", a uuid, a date, JSON text for json columns; strings as they
+ * are. Never NULL: there is no text for SQL NULL. */
+bool orm_value_text(sql_builder *b, const sql_column *c, const char *text, const char *pointer,
+                    sql_value *out /* OUT */, err_report *err);
+
 /* ==== the unit of work ==================================================== */
 
 /* transient -> pending: client-side defaults (mapper->defaults) fill the
@@ -417,6 +449,35 @@ bool orm_bulk_update(orm_session *s, const orm_mapper *m, const sql_from *from, 
 
 /* ==== loading ============================================================ */
 
+/* A loader option of a request, in terms of Core relations (the query
+ * layer makes them from a document's "options" and GET include=):
+ * SQLAlchemy's selectinload("orders").joinedload("user") as a path. */
+typedef struct orm_load_option {
+    cfg_strategy strategy;
+    const char *path;          /* as given: "orders.user", "*", "orders.*" */
+    const sql_relation **hops; /* n_hops relations, the first one of the
+                                * queried table, each next of the previous
+                                * one's target */
+    size_t n_hops;
+    bool wildcard;       /* the path ends in "*" (raise/noload only): every
+                          * relationship below hops (of the queried table
+                          * when n_hops is 0) */
+    bool include;        /* from GET include=: the relationships are named
+                          * (they belong in the DTO) */
+    const char *pointer; /* where it was given: "/options/1/joinedload",
+                          * "/include" */
+} orm_load_option;
+
+/* What a request says about loading: its options in document order, and
+ * the relationships it names in its fields (named[i] NULL for a column
+ * field; named with the pointer "/fields"). */
+typedef struct orm_load_options {
+    orm_load_option *options;
+    size_t n_options;
+    const sql_relation **named;
+    size_t n_named;
+} orm_load_options;
+
 /* What to load with the primary entities: a tree of relationship paths,
  * each with its effective strategy and whether the request named it
  * (include=, fields). Built from a query document's options, include and
@@ -425,7 +486,7 @@ typedef struct orm_load_plan orm_load_plan;
 
 typedef struct orm_load_node {
     const orm_relationship *rel;
-    orm_strategy strategy;
+    cfg_strategy strategy;
     bool named;     /* in include= or fields: must be in the DTO */
     bool explicit_; /* set by an option naming this hop */
     struct orm_load_node **children;
@@ -440,9 +501,9 @@ struct orm_load_plan {
     bool wildcard_noload;      /* {"noload": "*"} */
 };
 
-/* q NULL: the model's defaults only (what create and update responses
- * carry). Builds the plan for m from parsed options (sql_doc_option, in
- * document order), include paths and field names. A named relationship
+/* o NULL: the model's defaults only (what create and update responses
+ * carry). Builds the plan for m from a request's options (in document
+ * order; include paths among them) and named fields. A named relationship
  * whose effective strategy is raise is a 400 naming it and the option
  * that would load it (pointer = where it was named: the include option's
  * pointer, or "/fields"). Plan nodes are exactly what is loaded and
@@ -450,7 +511,7 @@ struct orm_load_plan {
  * in relationship declaration order. See orm_plan.c for the rules
  * (wildcards apply to one level, SQLAlchemy's per-entity wildcard). */
 orm_load_plan *orm_load_plan_build(orm_session *s, const orm_mapper *m,
-                                   const sql_doc_query *q, err_report *err);
+                                   const orm_load_options *o, err_report *err);
 
 /* Session.get: the identity map first (no SQL when the key is loaded and
  * not expired; an expired instance is reloaded with one SELECT), else
@@ -459,23 +520,26 @@ orm_load_plan *orm_load_plan_build(orm_session *s, const orm_mapper *m,
  * has that key, or its instance is deleted (not an error). pk: text values
  * in key order (canonicalised: "007" finds 7, upper-case uuids match); a
  * value PostgreSQL cannot read as the key's type is a database error, so
- * validate client keys first (sql_doc_value_from_text). */
+ * validate client keys first (orm_value_text). */
 bool orm_session_get(orm_session *s, const orm_mapper *m, const char *const *pk,
                      const orm_load_plan *plan, orm_entity **out /* OUT */, err_report *err);
 
-/* Runs a translated query document: autoflush, SELECT of the mapper's
+/* session.scalars(stmt): stmt is a Core SELECT over a FROM item of m's
+ * table (the query layer translates documents into one); its WHERE, its
+ * column ORDER BY items, LIMIT and OFFSET are used, its columns are not.
+ * Autoflush, SELECT of the mapper's
  * entities (where, order_by then the key, limit, offset; joined loads in
  * the same statement, the parent SELECT wrapped as a derived table when a
  * to-many join would otherwise page rows), hydration through the identity
  * map (a row already loaded returns that same instance, its loaded values
  * and unflushed changes untouched), then selectin loads per level and
- * select loads per parent. count, when asked (q->count), runs SELECT
- * count(*) with the same where. q NULL: every row, by key. An aggregate
- * query is ERR_BAD_REQUEST (Core's job). *out lives in the session
- * arena. */
-bool orm_session_query(orm_session *s, const orm_mapper *m, const sql_doc_query *q,
+ * select loads per parent. count, when not NULL, runs SELECT count(*)
+ * with the same where. stmt NULL: every row, by key. A grouped statement
+ * is ERR_BAD_REQUEST (rows, not entities: Core's job). *out lives in the
+ * session arena. */
+bool orm_session_query(orm_session *s, const orm_mapper *m, const sql_select *stmt,
                        const orm_load_plan *plan, orm_entity ***out /* OUT */,
-                       size_t *n /* OUT */, int64_t *count /* OUT, -1 when not asked */,
+                       size_t *n /* OUT */, int64_t *count /* OUT, NULL = not asked */,
                        err_report *err);
 
 /* Loads one relationship of one instance now (strategy select: the N+1 a

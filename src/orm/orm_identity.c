@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "orm_int.h"
+#include "pgtext.h"
 
 const char *orm__identity_text(arena *a, const orm_mapper *m, const char *const *pk_values)
 {
@@ -86,22 +87,8 @@ static const char *canonical_integer(arena *a, const char *t)
 
 static const char *canonical_uuid(arena *a, const char *t)
 {
-    char hex[33];
-    size_t n = 0;
-    size_t len = strlen(t);
-    for (size_t i = 0; i < len; i++) {
-        char c = t[i];
-        if (c == '-' && (len == 36 && (i == 8 || i == 13 || i == 18 || i == 23)))
-            continue;
-        if (!isxdigit((unsigned char) c) || n == 32)
-            return t;
-        hex[n++] = (char) tolower((unsigned char) c);
-    }
-    if (n != 32 || (len != 32 && len != 36))
-        return t;
-    hex[32] = '\0';
-    return arena_sprintf(a, "%.8s-%.4s-%.4s-%.4s-%.12s", hex, hex + 8, hex + 12, hex + 16,
-                         hex + 20);
+    char uuid[PGTEXT_UUID_LEN + 1];
+    return pgtext_uuid(t, uuid) ? arena_strdup(a, uuid) : t;
 }
 
 const char *orm__canonical_key_part(arena *a, const sql_column *c, const char *text)

@@ -72,21 +72,21 @@ bool orm__load_nodes(orm_session *s, orm_entity *const *parents, size_t n_parent
         const orm_load_node *node = nodes[i];
         bool ok = true;
         switch (node->strategy) {
-        case ORM_LOAD_JOINED:
+        case CFG_LOAD_JOINED:
             if (joined_done)
                 break; /* the parents' statement joined it */
             ok = orm__load_selectin(s, node->rel, parents, n_parents, node->children,
                                     node->n_children, err);
             break;
-        case ORM_LOAD_SELECTIN:
+        case CFG_LOAD_SELECTIN:
             ok = orm__load_selectin(s, node->rel, parents, n_parents, node->children,
                                     node->n_children, err);
             break;
-        case ORM_LOAD_SELECT:
+        case CFG_LOAD_SELECT:
             ok = load_per_parent(s, node, parents, n_parents, err);
             break;
-        case ORM_LOAD_RAISE:
-        case ORM_LOAD_NOLOAD:
+        case CFG_LOAD_RAISE:
+        case CFG_LOAD_NOLOAD:
             continue;
         }
         if (!ok)
@@ -137,11 +137,11 @@ bool orm_session_load_relationship(orm_session *s, orm_entity *e, const orm_rela
                 e->mapper->resource);
         return false;
     }
-    if (rel->lazy == ORM_LOAD_RAISE) {
+    if (rel->lazy == CFG_LOAD_RAISE) {
         orm__raise_error(err, rel, rel->name, NULL);
         return false;
     }
-    if (rel->lazy == ORM_LOAD_NOLOAD || e->state == ORM_TRANSIENT || e->state == ORM_PENDING)
+    if (rel->lazy == CFG_LOAD_NOLOAD || e->state == ORM_TRANSIENT || e->state == ORM_PENDING)
         return true;
     if (!orm__autoflush(s, err))
         return false;

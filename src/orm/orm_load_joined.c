@@ -105,7 +105,7 @@ static bool add_joins(sql_builder *b, sql_select *s, orm__fetch *f, size_t paren
                       orm_load_node *const *nodes, size_t n_nodes)
 {
     for (size_t i = 0; i < n_nodes; i++)
-        if (nodes[i]->strategy == ORM_LOAD_JOINED && !add_join(b, s, f, parent, nodes[i]))
+        if (nodes[i]->strategy == CFG_LOAD_JOINED && !add_join(b, s, f, parent, nodes[i]))
             return false;
     return true;
 }
@@ -128,7 +128,7 @@ bool orm__fetch_build(sql_builder *b, sql_select *s, orm__fetch *f, const orm_ma
 bool orm__joins_to_many(orm_load_node *const *nodes, size_t n_nodes)
 {
     for (size_t i = 0; i < n_nodes; i++)
-        if (nodes[i]->strategy == ORM_LOAD_JOINED &&
+        if (nodes[i]->strategy == CFG_LOAD_JOINED &&
             (nodes[i]->rel->to_many ||
              orm__joins_to_many(nodes[i]->children, nodes[i]->n_children)))
             return true;

@@ -44,26 +44,9 @@ typedef struct pnode {
 
 typedef struct plan_ctx {
     orm_session *s;
-    const sql_doc_query *q;
+    const orm_load_options *o;
     err_report *err;
 } plan_ctx;
-
-static orm_strategy strategy_of(sql_doc_load k)
-{
-    switch (k) {
-    case SQL_DOC_LOAD_SELECTIN:
-        return ORM_LOAD_SELECTIN;
-    case SQL_DOC_LOAD_JOINED:
-        return ORM_LOAD_JOINED;
-    case SQL_DOC_LOAD_SELECT:
-        return ORM_LOAD_SELECT;
-    case SQL_DOC_LOAD_RAISE:
-        return ORM_LOAD_RAISE;
-    case SQL_DOC_LOAD_NOLOAD:
-        return ORM_LOAD_NOLOAD;
-    }
-    return ORM_LOAD_RAISE;
-}
 
 static pnode *pnode_new(arena *a, const orm_relationship *rel, const orm_mapper *m,
                         const char *path)
@@ -110,9 +93,9 @@ static void name_node(pnode *p, const char *pointer)
 static bool collect(plan_ctx *x, pnode *root)
 {
     arena *a = x->s->arena;
-    const sql_doc_query *q = x->q;
-    for (size_t k = 0; k < q->n_options; k++) {
-        const sql_doc_option *o = &q->options[k];
+    const orm_load_options *lo = x->o;
+    for (size_t k = 0; k < lo->n_options; k++) {
+        const orm_load_option *o = &lo->options[k];
         pnode *p = root;
         for (size_t j = 0; j < o->n_hops; j++) {
             const orm_relationship *rel = orm_mapper_relationship(p->mapper, o->hops[j]->name);
@@ -136,11 +119,10 @@ static bool collect(plan_ctx *x, pnode *root)
         if (o->wildcard && p->wildcard < 0)
             p->wildcard = (int) k;
     }
-    for (size_t i = 0; i < q->n_fields; i++) {
-        if (!q->field_relations || !q->field_relations[i])
+    for (size_t i = 0; i < lo->n_named; i++) {
+        if (!lo->named[i])
             continue;
-        const orm_relationship *rel =
-            orm_mapper_relationship(root->mapper, q->field_relations[i]->name);
+        const orm_relationship *rel = orm_mapper_relationship(root->mapper, lo->named[i]->name);
         if (rel)
             name_node(child_of(a, root, rel), "/fields");
     }
@@ -172,30 +154,30 @@ static bool resolve(plan_ctx *x, const pnode *p, const orm_relationship *came_by
     for (size_t i = 0; i < m->n_relationships; i++) {
         const orm_relationship *rel = &m->relationships[i];
         pnode *k = find_child(p, rel);
-        orm_strategy st;
+        cfg_strategy st;
         bool explicit_ = false, from_default = false;
         if (k && k->opt_explicit >= 0) {
-            st = strategy_of(x->q->options[k->opt_explicit].kind);
+            st = x->o->options[k->opt_explicit].strategy;
             explicit_ = true;
         } else if (k && k->opt_implicit >= 0) {
-            st = strategy_of(x->q->options[k->opt_implicit].kind);
+            st = x->o->options[k->opt_implicit].strategy;
         } else if (p->wildcard >= 0) {
-            st = strategy_of(x->q->options[p->wildcard].kind);
+            st = x->o->options[p->wildcard].strategy;
         } else {
             st = rel->lazy;
             from_default = true;
         }
         bool named = k && k->named;
-        bool eager = st == ORM_LOAD_SELECTIN || st == ORM_LOAD_JOINED;
+        bool eager = st == CFG_LOAD_SELECTIN || st == CFG_LOAD_JOINED;
         if (from_default && eager && !named &&
             ((came_by && came_by->inverse == rel) || depth >= ORM_MAX_DEFAULT_DEPTH))
             continue;
-        if (st == ORM_LOAD_RAISE && named) {
+        if (st == CFG_LOAD_RAISE && named) {
             const char *path = k->path;
             orm__raise_error(x->err, rel, path, k->named_pointer);
             return false;
         }
-        if (!eager && !(st == ORM_LOAD_SELECT && named))
+        if (!eager && !(st == CFG_LOAD_SELECT && named))
             continue;
         if (!k) {
             const char *path = *p->path ? arena_sprintf(a, "%s.%s", p->path, rel->name) : rel->name;
@@ -216,11 +198,11 @@ static bool resolve(plan_ctx *x, const pnode *p, const orm_relationship *came_by
     return true;
 }
 
-orm_load_plan *orm_load_plan_build(orm_session *s, const orm_mapper *m, const sql_doc_query *q,
+orm_load_plan *orm_load_plan_build(orm_session *s, const orm_mapper *m, const orm_load_options *o,
                                    err_report *err)
 {
-    static const sql_doc_query none;
-    plan_ctx x = {.s = s, .q = q ? q : &none, .err = err};
+    static const orm_load_options none;
+    plan_ctx x = {.s = s, .o = o ? o : &none, .err = err};
     pnode *root = pnode_new(s->arena, NULL, m, "");
     if (!collect(&x, root))
         return NULL;
@@ -232,9 +214,9 @@ orm_load_plan *orm_load_plan_build(orm_session *s, const orm_mapper *m, const sq
     plan->children = (orm_load_node **) kids.items;
     plan->n_children = kids.n;
     if (root->wildcard >= 0) {
-        orm_strategy st = strategy_of(x.q->options[root->wildcard].kind);
-        plan->wildcard_raise = st == ORM_LOAD_RAISE;
-        plan->wildcard_noload = st == ORM_LOAD_NOLOAD;
+        cfg_strategy st = x.o->options[root->wildcard].strategy;
+        plan->wildcard_raise = st == CFG_LOAD_RAISE;
+        plan->wildcard_noload = st == CFG_LOAD_NOLOAD;
     }
     return plan;
 }

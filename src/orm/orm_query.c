@@ -1,7 +1,7 @@
 /*
  * orm_query — reading entities: Session.get (identity map first),
- * queries from translated query documents (with their joined loads, the
- * count, and the plan's other loads), and refresh of expired instances.
+ * queries from a Core SELECT of the mapper's table (with their joined
+ * loads, the count, and the plan's other loads), and refresh of expired instances.
  *
  * A limited query that joins a to-many relationship pages its parents,
  * not its rows: the parent SELECT (where, order, LIMIT, OFFSET) becomes a
@@ -18,17 +18,23 @@
 
 #include "orm_int.h"
 
-/* Adds the query's order, then the key, over from (the table or the
- * wrapped parent SELECT). */
-static void order_parents(sql_builder *b, sql_select *sel, const orm_mapper *m,
-                          const sql_doc_query *q, const sql_from *from)
+static int64_t param_int(const sql_param *p)
 {
-    for (size_t i = 0; q && i < q->n_order; i++) {
-        const sql_doc_order *o = &q->order[i];
-        if (!o->column)
-            continue; /* aggregate labels belong to aggregate queries */
-        sql_node *x =
-            from->table ? sql_col_of(b, from, o->column) : sql_col(b, from, o->column->name);
+    return p && p->value.kind == SQL_VAL_INT ? p->value.u.i : 0;
+}
+
+/* The order of stmt, then the key, over from (stmt's table or the wrapped
+ * parent SELECT). Only column orderings carry over: anything else belongs
+ * to aggregate statements, which are refused. */
+static void order_parents(sql_builder *b, sql_select *sel, const orm_mapper *m,
+                          const sql_select *stmt, const sql_from *from)
+{
+    for (size_t i = 0; stmt && i < stmt->n_order_by; i++) {
+        const sql_order_item *o = &stmt->order_by[i];
+        if (o->expr->kind != SQL_COLREF || !SQL_CCAST(o->expr, sql_colref)->column)
+            continue;
+        const sql_column *c = SQL_CCAST(o->expr, sql_colref)->column;
+        sql_node *x = from->table ? sql_col_of(b, from, c) : sql_col(b, from, c->name);
         sql_select_order_by(b, sel, x, o->desc, o->nulls);
     }
     for (size_t k = 0; k < m->n_pk; k++) {
@@ -38,53 +44,59 @@ static void order_parents(sql_builder *b, sql_select *sel, const orm_mapper *m,
     }
 }
 
-static void page(sql_builder *b, sql_select *sel, const sql_doc_query *q)
+static void page(sql_builder *b, sql_select *sel, const sql_select *stmt)
 {
-    if (!q)
+    if (!stmt)
         return;
-    if (q->limit >= 0)
-        sql_select_limit(b, sel, q->limit);
-    sql_select_offset(b, sel, q->offset > 0 ? q->offset : 0);
+    if (stmt->limit)
+        sql_select_limit(b, sel, param_int(stmt->limit));
+    sql_select_offset(b, sel, param_int(stmt->offset));
 }
 
-/* The SELECT of a query's entities and their joined loads. */
-static sql_select *build_query(sql_builder *b, const orm_mapper *m, const sql_doc_query *q,
+/* The SELECT of the entities stmt asks for, and their joined loads. */
+static sql_select *build_query(sql_builder *b, const orm_mapper *m, const sql_select *stmt,
                                sql_from *from, orm_load_node *const *nodes, size_t n_nodes,
                                orm__fetch *f)
 {
     sql_select *sel = sql_select_new(b);
-    bool paged = q && (q->limit >= 0 || q->offset > 0);
+    bool paged = stmt && (stmt->limit || param_int(stmt->offset) > 0);
     if (paged && orm__joins_to_many(nodes, n_nodes)) {
         sql_select *inner = sql_select_new(b);
         for (size_t i = 0; i < m->n_columns; i++)
             sql_select_column(b, inner, sql_col_of(b, from, m->columns[i]), NULL);
         sql_select_from(b, inner, from);
-        if (q->where)
-            sql_select_where(b, inner, q->where);
-        order_parents(b, inner, m, q, from);
-        page(b, inner, q);
+        if (stmt->where)
+            sql_select_where(b, inner, stmt->where);
+        order_parents(b, inner, m, stmt, from);
+        page(b, inner, stmt);
         sql_from *sub = sql_from_subquery(b, inner, "ld_0");
         if (!sub)
             return NULL;
         sql_select_from(b, sel, sub);
-        order_parents(b, sel, m, q, sub);
+        order_parents(b, sel, m, stmt, sub);
         orm__fetch_build(b, sel, f, m, sub, 0, nodes, n_nodes);
         return sel;
     }
     sql_select_from(b, sel, from);
-    if (q && q->where)
-        sql_select_where(b, sel, q->where);
-    order_parents(b, sel, m, q, from);
+    if (stmt && stmt->where)
+        sql_select_where(b, sel, stmt->where);
+    order_parents(b, sel, m, stmt, from);
     orm__fetch_build(b, sel, f, m, from, 0, nodes, n_nodes);
-    page(b, sel, q);
+    page(b, sel, stmt);
     return sel;
 }
 
-static bool run_count(orm_session *s, const sql_doc_query *q, int64_t *count, err_report *err)
+/* SELECT count(*) AS "count" FROM <stmt's table> WHERE <stmt's where>. */
+static bool run_count(orm_session *s, const sql_select *stmt, sql_from *from, int64_t *count,
+                      err_report *err)
 {
     sql_builder *b = orm__builder(s, err);
-    sql_select *c = sql_doc_build_count(b, (sql_from *) q->from, q, err);
-    if (!c || !orm__builder_ok(b, err))
+    sql_select *c = sql_select_new(b);
+    sql_select_column(b, c, sql_count_star(b), "count");
+    sql_select_from(b, c, from);
+    if (stmt && stmt->where)
+        sql_select_where(b, c, stmt->where);
+    if (!orm__builder_ok(b, err))
         return false;
     eng_result *r = orm_session_execute_stmt(s, SQL_NODE(c), err);
     if (!r)
@@ -93,21 +105,19 @@ static bool run_count(orm_session *s, const sql_doc_query *q, int64_t *count, er
     return true;
 }
 
-bool orm_session_query(orm_session *s, const orm_mapper *m, const sql_doc_query *q,
+bool orm_session_query(orm_session *s, const orm_mapper *m, const sql_select *stmt,
                        const orm_load_plan *plan, orm_entity ***out, size_t *n, int64_t *count,
                        err_report *err)
 {
     *out = NULL;
     *n = 0;
-    if (count)
-        *count = -1;
-    if (q && q->is_aggregate) {
+    if (stmt && (stmt->n_group_by || stmt->having)) {
         err_set(err, ERR_BAD_REQUEST,
                 "An aggregate query returns rows, not %s entities; run it through Core.",
                 m->resource);
         return false;
     }
-    if ((plan && plan->mapper != m) || (q && (!q->from || q->from->table != m->table))) {
+    if ((plan && plan->mapper != m) || (stmt && (!stmt->from || stmt->from->table != m->table))) {
         err_set(err, ERR_INTERNAL, "The query or its load plan is not about %s.", m->resource);
         return false;
     }
@@ -117,9 +127,9 @@ bool orm_session_query(orm_session *s, const orm_mapper *m, const sql_doc_query 
     size_t n_nodes = plan ? plan->n_children : 0;
 
     sql_builder *b = orm__builder(s, err);
-    sql_from *from = q ? (sql_from *) q->from : sql_from_table(b, m->table, NULL);
+    sql_from *from = stmt ? stmt->from : sql_from_table(b, m->table, NULL);
     orm__fetch f = {0};
-    sql_select *sel = build_query(b, m, q, from, nodes, n_nodes, &f);
+    sql_select *sel = build_query(b, m, stmt, from, nodes, n_nodes, &f);
     if (!sel || !orm__builder_ok(b, err))
         return false;
     eng_result *r = orm_session_execute_stmt(s, SQL_NODE(sel), err);
@@ -134,7 +144,7 @@ bool orm_session_query(orm_session *s, const orm_mapper *m, const sql_doc_query 
         if (e && orm__tripleset_add(s->arena, &seen, e, NULL, SIZE_MAX))
             orm__vec_push(s->arena, &result, e);
     }
-    if (q && q->count && count && !run_count(s, q, count, err))
+    if (count && !run_count(s, stmt, from, count, err))
         return false;
     if (!orm__load_nodes(s, (orm_entity *const *) result.items, result.n, nodes, n_nodes, true,
                          err))

@@ -23,23 +23,6 @@ struct orm_registry {
     size_t n;
 };
 
-static orm_strategy strategy_of(cfg_lazy l)
-{
-    switch (l) {
-    case CFG_LAZY_RAISE:
-        return ORM_LOAD_RAISE;
-    case CFG_LAZY_SELECT:
-        return ORM_LOAD_SELECT;
-    case CFG_LAZY_SELECTIN:
-        return ORM_LOAD_SELECTIN;
-    case CFG_LAZY_JOINED:
-        return ORM_LOAD_JOINED;
-    case CFG_LAZY_NOLOAD:
-        return ORM_LOAD_NOLOAD;
-    }
-    return ORM_LOAD_RAISE;
-}
-
 /* The text form of a client default (see orm_mapper.defaults). */
 static const char *default_text(arena *a, const cfg_column *c)
 {
@@ -119,7 +102,7 @@ static bool build_relationships(arena *a, orm_registry *r, orm_mapper *m, err_re
         rel->target = mapper_of_model(r, cr->target);
         rel->secondary = cr->secondary ? mapper_of_model(r, cr->secondary) : NULL;
         rel->to_many = cr->kind != CFG_REL_MANY_TO_ONE;
-        rel->lazy = strategy_of(cr->lazy);
+        rel->lazy = cr->lazy;
         rel->order_by = -1;
         if (!rel->relation || !rel->target || (cr->secondary && !rel->secondary) ||
             rel->relation->n_on != 1 ||

@@ -2,11 +2,11 @@
  * fuzz_query — libFuzzer harness for the query-document translator and the
  * compiler (STYLE.md §8). Each input is parsed as JSON and, against every
  * table of the sample schema, translated as
- *   - a query document (sql_doc_parse_query), then built and compiled
+ *   - a query document (query_parse), then built and compiled
  *     (SELECT, and the count SELECT when asked);
- *   - a where document alone (sql_doc_where), compiled as an expression;
+ *   - a where document alone (query_where), compiled as an expression;
  *   - GET parameters: the object's string members as name=value pairs
- *     (sql_doc_parse_params).
+ *     (query_parse_params).
  * A fresh arena per input; everything is destroyed before returning.
  *
  * Invariants (abort on violation, which libFuzzer reports as a crash):
@@ -29,7 +29,7 @@
 
 #include "doc_invariants.h"
 #include "sample_metadata.h"
-#include "sql.h"
+#include "query.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -107,14 +107,14 @@ static void run_query(const sql_table *t, const json_t *doc, arena *parent)
     err_init(&err, a);
     sql_builder *b = sql_builder_new(a, &err);
     sql_from *from = sql_from_table(b, t, NULL);
-    sql_doc_query q;
-    bool ok = sql_doc_parse_query(b, from, doc, NULL, &q, &err);
+    query_doc q;
+    bool ok = query_parse(b, from, doc, NULL, &q, &err);
     check_outcome(ok, &err, b);
     note("query", t, ok, &err);
     if (ok) {
-        compile_checked(SQL_NODE(sql_doc_build_select(b, from, &q, &err)), a, &err);
+        compile_checked(SQL_NODE(query_select(b, from, &q, &err)), a, &err);
         if (q.count)
-            compile_checked(SQL_NODE(sql_doc_build_count(b, from, &q, &err)), a, &err);
+            compile_checked(SQL_NODE(query_count_select(b, from, &q, &err)), a, &err);
     }
     arena_destroy(a);
 }
@@ -126,7 +126,7 @@ static void run_where(const sql_table *t, const json_t *doc, arena *parent)
     err_init(&err, a);
     sql_builder *b = sql_builder_new(a, &err);
     sql_from *from = sql_from_table(b, t, NULL);
-    sql_node *cond = sql_doc_where(b, from, doc, "/where", NULL, &err);
+    sql_node *cond = query_where(b, from, doc, "/where", NULL, &err);
     check_outcome(!err_is_set(&err), &err, b);
     note("where", t, !err_is_set(&err), &err);
     if (cond) {
@@ -162,14 +162,14 @@ static void run_params(const sql_table *t, const json_t *doc, arena *parent)
     err_init(&err, a);
     sql_builder *b = sql_builder_new(a, &err);
     sql_from *from = sql_from_table(b, t, NULL);
-    sql_doc_query q;
-    bool ok = sql_doc_parse_params(b, from, names, values, k, NULL, &q, &err);
+    query_doc q;
+    bool ok = query_parse_params(b, from, names, values, k, NULL, &q, &err);
     check_outcome(ok, &err, b);
     note("params", t, ok, &err);
     if (ok) {
-        compile_checked(SQL_NODE(sql_doc_build_select(b, from, &q, &err)), a, &err);
+        compile_checked(SQL_NODE(query_select(b, from, &q, &err)), a, &err);
         if (q.count)
-            compile_checked(SQL_NODE(sql_doc_build_count(b, from, &q, &err)), a, &err);
+            compile_checked(SQL_NODE(query_count_select(b, from, &q, &err)), a, &err);
     }
     arena_destroy(a);
 }

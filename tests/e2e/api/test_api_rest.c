@@ -393,6 +393,42 @@ static const char *where_param(const char *doc)
     return S("where=%s", U(doc));
 }
 
+/* One uuid rule (PostgreSQL's uuid_in) for URL keys and query values: 32
+ * hex digits of either case, hyphens after groups of four, braces. A key
+ * in any of those forms finds the entity, and ?id= in that form finds the
+ * same one (not 404 for one and 422 for the other). */
+static void test_uuid_forms_agree(void **state)
+{
+    (void) state;
+    const char *users = R("users");
+    json_t *u = create_user("uuid-forms@x.org");
+    const char *id = jstr(u, "id");
+    char bare[33], upper[33];
+    size_t n = 0;
+    for (const char *p = id; *p; p++)
+        if (*p != '-') {
+            bare[n] = *p;
+            upper[n] = (char) (*p >= 'a' && *p <= 'f' ? *p - 'a' + 'A' : *p);
+            n++;
+        }
+    bare[n] = upper[n] = '\0';
+    const char *forms[] = {id, bare, upper, S("%%7B%s%%7D", id)};
+    for (size_t i = 0; i < sizeof forms / sizeof forms[0]; i++) {
+        api_reply *g = GET(S("/api/%s/%s", users, forms[i]));
+        EXPECT_STATUS(g, 200);
+        assert_string_equal(jstr(g->body, "id"), id);
+        api_reply *l = GET(S("/api/%s?id=%s", users, forms[i]));
+        EXPECT_STATUS(l, 200);
+        json_t *data = jget(l->body, "data");
+        assert_int_equal(json_array_size(data), 1);
+        assert_string_equal(jstr(json_array_get(data, 0), "id"), id);
+    }
+    /* Not a uuid at all: the URL names nothing (404), the filter value is
+     * invalid (422), both for the same reason. */
+    EXPECT_PROBLEM(GET(S("/api/%s/%s0", users, bare)), 404, NULL);
+    EXPECT_PROBLEM(GET(S("/api/%s?id=%s0", users, bare)), 422, "/id");
+}
+
 static void test_list_parameters(void **state)
 {
     (void) state;
@@ -742,6 +778,7 @@ int main(void)
                                         api_test_teardown),
         cmocka_unit_test_setup_teardown(test_literal_routes_and_keys, api_test_setup,
                                         api_test_teardown),
+        cmocka_unit_test_setup_teardown(test_uuid_forms_agree, api_test_setup, api_test_teardown),
         cmocka_unit_test_setup_teardown(test_list_parameters, api_test_setup, api_test_teardown),
         cmocka_unit_test_setup_teardown(test_partial_update_and_if_match, api_test_setup,
                                         api_test_teardown),

@@ -26,7 +26,7 @@
 #include "dto.h"
 #include "eng.h"
 #include "orm.h"
-#include "sql.h"
+#include "query.h"
 #include "testsupport.h"
 
 static const char MODELS[] =
@@ -104,11 +104,11 @@ static const orm_load_plan *plan(orm_session *s, const orm_mapper *m, const char
     err_init(&err, a);
     sql_builder *b = sql_builder_new(a, &err);
     sql_from *from = sql_from_table(b, m->table, NULL);
-    sql_doc_query *q = ARENA_NEW(a, sql_doc_query);
-    bool ok = sql_doc_parse_query(b, from, ts_json(a, doc_sq), NULL, q, &err);
+    query_doc *q = ARENA_NEW(a, query_doc);
+    bool ok = query_parse(b, from, ts_json(a, doc_sq), NULL, q, &err);
     ts_assert_ok(&err, "parse query");
     assert_true(ok);
-    const orm_load_plan *p = orm_load_plan_build(s, m, q, &err);
+    const orm_load_plan *p = orm_load_plan_build(s, m, &q->load, &err);
     ts_assert_ok(&err, "plan");
     assert_non_null(p);
     return p;

@@ -28,7 +28,7 @@
 #include "eng.h"
 #include "error.h"
 #include "orm.h"
-#include "sql.h"
+#include "query.h"
 #include "strbuf.h"
 #include "testsupport.h"
 
@@ -287,7 +287,7 @@ static inline size_t ofx_rel(const orm_mapper *m, const char *name)
 }
 
 /* A query document translated over m's table; err receives problems. */
-static inline sql_doc_query *ofx_parse(arena *a, const orm_mapper *m, const char *json,
+static inline query_doc *ofx_parse(arena *a, const orm_mapper *m, const char *json,
                                        err_report *err)
 {
     json_error_t jerr;
@@ -297,17 +297,17 @@ static inline sql_doc_query *ofx_parse(arena *a, const orm_mapper *m, const char
     assert_non_null(doc);
     sql_builder *b = sql_builder_new(a, err);
     sql_from *from = sql_from_table(b, m->table, NULL);
-    sql_doc_query *q = ARENA_NEW(a, sql_doc_query);
-    bool ok = sql_doc_parse_query(b, from, doc, NULL, q, err);
+    query_doc *q = ARENA_NEW(a, query_doc);
+    bool ok = query_parse(b, from, doc, NULL, q, err);
     json_decref(doc);
     return ok ? q : NULL;
 }
 
-static inline sql_doc_query *ofx_query_doc(arena *a, const orm_mapper *m, const char *json)
+static inline query_doc *ofx_query_doc(arena *a, const orm_mapper *m, const char *json)
 {
     err_report err;
     err_init(&err, a);
-    sql_doc_query *q = ofx_parse(a, m, json, &err);
+    query_doc *q = ofx_parse(a, m, json, &err);
     ts_assert_ok(&err, json);
     assert_non_null(q);
     return q;
@@ -319,12 +319,12 @@ static inline orm_entity **ofx_run(orm_session *s, const orm_mapper *m, const ch
     arena *a = orm_session_arena(s);
     err_report err;
     err_init(&err, a);
-    sql_doc_query *q = ofx_query_doc(a, m, json);
-    orm_load_plan *plan = orm_load_plan_build(s, m, q, &err);
+    query_doc *q = ofx_query_doc(a, m, json);
+    orm_load_plan *plan = orm_load_plan_build(s, m, &q->load, &err);
     ts_assert_ok(&err, "plan");
     orm_entity **out = NULL;
     int64_t count = 0;
-    bool ok = orm_session_query(s, m, q, plan, &out, n, &count, &err);
+    bool ok = query_entities(s, m, q, plan, &out, n, &count, &err);
     ts_assert_ok(&err, json);
     assert_true(ok);
     return out;

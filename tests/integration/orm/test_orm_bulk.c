@@ -102,7 +102,7 @@ static void test_bulk_update_bumps_versions(void **state)
     must(dto_bulk_values(A, ts_json(OF.a, "{'balance': '9.99', 'owner': null}"), "/values", OF.a,
                          &cols, &values, &n, &err),
          &err, "values");
-    sql_doc_query *q = ofx_query_doc(OF.a, A, "{\"where\": {\"id\": {\"in\": [1, 2]}}}");
+    query_doc *q = ofx_query_doc(OF.a, A, "{\"where\": {\"id\": {\"in\": [1, 2]}}}");
     orm_session *s = ofx_session();
     int64_t updated = -1;
     must(orm_bulk_update(s, A, q->from, q->where, cols, values, n, &updated, &err), &err,

@@ -253,12 +253,12 @@ static void test_count(void **state)
     const orm_mapper *U = ofx_mapper("User");
     err_report err;
     err_init(&err, OF.a);
-    sql_doc_query *q = ofx_query_doc(
+    query_doc *q = ofx_query_doc(
         OF.a, U, "{\"where\": {\"id\": {\"gt\": 100}}, \"limit\": 5, \"count\": true}");
     orm_entity **out;
     size_t n;
     int64_t count = 0;
-    assert_true(orm_session_query(s, U, q, NULL, &out, &n, &count, &err));
+    assert_true(query_entities(s, U, q, NULL, &out, &n, &count, &err));
     ts_assert_ok(&err, "query");
     assert_int_equal(n, 5);
     assert_int_equal(count, 900);
@@ -275,8 +275,8 @@ static void test_raise(void **state)
     /* Named in fields, model default raise. */
     err_report err;
     err_init(&err, OF.a);
-    sql_doc_query *q = ofx_query_doc(OF.a, U, "{\"fields\": [\"id\", \"orders\"]}");
-    assert_null(orm_load_plan_build(s, U, q, &err));
+    query_doc *q = ofx_query_doc(OF.a, U, "{\"fields\": [\"id\", \"orders\"]}");
+    assert_null(orm_load_plan_build(s, U, &q->load, &err));
     assert_int_equal(err.kind, ERR_BAD_REQUEST);
     assert_int_equal(err.status, 400);
     assert_string_equal(err.detail, msg);
@@ -286,14 +286,14 @@ static void test_raise(void **state)
     err_init(&err, OF.a);
     q = ofx_query_doc(OF.a, U,
                       "{\"fields\": [\"orders\"], \"options\": [{\"raiseload\": \"orders\"}]}");
-    assert_null(orm_load_plan_build(s, U, q, &err));
+    assert_null(orm_load_plan_build(s, U, &q->load, &err));
     assert_string_equal(err.detail, msg);
     /* Nested: orders.items named through include, raised by an option. */
     err_init(&err, OF.a);
     q = ofx_query_doc(OF.a, U,
                       "{\"fields\": [\"orders\"], \"options\": [{\"selectinload\": \"orders\"}, "
                       "{\"raiseload\": \"orders.items\"}]}");
-    orm_load_plan *plan = orm_load_plan_build(s, U, q, &err);
+    orm_load_plan *plan = orm_load_plan_build(s, U, &q->load, &err);
     ts_assert_ok(&err, "not named: no error");
     assert_non_null(orm_load_plan_find(plan, "orders"));
     assert_null(orm_load_plan_find(plan, "orders.items"));
@@ -309,7 +309,7 @@ static void test_raise(void **state)
     err_init(&err, OF.a);
     q = ofx_query_doc(OF.a, U,
                       "{\"fields\": [\"orders\"], \"options\": [{\"noload\": \"orders\"}]}");
-    plan = orm_load_plan_build(s, U, q, &err);
+    plan = orm_load_plan_build(s, U, &q->load, &err);
     ts_assert_ok(&err, "noload");
     assert_int_equal(plan->n_children, 0);
 }
@@ -323,11 +323,11 @@ static void test_get_with_plan(void **state)
     err_init(&err, OF.a);
     /* GET /api/users/7?include=orders: two statements. */
     sql_builder *b = sql_builder_new(OF.a, &err);
-    sql_doc_query q = {0};
+    query_doc q = {0};
     const char *names[] = {"include"}, *values[] = {"orders,orders.items"};
-    assert_true(sql_doc_parse_params(b, sql_from_table(b, U->table, NULL), names, values, 1, NULL,
+    assert_true(query_parse_params(b, sql_from_table(b, U->table, NULL), names, values, 1, NULL,
                                      &q, &err));
-    orm_load_plan *plan = orm_load_plan_build(s, U, &q, &err);
+    orm_load_plan *plan = orm_load_plan_build(s, U, &q.load, &err);
     ts_assert_ok(&err, "plan");
     assert_true(orm_load_plan_find(plan, "orders")->named);
     assert_true(orm_load_plan_find(plan, "orders.items")->named);
@@ -347,9 +347,9 @@ static void test_get_with_plan(void **state)
 
     /* Joined: one statement for a fresh session. */
     orm_session *s2 = ofx_session();
-    sql_doc_query *qj =
+    query_doc *qj =
         ofx_query_doc(OF.a, U, "{\"options\": [{\"joinedload\": \"orders.items\"}]}");
-    orm_load_plan *pj = orm_load_plan_build(s2, U, qj, &err);
+    orm_load_plan *pj = orm_load_plan_build(s2, U, &qj->load, &err);
     orm_entity *e2 = NULL;
     assert_true(orm_session_get(s2, U, (const char *[]){"7"}, pj, &e2, &err));
     ts_assert_ok(&err, "get joined");

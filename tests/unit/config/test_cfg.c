@@ -222,7 +222,7 @@ static void test_sample_config(void **state)
     assert_ptr_equal(orders->target, order);
     assert_string_equal(orders->foreign_key, "user_id");
     assert_string_equal(orders->back_populates, "user");
-    assert_int_equal(orders->lazy, CFG_LAZY_RAISE);
+    assert_int_equal(orders->lazy, CFG_LOAD_RAISE);
     assert_string_equal(orders->order_by, "created_at");
     assert_ptr_equal(orders->inverse, &order->relationships[0]);
 
@@ -250,7 +250,7 @@ static void test_sample_config(void **state)
     assert_int_equal(u->kind, CFG_REL_MANY_TO_ONE);
     assert_ptr_equal(u->target, user);
     assert_ptr_equal(u->inverse, orders);
-    assert_int_equal(u->lazy, CFG_LAZY_RAISE);
+    assert_int_equal(u->lazy, CFG_LOAD_RAISE);
     assert_null(u->order_by);
 }
 
@@ -864,8 +864,8 @@ static void test_lazy_strategies(void **state)
 {
     fixture *f = *state;
     const char *names[] = {"select", "selectin", "joined", "raise", "noload"};
-    const cfg_lazy values[] = {CFG_LAZY_SELECT, CFG_LAZY_SELECTIN, CFG_LAZY_JOINED, CFG_LAZY_RAISE,
-                               CFG_LAZY_NOLOAD};
+    const cfg_strategy values[] = {CFG_LOAD_SELECT, CFG_LOAD_SELECTIN, CFG_LOAD_JOINED, CFG_LOAD_RAISE,
+                               CFG_LOAD_NOLOAD};
     for (size_t i = 0; i < 5; i++) {
         const char *rel = arena_sprintf(f->a,
                                         "{'target': 'User', 'kind': 'many_to_one', "
@@ -880,7 +880,7 @@ static void test_lazy_strategies(void **state)
         const cfg_relationship *r = &cfg_model_by_name(c, "Order")->relationships[0];
         assert_int_equal(r->lazy, values[i]);
         assert_null(r->inverse);
-        assert_int_equal(cfg_model_by_name(c, "User")->relationships[0].lazy, CFG_LAZY_RAISE);
+        assert_int_equal(cfg_model_by_name(c, "User")->relationships[0].lazy, CFG_LOAD_RAISE);
     }
     load_fails(f,
                users_orders(f,
@@ -1171,8 +1171,8 @@ static void test_many_to_many(void **state)
     assert_ptr_equal(books->secondary_remote, &bg->columns[0]);
     assert_ptr_equal(genres->inverse, books);
     assert_ptr_equal(books->inverse, genres);
-    assert_int_equal(genres->lazy, CFG_LAZY_SELECTIN);
-    assert_int_equal(books->lazy, CFG_LAZY_RAISE);
+    assert_int_equal(genres->lazy, CFG_LOAD_SELECTIN);
+    assert_int_equal(books->lazy, CFG_LOAD_RAISE);
     assert_string_equal(genres->order_by, "name");
 }
 
@@ -1383,11 +1383,11 @@ static void test_names(void **state)
                            "boolean", "uuid",   "date",  "timestamptz", "json"};
     for (int i = CFG_TYPE_INTEGER; i <= CFG_TYPE_JSON; i++)
         assert_string_equal(cfg_type_name((cfg_type) i), types[i]);
-    assert_string_equal(cfg_lazy_name(CFG_LAZY_RAISE), "raise");
-    assert_string_equal(cfg_lazy_name(CFG_LAZY_SELECT), "select");
-    assert_string_equal(cfg_lazy_name(CFG_LAZY_SELECTIN), "selectin");
-    assert_string_equal(cfg_lazy_name(CFG_LAZY_JOINED), "joined");
-    assert_string_equal(cfg_lazy_name(CFG_LAZY_NOLOAD), "noload");
+    assert_string_equal(cfg_strategy_name(CFG_LOAD_RAISE), "raise");
+    assert_string_equal(cfg_strategy_name(CFG_LOAD_SELECT), "select");
+    assert_string_equal(cfg_strategy_name(CFG_LOAD_SELECTIN), "selectin");
+    assert_string_equal(cfg_strategy_name(CFG_LOAD_JOINED), "joined");
+    assert_string_equal(cfg_strategy_name(CFG_LOAD_NOLOAD), "noload");
     assert_string_equal(cfg_rel_kind_name(CFG_REL_MANY_TO_ONE), "many_to_one");
     assert_string_equal(cfg_rel_kind_name(CFG_REL_ONE_TO_MANY), "one_to_many");
     assert_string_equal(cfg_rel_kind_name(CFG_REL_MANY_TO_MANY), "many_to_many");

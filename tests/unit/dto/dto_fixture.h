@@ -188,7 +188,7 @@ static inline const char *df_get(const orm_entity *e, const char *name)
 
 /* Hand-built load plans: a node per relationship, children, a root. */
 static inline orm_load_node *df_node(df_fixture *f, const orm_mapper *m, const char *rel,
-                                     orm_strategy st, bool named)
+                                     cfg_strategy st, bool named)
 {
     orm_load_node *n = ARENA_NEW(f->a, orm_load_node);
     n->rel = orm_mapper_relationship(m, rel);

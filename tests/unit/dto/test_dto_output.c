@@ -200,14 +200,14 @@ static void plan_strategies(void **state)
     df_fixture *f = *state;
     graph g = build_graph(f);
     static const struct {
-        orm_strategy st;
+        cfg_strategy st;
         bool named;
         bool shown;
     } cases[] = {
-        {ORM_LOAD_SELECTIN, false, true}, {ORM_LOAD_JOINED, false, true},
-        {ORM_LOAD_SELECT, false, false},  {ORM_LOAD_SELECT, true, true},
-        {ORM_LOAD_NOLOAD, false, false},  {ORM_LOAD_NOLOAD, true, false},
-        {ORM_LOAD_RAISE, false, false},
+        {CFG_LOAD_SELECTIN, false, true}, {CFG_LOAD_JOINED, false, true},
+        {CFG_LOAD_SELECT, false, false},  {CFG_LOAD_SELECT, true, true},
+        {CFG_LOAD_NOLOAD, false, false},  {CFG_LOAD_NOLOAD, true, false},
+        {CFG_LOAD_RAISE, false, false},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         orm_load_plan *p =
@@ -244,8 +244,8 @@ static void nested_and_cycles(void **state)
     graph g = build_graph(f);
     /* selectinload(orders).joinedload(user): the user inside each order is
      * the root itself: columns only, not expanded again. */
-    orm_load_node *orders = df_node(f, f->user, "orders", ORM_LOAD_SELECTIN, true);
-    df_add_child(f, orders, df_node(f, f->order, "user", ORM_LOAD_JOINED, false));
+    orm_load_node *orders = df_node(f, f->user, "orders", CFG_LOAD_SELECTIN, true);
+    df_add_child(f, orders, df_node(f, f->order, "user", CFG_LOAD_JOINED, false));
     ts_assert_json(f->a, dto_entity(g.user, df_plan_of(f, f->user, orders), NULL, 0),
                    "{" USER_COLS ", 'orders': ["
                    "{'id': 1, 'user_id': '00000000-0000-0000-0000-000000000001', 'total': '10.50',"
@@ -255,10 +255,10 @@ static void nested_and_cycles(void **state)
     /* From an order: user, then the user's orders (the first order is on
      * the path: columns only; the second is expanded, its user is on the
      * path). */
-    orm_load_node *user = df_node(f, f->order, "user", ORM_LOAD_JOINED, false);
-    orm_load_node *uorders = df_node(f, f->user, "orders", ORM_LOAD_SELECTIN, false);
+    orm_load_node *user = df_node(f, f->order, "user", CFG_LOAD_JOINED, false);
+    orm_load_node *uorders = df_node(f, f->user, "orders", CFG_LOAD_SELECTIN, false);
     df_add_child(f, user, uorders);
-    df_add_child(f, uorders, df_node(f, f->order, "user", ORM_LOAD_JOINED, false));
+    df_add_child(f, uorders, df_node(f, f->order, "user", CFG_LOAD_JOINED, false));
     ts_assert_json(f->a, dto_entity(g.order1, df_plan_of(f, f->order, user), NULL, 0),
                    "{'id': 1, 'user_id': '00000000-0000-0000-0000-000000000001', 'total': '10.50',"
                    " 'user': {" USER_COLS ", 'orders': [" O1 ","
@@ -266,7 +266,7 @@ static void nested_and_cycles(void **state)
                    "  'user': {" USER_COLS "}}]}}");
     /* A nested level without a node: the model default (Order.user is
      * raise: out). */
-    orm_load_node *bare = df_node(f, f->user, "orders", ORM_LOAD_SELECTIN, false);
+    orm_load_node *bare = df_node(f, f->user, "orders", CFG_LOAD_SELECTIN, false);
     ts_assert_json(f->a, dto_entity(g.user, df_plan_of(f, f->user, bare), NULL, 0),
                    "{" USER_COLS ", 'orders': [" O1 ", " O2 "]}");
 }
@@ -282,7 +282,7 @@ static void to_one_null_and_empty_to_many(void **state)
     orm_entity *u = user_entity(f, U1, "a@b.c");
     orm__rel_reset(u, g.u_orders);
     orm__rel_reset(u, g.u_notes);
-    orm_load_plan *p = df_plan_of(f, f->user, df_node(f, f->user, "notes", ORM_LOAD_SELECT, true));
+    orm_load_plan *p = df_plan_of(f, f->user, df_node(f, f->user, "notes", CFG_LOAD_SELECT, true));
     ts_assert_json(f->a, dto_entity(u, p, NULL, 0), "{" USER_COLS ", 'orders': [], 'notes': []}");
 }
 

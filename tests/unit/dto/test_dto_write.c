@@ -253,8 +253,8 @@ static void relationships(void **state)
     assert_same_entity(f, o1, NULL, NULL, 0);
     assert_same_entity(f, note, NULL, NULL, 0); /* to-one null */
     /* every strategy on Order.user */
-    static const orm_strategy sts[] = {ORM_LOAD_SELECTIN, ORM_LOAD_JOINED, ORM_LOAD_SELECT,
-                                       ORM_LOAD_NOLOAD, ORM_LOAD_RAISE};
+    static const cfg_strategy sts[] = {CFG_LOAD_SELECTIN, CFG_LOAD_JOINED, CFG_LOAD_SELECT,
+                                       CFG_LOAD_NOLOAD, CFG_LOAD_RAISE};
     for (size_t i = 0; i < sizeof sts / sizeof sts[0]; i++)
         for (int named = 0; named < 2; named++)
             assert_same_entity(f, o1,
@@ -266,19 +266,19 @@ static void relationships(void **state)
     p->wildcard_raise = true;
     assert_same_entity(f, user, p, NULL, 0);
     /* nested, cycles */
-    orm_load_node *orders = df_node(f, f->user, "orders", ORM_LOAD_SELECTIN, true);
-    df_add_child(f, orders, df_node(f, f->order, "user", ORM_LOAD_JOINED, false));
+    orm_load_node *orders = df_node(f, f->user, "orders", CFG_LOAD_SELECTIN, true);
+    df_add_child(f, orders, df_node(f, f->order, "user", CFG_LOAD_JOINED, false));
     assert_same_entity(f, user, df_plan_of(f, f->user, orders), NULL, 0);
-    orm_load_node *u = df_node(f, f->order, "user", ORM_LOAD_JOINED, false);
-    orm_load_node *uorders = df_node(f, f->user, "orders", ORM_LOAD_SELECTIN, false);
+    orm_load_node *u = df_node(f, f->order, "user", CFG_LOAD_JOINED, false);
+    orm_load_node *uorders = df_node(f, f->user, "orders", CFG_LOAD_SELECTIN, false);
     df_add_child(f, u, uorders);
-    df_add_child(f, uorders, df_node(f, f->order, "user", ORM_LOAD_JOINED, false));
+    df_add_child(f, uorders, df_node(f, f->order, "user", CFG_LOAD_JOINED, false));
     assert_same_entity(f, o1, df_plan_of(f, f->order, u), NULL, 0);
     /* empty to-many, named select */
     orm_entity *lonely = user_entity(f, U1, "a\"b");
     orm__rel_reset(lonely, u_orders);
     orm__rel_reset(lonely, u_notes);
-    orm_load_plan *pn = df_plan_of(f, f->user, df_node(f, f->user, "notes", ORM_LOAD_SELECT, true));
+    orm_load_plan *pn = df_plan_of(f, f->user, df_node(f, f->user, "notes", CFG_LOAD_SELECT, true));
     assert_same_entity(f, lonely, pn, NULL, 0);
     /* fields with relationships, lists */
     const char *only_email[] = {"email"};

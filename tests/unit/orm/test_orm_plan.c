@@ -26,7 +26,7 @@
 #include <cmocka.h>
 #include <jansson.h>
 
-#include "orm.h"
+#include "query.h"
 
 static const char *const CONFIG =
     "{\"models\": {"
@@ -117,14 +117,14 @@ static orm_load_plan *plan_of(fx *f, const char *model, const char *json)
     json_t *doc = json_loads(json, 0, &jerr);
     assert_non_null(doc);
     sql_builder *b = sql_builder_new(f->a, &f->err);
-    sql_doc_query *q = arena_alloc(f->a, sizeof *q);
-    bool ok = sql_doc_parse_query(b, sql_from_table(b, m->table, NULL), doc, NULL, q, &f->err);
+    query_doc *q = arena_alloc(f->a, sizeof *q);
+    bool ok = query_parse(b, sql_from_table(b, m->table, NULL), doc, NULL, q, &f->err);
     json_decref(doc);
     if (!ok) {
         print_message("document refused: %s\n", f->err.n_items ? f->err.items[0].detail : "?");
         fail();
     }
-    return orm_load_plan_build(f->s, m, q, &f->err);
+    return orm_load_plan_build(f->s, m, &q->load, &f->err);
 }
 
 static orm_load_plan *plan_ok(fx *f, const char *model, const char *json)
@@ -176,20 +176,20 @@ static void test_include(void **state)
     fx *f = *state;
     const orm_mapper *U = mapper(f, "User");
     sql_builder *b = sql_builder_new(f->a, &f->err);
-    sql_doc_query q = {0};
+    query_doc q = {0};
     const char *names[] = {"include"}, *values[] = {"orders,orders.items"};
-    assert_true(sql_doc_parse_params(b, sql_from_table(b, U->table, NULL), names, values, 1, NULL,
+    assert_true(query_parse_params(b, sql_from_table(b, U->table, NULL), names, values, 1, NULL,
                                      &q, &f->err));
-    orm_load_plan *p = orm_load_plan_build(f->s, U, &q, &f->err);
+    orm_load_plan *p = orm_load_plan_build(f->s, U, &q.load, &f->err);
     assert_non_null(p);
     /* Item.order (joined by default) is the inverse of the hop: not followed. */
     assert_string_equal(shape(p), "orders=selectin* orders.items=selectin*");
     /* include=orders.items alone names and loads both hops. */
-    sql_doc_query q2 = {0};
+    query_doc q2 = {0};
     const char *v2[] = {"orders.items"};
-    assert_true(sql_doc_parse_params(b, sql_from_table(b, U->table, NULL), names, v2, 1, NULL, &q2,
+    assert_true(query_parse_params(b, sql_from_table(b, U->table, NULL), names, v2, 1, NULL, &q2,
                                      &f->err));
-    p = orm_load_plan_build(f->s, U, &q2, &f->err);
+    p = orm_load_plan_build(f->s, U, &q2.load, &f->err);
     assert_string_equal(shape(p), "orders=selectin* orders.items=selectin*");
 }
 

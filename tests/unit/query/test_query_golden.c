@@ -1,14 +1,14 @@
 /*
  * Golden cases of the query-document translator, driven by data:
  *
- *   tests/golden/compile/<case>/query.json    the input (below)
+ *   tests/unit/query/golden/compile/<case>/query.json    the input (below)
  *                               expected.sql  one statement per line: the
  *                                             SELECT, then the count SELECT
  *                                             when the query asks for count
  *                               params.json   its parameters (an array; an
  *                                             array of arrays for two lines)
  *                               options.json  (optional) the loader options
- *   tests/golden/reject/<case>/query.json
+ *   tests/unit/query/golden/reject/<case>/query.json
  *                              problem.json   {"status": 400, "errors":
  *                                             [{"pointer": "/where/x",
  *                                               "detail": "substring"}]}
@@ -17,10 +17,10 @@
  *                                             given, must be contained)
  *
  * query.json: {"resource": "users" (default), "alias": "u" (optional),
- * "limits": {...sql_doc_limits...} (optional), and one of
- *   "query": a query document (sql_doc_parse_query),
- *   "get":   a URL query string "a=1&b=x%2Cy" (sql_doc_parse_params),
- *   "where": a where document alone (sql_doc_where, prefix "/where",
+ * "limits": {...query_limits...} (optional), and one of
+ *   "query": a query document (query_parse),
+ *   "get":   a URL query string "a=1&b=x%2Cy" (query_parse_params),
+ *   "where": a where document alone (query_where, prefix "/where",
  *            compiled as an expression)}.
  *
  * Every compiled statement is also checked against doc_invariants.
@@ -36,10 +36,11 @@
 #include <string.h>
 
 #include "doc_invariants.h"
+#include "query.h"
 #include "sample_metadata.h"
 #include "testsupport.h"
 
-#define GOLDEN_DIR RETORT_SOURCE_DIR "/tests/golden"
+#define GOLDEN_DIR RETORT_SOURCE_DIR "/tests/unit/query/golden"
 
 /* ==== files ============================================================= */
 
@@ -155,16 +156,16 @@ static json_t *params_json(const sql_compiled *c)
     return arr;
 }
 
-static json_t *options_json(const sql_doc_query *q)
+static json_t *options_json(const query_doc *q)
 {
     json_t *arr = json_array();
-    for (size_t i = 0; i < q->n_options; i++) {
-        const sql_doc_option *o = &q->options[i];
+    for (size_t i = 0; i < q->load.n_options; i++) {
+        const orm_load_option *o = &q->load.options[i];
         json_t *hops = json_array();
         for (size_t h = 0; h < o->n_hops; h++)
             json_array_append_new(hops, json_string(o->hops[h]->name));
         json_array_append_new(arr, json_pack("{s:s, s:s, s:o, s:b, s:b, s:s}", "kind",
-                                             sql_doc_load_name(o->kind), "path", o->path, "hops",
+                                             cfg_strategy_option(o->strategy), "path", o->path, "hops",
                                              hops, "wildcard", o->wildcard, "include", o->include,
                                              "pointer", o->pointer));
     }
@@ -186,7 +187,7 @@ static void compile_into(outcome *out, arena *a, const sql_metadata *md, const s
     out->n_stmts++;
 }
 
-static void limits_from(const json_t *j, sql_doc_limits *lim)
+static void limits_from(const json_t *j, query_limits *lim)
 {
     memset(lim, 0, sizeof *lim);
     if (!j)
@@ -213,35 +214,35 @@ static void run_input(const json_t *input, arena *a, outcome *out)
     const sql_table *t = sql_metadata_table(md, resource ? resource : "users");
     assert_non_null(t);
     sql_from *from = sql_from_table(b, t, json_string_value(json_object_get(input, "alias")));
-    sql_doc_limits lim;
+    query_limits lim;
     limits_from(json_object_get(input, "limits"), &lim);
 
     const json_t *query = json_object_get(input, "query");
     const json_t *get = json_object_get(input, "get");
     const json_t *where = json_object_get(input, "where");
     if (where) {
-        sql_node *cond = sql_doc_where(b, from, where, "/where", &lim, &out->err);
+        sql_node *cond = query_where(b, from, where, "/where", &lim, &out->err);
         out->ok = !err_is_set(&out->err) && cond;
         compile_into(out, a, md, cond);
         return;
     }
-    sql_doc_query q;
+    query_doc q;
     if (query) {
-        out->ok = sql_doc_parse_query(b, from, query, &lim, &q, &out->err);
+        out->ok = query_parse(b, from, query, &lim, &q, &out->err);
     } else {
         assert_true(json_is_string(get));
         const char **names, **values;
         size_t n = split_query(a, json_string_value(get), &names, &values);
-        out->ok = sql_doc_parse_params(b, from, names, values, n, &lim, &q, &out->err);
+        out->ok = query_parse_params(b, from, names, values, n, &lim, &q, &out->err);
     }
     if (out->ok != !err_is_set(&out->err))
         out->invariant = "the parser's result disagrees with its error report";
     if (!out->ok)
         return;
     out->options = options_json(&q);
-    compile_into(out, a, md, SQL_NODE(sql_doc_build_select(b, from, &q, &out->err)));
+    compile_into(out, a, md, SQL_NODE(query_select(b, from, &q, &out->err)));
     if (q.count)
-        compile_into(out, a, md, SQL_NODE(sql_doc_build_count(b, from, &q, &out->err)));
+        compile_into(out, a, md, SQL_NODE(query_count_select(b, from, &q, &out->err)));
     if (!out->ok && !err_is_set(&out->err))
         out->invariant = "a build failed without a problem";
 }

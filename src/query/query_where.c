@@ -1,5 +1,5 @@
 /*
- * sql_doc_where — a where document into a condition tree.
+ * query_where — a where document into a condition tree.
  *
  *   {"email": {"like": "%@x.org"}, "or": [{"name": "a"}, {"name": null}],
  *    "orders": {"any": {"status": "paid"}}}
@@ -20,12 +20,12 @@
  *     never handed to a builder (builders treat a NULL operand without a
  *     problem of their own as misuse).
  *   - Names are looked up (columns, relationships, operators), never
- *     copied into SQL; values go through sql_doc__from_json and become
+ *     copied into SQL; values go through orm_value_parse_json and become
  *     parameters.
  */
 #include <string.h>
 
-#include "sql_doc_int.h"
+#include "query_int.h"
 
 typedef enum op_kind {
     OP_EQ,
@@ -59,76 +59,76 @@ enum { N_OPS = sizeof OPS / sizeof OPS[0] };
 
 static const char OP_LIST[] = "eq, ne, lt, le, gt, ge, like, ilike, in, not_in, is_null, between";
 
-static bool where_object(sql_doc__ctx *x, const sql_from *from, const json_t *where,
-                         const sql_doc__path *p, int depth, sql_node **out);
+static bool where_object(query__ctx *x, const sql_from *from, const json_t *where,
+                         const query__path *p, int depth, sql_node **out);
 
 /* ==== values ============================================================ */
 
 /* A parameter for v (not null) compared with column c. */
-static sql_node *bind_value(sql_doc__ctx *x, const sql_column *c, const json_t *v, unsigned flags,
-                            const sql_doc__path *p)
+static sql_node *bind_value(query__ctx *x, const sql_column *c, const json_t *v, unsigned flags,
+                            const query__path *p)
 {
     sql_value val;
-    const char *msg = sql_doc__from_json(x->a, c, v, flags, &val);
+    const char *msg = orm_value_parse_json(x->a, c, v, flags, &val);
     if (msg) {
-        sql_doc__invalid(x, p, "%s", msg);
+        query__invalid(x, p, "%s", msg);
         return NULL;
     }
     return sql_bind(x->b, val);
 }
 
-static sql_node *column_ref(sql_doc__ctx *x, const sql_from *from, const sql_column *c)
+static sql_node *column_ref(query__ctx *x, const sql_from *from, const sql_column *c)
 {
     return sql_col_of(x->b, from, c);
 }
 
 /* ==== operators ========================================================= */
 
-static bool null_operand(sql_doc__ctx *x, const char *op, const json_t *v, const sql_doc__path *p)
+static bool null_operand(query__ctx *x, const char *op, const json_t *v, const query__path *p)
 {
     if (!json_is_null(v))
         return false;
-    sql_doc__invalid(x, p,
-                     "The operator \"%s\" needs a value, not null (use is_null to test for "
-                     "null).",
-                     op);
+    query__invalid(x, p,
+                   "The operator \"%s\" needs a value, not null (use is_null to test for "
+                   "null).",
+                   op);
     return true;
 }
 
 /* in / not_in: one array parameter whatever the length. */
-static sql_node *in_list(sql_doc__ctx *x, const sql_from *from, const sql_column *c, bool negated,
-                         const json_t *arr, const sql_doc__path *p)
+static sql_node *in_list(query__ctx *x, const sql_from *from, const sql_column *c, bool negated,
+                         const json_t *arr, const query__path *p)
 {
     const char *op = negated ? "not_in" : "in";
     if (!json_is_array(arr)) {
-        sql_doc__bad(x, p, "The operator \"%s\" takes an array of values, not %s.", op,
-                     sql_doc__json_type(arr));
+        query__bad(x, p, "The operator \"%s\" takes an array of values, not %s.", op,
+                   jsonkind_noun(arr));
         return NULL;
     }
     size_t n = json_array_size(arr);
     if (n > x->lim.max_in_list) {
-        sql_doc__bad(x, p, "The list of \"%s\" has %zu values; at most %zu are allowed.", op, n,
-                     x->lim.max_in_list);
+        query__bad(x, p, "The list of \"%s\" has %zu values; at most %zu are allowed.", op, n,
+                   x->lim.max_in_list);
         return NULL;
     }
     sql_value *vals = ARENA_ARRAY(x->a, sql_value, n ? n : 1);
     bool ok = true;
     for (size_t i = 0; i < n; i++) {
-        sql_doc__path ep = SQL_DOC__INDEX(p, i);
-        if (!sql_doc__count_node(x, &ep))
+        query__path ep = QUERY__INDEX(p, i);
+        if (!query__count_node(x, &ep))
             return NULL;
         const json_t *v = json_array_get(arr, i);
         if (json_is_null(v)) {
-            sql_doc__invalid(x, &ep,
-                             "A list of \"%s\" must not contain null (it never matches; "
-                             "combine with is_null in an \"or\").",
-                             op);
+            query__invalid(x, &ep,
+                           "A list of \"%s\" must not contain null (it never matches; "
+                           "combine with is_null in an \"or\").",
+                           op);
             ok = false;
             continue;
         }
-        const char *msg = sql_doc__from_json(x->a, c, v, SQL_DOC__STRICT, &vals[i]);
+        const char *msg = orm_value_parse_json(x->a, c, v, ORM_VALUE_STRICT, &vals[i]);
         if (msg) {
-            sql_doc__invalid(x, &ep, "%s", msg);
+            query__invalid(x, &ep, "%s", msg);
             ok = false;
         }
     }
@@ -140,18 +140,18 @@ static sql_node *in_list(sql_doc__ctx *x, const sql_from *from, const sql_column
     return negated ? sql_not_in(x->b, col, vals, n) : sql_in(x->b, col, vals, n);
 }
 
-static sql_node *between(sql_doc__ctx *x, const sql_from *from, const sql_column *c,
-                         const json_t *arr, const sql_doc__path *p)
+static sql_node *between(query__ctx *x, const sql_from *from, const sql_column *c,
+                         const json_t *arr, const query__path *p)
 {
     if (!json_is_array(arr) || json_array_size(arr) != 2) {
-        sql_doc__bad(x, p, "The operator \"between\" takes an array of two values [low, high].");
+        query__bad(x, p, "The operator \"between\" takes an array of two values [low, high].");
         return NULL;
     }
     sql_node *bounds[2] = {NULL, NULL};
     bool ok = true;
     for (size_t i = 0; i < 2; i++) {
-        sql_doc__path ep = SQL_DOC__INDEX(p, i);
-        if (!sql_doc__count_node(x, &ep))
+        query__path ep = QUERY__INDEX(p, i);
+        if (!query__count_node(x, &ep))
             return NULL;
         const json_t *v = json_array_get(arr, i);
         if (null_operand(x, "between", v, &ep)) {
@@ -168,22 +168,22 @@ static sql_node *between(sql_doc__ctx *x, const sql_from *from, const sql_column
 }
 
 /* One operator applied to column c; NULL after a problem. */
-static sql_node *apply_op(sql_doc__ctx *x, const sql_from *from, const sql_column *c, size_t k,
-                          const json_t *v, const sql_doc__path *p)
+static sql_node *apply_op(query__ctx *x, const sql_from *from, const sql_column *c, size_t k,
+                          const json_t *v, const query__path *p)
 {
     op_kind op = OPS[k].op;
     const char *name = OPS[k].name;
     sql_type_kind type = c->type.kind;
 
-    if ((op == OP_LIKE || op == OP_ILIKE) && !sql_doc__is_string(type)) {
-        sql_doc__bad(x, p, "The operator \"%s\" applies to string and text fields; \"%s\" is %s.",
-                     name, c->name, sql_type_kind_name(type));
+    if ((op == OP_LIKE || op == OP_ILIKE) && !query__is_string(type)) {
+        query__bad(x, p, "The operator \"%s\" applies to string and text fields; \"%s\" is %s.",
+                   name, c->name, sql_type_kind_name(type));
         return NULL;
     }
     if ((op == OP_LT || op == OP_LE || op == OP_GT || op == OP_GE || op == OP_BETWEEN) &&
-        !sql_doc__orderable(type)) {
-        sql_doc__bad(x, p, "The operator \"%s\" does not apply to %s fields such as \"%s\".", name,
-                     sql_type_kind_name(type), c->name);
+        !query__orderable(type)) {
+        query__bad(x, p, "The operator \"%s\" does not apply to %s fields such as \"%s\".", name,
+                   sql_type_kind_name(type), c->name);
         return NULL;
     }
 
@@ -196,7 +196,7 @@ static sql_node *apply_op(sql_doc__ctx *x, const sql_from *from, const sql_colum
                 return NULL;
             return op == OP_EQ ? sql_is_null(x->b, col) : sql_is_not_null(x->b, col);
         }
-        sql_node *val = bind_value(x, c, v, SQL_DOC__STRICT, p);
+        sql_node *val = bind_value(x, c, v, ORM_VALUE_STRICT, p);
         sql_node *col = val ? column_ref(x, from, c) : NULL;
         return col ? sql_binary(x->b, OPS[k].sql, col, val) : NULL;
     }
@@ -213,8 +213,8 @@ static sql_node *apply_op(sql_doc__ctx *x, const sql_from *from, const sql_colum
     case OP_LIKE:
     case OP_ILIKE: {
         if (!json_is_string(v)) {
-            sql_doc__invalid(x, p, "The operator \"%s\" takes a pattern string, not %s.", name,
-                             sql_doc__json_type(v));
+            query__invalid(x, p, "The operator \"%s\" takes a pattern string, not %s.", name,
+                           jsonkind_noun(v));
             return NULL;
         }
         sql_node *val = bind_value(x, c, v, 0, p); /* a pattern may exceed the length */
@@ -226,8 +226,8 @@ static sql_node *apply_op(sql_doc__ctx *x, const sql_from *from, const sql_colum
         return in_list(x, from, c, op == OP_NOT_IN, v, p);
     case OP_IS_NULL: {
         if (!json_is_boolean(v)) {
-            sql_doc__bad(x, p, "The operator \"is_null\" takes true or false, not %s.",
-                         sql_doc__json_type(v));
+            query__bad(x, p, "The operator \"is_null\" takes true or false, not %s.",
+                       jsonkind_noun(v));
             return NULL;
         }
         sql_node *col = column_ref(x, from, c);
@@ -242,7 +242,7 @@ static sql_node *apply_op(sql_doc__ctx *x, const sql_from *from, const sql_colum
 }
 
 /* ANDs the parts that translated; false when any failed. n = 0 gives NULL. */
-static bool and_parts(sql_doc__ctx *x, sql_node **parts, size_t n, bool ok, sql_node **out)
+static bool and_parts(query__ctx *x, sql_node **parts, size_t n, bool ok, sql_node **out)
 {
     *out = NULL;
     if (!ok || x->aborted)
@@ -254,8 +254,8 @@ static bool and_parts(sql_doc__ctx *x, sql_node **parts, size_t n, bool ok, sql_
 }
 
 /* "field": value — eq, IS NULL, or an object of operators. */
-static bool column_condition(sql_doc__ctx *x, const sql_from *from, const sql_column *c,
-                             const json_t *v, const sql_doc__path *p, sql_node **out)
+static bool column_condition(query__ctx *x, const sql_from *from, const sql_column *c,
+                             const json_t *v, const query__path *p, sql_node **out)
 {
     *out = NULL;
     if (json_is_null(v)) {
@@ -265,21 +265,21 @@ static bool column_condition(sql_doc__ctx *x, const sql_from *from, const sql_co
     }
     if (!json_is_object(v)) {
         if (json_is_array(v) && c->type.kind != SQL_TYPE_JSON) {
-            sql_doc__invalid(x, p,
-                             "Expected a single value for \"%s\", got an array (use {\"in\": "
-                             "[...]} for a list).",
-                             c->name);
+            query__invalid(x, p,
+                           "Expected a single value for \"%s\", got an array (use {\"in\": "
+                           "[...]} for a list).",
+                           c->name);
             return false;
         }
-        sql_node *val = bind_value(x, c, v, SQL_DOC__STRICT, p);
+        sql_node *val = bind_value(x, c, v, ORM_VALUE_STRICT, p);
         sql_node *col = val ? column_ref(x, from, c) : NULL;
         *out = col ? sql_eq(x->b, col, val) : NULL;
         return *out != NULL;
     }
     size_t n = json_object_size(v);
     if (n == 0) {
-        sql_doc__bad(x, p, "Expected a value or an object of operators (%s) for \"%s\".", OP_LIST,
-                     c->name);
+        query__bad(x, p, "Expected a value or an object of operators (%s) for \"%s\".", OP_LIST,
+                   c->name);
         return false;
     }
     sql_node **parts = ARENA_ARRAY(x->a, sql_node *, n);
@@ -289,15 +289,15 @@ static bool column_condition(sql_doc__ctx *x, const sql_from *from, const sql_co
     const json_t *arg;
     json_object_foreach((json_t *) v, key, arg)
     {
-        sql_doc__path kp = SQL_DOC__KEY(p, key);
-        if (!sql_doc__count_node(x, &kp))
+        query__path kp = QUERY__KEY(p, key);
+        if (!query__count_node(x, &kp))
             return false;
         size_t k = 0;
         while (k < N_OPS && strcmp(OPS[k].name, key) != 0)
             k++;
         if (k == N_OPS) {
-            sql_doc__bad(x, &kp, "Unknown operator %s; expected one of %s.",
-                         sql_doc__quote(x->a, key), OP_LIST);
+            query__bad(x, &kp, "Unknown operator %s; expected one of %s.", query__quote(x->a, key),
+                       OP_LIST);
             ok = false;
             continue;
         }
@@ -314,8 +314,8 @@ static bool column_condition(sql_doc__ctx *x, const sql_from *from, const sql_co
 }
 
 /* "relationship": {"any": where} or {"has": where}. */
-static bool relation_condition(sql_doc__ctx *x, const sql_from *from, const sql_relation *rel,
-                               const json_t *v, const sql_doc__path *p, int depth, sql_node **out)
+static bool relation_condition(query__ctx *x, const sql_from *from, const sql_relation *rel,
+                               const json_t *v, const query__path *p, int depth, sql_node **out)
 {
     *out = NULL;
     bool many = rel->kind == SQL_REL_TO_MANY;
@@ -323,69 +323,69 @@ static bool relation_condition(sql_doc__ctx *x, const sql_from *from, const sql_
     const char *kind = many ? "to-many" : "to-one";
     const char *key;
     const json_t *sub;
-    if (!sql_doc__single_member(v, &key, &sub)) {
-        sql_doc__bad(x, p,
-                     "The relationship \"%s\" takes {\"%s\": {...}} (a where document for "
-                     "\"%s\"), not %s.",
-                     rel->name, want, rel->target ? rel->target->name : "?",
-                     json_is_object(v) ? "an object with several keys" : sql_doc__json_type(v));
+    if (!query__single_member(v, &key, &sub)) {
+        query__bad(x, p,
+                   "The relationship \"%s\" takes {\"%s\": {...}} (a where document for "
+                   "\"%s\"), not %s.",
+                   rel->name, want, rel->target ? rel->target->name : "?",
+                   json_is_object(v) ? "an object with several keys" : jsonkind_noun(v));
         return false;
     }
-    sql_doc__path kp = SQL_DOC__KEY(p, key);
-    if (!sql_doc__count_node(x, &kp))
+    query__path kp = QUERY__KEY(p, key);
+    if (!query__count_node(x, &kp))
         return false;
     if (strcmp(key, want) != 0) {
         if (strcmp(key, other) == 0)
-            sql_doc__bad(x, &kp, "\"%s\" is a %s relationship: use \"%s\", not \"%s\".", rel->name,
-                         kind, want, other);
+            query__bad(x, &kp, "\"%s\" is a %s relationship: use \"%s\", not \"%s\".", rel->name,
+                       kind, want, other);
         else
-            sql_doc__bad(x, &kp,
-                         "Unknown key %s under the relationship \"%s\"; expected \"%s\" (it is "
-                         "%s).",
-                         sql_doc__quote(x->a, key), rel->name, want, kind);
+            query__bad(x, &kp,
+                       "Unknown key %s under the relationship \"%s\"; expected \"%s\" (it is "
+                       "%s).",
+                       query__quote(x->a, key), rel->name, want, kind);
         return false;
     }
     if (!json_is_object(sub)) {
-        sql_doc__bad(x, &kp, "\"%s\" takes a where document (an object), not %s.", want,
-                     sql_doc__json_type(sub));
+        query__bad(x, &kp, "\"%s\" takes a where document (an object), not %s.", want,
+                   jsonkind_noun(sub));
         return false;
     }
     if (depth + 1 > x->lim.max_depth) {
         x->aborted = true;
-        sql_doc__bad(x, &kp, "The where document is nested more than %d levels deep.",
-                     x->lim.max_depth);
+        query__bad(x, &kp, "The where document is nested more than %d levels deep.",
+                   x->lim.max_depth);
         return false;
     }
-    sql_from *inner = sql_from_table(x->b, rel->target, sql_doc__alias(x, rel->target->name));
+    sql_from *inner = sql_from_table(x->b, rel->target, query__alias(x, rel->target->name));
     if (!inner)
         return false;
     sql_node *cond;
     if (!where_object(x, inner, sub, &kp, depth + 1, &cond))
         return false;
-    const char *sec_alias = rel->secondary ? sql_doc__alias(x, rel->secondary->name) : NULL;
+    const char *sec_alias = rel->secondary ? query__alias(x, rel->secondary->name) : NULL;
     *out = sql_relation_exists(x->b, rel, from, inner, sec_alias, cond);
     return *out != NULL;
 }
 
 /* "and"/"or": a non-empty array of where documents; "not": one. */
-static bool logical(sql_doc__ctx *x, const sql_from *from, const char *key, const json_t *v,
-                    const sql_doc__path *p, int depth, sql_node **out)
+static bool logical(query__ctx *x, const sql_from *from, const char *key, const json_t *v,
+                    const query__path *p, int depth, sql_node **out)
 {
     *out = NULL;
     if (depth + 1 > x->lim.max_depth) {
         x->aborted = true;
-        sql_doc__bad(x, p, "The where document is nested more than %d levels deep.",
-                     x->lim.max_depth);
+        query__bad(x, p, "The where document is nested more than %d levels deep.",
+                   x->lim.max_depth);
         return false;
     }
     if (strcmp(key, "not") == 0) {
         if (!json_is_object(v)) {
-            sql_doc__bad(x, p, "\"not\" takes a where document (an object), not %s.",
-                         sql_doc__json_type(v));
+            query__bad(x, p, "\"not\" takes a where document (an object), not %s.",
+                       jsonkind_noun(v));
             return false;
         }
         if (json_object_size(v) == 0) {
-            sql_doc__bad(x, p, "\"not\" needs a condition; {} would match every row.");
+            query__bad(x, p, "\"not\" needs a condition; {} would match every row.");
             return false;
         }
         sql_node *cond;
@@ -396,33 +396,33 @@ static bool logical(sql_doc__ctx *x, const sql_from *from, const char *key, cons
     }
     bool is_and = strcmp(key, "and") == 0;
     if (!json_is_array(v) || json_array_size(v) == 0) {
-        sql_doc__bad(x, p, "\"%s\" takes a non-empty array of where documents, not %s.", key,
-                     json_is_array(v) ? "an empty array" : sql_doc__json_type(v));
+        query__bad(x, p, "\"%s\" takes a non-empty array of where documents, not %s.", key,
+                   json_is_array(v) ? "an empty array" : jsonkind_noun(v));
         return false;
     }
     size_t n = json_array_size(v);
     sql_node **parts = ARENA_ARRAY(x->a, sql_node *, n);
     bool ok = true;
     for (size_t i = 0; i < n; i++) {
-        sql_doc__path ep = SQL_DOC__INDEX(p, i);
-        if (!sql_doc__count_node(x, &ep))
+        query__path ep = QUERY__INDEX(p, i);
+        if (!query__count_node(x, &ep))
             return false;
         const json_t *w = json_array_get(v, i);
         if (json_is_object(w) && json_object_size(w) == 0) {
             /* Refused rather than read as TRUE: {"or": [{}]} would otherwise
              * make a bulk update's "non-empty where" match every row. */
-            sql_doc__bad(x, &ep,
-                         "An empty where document in \"%s\" would match every row; "
-                         "give a condition or remove it.",
-                         key);
+            query__bad(x, &ep,
+                       "An empty where document in \"%s\" would match every row; "
+                       "give a condition or remove it.",
+                       key);
             ok = false;
             continue;
         }
         if (!json_is_object(w)) {
-            sql_doc__bad(x, &ep,
-                         "Each element of \"%s\" must be a where document (an object), "
-                         "not %s.",
-                         key, sql_doc__json_type(w));
+            query__bad(x, &ep,
+                       "Each element of \"%s\" must be a where document (an object), "
+                       "not %s.",
+                       key, jsonkind_noun(w));
             ok = false;
             continue;
         }
@@ -442,8 +442,8 @@ static bool logical(sql_doc__ctx *x, const sql_from *from, const char *key, cons
 
 /* ==== a where object ==================================================== */
 
-static bool where_object(sql_doc__ctx *x, const sql_from *from, const json_t *where,
-                         const sql_doc__path *p, int depth, sql_node **out)
+static bool where_object(query__ctx *x, const sql_from *from, const json_t *where,
+                         const query__path *p, int depth, sql_node **out)
 {
     *out = NULL;
     const sql_table *t = from->table;
@@ -457,8 +457,8 @@ static bool where_object(sql_doc__ctx *x, const sql_from *from, const json_t *wh
     const json_t *v;
     json_object_foreach((json_t *) where, key, v)
     {
-        sql_doc__path kp = SQL_DOC__KEY(p, key);
-        if (!sql_doc__count_node(x, &kp))
+        query__path kp = QUERY__KEY(p, key);
+        if (!query__count_node(x, &kp))
             return false;
         sql_node *cond = NULL;
         bool done;
@@ -466,13 +466,13 @@ static bool where_object(sql_doc__ctx *x, const sql_from *from, const json_t *wh
         const sql_relation *rel;
         if (strcmp(key, "and") == 0 || strcmp(key, "or") == 0 || strcmp(key, "not") == 0) {
             done = logical(x, from, key, v, &kp, depth, &cond);
-        } else if ((c = sql_doc__column(t, key))) {
+        } else if ((c = query__column(t, key))) {
             done = column_condition(x, from, c, v, &kp, &cond);
         } else if ((rel = sql_table_relation(t, key))) {
             done = relation_condition(x, from, rel, v, &kp, depth, &cond);
         } else {
-            sql_doc__bad(x, &kp, "Unknown field %s on %s. %s Or and, or, not.",
-                         sql_doc__quote(x->a, key), t->name, sql_doc__field_list(x->a, t, true));
+            query__bad(x, &kp, "Unknown field %s on %s. %s Or and, or, not.",
+                       query__quote(x->a, key), t->name, query__field_list(x->a, t, true));
             done = false;
         }
         if (x->aborted)
@@ -486,17 +486,16 @@ static bool where_object(sql_doc__ctx *x, const sql_from *from, const json_t *wh
     return and_parts(x, parts, np, ok, out);
 }
 
-bool sql_doc__where(sql_doc__ctx *x, const sql_from *from, const json_t *where,
-                    const sql_doc__path *p, sql_node **out)
+bool query__where(query__ctx *x, const sql_from *from, const json_t *where, const query__path *p,
+                  sql_node **out)
 {
     *out = NULL;
     if (!from || !from->table) {
-        sql_doc__bad(x, p, "A where document needs a table to apply to.");
+        query__bad(x, p, "A where document needs a table to apply to.");
         return false;
     }
     if (!json_is_object(where)) {
-        sql_doc__bad(x, p, "A where document must be an object, not %s.",
-                     sql_doc__json_type(where));
+        query__bad(x, p, "A where document must be an object, not %s.", jsonkind_noun(where));
         return false;
     }
     if (!x->root)
@@ -504,16 +503,16 @@ bool sql_doc__where(sql_doc__ctx *x, const sql_from *from, const json_t *where,
     return where_object(x, from, where, p, 0, out);
 }
 
-sql_node *sql_doc_where(sql_builder *b, const sql_from *from, const json_t *where,
-                        const char *pointer_prefix, const sql_doc_limits *lim, err_report *err)
+sql_node *query_where(sql_builder *b, const sql_from *from, const json_t *where,
+                      const char *pointer_prefix, const query_limits *lim, err_report *err)
 {
-    sql_doc__ctx x;
-    sql_doc__begin(&x, b, lim, pointer_prefix, err);
-    sql_doc__path root = SQL_DOC__ROOT(pointer_prefix);
+    query__ctx x;
+    query__begin(&x, b, lim, pointer_prefix, err);
+    query__path root = QUERY__ROOT(pointer_prefix);
     sql_node *cond = NULL;
     if (where)
-        sql_doc__where(&x, from, where, &root, &cond);
-    if (!sql_doc__end(&x))
+        query__where(&x, from, where, &root, &cond);
+    if (!query__end(&x))
         return NULL;
     return cond;
 }

@@ -14,6 +14,7 @@
 #include <time.h>
 
 #include "doc_invariants.h"
+#include "query.h"
 #include "sample_metadata.h"
 
 typedef struct dfx {
@@ -74,7 +75,7 @@ static const char *conv(dfx *f, const char *table, const char *column, const cha
 {
     json_t *v = parse(json);
     sql_value out;
-    bool ok = sql_doc_value(f->b, col(f, table, column), v, "/v", &out, &f->err);
+    bool ok = orm_value_json(f->b, col(f, table, column), v, "/v", &out, &f->err);
     json_decref(v);
     if (!ok) {
         assert_int_equal(f->err.kind, ERR_VALIDATION);
@@ -90,7 +91,7 @@ static const char *conv(dfx *f, const char *table, const char *column, const cha
 static const char *conv_text(dfx *f, const char *table, const char *column, const char *text)
 {
     sql_value out;
-    if (!sql_doc_value_from_text(f->b, col(f, table, column), text, "/p", &out, &f->err)) {
+    if (!orm_value_text(f->b, col(f, table, column), text, "/p", &out, &f->err)) {
         assert_int_equal(f->err.kind, ERR_VALIDATION);
         err_clear(&f->err);
         return NULL;
@@ -188,12 +189,12 @@ static void test_value_strings(void **state)
     sql_value out;
     json_t *v = parse(s);
     /* 50 code points fit varchar(50) (choices aside: use a column without) */
-    assert_true(sql_doc_value(f->b, col(f, "genres", "name"), v, "", &out, &f->err));
+    assert_true(orm_value_json(f->b, col(f, "genres", "name"), v, "", &out, &f->err));
     json_decref(v);
     s[strlen(s) - 1] = '\0';
     strcat(s, "x\"");
     v = parse(s);
-    assert_false(sql_doc_value(f->b, col(f, "genres", "name"), v, "", &out, &f->err));
+    assert_false(orm_value_json(f->b, col(f, "genres", "name"), v, "", &out, &f->err));
     assert_true(fx_err_has(&f->err, "at most 50 characters"));
     json_decref(v);
     err_clear(&f->err);
@@ -223,8 +224,17 @@ static void test_value_booleans_uuids_dates(void **state)
 
     assert_non_null(conv(f, "users", "id", "\"123e4567-e89b-12d3-a456-426614174000\""));
     assert_non_null(conv(f, "users", "id", "\"ABCDEF00-0000-0000-0000-000000000000\""));
-    assert_null(conv(f, "users", "id", "\"123e4567e89b12d3a456426614174000\""));
-    assert_null(conv(f, "users", "id", "\"{123e4567-e89b-12d3-a456-426614174000}\""));
+    /* PostgreSQL's uuid input: any case, hyphens after groups of four,
+     * braces; passed on as given. */
+    assert_string_equal(conv(f, "users", "id", "\"123E4567E89B12D3A456426614174000\""),
+                        "123E4567E89B12D3A456426614174000");
+    assert_string_equal(conv(f, "users", "id", "\"{123e4567-e89b12d3-a456-4266-14174000}\""),
+                        "{123e4567-e89b12d3-a456-4266-14174000}");
+    assert_string_equal(conv_text(f, "users", "id", "123e4567e89b12d3a456426614174000"),
+                        "123e4567e89b12d3a456426614174000");
+    assert_null(conv(f, "users", "id", "\"{123e4567-e89b-12d3-a456-426614174000\""));
+    assert_null(conv(f, "users", "id", "\"123e4567-e89b-12d3-a456-426614174000-\""));
+    assert_null(conv(f, "users", "id", "\"123e4-567e89b12d3a456426614174000\""));
     assert_null(conv(f, "users", "id", "\"123e4567-e89b-12d3-a456-42661417400g\""));
     assert_null(conv(f, "users", "id", "\"123e4567-e89b-12d3-a456-4266141740000\""));
     assert_null(conv(f, "users", "id", "\"\""));
@@ -299,8 +309,8 @@ static void test_bad_request_wins_over_validation(void **state)
     dfx *f = *state;
     /* A value error first, then a name error: the report is a 400 with both. */
     json_t *doc = parse("{\"where\": {\"name\": 5, \"nope\": 1}}");
-    sql_doc_query q;
-    assert_false(sql_doc_parse_query(f->b, from_of(f, "users", NULL), doc, NULL, &q, &f->err));
+    query_doc q;
+    assert_false(query_parse(f->b, from_of(f, "users", NULL), doc, NULL, &q, &f->err));
     assert_int_equal(f->err.kind, ERR_BAD_REQUEST);
     assert_int_equal(f->err.status, 400);
     assert_string_equal(f->err.type, "bad-request");
@@ -315,7 +325,7 @@ static void test_bad_request_wins_over_validation(void **state)
     err_init(&err2, f->a);
     sql_builder *b2 = sql_builder_new(f->a, &err2);
     doc = parse("{\"where\": {\"name\": 5, \"email\": [1]}}");
-    assert_false(sql_doc_parse_query(
+    assert_false(query_parse(
         b2, sql_from_table(b2, sql_metadata_table(f->md, "users"), NULL), doc, NULL, &q, &err2));
     assert_int_equal(err2.kind, ERR_VALIDATION);
     assert_int_equal(err2.status, 422);
@@ -328,7 +338,7 @@ static void test_bad_request_wins_over_validation(void **state)
     err_set(&err3, ERR_NOT_FOUND, "earlier");
     sql_builder *b3 = sql_builder_new(f->a, &err3);
     doc = parse("{\"name\": 5, \"nope\": 1}");
-    assert_null(sql_doc_where(b3, sql_from_table(b3, sql_metadata_table(f->md, "users"), NULL), doc,
+    assert_null(query_where(b3, sql_from_table(b3, sql_metadata_table(f->md, "users"), NULL), doc,
                               "", NULL, &err3));
     assert_int_equal(err3.kind, ERR_NOT_FOUND);
     assert_int_equal(err3.n_items, 2);
@@ -340,23 +350,23 @@ static void test_where_alone(void **state)
     dfx *f = *state;
     /* No document, or an empty one: no condition and no problem. */
     sql_from *u = from_of(f, "users", NULL);
-    assert_null(sql_doc_where(f->b, u, NULL, "/where", NULL, &f->err));
+    assert_null(query_where(f->b, u, NULL, "/where", NULL, &f->err));
     json_t *empty = parse("{}");
-    assert_null(sql_doc_where(f->b, u, empty, "/where", NULL, &f->err));
+    assert_null(query_where(f->b, u, empty, "/where", NULL, &f->err));
     assert_false(err_is_set(&f->err));
     assert_false(sql_builder_failed(f->b));
     json_decref(empty);
 
     /* Pointers start at the prefix (a transaction operation). */
     json_t *doc = parse("{\"orders\": {\"any\": {\"status\": {\"in\": [\"x\"]}}}}");
-    assert_null(sql_doc_where(f->b, u, doc, "/operations/2/where", NULL, &f->err));
+    assert_null(query_where(f->b, u, doc, "/operations/2/where", NULL, &f->err));
     assert_string_equal(f->err.items[0].pointer, "/operations/2/where/orders/any/status/in/0");
     json_decref(doc);
 
     /* Not an object */
     err_clear(&f->err);
     doc = parse("[1]");
-    assert_null(sql_doc_where(f->b, u, doc, "/where", NULL, &f->err));
+    assert_null(query_where(f->b, u, doc, "/where", NULL, &f->err));
     assert_int_equal(f->err.status, 400);
     assert_string_equal(f->err.items[0].pointer, "/where");
     json_decref(doc);
@@ -367,7 +377,7 @@ static void test_where_in_bulk_update(void **state)
     dfx *f = *state;
     sql_from *t = from_of(f, "accounts", NULL);
     json_t *doc = parse("{\"active\": false, \"owner\": {\"in\": [\"a\", \"b\"]}}");
-    sql_node *cond = sql_doc_where(f->b, t, doc, "/where", NULL, &f->err);
+    sql_node *cond = query_where(f->b, t, doc, "/where", NULL, &f->err);
     json_decref(doc);
     assert_non_null(cond);
     sql_update *u = sql_update_new(f->b, t);
@@ -404,10 +414,10 @@ static void test_injection(void **state)
         json_t *doc =
             json_pack("{s:{s:s, s:{s:s}, s:{s:[s]}}}", "where", "name", payloads[i], "email",
                       "ilike", payloads[i], "id", "not_in", "123e4567-e89b-12d3-a456-426614174000");
-        sql_doc_query q;
-        assert_true(sql_doc_parse_query(b, u, doc, NULL, &q, &err));
+        query_doc q;
+        assert_true(query_parse(b, u, doc, NULL, &q, &err));
         sql_compiled c;
-        sql_select *s = sql_doc_build_select(b, u, &q, &err);
+        sql_select *s = query_select(b, u, &q, &err);
         assert_true(sql_compile(SQL_NODE(s), a, &c, &err));
         assert_null(strstr(c.sql, payloads[i]));
         assert_string_equal(c.params[0], payloads[i]);
@@ -420,7 +430,7 @@ static void test_injection(void **state)
         /* as a name: unknown, wherever it is used */
         doc = json_pack("{s:{s:i}, s:[s], s:[s], s:[{s:s}]}", "where", payloads[i], 1, "order_by",
                         payloads[i], "fields", payloads[i], "options", "joinedload", payloads[i]);
-        assert_false(sql_doc_parse_query(b, u, doc, NULL, &q, &err));
+        assert_false(query_parse(b, u, doc, NULL, &q, &err));
         assert_int_equal(err.status, 400);
         assert_int_equal(err.n_items, 4);
         json_decref(doc);
@@ -445,9 +455,9 @@ static void test_deep_nesting_fails_fast(void **state)
     for (int i = 0; i < LEVELS; i++)
         leaf = json_pack("{s:o}", i % 2 ? "not" : "not", leaf);
     json_t *doc = json_pack("{s:o}", "where", leaf);
-    sql_doc_query q;
+    query_doc q;
     clock_t t0 = clock();
-    assert_false(sql_doc_parse_query(f->b, from_of(f, "users", NULL), doc, NULL, &q, &f->err));
+    assert_false(query_parse(f->b, from_of(f, "users", NULL), doc, NULL, &q, &f->err));
     assert_true(seconds(t0) < 1.0);
     assert_int_equal(f->err.status, 400);
     assert_int_equal(f->err.n_items, 1);
@@ -461,7 +471,7 @@ static void test_deep_nesting_fails_fast(void **state)
     for (int i = 0; i < LEVELS; i++)
         w = i % 2 ? json_pack("{s:{s:o}}", "user", "has", w)
                   : json_pack("{s:{s:o}}", "orders", "any", w);
-    assert_null(sql_doc_where(f->b, from_of(f, "orders", NULL), w, "", NULL, &f->err));
+    assert_null(query_where(f->b, from_of(f, "orders", NULL), w, "", NULL, &f->err));
     assert_int_equal(f->err.n_items, 1);
     json_decref(w);
 }
@@ -471,15 +481,15 @@ static void test_deepest_allowed_nesting_compiles(void **state)
     dfx *f = *state;
     /* 16 levels of any/has, the worst case for tree height, still fits. */
     json_t *w = json_pack("{s:{s:s}}", "name", "ne", "x"); /* on users, the innermost target */
-    for (int i = 0; i < SQL_DOC_MAX_DEPTH; i++)
+    for (int i = 0; i < QUERY_MAX_DEPTH; i++)
         w = i % 2 ? json_pack("{s:{s:o}}", "orders", "any", w)
                   : json_pack("{s:{s:o}}", "user", "has", w);
     json_t *doc = json_pack("{s:o, s:b}", "where", w, "count", 1);
     sql_from *u = from_of(f, "users", NULL);
-    sql_doc_query q;
-    assert_true(sql_doc_parse_query(f->b, u, doc, NULL, &q, &f->err));
-    sql_select *s = sql_doc_build_select(f->b, u, &q, &f->err);
-    sql_select *cs = sql_doc_build_count(f->b, u, &q, &f->err);
+    query_doc q;
+    assert_true(query_parse(f->b, u, doc, NULL, &q, &f->err));
+    sql_select *s = query_select(f->b, u, &q, &f->err);
+    sql_select *cs = query_count_select(f->b, u, &q, &f->err);
     assert_non_null(s);
     assert_non_null(cs);
     sql_compiled c;
@@ -499,10 +509,10 @@ static void test_huge_lists(void **state)
     sql_from *u = from_of(f, "users", NULL);
     /* 10,000 values: one parameter */
     json_t *list = json_array();
-    for (int i = 0; i < SQL_DOC_MAX_IN_LIST; i++)
+    for (int i = 0; i < QUERY_MAX_IN_LIST; i++)
         json_array_append_new(list, json_sprintf("n%d", i));
     json_t *doc = json_pack("{s:{s:O}}", "name", "in", list);
-    sql_node *cond = sql_doc_where(f->b, u, doc, "/where", NULL, &f->err);
+    sql_node *cond = query_where(f->b, u, doc, "/where", NULL, &f->err);
     assert_non_null(cond);
     sql_compiled c;
     assert_true(sql_compile(cond, f->a, &c, &f->err));
@@ -514,7 +524,7 @@ static void test_huge_lists(void **state)
     json_array_append_new(list, json_string("x"));
     doc = json_pack("{s:{s:O}}", "name", "in", list);
     clock_t t0 = clock();
-    assert_null(sql_doc_where(f->b, u, doc, "/where", NULL, &f->err));
+    assert_null(query_where(f->b, u, doc, "/where", NULL, &f->err));
     assert_true(seconds(t0) < 0.5);
     assert_string_equal(f->err.items[0].pointer, "/where/name/in");
     json_decref(doc);
@@ -527,7 +537,7 @@ static void test_huge_lists(void **state)
         json_array_append_new(ors, json_pack("{s:s}", "name", "x"));
     doc = json_pack("{s:o}", "or", ors);
     t0 = clock();
-    assert_null(sql_doc_where(f->b, u, doc, "/where", NULL, &f->err));
+    assert_null(query_where(f->b, u, doc, "/where", NULL, &f->err));
     assert_true(seconds(t0) < 2.0);
     assert_int_equal(f->err.n_items, 1);
     assert_true(fx_err_has(&f->err, "too large"));
@@ -541,7 +551,7 @@ static void test_huge_lists(void **state)
         snprintf(k, sizeof k, "k%d", i);
         json_object_set_new(doc, k, json_integer(i));
     }
-    assert_null(sql_doc_where(f->b, u, doc, "/where", NULL, &f->err));
+    assert_null(query_where(f->b, u, doc, "/where", NULL, &f->err));
     assert_int_equal(f->err.n_items, ERR_MAX_ITEMS);
     assert_int_equal(f->err.dropped_items, 10000 - ERR_MAX_ITEMS);
     json_decref(doc);
@@ -552,12 +562,12 @@ static void test_parameter_limit(void **state)
     dfx *f = *state;
     /* With max_nodes raised, 70,000 comparisons need more parameters than
      * the protocol allows: a 400, not a crash or a broken statement. */
-    sql_doc_limits lim = {.max_nodes = 500000};
+    query_limits lim = {.max_nodes = 500000};
     json_t *ors = json_array();
     for (int i = 0; i < 70000; i++)
         json_array_append_new(ors, json_pack("{s:i}", "version", i));
     json_t *doc = json_pack("{s:o}", "or", ors);
-    assert_null(sql_doc_where(f->b, from_of(f, "orders", NULL), doc, "/where", &lim, &f->err));
+    assert_null(query_where(f->b, from_of(f, "orders", NULL), doc, "/where", &lim, &f->err));
     assert_int_equal(f->err.status, 400);
     assert_true(fx_err_has(&f->err, "more than 65535 parameters"));
     assert_string_equal(f->err.items[0].pointer, "/where");
@@ -572,7 +582,7 @@ static void test_aliases_never_shadow(void **state)
     /* The root is aliased like a generated alias: the generator skips it. */
     sql_from *o = from_of(f, "orders", "users_1");
     json_t *doc = parse("{\"user\": {\"has\": {\"orders\": {\"any\": {\"status\": \"paid\"}}}}}");
-    sql_node *cond = sql_doc_where(f->b, o, doc, "", NULL, &f->err);
+    sql_node *cond = query_where(f->b, o, doc, "", NULL, &f->err);
     json_decref(doc);
     assert_non_null(cond);
     sql_compiled c;
@@ -590,9 +600,9 @@ static void test_query_structure(void **state)
     json_t *doc = parse("{\"group_by\": [\"status\"], \"aggregates\": {\"n\": {\"count\": \"*\"}, "
                         "\"r\": {\"sum\": \"total\"}, \"u\": {\"count_distinct\": \"user_id\"}}, "
                         "\"order_by\": [{\"r\": \"desc\"}, \"status\"], \"limit\": 3}");
-    sql_doc_query q;
+    query_doc q;
     sql_from *o = from_of(f, "orders", NULL);
-    assert_true(sql_doc_parse_query(f->b, o, doc, NULL, &q, &f->err));
+    assert_true(query_parse(f->b, o, doc, NULL, &q, &f->err));
     json_decref(doc);
     assert_true(q.is_aggregate);
     assert_ptr_equal(q.from, o);
@@ -615,7 +625,7 @@ static void test_query_structure(void **state)
     /* fields: names with their columns or relationships */
     doc = parse("{\"fields\": [\"email\", \"orders\"], \"count\": true}");
     sql_from *u = from_of(f, "users", NULL);
-    assert_true(sql_doc_parse_query(f->b, u, doc, NULL, &q, &f->err));
+    assert_true(query_parse(f->b, u, doc, NULL, &q, &f->err));
     json_decref(doc);
     assert_int_equal(q.n_fields, 2);
     assert_string_equal(q.fields[0], "email");
@@ -625,11 +635,11 @@ static void test_query_structure(void **state)
     assert_string_equal(q.field_relations[1]->name, "orders");
     assert_true(q.count);
     assert_false(q.is_aggregate);
-    assert_int_equal(q.limit, SQL_DOC_DEFAULT_LIMIT);
+    assert_int_equal(q.limit, QUERY_DEFAULT_LIMIT);
 
     /* a statement built over another FROM item is refused (a bug, 500) */
     sql_from *other = from_of(f, "users", NULL);
-    assert_null(sql_doc_build_select(f->b, other, &q, &f->err));
+    assert_null(query_select(f->b, other, &q, &f->err));
     assert_int_equal(f->err.kind, ERR_INTERNAL);
 }
 
@@ -640,19 +650,19 @@ static void test_get_params(void **state)
     static const char *const values[] = {"paid", "user", "-total,created_at",
                                          "7",    "true", "{\"version\": {\"gt\": 1}}"};
     sql_from *o = from_of(f, "orders", NULL);
-    sql_doc_query q;
-    sql_doc_limits lim = {.max_limit = 10};
-    assert_true(sql_doc_parse_params(f->b, o, names, values, 6, &lim, &q, &f->err));
+    query_doc q;
+    query_limits lim = {.max_limit = 10};
+    assert_true(query_parse_params(f->b, o, names, values, 6, &lim, &q, &f->err));
     assert_int_equal(q.limit, 7);
     assert_true(q.count);
-    assert_int_equal(q.n_options, 1);
-    assert_int_equal(q.options[0].kind, SQL_DOC_LOAD_SELECTIN);
-    assert_true(q.options[0].include);
-    assert_string_equal(q.options[0].pointer, "/include");
+    assert_int_equal(q.load.n_options, 1);
+    assert_int_equal(q.load.options[0].strategy, CFG_LOAD_SELECTIN);
+    assert_true(q.load.options[0].include);
+    assert_string_equal(q.load.options[0].pointer, "/include");
     assert_int_equal(q.n_order, 2);
     assert_true(q.order[0].desc);
     assert_false(q.order[1].desc);
-    sql_select *s = sql_doc_build_select(f->b, o, &q, &f->err);
+    sql_select *s = query_select(f->b, o, &q, &f->err);
     sql_compiled c;
     assert_true(sql_compile(SQL_NODE(s), f->a, &c, &f->err));
     assert_non_null(strstr(c.sql,
@@ -661,8 +671,8 @@ static void test_get_params(void **state)
                            "LIMIT $3 OFFSET $4"));
 
     /* default limit above a smaller max_limit is capped */
-    sql_doc_limits small = {.max_limit = 5};
-    assert_true(sql_doc_parse_params(f->b, o, NULL, NULL, 0, &small, &q, &f->err));
+    query_limits small = {.max_limit = 5};
+    assert_true(query_parse_params(f->b, o, NULL, NULL, 0, &small, &q, &f->err));
     assert_int_equal(q.limit, 5);
 }
 

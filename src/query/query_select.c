@@ -1,5 +1,5 @@
 /*
- * sql_doc_select — Core statements from a translated query:
+ * query_select — Core statements from a translated query:
  *
  *   SELECT "users"."id", "users"."email" FROM "users" WHERE ...
  *     ORDER BY "users"."created_at" DESC LIMIT $n OFFSET $m
@@ -17,21 +17,21 @@
  */
 #include <string.h>
 
-#include "sql_doc_int.h"
+#include "query_int.h"
 
-static bool same_from(sql_builder *b, const sql_from *from, const sql_doc_query *q)
+static bool same_from(sql_builder *b, const sql_from *from, const query_doc *q)
 {
-    if (!sql__operand(b, from, "FROM item") || !sql__operand(b, q, "query"))
-        return false;
-    if (from != q->from || !from->table) {
-        sql__problem(b, ERR_INTERNAL,
-                     "A translated query must be built over the FROM item it was parsed with.");
+    if (!from || !q || from != q->from || !from->table) {
+        if (!sql_builder_failed(b))
+            sql_builder_problem(
+                b, ERR_INTERNAL,
+                "A translated query must be built over the FROM item it was parsed with.");
         return false;
     }
     return true;
 }
 
-static sql_node *aggregate_expr(sql_builder *b, const sql_from *from, const sql_doc_aggregate *g)
+static sql_node *aggregate_expr(sql_builder *b, const sql_from *from, const query_aggregate *g)
 {
     if (!g->column)
         return sql_count_star(b);
@@ -43,7 +43,7 @@ static sql_node *aggregate_expr(sql_builder *b, const sql_from *from, const sql_
 
 /* SELECT list, FROM, WHERE, GROUP BY: what the select and the count of an
  * aggregate query share. */
-static sql_select *core(sql_builder *b, sql_from *from, const sql_doc_query *q)
+static sql_select *core(sql_builder *b, sql_from *from, const query_doc *q)
 {
     sql_select *s = sql_select_new(b);
     bool ok = true;
@@ -76,8 +76,7 @@ static sql_select *core(sql_builder *b, sql_from *from, const sql_doc_query *q)
     return ok ? s : NULL;
 }
 
-sql_select *sql_doc_build_select(sql_builder *b, sql_from *from, const sql_doc_query *q,
-                                 err_report *err)
+sql_select *query_select(sql_builder *b, sql_from *from, const query_doc *q, err_report *err)
 {
     (void) err; /* problems go to the builder's report */
     if (!same_from(b, from, q))
@@ -85,7 +84,7 @@ sql_select *sql_doc_build_select(sql_builder *b, sql_from *from, const sql_doc_q
     sql_select *s = core(b, from, q);
     bool ok = s != NULL;
     for (size_t i = 0; i < q->n_order && ok; i++) {
-        const sql_doc_order *o = &q->order[i];
+        const query_order *o = &q->order[i];
         sql_node *e = o->column ? sql_col_of(b, from, o->column)
                                 : aggregate_expr(b, from, &q->aggregates[o->aggregate]);
         ok = sql_select_order_by(b, s, e, o->desc, o->nulls);
@@ -94,8 +93,7 @@ sql_select *sql_doc_build_select(sql_builder *b, sql_from *from, const sql_doc_q
     return ok ? s : NULL;
 }
 
-sql_select *sql_doc_build_count(sql_builder *b, sql_from *from, const sql_doc_query *q,
-                                err_report *err)
+sql_select *query_count_select(sql_builder *b, sql_from *from, const query_doc *q, err_report *err)
 {
     (void) err;
     if (!same_from(b, from, q))
@@ -112,4 +110,27 @@ sql_select *sql_doc_build_count(sql_builder *b, sql_from *from, const sql_doc_qu
     if (!sql_select_from(b, s, from) || (q->where && !sql_select_where(b, s, q->where)))
         return NULL;
     return s;
+}
+
+bool query_entities(orm_session *s, const orm_mapper *m, const query_doc *q,
+                    const orm_load_plan *plan, orm_entity ***out, size_t *n, int64_t *count,
+                    err_report *err)
+{
+    *out = NULL;
+    *n = 0;
+    *count = -1;
+    if (q->is_aggregate) {
+        err_set(err, ERR_BAD_REQUEST,
+                "An aggregate query returns rows, not %s entities; run it through Core.",
+                m->resource);
+        return false;
+    }
+    sql_builder *b = sql_builder_new(orm_session_arena(s), err);
+    sql_select *stmt = query_select(b, (sql_from *) q->from, q, err);
+    if (!stmt || sql_builder_failed(b)) {
+        if (!err_is_set(err))
+            err_set(err, ERR_INTERNAL, "A statement could not be built.");
+        return false;
+    }
+    return orm_session_query(s, m, stmt, plan, out, n, q->count ? count : NULL, err);
 }

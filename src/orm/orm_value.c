@@ -1,14 +1,15 @@
 /*
- * sql_doc_values — a value from a document (JSON, or the text of a GET
- * parameter) checked against its column's type and turned into a
- * parameter value.
+ * orm_value — a value from a client (JSON of a body or a query document,
+ * or the text of a URL key or GET parameter) checked against its column's
+ * type and turned into a parameter value. Bodies (dto), documents (query)
+ * and keys share these rules, so they never disagree about a value.
  *
  * Constraint: what passes here must be accepted by PostgreSQL for that
  * type, so a bad value is a 422 naming the field, not a database error
- * after a round trip. The checks are therefore strict (canonical uuid
- * form, real calendar dates, RFC 3339 timestamps with an offset, exact
- * decimal text for numeric) and never depend on the server's settings
- * (DateStyle, TimeZone).
+ * after a round trip. The checks are therefore strict (uuid as
+ * PostgreSQL's uuid_in reads it, real calendar dates, RFC 3339 timestamps
+ * with an offset: common/pgtext; exact decimal text for numeric) and never
+ * depend on the server's settings (DateStyle, TimeZone).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -18,21 +19,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "sql_doc_int.h"
+#include "jsonkind.h"
+#include "orm_int.h"
+#include "pgtext.h"
+#include "strbuf.h"
 
 enum { NUMERIC_MAX_DIGITS = 1000 }; /* digits of one numeric value */
 
 /* ==== shared checks ==================================================== */
-
-bool sql_doc__orderable(sql_type_kind k)
-{
-    return k != SQL_TYPE_JSON && k != SQL_TYPE_BOOLEAN;
-}
-
-bool sql_doc__is_string(sql_type_kind k)
-{
-    return k == SQL_TYPE_STRING || k == SQL_TYPE_TEXT;
-}
 
 static const char *colname(arena *a, const sql_column *c)
 {
@@ -42,100 +36,6 @@ static const char *colname(arena *a, const sql_column *c)
 static bool is_digit(char c)
 {
     return c >= '0' && c <= '9';
-}
-
-static bool is_hex(char c)
-{
-    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
-/* n digits at s, their value in *v. */
-static bool digits(const char *s, int n, int *v)
-{
-    int x = 0;
-    for (int i = 0; i < n; i++) {
-        if (!is_digit(s[i]))
-            return false;
-        x = x * 10 + (s[i] - '0');
-    }
-    *v = x;
-    return true;
-}
-
-static size_t utf8_length(const char *s)
-{
-    size_t n = 0;
-    for (; *s; s++)
-        if (((unsigned char) *s & 0xC0) != 0x80)
-            n++;
-    return n;
-}
-
-static bool uuid_ok(const char *s)
-{
-    static const int groups[] = {8, 4, 4, 4, 12};
-    for (int g = 0; g < 5; g++) {
-        for (int i = 0; i < groups[g]; i++, s++)
-            if (!is_hex(*s))
-                return false;
-        if (g < 4 && *s++ != '-')
-            return false;
-    }
-    return *s == '\0';
-}
-
-static bool leap(int y)
-{
-    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
-}
-
-/* YYYY-MM-DD at s (10 characters), a real calendar date, year 1..9999. */
-static bool date_ok(const char *s)
-{
-    static const int days[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
-    int y, m, d;
-    if (!digits(s, 4, &y) || s[4] != '-' || !digits(s + 5, 2, &m) || s[7] != '-' ||
-        !digits(s + 8, 2, &d))
-        return false;
-    if (y < 1 || m < 1 || m > 12 || d < 1)
-        return false;
-    int max = days[m - 1] + (m == 2 && leap(y));
-    return d <= max;
-}
-
-/* RFC 3339 date-time: full-date ("T" / "t" / " ") hh:mm:ss[.frac]
- * ("Z" / "z" / +hh:mm / -hh:mm). Second 60 (a leap second) is allowed,
- * as RFC 3339 and PostgreSQL allow it. */
-static bool timestamp_ok(const char *s)
-{
-    int h, mi, se;
-    if (strlen(s) < 20 || !date_ok(s))
-        return false;
-    s += 10;
-    if (*s != 'T' && *s != 't' && *s != ' ')
-        return false;
-    s++;
-    if (!digits(s, 2, &h) || s[2] != ':' || !digits(s + 3, 2, &mi) || s[5] != ':' ||
-        !digits(s + 6, 2, &se))
-        return false;
-    if (h > 23 || mi > 59 || se > 60)
-        return false;
-    s += 8;
-    if (*s == '.') {
-        s++;
-        if (!is_digit(*s))
-            return false;
-        while (is_digit(*s))
-            s++;
-    }
-    if ((*s == 'Z' || *s == 'z') && s[1] == '\0')
-        return true;
-    if (*s != '+' && *s != '-')
-        return false;
-    int oh, om;
-    if (!digits(s + 1, 2, &oh) || s[3] != ':' || !digits(s + 4, 2, &om) || s[6] != '\0')
-        return false;
-    return oh <= 23 && om <= 59;
 }
 
 /* ==== numeric ========================================================== */
@@ -256,9 +156,9 @@ static const char *string_check(arena *a, const sql_column *c, const char *s, si
 {
     if (strlen(s) != bytes)
         return arena_sprintf(a, "The value for %s must not contain NUL characters.", colname(a, c));
-    if (flags & SQL_DOC__STRICT) {
+    if (flags & ORM_VALUE_STRICT) {
         if (c->type.kind == SQL_TYPE_STRING && c->type.length > 0 &&
-            utf8_length(s) > (size_t) c->type.length)
+            pgtext_length(s) > (size_t) c->type.length)
             return arena_sprintf(a, "The value for %s may be at most %d characters long.",
                                  colname(a, c), c->type.length);
         if (c->n_choices) {
@@ -282,24 +182,25 @@ static const char *string_check(arena *a, const sql_column *c, const char *s, si
     return NULL;
 }
 
-/* uuid, date, timestamptz: strings of a fixed form. */
+/* uuid, date, timestamptz: strings of a fixed form (pgtext), passed on as
+ * given (PostgreSQL reads every accepted form the same way). */
 static const char *formatted_check(arena *a, const sql_column *c, const char *s, sql_value *out)
 {
     switch (c->type.kind) {
     case SQL_TYPE_UUID:
-        if (!uuid_ok(s))
+        if (!pgtext_uuid(s, NULL))
             return arena_sprintf(a,
                                  "Expected a UUID like \"123e4567-e89b-12d3-a456-426614174000\" "
                                  "for %s.",
                                  colname(a, c));
         break;
     case SQL_TYPE_DATE:
-        if (strlen(s) != 10 || !date_ok(s))
+        if (!pgtext_date(s))
             return arena_sprintf(a, "Expected a date like \"2026-01-31\" (YYYY-MM-DD) for %s.",
                                  colname(a, c));
         break;
     case SQL_TYPE_TIMESTAMPTZ:
-        if (!timestamp_ok(s))
+        if (!pgtext_timestamptz(s))
             return arena_sprintf(a,
                                  "Expected an RFC 3339 timestamp like \"2026-01-31T12:00:00Z\" "
                                  "for %s.",
@@ -326,12 +227,11 @@ static const char *json_text(arena *a, const json_t *v, sql_value *out)
 
 static const char *expected(arena *a, const sql_column *c, const char *what, const json_t *v)
 {
-    return arena_sprintf(a, "Expected %s for %s, got %s.", what, colname(a, c),
-                         sql_doc__json_type(v));
+    return arena_sprintf(a, "Expected %s for %s, got %s.", what, colname(a, c), jsonkind_noun(v));
 }
 
-const char *sql_doc__from_json(arena *a, const sql_column *c, const json_t *v, unsigned flags,
-                               sql_value *out)
+const char *orm_value_parse_json(arena *a, const sql_column *c, const json_t *v, unsigned flags,
+                                 sql_value *out)
 {
     switch (c->type.kind) {
     case SQL_TYPE_INTEGER:
@@ -452,8 +352,8 @@ static bool parse_float(const char *s, double *out)
     return true;
 }
 
-const char *sql_doc__from_text(arena *a, const sql_column *c, const char *text, unsigned flags,
-                               sql_value *out)
+const char *orm_value_parse_text(arena *a, const sql_column *c, const char *text, unsigned flags,
+                                 sql_value *out)
 {
     switch (c->type.kind) {
     case SQL_TYPE_INTEGER:
@@ -511,32 +411,33 @@ static bool report(sql_builder *b, const char *msg, const char *pointer, err_rep
 {
     if (!msg)
         return true;
-    b->n_problems++;
+    sql_builder_count_problem(b);
     err_add_item(err, ERR_VALIDATION, pointer, "%s", msg);
     return false;
 }
 
-bool sql_doc_value(sql_builder *b, const sql_column *c, const json_t *v, const char *pointer,
-                   sql_value *out, err_report *err)
+bool orm_value_json(sql_builder *b, const sql_column *c, const json_t *v, const char *pointer,
+                    sql_value *out, err_report *err)
 {
+    arena *a = sql_builder_arena(b);
     *out = sql_val_null();
     if (!c || !v)
         return report(b, "A value or its column is missing.", pointer, err);
     if (json_is_null(v)) {
         if (!c->nullable)
-            return report(
-                b, arena_sprintf(b->arena, "The field %s must not be null.", colname(b->arena, c)),
-                pointer, err);
+            return report(b, arena_sprintf(a, "The field %s must not be null.", colname(a, c)),
+                          pointer, err);
         return true;
     }
-    return report(b, sql_doc__from_json(b->arena, c, v, SQL_DOC__STRICT, out), pointer, err);
+    return report(b, orm_value_parse_json(a, c, v, ORM_VALUE_STRICT, out), pointer, err);
 }
 
-bool sql_doc_value_from_text(sql_builder *b, const sql_column *c, const char *text,
-                             const char *pointer, sql_value *out, err_report *err)
+bool orm_value_text(sql_builder *b, const sql_column *c, const char *text, const char *pointer,
+                    sql_value *out, err_report *err)
 {
     *out = sql_val_null();
     if (!c || !text)
         return report(b, "A value or its column is missing.", pointer, err);
-    return report(b, sql_doc__from_text(b->arena, c, text, SQL_DOC__STRICT, out), pointer, err);
+    return report(b, orm_value_parse_text(sql_builder_arena(b), c, text, ORM_VALUE_STRICT, out),
+                  pointer, err);
 }

@@ -1,5 +1,5 @@
 /*
- * sql_doc_common — what every part of the translator uses: the state of a
+ * query_common — what every part of the translator uses: the state of a
  * translation (limits, counters), JSON Pointers built lazily from path
  * links, problem recording with the 400-over-422 rule, one-member
  * objects ({"selectinload": ...}, {"any": ...}), names for messages, and
@@ -8,43 +8,43 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "sql_doc_int.h"
+#include "query_int.h"
 
 /* ==== a translation ==================================================== */
 
-void sql_doc__begin(sql_doc__ctx *x, sql_builder *b, const sql_doc_limits *lim, const char *prefix,
-                    err_report *err)
+void query__begin(query__ctx *x, sql_builder *b, const query_limits *lim, const char *prefix,
+                  err_report *err)
 {
     memset(x, 0, sizeof *x);
     x->b = b;
-    x->a = b->arena;
+    x->a = sql_builder_arena(b);
     x->err = err;
     if (lim)
         x->lim = *lim;
     if (x->lim.default_limit <= 0)
-        x->lim.default_limit = SQL_DOC_DEFAULT_LIMIT;
+        x->lim.default_limit = QUERY_DEFAULT_LIMIT;
     if (x->lim.max_limit <= 0)
-        x->lim.max_limit = SQL_DOC_MAX_LIMIT;
+        x->lim.max_limit = QUERY_MAX_LIMIT;
     if (x->lim.default_limit > x->lim.max_limit)
         x->lim.default_limit = x->lim.max_limit;
     if (x->lim.max_depth <= 0)
-        x->lim.max_depth = SQL_DOC_MAX_DEPTH;
+        x->lim.max_depth = QUERY_MAX_DEPTH;
     if (x->lim.max_depth > SQL_MAX_DEPTH) /* recursion is bounded whatever is asked */
         x->lim.max_depth = SQL_MAX_DEPTH;
     if (x->lim.max_nodes == 0)
-        x->lim.max_nodes = SQL_DOC_MAX_NODES;
+        x->lim.max_nodes = QUERY_MAX_NODES;
     if (x->lim.max_in_list == 0)
-        x->lim.max_in_list = SQL_DOC_MAX_IN_LIST;
+        x->lim.max_in_list = QUERY_MAX_IN_LIST;
     x->err_was_clean = !err_is_set(err);
-    x->builder_problems_before = b->n_problems;
-    x->saved_builder_pointer = b->pointer;
-    b->pointer = prefix && *prefix ? arena_strdup(b->arena, prefix) : NULL;
+    x->builder_problems_before = sql_builder_problems(b);
+    x->saved_builder_pointer = sql_builder_pointer(b);
+    sql_builder_set_pointer(b, prefix && *prefix ? prefix : NULL);
 }
 
-bool sql_doc__end(sql_doc__ctx *x)
+bool query__end(query__ctx *x)
 {
-    x->b->pointer = x->saved_builder_pointer;
-    bool builder_failed = x->b->n_problems > x->builder_problems_before + x->problems;
+    sql_builder_set_pointer(x->b, x->saved_builder_pointer);
+    bool builder_failed = sql_builder_problems(x->b) > x->builder_problems_before + x->problems;
     err_report *err = x->err;
     /* Builders report limits as 400s too. */
     if (builder_failed && err)
@@ -60,19 +60,19 @@ bool sql_doc__end(sql_doc__ctx *x)
 
 /* ==== pointers ========================================================= */
 
-const char *sql_doc__pointer(arena *a, const sql_doc__path *p)
+const char *query__pointer(arena *a, const query__path *p)
 {
     size_t n = 0;
-    for (const sql_doc__path *q = p; q; q = q->up)
+    for (const query__path *q = p; q; q = q->up)
         n++;
-    const sql_doc__path **links = ARENA_ARRAY(a, const sql_doc__path *, n ? n : 1);
+    const query__path **links = ARENA_ARRAY(a, const query__path *, n ? n : 1);
     size_t i = n;
-    for (const sql_doc__path *q = p; q; q = q->up)
+    for (const query__path *q = p; q; q = q->up)
         links[--i] = q;
     sbuf s;
     sbuf_init(&s, a, 32);
     for (i = 0; i < n; i++) {
-        const sql_doc__path *l = links[i];
+        const query__path *l = links[i];
         if (l->raw) {
             sbuf_append(&s, l->raw);
         } else if (l->key) {
@@ -87,11 +87,10 @@ const char *sql_doc__pointer(arena *a, const sql_doc__path *p)
 
 /* ==== problems ========================================================= */
 
-static void problem(sql_doc__ctx *x, err_kind kind, const sql_doc__path *p, const char *fmt,
-                    va_list ap)
+static void problem(query__ctx *x, err_kind kind, const query__path *p, const char *fmt, va_list ap)
 {
     x->problems++;
-    x->b->n_problems++;
+    sql_builder_count_problem(x->b);
     if (kind == ERR_BAD_REQUEST)
         x->saw_bad_request = true;
     if (!x->err)
@@ -101,10 +100,10 @@ static void problem(sql_doc__ctx *x, err_kind kind, const sql_doc__path *p, cons
         return;
     }
     const char *msg = arena_vsprintf(x->a, fmt, ap);
-    err_add_item(x->err, kind, sql_doc__pointer(x->a, p), "%s", msg);
+    err_add_item(x->err, kind, query__pointer(x->a, p), "%s", msg);
 }
 
-void sql_doc__bad(sql_doc__ctx *x, const sql_doc__path *p, const char *fmt, ...)
+void query__bad(query__ctx *x, const query__path *p, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -112,7 +111,7 @@ void sql_doc__bad(sql_doc__ctx *x, const sql_doc__path *p, const char *fmt, ...)
     va_end(ap);
 }
 
-void sql_doc__invalid(sql_doc__ctx *x, const sql_doc__path *p, const char *fmt, ...)
+void query__invalid(query__ctx *x, const query__path *p, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
@@ -120,21 +119,31 @@ void sql_doc__invalid(sql_doc__ctx *x, const sql_doc__path *p, const char *fmt, 
     va_end(ap);
 }
 
-bool sql_doc__count_node(sql_doc__ctx *x, const sql_doc__path *p)
+bool query__count_node(query__ctx *x, const query__path *p)
 {
     if (x->aborted)
         return false;
     if (++x->nodes <= x->lim.max_nodes)
         return true;
     x->aborted = true;
-    sql_doc__bad(x, p, "The document is too large: more than %zu keys and array elements.",
-                 x->lim.max_nodes);
+    query__bad(x, p, "The document is too large: more than %zu keys and array elements.",
+               x->lim.max_nodes);
     return false;
+}
+
+bool query__orderable(sql_type_kind k)
+{
+    return k != SQL_TYPE_JSON && k != SQL_TYPE_BOOLEAN;
+}
+
+bool query__is_string(sql_type_kind k)
+{
+    return k == SQL_TYPE_STRING || k == SQL_TYPE_TEXT;
 }
 
 /* ==== one-member objects =============================================== */
 
-bool sql_doc__single_member(const json_t *o, const char **key, const json_t **value)
+bool query__single_member(const json_t *o, const char **key, const json_t **value)
 {
     if (!json_is_object(o) || json_object_size(o) != 1)
         return false;
@@ -148,7 +157,7 @@ bool sql_doc__single_member(const json_t *o, const char **key, const json_t **va
 
 enum { QUOTE_MAX = 64 };
 
-const char *sql_doc__quote(arena *a, const char *name)
+const char *query__quote(arena *a, const char *name)
 {
     size_t n = strlen(name);
     if (n <= QUOTE_MAX)
@@ -159,20 +168,13 @@ const char *sql_doc__quote(arena *a, const char *name)
     return arena_sprintf(a, "\"%.*s...\"", (int) cut, name);
 }
 
-const char *sql_doc__json_type(const json_t *v)
-{
-    /* Query documents have always said "a number" for a real; everything
-     * else is named as config and bodies name it. */
-    return json_is_real(v) ? "a number" : jsonkind_name(v);
-}
-
-const sql_column *sql_doc__column(const sql_table *t, const char *name)
+const sql_column *query__column(const sql_table *t, const char *name)
 {
     const sql_column *c = sql_table_column(t, name);
     return c && !c->write_only ? c : NULL;
 }
 
-const char *sql_doc__field_list(arena *a, const sql_table *t, bool relationships)
+const char *query__field_list(arena *a, const sql_table *t, bool relationships)
 {
     sbuf s;
     sbuf_init(&s, a, 64);
@@ -198,7 +200,7 @@ const char *sql_doc__field_list(arena *a, const sql_table *t, bool relationships
 
 /* ==== aliases ========================================================== */
 
-const char *sql_doc__alias(sql_doc__ctx *x, const char *table)
+const char *query__alias(query__ctx *x, const char *table)
 {
     for (;;) {
         char num[24];
@@ -220,7 +222,7 @@ const char *sql_doc__alias(sql_doc__ctx *x, const char *table)
     }
 }
 
-bool sql_doc__label_ok(const char *s)
+bool query__label_ok(const char *s)
 {
     size_t n = strlen(s);
     if (n == 0 || n > SQL_MAX_IDENT)

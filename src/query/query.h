@@ -1,0 +1,181 @@
+/*
+ * query — retort's query language: SPEC.md's JSON query documents (the body
+ * of POST .../query, the where of bulk updates and transaction operations)
+ * and the query parameters of GET lists, translated into a Core SELECT
+ * (and its count) plus the ORM load options the document asks for.
+ *
+ * It sits above the ORM: names are looked up in Core metadata, values are
+ * checked by the ORM's value rules (orm_value_*), loader options are the
+ * ORM's (orm_load_option, strategies cfg_strategy), and the entities of a
+ * query are run through the session (query_entities).
+ *
+ * Thread-safety: reentrant; everything lives in the builder's arena.
+ */
+#ifndef RETORT_QUERY_H
+#define RETORT_QUERY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "orm.h"
+#include "sql.h"
+
+/*
+ * Names are only ever looked up in metadata, never copied into SQL: a
+ * name that is not a column or relationship of the table is an error. A
+ * value is validated against its column's type (orm_value_json) and always
+ * becomes a bound parameter.
+ *
+ * Errors. Every problem found is added to err as an item with the JSON
+ * Pointer of the offending element and a sentence saying what was expected,
+ * so one bad document reports all of its problems. Problems with the
+ * document itself (unknown key, field, operator or relationship, an
+ * operand of the wrong shape, any instead of has, limit above max_limit,
+ * the size and depth limits) are ERR_BAD_REQUEST (400); a value that does
+ * not fit its column (wrong JSON type, out of range, bad uuid or date, too
+ * long, not one of the choices) is ERR_VALIDATION (422). A report holding
+ * both is a 400 whatever their order (query errors win; every item is
+ * kept). err should be the report of the builder b; the translator's
+ * problems count as the builder's (sql_builder_failed). Size and depth
+ * limits stop the translation at once (no recursion deeper than max_depth,
+ * no work past max_nodes); other problems are collected.
+ *
+ * Lifetimes. Everything produced (nodes, arrays, names, pointers) lives in
+ * b's arena; no json_t reference is kept after a call returns.
+ */
+
+/* The bounds of a translation. A zero member takes the default below; a
+ * NULL query_limits * means all defaults. */
+typedef struct query_limits {
+    int default_limit;  /* limit when the document gives none */
+    int max_limit;      /* largest limit accepted (server.max_limit) */
+    int max_depth;      /* nesting of and/or/not/any/has in a where */
+    size_t max_nodes;   /* keys and array elements in the whole document */
+    size_t max_in_list; /* values in one in/not_in list */
+} query_limits;
+
+enum {
+    QUERY_DEFAULT_LIMIT = 100,
+    QUERY_MAX_LIMIT = 1000,
+    /* Each any/has level adds three levels to the tree (EXISTS, SELECT,
+     * AND), so 16 keeps every translated statement under SQL_MAX_DEPTH. */
+    QUERY_MAX_DEPTH = 16,
+    QUERY_MAX_NODES = 50000,
+    QUERY_MAX_IN_LIST = 10000
+};
+
+/* One ORDER BY item. In an aggregate query name is a group_by column or an
+ * aggregate label; otherwise a column. */
+typedef struct query_order {
+    const char *name;         /* as given */
+    const sql_column *column; /* NULL when name is an aggregate label */
+    size_t aggregate;         /* index in aggregates when column is NULL */
+    bool desc;
+    sql_nulls nulls;
+} query_order;
+
+/* One aggregate: fn(column) AS label; count(*) when column is NULL. */
+typedef struct query_aggregate {
+    const char *label;        /* identifier-safe, unique */
+    sql_func_kind fn;         /* COUNT, SUM, AVG, MIN or MAX */
+    bool distinct;            /* count_distinct */
+    const sql_column *column; /* NULL for count(*) */
+} query_aggregate;
+
+/* A translated query. Trees refer to `from` (the queried table's FROM
+ * item given to the parser); build statements with that same FROM item. */
+typedef struct query_doc {
+    const sql_from *from;
+    sql_node *where; /* NULL = no condition */
+    query_order *order;
+    size_t n_order;
+    int64_t limit, offset; /* limit defaults to default_limit, offset to 0 */
+    bool count;            /* the total count was asked for */
+    /* fields: names as given, each a column (field_columns[i]) or a
+     * relationship (field_relations[i]); n_fields 0 = every column. */
+    const char **fields;
+    const sql_column **field_columns;
+    const sql_relation **field_relations;
+    size_t n_fields;
+    /* loader options (document order; include= ones appended), and named
+     * = field_relations, n_named = n_fields: what orm_load_plan_build
+     * takes */
+    orm_load_options load;
+    query_aggregate *aggregates; /* document order */
+    size_t n_aggregates;
+    const sql_column **group_by;
+    size_t n_group_by;
+    bool is_aggregate; /* group_by or aggregates given: rows, not entities */
+} query_doc;
+
+/* Translates a where document over `from` (a FROM item of a table): keys
+ * ANDed; a non-object value means eq, null means IS NULL (eq null / ne
+ * null too); operators eq ne lt le gt ge like ilike in not_in is_null
+ * between (like/ilike on string and text only; lt..between not on boolean
+ * or json; in/not_in one array parameter, no null elements); and/or take
+ * non-empty arrays of where documents, not one; a relationship takes
+ * {"any": where} (to-many) or {"has": where} (to-one), compiled to a
+ * correlated EXISTS over the target (through the secondary table for
+ * many-to-many), with fresh aliases ("orders_1") that never shadow an
+ * outer FROM item; {"any": {}} means "has at least one". An empty object
+ * inside and/or/not is refused ({"or": [{}]} would match every row and so
+ * defeat a bulk update's "non-empty where" check). Pointers start with
+ * pointer_prefix ("/where", "/operations/2/where"; "" for a document that
+ * is the where itself). Returns the condition, or NULL: for an empty
+ * document or where == NULL (no condition, err untouched), or after
+ * problems (err_is_set). lim may be NULL. */
+sql_node *query_where(sql_builder *b, const sql_from *from, const json_t *where,
+                      const char *pointer_prefix, const query_limits *lim, err_report *err);
+
+/* Translates a query document (POST .../query): where, order_by (["id",
+ * {"created_at": "desc"}, {"name": {"dir": "asc", "nulls": "last"}}]),
+ * limit (0..max_limit, default default_limit), offset (>= 0), fields
+ * (columns and relationships), options ([{"selectinload": "orders.user"},
+ * {"raiseload": "*"}], kinds selectinload joinedload lazyload/selectload
+ * raiseload noload, each hop checked), count (boolean), group_by (columns)
+ * and aggregates ({"label": {"count": "*"|"col"}}, count_distinct, sum and
+ * avg on numbers, min and max on numbers, strings and times; labels
+ * identifier-safe and distinct from group_by columns). With group_by or
+ * aggregates the query is an aggregate: order_by names group_by columns
+ * or labels, fields and options are refused. Any other key is an error
+ * ("/<key>"); a document that is not an object is a 422. *out is filled
+ * even on failure (with what was valid). */
+bool query_parse(sql_builder *b, const sql_from *from, const json_t *doc, const query_limits *lim,
+                 query_doc *out /* OUT */, err_report *err);
+
+/* Translates GET list query parameters (already percent-decoded, n pairs,
+ * each name at most once): limit, offset, order_by=-created_at,id,
+ * include=orders,orders.user (selectinload options marked include),
+ * count=true|false, fields=a,b, where=<where document as JSON text>, and
+ * any column name: equality with the text converted to the column's type.
+ * Pointers name the parameter ("/limit"; "/where/..." inside where=). */
+bool query_parse_params(sql_builder *b, const sql_from *from, const char *const *names,
+                        const char *const *values, size_t n, const query_limits *lim,
+                        query_doc *out /* OUT */, err_report *err);
+
+/* The Core SELECT of a translated query over from (the FROM item given to
+ * the parser): the fields' columns or every column, where, order_by,
+ * LIMIT, OFFSET. For an aggregate query: the group_by columns, then each
+ * aggregate AS its label, GROUP BY the group_by columns. Lives in b's
+ * arena; NULL on error. */
+sql_select *query_select(sql_builder *b, sql_from *from, const query_doc *q, err_report *err);
+
+/* SELECT count(*) AS "count" with the same where (no order, limit or
+ * offset); for an aggregate query the number of result rows (the grouped
+ * SELECT as a derived table "groups"). */
+sql_select *query_count_select(sql_builder *b, sql_from *from, const query_doc *q, err_report *err);
+
+/* ==== running ============================================================ */
+
+/* The entities of a translated entity query (not an aggregate: that is an
+ * ERR_BAD_REQUEST, rows are Core's job): orm_session_query of
+ * query_select(q) with plan (from orm_load_plan_build(s, m, &q->load)).
+ * *count is the total when q->count asked for it, else -1. */
+bool query_entities(orm_session *s, const orm_mapper *m, const query_doc *q,
+                    const orm_load_plan *plan, orm_entity ***out /* OUT */, size_t *n /* OUT */,
+                    int64_t *count /* OUT */, err_report *err);
+
+#endif
