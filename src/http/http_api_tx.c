@@ -229,7 +229,8 @@ static bool run_op(tx_run *t, size_t i, const json_t *op)
                                       vp);
         bool create = strcmp(kind, "create") == 0;
         orm_entity *e = !values ? NULL : create ? orm_entity_new(t->s, m) : op_load(t, m, op, base);
-        if (e && dto_apply_input(m, values, create ? DTO_CREATE : DTO_UPDATE, vp, DTO_ALLOW_ADD,
+        if (e && http__api_writable(t->req, m, values, vp, t->err) &&
+            dto_apply_input(m, values, create ? DTO_CREATE : DTO_UPDATE, vp, DTO_ALLOW_ADD,
                                  e, t->err) &&
             (!create || orm_session_add(t->s, e, t->err)))
             result = op_write_result(t, m, e);

@@ -41,6 +41,38 @@ bool http__api_allowed(http_request *req, const orm_mapper *m, cfg_operation op,
     return false;
 }
 
+bool http__api_writable(http_request *req, const orm_mapper *m, const json_t *values,
+                        const char *prefix, err_report *err)
+{
+    const http_app *app = http_req_app(req);
+    if (json_is_array(values)) {
+        bool ok = true;
+        size_t i;
+        json_t *row;
+        json_array_foreach(values, i, row)
+        {
+            ok &= http__api_writable(req, m, row,
+                                     arena_sprintf(http_req_arena(req), "%s/%zu", prefix, i), err);
+        }
+        return ok;
+    }
+    if (!json_is_object(values))
+        return true; /* the DTO reports the shape */
+    bool ok = true;
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *) values, key, v)
+    {
+        if (cfg_column_by_name(m->model, key) &&
+            !auth_can_write(app->config, http_req_identity(req), m->model, key)) {
+            err_add_item(err, ERR_FORBIDDEN, err_pointer_join(http_req_arena(req), prefix, key),
+                         "Your role may not write %s.", key);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
 const orm_mapper *http__api_mapper(http_request *req, err_report *err)
 {
     const char *resource = http_req_path_param(req, "resource");

@@ -148,6 +148,11 @@ enum MHD_Result http__send(http_request *req);
 
 /* The mapper of the {resource} path parameter; 404 when unknown. */
 const orm_mapper *http__api_mapper(http_request *req, err_report *err);
+/* Every column values (an object, or an array of them for bulk rows) sets
+ * is in the role's write list; else 403 with a pointer per column
+ * (prefix + "/" + column). */
+bool http__api_writable(http_request *req, const orm_mapper *m, const json_t *values,
+                        const char *prefix, err_report *err);
 /* May the request's role do op on m? Records 404 (hidden), 401 or 403. */
 bool http__api_allowed(http_request *req, const orm_mapper *m, cfg_operation op, err_report *err);
 /* The {id} path parameter split into key values (composite keys: comma

@@ -501,6 +501,26 @@ static void test_row_filters(void **state)
     assert_int_equal(qint("SELECT count(*) FROM au_orders"), before);
     assert_int_equal(qint(S("SELECT count(*) FROM au_orders WHERE user_id = '%s'", U2)), theirs);
 
+    /* Columns outside the role's write list: 403 naming each. */
+    api_reply *w = call_as(me, "POST", orders,
+                           S("{\"user_id\": \"%s\", \"total\": \"1.00\", \"created_at\": "
+                             "\"2020-01-01T00:00:00Z\"}",
+                             U1));
+    EXPECT_PROBLEM(w, 403, "/created_at");
+    EXPECT_PROBLEM(call_as(me, "PATCH", S("%s/%s", orders, own),
+                           "{\"created_at\": \"2020-01-01T00:00:00Z\"}"),
+                   403, "/created_at");
+    EXPECT_PROBLEM(call_as(me, "PATCH", orders,
+                           "{\"where\": {\"total\": {\"ge\": 0}}, \"values\": {\"created_at\": "
+                           "\"2020-01-01T00:00:00Z\"}}"),
+                   403, "/values/created_at");
+    w = call_as(me, "POST", "/api/transaction",
+                S("{\"operations\": [{\"op\": \"update\", \"resource\": \"%s\", \"id\": "
+                  "\"%s\", \"values\": {\"created_at\": \"2020-01-01T00:00:00Z\"}}]}",
+                  R("orders"), own));
+    EXPECT_PROBLEM(w, 403, "/operations/0/values/created_at");
+    assert_int_equal(qint("SELECT count(*) FROM au_orders WHERE created_at < '2021-01-01'"), 0);
+
     /* A transaction's query sees the filtered rows. */
     tx = S("{\"operations\": [{\"op\": \"query\", \"resource\": \"%s\", \"query\": "
            "{\"count\": true, \"limit\": 1}}]}",
