@@ -19,6 +19,7 @@
 
 #include "dto.h"
 #include "jsonkind.h"
+#include "sql.h"
 #include "strbuf.h"
 
 typedef struct dto__ctx {

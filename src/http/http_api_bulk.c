@@ -97,12 +97,13 @@ void http__api_bulk_update(http_request *req)
         err_add_item(&err, ERR_BAD_REQUEST, "/where",
                      "A bulk update needs a non-empty where document; updating every row is "
                      "refused.");
+    query_limits lim = http__api_limits(http_req_app(req));
     query_doc q;
     size_t *columns = NULL, n = 0;
     const char **values = NULL;
     int64_t updated = 0;
     /* The values are only looked at once the where document is sound. */
-    bool ok = !err_is_set(&err) && http__api_where(req, m, where, "/where", &q, &err) &&
+    bool ok = !err_is_set(&err) && query_where_model(m, a, where, "/where", &lim, &q, &err) &&
               http__api_writable(req, m, json_object_get(doc, "values"), "/values", &err) &&
               dto_bulk_values(m, json_object_get(doc, "values"), "/values", a, &columns,
                               &values, &n, &err) &&

@@ -10,8 +10,8 @@
 
 /* The translated query parameters of a single-entity route: only include
  * and fields make sense there; anything else is a 400 naming it. */
-static bool entity_params(http_request *req, const orm_mapper *m, sql_builder *b,
-                          query_doc *q, err_report *err)
+static bool entity_params(http_request *req, const orm_mapper *m, query_doc *q,
+                          err_report *err)
 {
     size_t n = http_req_query_count(req);
     const char **names = ARENA_ARRAY(http_req_arena(req), const char *, n + 1);
@@ -26,8 +26,7 @@ static bool entity_params(http_request *req, const orm_mapper *m, sql_builder *b
     if (err_is_set(err))
         return false;
     query_limits lim = http__api_limits(http_req_app(req));
-    sql_from *from = sql_from_table(b, m->table, NULL);
-    return query_parse_params(b, from, names, values, n, &lim, q, err);
+    return query_parse_params_model(m, http_req_arena(req), names, values, n, &lim, q, err);
 }
 
 /* The strong ETag of the entity's version; NULL without a version
@@ -92,12 +91,11 @@ void http__api_get_entity(http_request *req)
     err_report err;
     err_init(&err, http_req_arena(req));
     orm_session *s = http_req_session(req);
-    sql_builder *b = sql_builder_new(http_req_arena(req), &err);
     query_doc q;
     const orm_mapper *m = http__api_mapper(req, &err);
     const orm_load_plan *plan = NULL;
     orm_entity *e = NULL;
-    if (m && entity_params(req, m, b, &q, &err))
+    if (m && entity_params(req, m, &q, &err))
         plan = orm_load_plan_build(s, m, &q.load, &err);
     if (plan)
         e = load_by_key(req, m, plan, &err);

@@ -118,30 +118,22 @@ static json_t *op_query(tx_run *t, const orm_mapper *m, const json_t *doc, const
     /* The translator points into the query document; prefix its items. */
     err_report qerr;
     err_init(&qerr, t->a);
-    sql_builder *b = sql_builder_new(t->a, &qerr);
-    sql_from *from = sql_from_table(b, m->table, NULL);
     query_limits lim = http__api_limits(http_req_app(t->req));
     query_doc q;
     json_t *out = NULL;
     json_t *empty = doc ? NULL : json_object();
-    if (query_parse(b, from, doc ? doc : empty, &lim, &q, &qerr)) {
+    if (query_parse_model(m, t->a, doc ? doc : empty, &lim, &q, &qerr)) {
         if (q.is_aggregate) {
             err_add_item(&qerr, ERR_BAD_REQUEST, "",
                          "Aggregates are not available inside a transaction document.");
         } else {
-            const orm_load_plan *plan = orm_load_plan_build(t->s, m, &q.load, &qerr);
-            orm_entity **items = NULL;
-            size_t n = 0;
-            int64_t count = -1;
-            if (plan && query_entities(t->s, m, &q, plan, &items, &n, &count, &qerr)) {
-                /* A tree: a later $ref may read it. */
-                jsonw w;
-                jsonw_init_tree(&w, NULL);
-                http__api_envelope_begin(&w);
-                dto_write_entities(&w, items, n, plan, q.fields, q.n_fields);
-                http__api_envelope_end(&w, &q, count);
+            /* A tree: a later $ref may read it. */
+            jsonw w;
+            jsonw_init_tree(&w, NULL);
+            if (http__api_write_page(&w, t->s, m, &q, &qerr))
                 out = jsonw_root(&w);
-            }
+            else
+                json_decref(jsonw_root(&w));
         }
     }
     if (!out) {

@@ -132,15 +132,28 @@ query_limits http__api_limits(const http_app *app)
     return lim;
 }
 
-bool http__api_where(http_request *req, const orm_mapper *m, const json_t *where,
-                     const char *pointer, query_doc *q, err_report *err)
+bool http__api_write_page(jsonw *w, orm_session *s, const orm_mapper *m, const query_doc *q,
+                          err_report *err)
 {
-    sql_builder *b = sql_builder_new(http_req_arena(req), err);
-    sql_from *from = sql_from_table(b, m->table, NULL);
-    query_limits lim = http__api_limits(http_req_app(req));
-    *q = (query_doc){.from = from};
-    q->where = query_where(b, from, where, pointer, &lim, err);
-    return q->where != NULL;
+    int64_t count = -1;
+    if (q->is_aggregate) { /* rows, not entities */
+        eng_result *r = query_rows(s, q, &count, err);
+        if (!r)
+            return false;
+        http__api_envelope_begin(w);
+        dto_write_rows(w, r);
+        http__api_envelope_end(w, q, count);
+        return true;
+    }
+    const orm_load_plan *plan = orm_load_plan_build(s, m, &q->load, err);
+    orm_entity **items = NULL;
+    size_t n = 0;
+    if (!plan || !query_entities(s, m, q, plan, &items, &n, &count, err))
+        return false;
+    http__api_envelope_begin(w);
+    dto_write_entities(w, items, n, plan, q->fields, q->n_fields);
+    http__api_envelope_end(w, q, count);
+    return true;
 }
 
 void http__api_describe_delete_conflict(const orm_mapper *m, err_report *err)

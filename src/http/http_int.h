@@ -13,6 +13,12 @@
 #include "query.h"
 #include "strbuf.h"
 
+/* Handlers build no SQL: Core's API (sql.h) stays out of src/http. Only
+ * the types the ORM passes through are visible (forward-declared). */
+#ifdef RETORT_SQL_H
+#error "src/http must not include sql.h: use the ORM, DTO and query APIs"
+#endif
+
 enum { HTTP_MAX_PATH_PARAMS = 8, HTTP_MAX_QUERY_PARAMS = 64 };
 
 typedef struct http_out_header {
@@ -54,6 +60,7 @@ struct http_request {
     orm_session *session;
     auth_identity identity;
     const char *tenant_schema; /* auth.tenancy: the schema of the request's tenant */
+    query_row_policy row_policy; /* the role's row filters (http_rowfilter.c) */
     /* Transaction-local settings of the request's sessions (role, claims,
      * search_path): http__session_identity. */
     const char *setting_names[4], *setting_values[4];
@@ -174,10 +181,11 @@ const char *http__api_location(arena *a, const orm_mapper *m, const orm_entity *
  * query asked for it (count >= 0). */
 void http__api_envelope_begin(jsonw *w);
 void http__api_envelope_end(jsonw *w, const query_doc *q, int64_t count);
-/* A where document of m (bulk update) translated into q (from and where
- * only); pointers of its problems start at pointer. */
-bool http__api_where(http_request *req, const orm_mapper *m, const json_t *where,
-                     const char *pointer, query_doc *q /* OUT */, err_report *err);
+/* One page of a translated query in the list envelope: entities through
+ * the session (their load plan, DTOs), or an aggregate's rows; false with
+ * err set (w may then hold part of it: reply with a problem). */
+bool http__api_write_page(jsonw *w, orm_session *s, const orm_mapper *m, const query_doc *q,
+                          err_report *err);
 /* Document limits from the server configuration. */
 query_limits http__api_limits(const http_app *app);
 

@@ -25,6 +25,12 @@
 
 #include "http.h"
 
+/* Handlers build no SQL: Core's API (sql.h) stays out of src/http. Only
+ * the types the ORM passes through are visible (forward-declared). */
+#ifdef RETORT_SQL_H
+#error "src/http must not include sql.h: use the ORM, DTO and query APIs"
+#endif
+
 /* A configured model, its mapper (NULL without a registry) and the names
  * of its components and operations. */
 typedef struct http__oa_model {

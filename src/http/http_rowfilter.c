@@ -1,18 +1,16 @@
 /*
  * Row filters of the request's role: the ORM asks, for each table of each
- * statement (orm_rowfilter.c), which rows the session may use; the answer
- * is the permission's "rows" where document with every {"$claim": name}
- * replaced by that claim's value, translated by the query translator over
- * the statement's FROM item. A model the role has no permission on
- * contributes no rows at all (FALSE), so it stays hidden through include,
- * any/has and joins as it is at its own routes; a claim the token lacks
- * matches no row. Admin roles and requests without auth get no filter.
+ * statement (orm_rowfilter.c, through query_row_filter), which rows the
+ * session may use; the answer is the permission's "rows" where document
+ * with every {"$claim": name} replaced by that claim's value. A model the
+ * role has no permission on contributes no rows at all, so it stays
+ * hidden through include, any/has and joins as it is at its own routes; a
+ * claim the token lacks matches no row. Admin roles and requests without
+ * auth get no filter.
  */
 #include <string.h>
 
 #include "http_int.h"
-#include "log.h"
-#include "query.h"
 
 /* A copy of doc with claims substituted; NULL when a claim is missing. */
 static json_t *substitute(const json_t *doc, const json_t *claims)
@@ -56,46 +54,27 @@ static json_t *substitute(const json_t *doc, const json_t *claims)
     return json_deep_copy(doc);
 }
 
-static sql_node *row_filter(void *ctx, sql_builder *b, const sql_table *t, const sql_from *from,
-                            err_report *err)
+static query_rows rows_of(void *ctx, const orm_mapper *m, json_t **doc)
 {
-    http_request *req = ctx;
-    const http_app *app = req->server->app;
-    const orm_mapper *m = app->registry ? orm_mapper_by_resource(app->registry, t->name) : NULL;
-    if (!m)
-        return NULL;
+    const http_request *req = ctx;
     const cfg_permission *p = cfg_permission_for(m->model, req->identity.role);
     if (!p)
-        return sql_lit(b, SQL_LIT_FALSE);
+        return QUERY_ROWS_NONE;
     if (!p->rows_json)
-        return NULL;
+        return QUERY_ROWS_ALL;
     json_t *rows = json_loads(p->rows_json, 0, NULL);
-    json_t *doc = rows ? substitute(rows, req->identity.claims) : NULL;
+    *doc = rows ? substitute(rows, req->identity.claims) : NULL;
     json_decref(rows);
-    if (!doc)
-        return sql_lit(b, SQL_LIT_FALSE); /* a missing claim matches no row */
-    err_report ferr;
-    err_init(&ferr, req->arena);
-    sql_builder *fb = sql_builder_new(sql_builder_arena(b), &ferr);
-    sql_node *cond = query_where(fb, from, doc, "", NULL, &ferr);
-    json_decref(doc);
-    if (err_is_set(&ferr)) {
-        /* The config's filter does not fit the claim's value (a claim of
-         * the wrong type): no rows rather than a guess. */
-        log_warn("request %s: the row filter of role %s on %s cannot be used: %s",
-                 req->request_id, req->identity.role, t->name,
-                 ferr.n_items ? ferr.items[0].detail : ferr.detail ? ferr.detail : "");
-        return sql_lit(b, SQL_LIT_FALSE);
-    }
-    (void) err;
-    return cond;
+    return *doc ? QUERY_ROWS_WHERE : QUERY_ROWS_NONE; /* a missing claim matches no row */
 }
 
 void http__session_row_filter(http_request *req, orm_session_options *o)
 {
-    const cfg_config *cfg = req->server->app->config;
+    const http_app *app = req->server->app;
+    const cfg_config *cfg = app->config;
     if (!cfg->auth.enabled || !req->identity.role || cfg_is_admin_role(cfg, req->identity.role))
         return;
-    o->row_filter = row_filter;
-    o->row_filter_ctx = req;
+    req->row_policy = (query_row_policy){rows_of, req, app->registry};
+    o->row_filter = query_row_filter;
+    o->row_filter_ctx = &req->row_policy;
 }

@@ -36,8 +36,20 @@
 #include "arena.h"
 #include "cfg.h"
 #include "eng.h"
-#include "sql.h"
 #include "error.h"
+
+/* The Core types the ORM's API passes through, by pointer only: callers
+ * above (dto, query, http) hold them without seeing Core's API (sql.h). */
+typedef struct sql_builder sql_builder;
+typedef struct sql_cache sql_cache;
+typedef struct sql_column sql_column;
+typedef struct sql_from sql_from;
+typedef struct sql_metadata sql_metadata;
+typedef struct sql_node sql_node;
+typedef struct sql_relation sql_relation;
+typedef struct sql_select sql_select;
+typedef struct sql_table sql_table;
+typedef struct sql_value sql_value;
 
 typedef struct orm_session orm_session;
 typedef struct orm_mapper orm_mapper;
@@ -114,6 +126,11 @@ eng_result *orm_session_execute(orm_session *s, const char *sql, int nparams,
 /* Compiles a Core statement (through the options' cache when there is
  * one) and runs it like orm_session_execute. */
 eng_result *orm_session_execute_stmt(orm_session *s, const sql_node *stmt, err_report *err);
+
+/* Runs a statement whose first row's first column is a count (SELECT
+ * count(*) ...) and reads it; 0 without a row. */
+bool orm_session_count(orm_session *s, const sql_select *stmt, int64_t *count /* OUT */,
+                       err_report *err);
 
 /* Commits the open transaction, if any. The connection stays checked out
  * until close so that the next statement starts a new transaction on it. */

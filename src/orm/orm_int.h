@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "orm.h"
+#include "sql.h"
 #include "strbuf.h"
 
 /* ==== limits ============================================================ */

@@ -96,9 +96,12 @@ static bool run_count(orm_session *s, const sql_select *stmt, sql_from *from, in
     sql_select_from(b, c, from);
     if (stmt && stmt->where)
         sql_select_where(b, c, stmt->where);
-    if (!orm__builder_ok(b, err))
-        return false;
-    eng_result *r = orm_session_execute_stmt(s, SQL_NODE(c), err);
+    return orm__builder_ok(b, err) && orm_session_count(s, c, count, err);
+}
+
+bool orm_session_count(orm_session *s, const sql_select *stmt, int64_t *count, err_report *err)
+{
+    eng_result *r = orm_session_execute_stmt(s, SQL_NODE(stmt), err);
     if (!r)
         return false;
     *count = eng_result_rows(r) ? strtoll(eng_result_value(r, 0, 0), NULL, 10) : 0;

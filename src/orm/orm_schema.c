@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "orm.h"
+#include "sql.h"
 #include "strbuf.h"
 
 static sql_type column_type(const cfg_column *c)

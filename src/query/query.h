@@ -21,7 +21,6 @@
 #include <jansson.h>
 
 #include "orm.h"
-#include "sql.h"
 
 /*
  * Names are only ever looked up in metadata, never copied into SQL: a
@@ -67,23 +66,10 @@ enum {
     QUERY_MAX_IN_LIST = 10000
 };
 
-/* One ORDER BY item. In an aggregate query name is a group_by column or an
- * aggregate label; otherwise a column. */
-typedef struct query_order {
-    const char *name;         /* as given */
-    const sql_column *column; /* NULL when name is an aggregate label */
-    size_t aggregate;         /* index in aggregates when column is NULL */
-    bool desc;
-    sql_nulls nulls;
-} query_order;
-
-/* One aggregate: fn(column) AS label; count(*) when column is NULL. */
-typedef struct query_aggregate {
-    const char *label;        /* identifier-safe, unique */
-    sql_func_kind fn;         /* COUNT, SUM, AVG, MIN or MAX */
-    bool distinct;            /* count_distinct */
-    const sql_column *column; /* NULL for count(*) */
-} query_aggregate;
+/* One ORDER BY item and one aggregate (query_int.h: they hold Core's
+ * enums, and callers above only pass them along). */
+typedef struct query_order query_order;
+typedef struct query_aggregate query_aggregate;
 
 /* A translated query. Trees refer to `from` (the queried table's FROM
  * item given to the parser); build statements with that same FROM item. */
@@ -177,5 +163,45 @@ sql_select *query_count_select(sql_builder *b, sql_from *from, const query_doc *
 bool query_entities(orm_session *s, const orm_mapper *m, const query_doc *q,
                     const orm_load_plan *plan, orm_entity ***out /* OUT */, size_t *n /* OUT */,
                     int64_t *count /* OUT */, err_report *err);
+
+/* ==== for callers that build no Core trees ================================ */
+
+/* query_parse, query_parse_params and query_where over a FROM item of m's
+ * table made here (its builder in a, reporting to err); query_where_model
+ * fills out->from and out->where only, and is false without a condition
+ * (an empty or absent where, or problems). */
+bool query_parse_model(const orm_mapper *m, arena *a, const json_t *doc, const query_limits *lim,
+                       query_doc *out /* OUT */, err_report *err);
+bool query_parse_params_model(const orm_mapper *m, arena *a, const char *const *names,
+                              const char *const *values, size_t n, const query_limits *lim,
+                              query_doc *out /* OUT */, err_report *err);
+bool query_where_model(const orm_mapper *m, arena *a, const json_t *where,
+                       const char *pointer_prefix, const query_limits *lim,
+                       query_doc *out /* OUT */, err_report *err);
+
+/* The rows of a query (an aggregate's groups) run through the session, and
+ * *count the number of rows the query would give without paging when
+ * q->count asked for it (else -1). The result lives in the session arena. */
+eng_result *query_rows(orm_session *s, const query_doc *q, int64_t *count /* OUT */,
+                       err_report *err);
+
+/* ---- row filters (query_rowfilter.c) ---------------------------------- */
+
+typedef enum query_rows { QUERY_ROWS_ALL, QUERY_ROWS_NONE, QUERY_ROWS_WHERE } query_rows;
+
+/* Which rows of each model a session may use: rows_of answers per mapper,
+ * with *doc (a new reference, taken over) for QUERY_ROWS_WHERE: a where
+ * document, claims already substituted. */
+typedef struct query_row_policy {
+    query_rows (*rows_of)(void *ctx, const orm_mapper *m, json_t **doc /* OUT */);
+    void *ctx;
+    const orm_registry *registry;
+} query_row_policy;
+
+/* An orm_row_filter_fn over a query_row_policy (ctx): the policy's where
+ * document translated over `from`; FALSE for QUERY_ROWS_NONE and for a
+ * document that does not translate; NULL (no filter) for QUERY_ROWS_ALL. */
+sql_node *query_row_filter(void *ctx, sql_builder *b, const sql_table *t, const sql_from *from,
+                           err_report *err);
 
 #endif

@@ -14,7 +14,26 @@
 
 #include "jsonkind.h"
 #include "query.h"
+#include "sql.h"
 #include "strbuf.h"
+
+/* One ORDER BY item. In an aggregate query name is a group_by column or an
+ * aggregate label; otherwise a column. */
+struct query_order {
+    const char *name;         /* as given */
+    const sql_column *column; /* NULL when name is an aggregate label */
+    size_t aggregate;         /* index in aggregates when column is NULL */
+    bool desc;
+    sql_nulls nulls;
+};
+
+/* One aggregate: fn(column) AS label; count(*) when column is NULL. */
+struct query_aggregate {
+    const char *label;        /* identifier-safe, unique */
+    sql_func_kind fn;         /* COUNT, SUM, AVG, MIN or MAX */
+    bool distinct;            /* count_distinct */
+    const sql_column *column; /* NULL for count(*) */
+};
 
 /* One step of a JSON Pointer. The root link has raw set: a pointer prefix
  * taken as it is (already escaped), e.g. "/where". */

@@ -24,6 +24,7 @@
 
 #include "cfg.h"
 #include "dto.h"
+#include "sql.h"
 #include "eng.h"
 #include "orm.h"
 #include "query.h"

@@ -28,6 +28,7 @@
 #include "eng.h"
 #include "error.h"
 #include "orm.h"
+#include "sql.h"
 #include "query.h"
 #include "strbuf.h"
 #include "testsupport.h"

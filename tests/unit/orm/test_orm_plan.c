@@ -27,6 +27,7 @@
 #include <jansson.h>
 
 #include "query.h"
+#include "sql.h"
 
 static const char *const CONFIG =
     "{\"models\": {"

@@ -12,6 +12,7 @@
 #include <cmocka.h>
 
 #include "orm.h"
+#include "sql.h"
 #include "testsupport.h"
 
 static void test_config_defaults_in_ddl(void **state)

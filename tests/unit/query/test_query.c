@@ -14,7 +14,7 @@
 #include <time.h>
 
 #include "doc_invariants.h"
-#include "query.h"
+#include "query_int.h"
 #include "sample_metadata.h"
 
 typedef struct dfx {
