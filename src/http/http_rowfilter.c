@@ -54,7 +54,7 @@ static json_t *substitute(const json_t *doc, const json_t *claims)
     return json_deep_copy(doc);
 }
 
-static query_rows rows_of(void *ctx, const orm_mapper *m, json_t **doc)
+static query_row_access rows_of(void *ctx, const orm_mapper *m, json_t **doc)
 {
     const http_request *req = ctx;
     const cfg_permission *p = cfg_permission_for(m->model, req->identity.role);

@@ -187,13 +187,17 @@ eng_result *query_rows(orm_session *s, const query_doc *q, int64_t *count /* OUT
 
 /* ---- row filters (query_rowfilter.c) ---------------------------------- */
 
-typedef enum query_rows { QUERY_ROWS_ALL, QUERY_ROWS_NONE, QUERY_ROWS_WHERE } query_rows;
+typedef enum query_row_access {
+    QUERY_ROWS_ALL,
+    QUERY_ROWS_NONE,
+    QUERY_ROWS_WHERE
+} query_row_access;
 
 /* Which rows of each model a session may use: rows_of answers per mapper,
  * with *doc (a new reference, taken over) for QUERY_ROWS_WHERE: a where
  * document, claims already substituted. */
 typedef struct query_row_policy {
-    query_rows (*rows_of)(void *ctx, const orm_mapper *m, json_t **doc /* OUT */);
+    query_row_access (*rows_of)(void *ctx, const orm_mapper *m, json_t **doc /* OUT */);
     void *ctx;
     const orm_registry *registry;
 } query_row_policy;
