@@ -95,12 +95,12 @@ static void print_config_errors(const err_report *err, const char *path)
 
 /* ---- schema ------------------------------------------------------------ */
 
-/* One connection is all DDL needs; pre-ping off since it is fresh. */
-static eng_pool *open_pool(const cfg_config *cfg, int size, err_report *err)
+/* The pool options of database.* for url (the primary's or a replica's). */
+static eng_pool_options pool_options(const cfg_config *cfg, const char *url, int size)
 {
     eng_pool_options po;
     eng_pool_options_init(&po);
-    po.conninfo = cfg->database.url;
+    po.conninfo = url;
     po.pool_size = size;
     po.max_overflow = cfg->database.max_overflow;
     po.pool_timeout = cfg->database.pool_timeout;
@@ -109,6 +109,13 @@ static eng_pool *open_pool(const cfg_config *cfg, int size, err_report *err)
     po.connect_timeout = cfg->database.connect_timeout;
     po.prepared_statements = cfg->database.prepared_statements;
     po.application_name = "retort";
+    return po;
+}
+
+/* One connection is all DDL needs; pre-ping off since it is fresh. */
+static eng_pool *open_pool(const cfg_config *cfg, int size, err_report *err)
+{
+    eng_pool_options po = pool_options(cfg, cfg->database.url, size);
     return eng_pool_create(&po, err);
 }
 
@@ -251,8 +258,26 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
     /* Readiness without a pool slot: one check per second on a connection
      * of its own (eng_health). */
     eng_health *health = eng_health_start(pool, 1.0);
-    http_app app = {.config = cfg, .pool = pool, .health = health, .metrics = metrics,
-                    .registry = registry, .cache = cache, .auth = auth};
+    /* database.replicas: a pool and a health checker each; reads go to a
+     * healthy one (eng_router). */
+    eng_router *replicas = NULL;
+    if (cfg->database.n_replicas > 0) {
+        eng_pool_options ro = pool_options(cfg, NULL, cfg->database.pool_size);
+        replicas = eng_router_create(&ro, cfg->database.replicas, cfg->database.n_replicas,
+                                     cfg->database.max_replica_lag_ms, &err);
+        if (!replicas) {
+            log_error("cannot create the replica pools: %s", err.detail ? err.detail : err.title);
+            eng_health_stop(health);
+            eng_pool_destroy(pool);
+            auth_verifier_destroy(auth);
+            http_metrics_destroy(metrics);
+            sql_cache_destroy(cache);
+            arena_destroy(a);
+            return 1;
+        }
+    }
+    http_app app = {.config = cfg, .pool = pool, .health = health, .replicas = replicas,
+                    .metrics = metrics, .registry = registry, .cache = cache, .auth = auth};
     app.openapi_json = http_openapi_text(registry, cfg, a);
     app.docs_dir = http_docs_find_dir(cfg, a);
     /* With an admin port, the operational routes live only there. */
@@ -302,15 +327,17 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
         if (admin)
             log_info("admin endpoints (/metrics, /health/pool) on %s:%d", cfg->server.host,
                      http_server_port(admin));
-        log_info("retort listening on %s:%d (%zu models, pool_size=%d, max_overflow=%d)",
-                 cfg->server.host, http_server_port(server), cfg->n_models,
-                 cfg->database.pool_size, cfg->database.max_overflow);
+        log_info("retort %s listening on %s:%d (%zu models, pool_size=%d, max_overflow=%d, "
+                 "%zu read replicas)",
+                 retort_version(), cfg->server.host, http_server_port(server), cfg->n_models,
+                 cfg->database.pool_size, cfg->database.max_overflow, cfg->database.n_replicas);
         int sig = 0;
         sigwait(&stop_signals, &sig);
         log_info("received %s: finishing in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
         http_server_stop(admin);
         http_server_stop(server);
     }
+    eng_router_destroy(replicas);
     eng_health_stop(health);
     eng_pool_destroy(pool);
     auth_verifier_destroy(auth);

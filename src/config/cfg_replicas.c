@@ -34,11 +34,12 @@ void cfg__parse_replicas(cfg__ctx *ctx, const json_t *database)
             cfg__error(ctx, ptr, "at most %d replicas, got %zu", MAX_REPLICAS, n);
             ok = false;
         }
-        for (size_t i = 0; ok && i < n; i++) {
+        for (size_t i = 0; i < n && i < MAX_REPLICAS; i++) {
             const json_t *u = json_array_get(arr, i);
             if (!json_is_string(u) || !*json_string_value(u)) {
                 cfg__error(ctx, cfg__ptr_index(ctx, ptr, i),
-                           "a replica must be a non-empty URL string, got %s", jsonkind_name(u));
+                           "a replica must be a non-empty URL string, got %s",
+                           json_is_string(u) ? "an empty string" : jsonkind_name(u));
                 ok = false;
                 continue;
             }

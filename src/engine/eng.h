@@ -171,6 +171,34 @@ void eng_health_stop(eng_health *h);
 bool eng_health_ready(eng_health *h, double max_age_s, err_report *err);
 void eng_health_get(eng_health *h, eng_health_status *out /* OUT */);
 
+/* ---- read replicas (eng_router.c) -------------------------------------- */
+
+typedef struct eng_router eng_router;
+
+typedef struct eng_replica_status {
+    eng_pool *pool;     /* borrowed; the replica's own pool */
+    const char *label;  /* its URL with the password masked; borrowed */
+    bool healthy;       /* takes reads now */
+    bool reachable;     /* answered within the last 3 s */
+    bool in_recovery;   /* a standby (a promoted one takes no reads) */
+    double lag_ms;      /* replication lag; -1 when unknown or not a standby */
+    uint64_t reads;     /* reads routed to it since start */
+    char error[256];    /* its health check's last failure, "" when fine */
+} eng_replica_status;
+
+/* One pool (template_opts with each URL as conninfo) and one health checker
+ * per replica. A replica takes reads while it is a standby that answered
+ * within 3 s with a lag of at most max_lag_ms; it is taken out otherwise
+ * and comes back by itself when it recovers. NULL on a bad URL (err). */
+eng_router *eng_router_create(const eng_pool_options *template_opts, const char *const *urls,
+                              size_t n, int max_lag_ms, err_report *err);
+void eng_router_destroy(eng_router *r); /* NULL ok */
+size_t eng_router_count(const eng_router *r);
+/* The pool of a healthy replica, in turn; NULL when none is healthy (read
+ * from the primary then). Never waits: reads what the checkers saw. */
+eng_pool *eng_router_read_pool(eng_router *r);
+void eng_router_replica(eng_router *r, size_t i, eng_replica_status *out /* OUT */);
+
 /* ---- execution ----------------------------------------------------- */
 
 /* Runs a statement with text parameters (NULL entries are SQL NULL) and

@@ -13,7 +13,10 @@
  *
  * The query also says whether the server is in recovery and, if so, its
  * replication lag (0 when everything received is replayed, else the age of
- * the last replayed transaction), which the replica router uses.
+ * the last replayed transaction), which the replica router uses. A
+ * standby cut off from its primary replays all it received, so it counts
+ * as current: its staleness is bounded by how long the primary has been
+ * unreachable, which the primary's own checks show.
  *
  * Every wait is bounded: connect_timeout for connecting, and a poll()
  * deadline for the query, after which the connection is dropped (a frozen
@@ -46,9 +49,13 @@ struct eng_health {
     char error[256];     /* the last failure, one line */
 };
 
+/* Lag: 0 when everything received is replayed (after a restart the
+ * receive position starts at a segment boundary, behind the replay
+ * position: "<=", not "="); else the age of the last replayed
+ * transaction. */
 static const char CHECK_SQL[] =
     "SELECT pg_is_in_recovery(), CASE WHEN NOT pg_is_in_recovery() THEN -1 "
-    "WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 "
+    "WHEN pg_last_wal_receive_lsn() <= pg_last_wal_replay_lsn() THEN 0 "
     "ELSE COALESCE(EXTRACT(EPOCH FROM clock_timestamp() - pg_last_xact_replay_timestamp()) "
     "* 1000, 0) END";
 

@@ -45,6 +45,7 @@ typedef struct http_app {
     eng_pool *pool;
     eng_health *health;           /* reachability of pool's database (/health/ready);
                                      NULL = a pooled ping */
+    eng_router *replicas;         /* database.replicas; NULL = none */
     http_metrics *metrics;
     const orm_registry *registry; /* mappers of the configured models; NULL = none */
     sql_cache *cache;             /* compiled-statement cache shared by requests */

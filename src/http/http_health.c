@@ -59,8 +59,8 @@ static void health_ready(http_request *req)
     reply_status(req, "ready", NULL);
 }
 
-/* One pool's entry of /health/pool. */
-static void write_pool(jsonw *w, eng_pool *pool)
+/* One pool's members of /health/pool (inside an object the caller opened). */
+void http__write_pool_members(jsonw *w, eng_pool *pool)
 {
     eng_pool_status st;
     eng_pool_get_status(pool, &st);
@@ -80,7 +80,6 @@ static void write_pool(jsonw *w, eng_pool *pool)
                   {"timeouts", (long long) st.timeouts},
                   {"recycled", (long long) st.recycled},
                   {"invalidated", (long long) st.invalidated}};
-    jsonw_object_begin(w);
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++) {
         jsonw_key(w, fields[i].name);
         jsonw_integer(w, fields[i].value);
@@ -91,12 +90,17 @@ static void write_pool(jsonw *w, eng_pool *pool)
     jsonw_integer(w, (long long) st.shape_mismatches);
     jsonw_key(w, "saturated");
     jsonw_bool(w, saturated);
-    jsonw_object_end(w);
 }
 
+/* The primary's pool at the top level; each read replica's (with its
+ * health and lag) under "replicas" when there are any. */
 static void health_pool(http_request *req)
 {
-    write_pool(http_reply_writer(req), http_req_app(req)->pool);
+    jsonw *w = http_reply_writer(req);
+    jsonw_object_begin(w);
+    http__write_pool_members(w, http_req_app(req)->pool);
+    http__write_replicas(w, http_req_app(req));
+    jsonw_object_end(w);
     http_reply_written(req, 200);
 }
 

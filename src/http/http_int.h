@@ -139,11 +139,18 @@ void http__workers_stop(http_server *s);
 /* Runs a handler and closes the request's session (any thread). */
 void http__run_handler(http_request *req);
 
-/* /metrics parts rendered from outside http_metrics.c: the process
- * (process_*, retort_build_info; http_metrics_process.c) and the read
- * replicas (http_replicas.c). */
+/* /metrics: the process (process_*, retort_build_info;
+ * http_metrics_process.c). */
 void http__metrics_render_process(sbuf *b);
-void http__metrics_render_replicas(const http_app *app, sbuf *b);
+
+/* Read replicas (http_replicas.c): may the request read from a replica
+ * (GET, HEAD, a query document without a lock), did the client send
+ * `Prefer: read=primary`, and the replicas' entries of /health/pool. */
+bool http__reads_only(http_request *req);
+bool http__prefers_primary(http_request *req);
+void http__write_replicas(jsonw *w, const http_app *app);
+/* A pool's members of /health/pool (http_health.c). */
+void http__write_pool_members(jsonw *w, eng_pool *pool);
 /* The resource label of a request: its {resource} path parameter when it
  * names a configured model, else NULL. */
 const char *http__metrics_resource(http_request *req);

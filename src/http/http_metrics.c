@@ -9,6 +9,7 @@
  * mutex-protected list is enough.
  */
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -183,39 +184,102 @@ static void render_histogram(sbuf *b, const char *name, const char *labels, cons
                 n ? "}" : "", (unsigned long long) h->count);
 }
 
-static void render_pool(sbuf *b, const char *prefix, const char *labels, eng_pool *pool,
-                        bool help)
+enum { POOL_SERIES = 12 };
+
+/* The pool's series as numbers, in the order of POOL_FAMILIES. */
+static void pool_values(eng_pool *pool, unsigned long long v[POOL_SERIES])
 {
     eng_pool_status st;
     eng_pool_get_status(pool, &st);
-    const struct {
-        const char *name, *type, *help;
-        unsigned long long v;
-    } gauges[] = {
-        {"size", "gauge", "Configured pool_size.", (unsigned long long) st.size},
-        {"checked_in", "gauge", "Idle open connections.", (unsigned long long) st.checked_in},
-        {"checked_out", "gauge", "Connections in use.", (unsigned long long) st.checked_out},
-        {"overflow", "gauge", "Overflow connections open now.", (unsigned long long) st.overflow},
-        {"waiting", "gauge", "Checkouts waiting for a connection.",
-         (unsigned long long) st.waiting},
-        {"timeouts_total", "counter", "Checkouts that timed out.", st.timeouts},
-        {"recycled_total", "counter", "Connections replaced for age.", st.recycled},
-        {"invalidated_total", "counter", "Connections discarded as broken.", st.invalidated},
-        {"checkouts_total", "counter", "Connection checkouts.", st.checkouts},
-        {"connects_total", "counter", "Connections opened.", st.connects},
-        {"behind_pooler", "gauge",
-         "1 when a connection pooler (PgBouncer) answers for the server: unnamed statements.",
-         st.behind_pooler ? 1ull : 0ull},
-        {"result_mismatches_total", "counter",
-         "Results refused because their row description was not their statement's.",
-         st.shape_mismatches},
+    unsigned long long x[POOL_SERIES] = {
+        (unsigned long long) st.size,     (unsigned long long) st.checked_in,
+        (unsigned long long) st.checked_out, (unsigned long long) st.overflow,
+        (unsigned long long) st.waiting,  st.timeouts,
+        st.recycled,                      st.invalidated,
+        st.checkouts,                     st.connects,
+        st.behind_pooler ? 1ull : 0ull,   st.shape_mismatches,
     };
-    for (size_t i = 0; i < sizeof gauges / sizeof gauges[0]; i++) {
-        if (help)
-            sbuf_printf(b, "# HELP %s%s %s\n# TYPE %s%s %s\n", prefix, gauges[i].name,
-                        gauges[i].help, prefix, gauges[i].name, gauges[i].type);
-        sbuf_printf(b, "%s%s%s %llu\n", prefix, gauges[i].name, labels, gauges[i].v);
+    memcpy(v, x, sizeof x);
+}
+
+static const char *const POOL_FAMILIES[POOL_SERIES][3] = {
+    {"size", "gauge", "Configured pool_size."},
+    {"checked_in", "gauge", "Idle open connections."},
+    {"checked_out", "gauge", "Connections in use."},
+    {"overflow", "gauge", "Overflow connections open now."},
+    {"waiting", "gauge", "Checkouts waiting for a connection."},
+    {"timeouts_total", "counter", "Checkouts that timed out."},
+    {"recycled_total", "counter", "Connections replaced for age."},
+    {"invalidated_total", "counter", "Connections discarded as broken."},
+    {"checkouts_total", "counter", "Connection checkouts."},
+    {"connects_total", "counter", "Connections opened."},
+    {"behind_pooler", "gauge",
+     "1 when a connection pooler (PgBouncer) answers for the server: unnamed statements."},
+    {"result_mismatches_total", "counter",
+     "Results refused because their row description was not their statement's."},
+};
+
+/* prefix<family>{labels[i]} for each of the n pools, family by family (the
+ * exposition format wants a family's lines together). */
+static void render_pools(sbuf *b, const char *prefix, eng_pool *const *pools,
+                         const char *const *labels, size_t n)
+{
+    unsigned long long (*v)[POOL_SERIES] = calloc(n ? n : 1, sizeof *v);
+    if (!v)
+        abort();
+    for (size_t i = 0; i < n; i++)
+        pool_values(pools[i], v[i]);
+    for (size_t f = 0; f < POOL_SERIES; f++) {
+        sbuf_printf(b, "# HELP %s%s %s\n# TYPE %s%s %s\n", prefix, POOL_FAMILIES[f][0],
+                    POOL_FAMILIES[f][2], prefix, POOL_FAMILIES[f][0], POOL_FAMILIES[f][1]);
+        for (size_t i = 0; i < n; i++)
+            sbuf_printf(b, "%s%s%s %llu\n", prefix, POOL_FAMILIES[f][0], labels[i], v[i][f]);
     }
+    free(v);
+}
+
+/* Per replica: health, lag, reads, and its pool's series, labelled
+ * replica="<index>". */
+static void render_replicas(sbuf *b, const http_app *app)
+{
+    size_t n = eng_router_count(app->replicas);
+    if (n == 0)
+        return;
+    static const char *const HELP[][3] = {
+        {"retort_replica_healthy", "gauge", "1 while the replica takes reads."},
+        {"retort_replica_up", "gauge", "1 when the replica answered in the last 3 s."},
+        {"retort_replica_lag_seconds", "gauge", "Replication lag; -1 when unknown."},
+        {"retort_replica_reads_total", "counter", "Reads routed to the replica."},
+    };
+    for (size_t h = 0; h < sizeof HELP / sizeof HELP[0]; h++) {
+        sbuf_printf(b, "# HELP %s %s\n# TYPE %s %s\n", HELP[h][0], HELP[h][2], HELP[h][0],
+                    HELP[h][1]);
+        for (size_t i = 0; i < n; i++) {
+            eng_replica_status st;
+            eng_router_replica(app->replicas, i, &st);
+            double v = h == 0   ? st.healthy
+                       : h == 1 ? st.reachable
+                       : h == 2 ? (st.lag_ms >= 0 ? st.lag_ms / 1e3 : -1)
+                                : (double) st.reads;
+            sbuf_printf(b, "%s{replica=\"%zu\"} %g\n", HELP[h][0], i, v);
+        }
+    }
+    eng_pool **pools = calloc(n, sizeof *pools);
+    char(*text)[48] = calloc(n, sizeof *text);
+    const char **labels = calloc(n, sizeof *labels);
+    if (!pools || !text || !labels)
+        abort();
+    for (size_t i = 0; i < n; i++) {
+        eng_replica_status st;
+        eng_router_replica(app->replicas, i, &st);
+        pools[i] = st.pool;
+        snprintf(text[i], sizeof text[i], "{replica=\"%zu\"}", i);
+        labels[i] = text[i];
+    }
+    render_pools(b, "retort_replica_pool_", pools, labels, n);
+    free(pools);
+    free(text);
+    free(labels);
 }
 
 const char *http_metrics_render(const http_app *app, arena *a)
@@ -265,8 +329,10 @@ const char *http_metrics_render(const http_app *app, arena *a)
                 (unsigned long long) m->extra[HTTP_METRIC_TX_RETRIES]);
     pthread_mutex_unlock(&m->mu);
 
-    if (app->pool)
-        render_pool(&b, "retort_pool_", "", app->pool, true);
+    if (app->pool) {
+        static const char *const NO_LABELS[] = {""};
+        render_pools(&b, "retort_pool_", &app->pool, NO_LABELS, 1);
+    }
     if (app->health) {
         eng_health_status hs;
         eng_health_get(app->health, &hs);
@@ -278,7 +344,7 @@ const char *http_metrics_render(const http_app *app, arena *a)
                     "retort_database_last_answer_age_seconds %.3f\n",
                     hs.age_s >= 0 && hs.age_s <= 3 ? 1 : 0, hs.age_s);
     }
-    http__metrics_render_replicas(app, &b);
+    render_replicas(&b, app);
     http__metrics_render_process(&b);
     return sbuf_str(&b);
 }

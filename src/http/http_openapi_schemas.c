@@ -660,6 +660,23 @@ static void health_schemas(http__oa *x)
                                                       "description", FLAGS[i][1]));
         json_array_append_new(req, json_string(FLAGS[i][0]));
     }
+    /* Each read replica (database.replicas): its health, then the same
+     * pool members. Present only when replicas are configured. */
+    json_t *rp = json_deep_copy(p);
+    json_object_set_new(rp, "url", json_pack("{s:s, s:s}", "type", "string", "description",
+                                             "The replica's URL, password masked."));
+    json_object_set_new(rp, "healthy", json_pack("{s:s, s:s}", "type", "boolean", "description",
+                                                 "Takes reads now."));
+    json_object_set_new(rp, "reachable", json_pack("{s:s, s:s}", "type", "boolean",
+                                                   "description", "Answered in the last 3 s."));
+    json_object_set_new(rp, "lag_ms", json_pack("{s:[s, s], s:s}", "type", "integer", "null",
+                                                "description", "Replication lag; null when unknown."));
+    json_object_set_new(rp, "reads", int_schema("Reads routed to the replica, since start.", 0));
+    json_object_set_new(rp, "error", json_pack("{s:s, s:s}", "type", "string", "description",
+                                               "The last health check's failure."));
+    json_t *replica = obj_schema("A read replica.");
+    json_object_set_new(replica, "properties", rp);
+    json_object_set_new(p, "replicas", json_pack("{s:s, s:o}", "type", "array", "items", replica));
     json_t *s = obj_schema("Connection pool status.");
     json_object_set_new(s, "required", req);
     json_object_set_new(s, "properties", p);

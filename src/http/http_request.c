@@ -122,13 +122,27 @@ json_t *http_req_json(const http_request *req)
     return req->json;
 }
 
+/* The read replica a request may read from, or NULL for the primary. */
+static eng_pool *read_pool(http_request *req, const char *isolation_level)
+{
+    const http_app *app = req->server->app;
+    if (!app->replicas || !http__reads_only(req) || http__prefers_primary(req))
+        return NULL;
+    /* A hot standby refuses SERIALIZABLE transactions. */
+    if (isolation_level && strcmp(isolation_level, "SERIALIZABLE") == 0)
+        return NULL;
+    return eng_router_read_pool(app->replicas);
+}
+
 orm_session_options http__session_options(http_request *req, const char *isolation_level)
 {
     const http_app *app = req->server->app;
+    const char *level = isolation_level ? isolation_level : app->config->database.isolation_level;
+    eng_pool *replica = read_pool(req, level);
     return (orm_session_options){
-        .pool = app->pool,
-        .isolation_level =
-            isolation_level ? isolation_level : app->config->database.isolation_level,
+        .pool = replica ? replica : app->pool,
+        .fallback_pool = replica ? app->pool : NULL,
+        .isolation_level = level,
         .statement_timeout_ms = app->config->database.statement_timeout_ms,
         .use_prepared = true,
         .cache = app->cache,

@@ -74,6 +74,10 @@ typedef sql_node *(*orm_row_filter_fn)(void *ctx, sql_builder *b, const sql_tabl
 
 typedef struct orm_session_options {
     eng_pool *pool;              /* borrowed; outlives every session */
+    eng_pool *fallback_pool;     /* NULL, or where to go when pool cannot give a
+                                    live connection before the first statement
+                                    ran (a read replica that is down: the
+                                    primary); borrowed */
     const char *isolation_level; /* NULL = server default */
     int statement_timeout_ms;    /* 0 = none */
     bool use_prepared;           /* run statements through the per-connection cache */

@@ -74,8 +74,22 @@ bool orm_session_set_isolation(orm_session *s, const char *level, err_report *er
 static bool checkout(orm_session *s, bool optimistic, err_report *err)
 {
     double t0 = now_ms();
-    s->conn = optimistic ? eng_pool_checkout_unpinged(s->opts.pool, err)
-                         : eng_pool_checkout(s->opts.pool, err);
+    err_report scratch;
+    err_report *e = err;
+    if (s->opts.fallback_pool && err) {
+        err_init(&scratch, err->arena);
+        e = &scratch; /* a replica's failure is not the request's */
+    }
+    s->conn = optimistic ? eng_pool_checkout_unpinged(s->opts.pool, e)
+                         : eng_pool_checkout(s->opts.pool, e);
+    if (!s->conn && s->opts.fallback_pool) {
+        /* The read replica cannot give a live connection and nothing ran
+         * yet: the primary serves the read. */
+        s->opts.pool = s->opts.fallback_pool;
+        s->opts.fallback_pool = NULL;
+        s->conn = optimistic ? eng_pool_checkout_unpinged(s->opts.pool, err)
+                             : eng_pool_checkout(s->opts.pool, err);
+    }
     s->stats.pool_wait_ms += now_ms() - t0;
     if (!s->conn)
         return false;

@@ -148,4 +148,20 @@ typedef struct ts_pgbouncer {
 bool ts_pgbouncer_start(ts_pgbouncer *b, const char *upstream_url, int server_pool_size);
 void ts_pgbouncer_stop(ts_pgbouncer *b); /* also removes its directory */
 
+/* A streaming replica of primary (a ts_cluster): pg_basebackup -R into a
+ * fresh directory, started on a free port. Stop, restart and destroy it
+ * with the ts_cluster functions. */
+bool ts_replica_start(ts_cluster *replica, const ts_cluster *primary);
+
+/* HAProxy (Debian's haproxy) on a free loopback port, round robin over
+ * 127.0.0.1:backend_ports[0..n), health-checking GET /health/ready every
+ * 300 ms, retrying only requests whose connection failed. */
+typedef struct ts_haproxy {
+    char dir[256];
+    int port;
+    pid_t pid;
+} ts_haproxy;
+bool ts_haproxy_start(ts_haproxy *h, const int *backend_ports, size_t n);
+void ts_haproxy_stop(ts_haproxy *h);
+
 #endif

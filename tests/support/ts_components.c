@@ -104,6 +104,21 @@ static pid_t read_pid(const char *path, double seconds)
     return 0;
 }
 
+/* SIGTERM to a daemon we started, a wait of up to 5 s, then its
+ * directory removed. */
+static void stop_daemon(pid_t *pid, char *dir)
+{
+    if (*pid > 0) {
+        kill(*pid, SIGTERM);
+        for (int i = 0; i < 100 && kill(*pid, 0) == 0; i++)
+            ts_sleep_ms(50);
+        *pid = 0;
+    }
+    if (dir[0])
+        ts_system("rm -rf %s", dir);
+    dir[0] = '\0';
+}
+
 /* ---- PgBouncer ------------------------------------------------------------ */
 
 bool ts_pgbouncer_start(ts_pgbouncer *b, const char *upstream_url, int server_pool_size)
@@ -165,13 +180,85 @@ bool ts_pgbouncer_start(ts_pgbouncer *b, const char *upstream_url, int server_po
 
 void ts_pgbouncer_stop(ts_pgbouncer *b)
 {
-    if (b->pid > 0) {
-        kill(b->pid, SIGTERM);
-        for (int i = 0; i < 100 && kill(b->pid, 0) == 0; i++)
-            ts_sleep_ms(50);
-        b->pid = 0;
+    stop_daemon(&b->pid, b->dir);
+}
+
+/* ---- a streaming replica ---------------------------------------------------- */
+
+bool ts_replica_start(ts_cluster *replica, const ts_cluster *primary)
+{
+    memset(replica, 0, sizeof *replica);
+    snprintf(replica->dir, sizeof replica->dir, "/tmp/retort-replica-XXXXXX");
+    if (!own_dir(replica->dir))
+        return false;
+    const char *bin = getenv("RETORT_TEST_PGBIN");
+    if (!bin || !*bin)
+        bin = "/usr/lib/postgresql/15/bin";
+    /* -R writes standby.signal and primary_conninfo: a streaming replica. */
+    if (ts_system("%s%s/pg_basebackup -D %s/data -R -X stream -c fast -h 127.0.0.1 -p %d "
+                  "-U postgres >%s/basebackup.log 2>&1",
+                  as_postgres(), bin, replica->dir, primary->port, replica->dir) != 0) {
+        ts_system("cat %s/basebackup.log", replica->dir);
+        return false;
     }
-    if (b->dir[0])
-        ts_system("rm -rf %s", b->dir);
-    b->dir[0] = '\0';
+    replica->port = ts_free_port();
+    snprintf(replica->url, sizeof replica->url, "postgresql://postgres@127.0.0.1:%d/postgres",
+             replica->port);
+    return ts_cluster_restart(replica);
+}
+
+/* ---- HAProxy ------------------------------------------------------------------ */
+
+bool ts_haproxy_start(ts_haproxy *h, const int *backend_ports, size_t n)
+{
+    memset(h, 0, sizeof *h);
+    snprintf(h->dir, sizeof h->dir, "/tmp/retort-haproxy-XXXXXX");
+    if (!mkdtemp(h->dir))
+        return false;
+    h->port = ts_free_port();
+    char cfg[4096];
+    int len = snprintf(
+        cfg, sizeof cfg,
+        "global\n"
+        "  maxconn 512\n"
+        "defaults\n"
+        "  mode http\n"
+        "  timeout connect 1s\n"
+        "  timeout client 30s\n"
+        "  timeout server 30s\n"
+        "  option http-server-close\n"
+        "  option redispatch\n"
+        "  retries 3\n"
+        /* Only a request that never reached a server is sent to another:
+         * safe for writes too. */
+        "  retry-on conn-failure\n"
+        "frontend fe\n"
+        "  bind 127.0.0.1:%d\n"
+        "  default_backend be\n"
+        "backend be\n"
+        "  balance roundrobin\n"
+        "  option httpchk GET /health/ready\n"
+        "  http-check expect status 200\n"
+        "  default-server inter 300ms fall 2 rise 2\n",
+        h->port);
+    for (size_t i = 0; i < n && len > 0 && (size_t) len < sizeof cfg; i++)
+        len += snprintf(cfg + len, sizeof cfg - (size_t) len,
+                        "  server s%zu 127.0.0.1:%d check\n", i, backend_ports[i]);
+    char path[512];
+    snprintf(path, sizeof path, "%s/haproxy.cfg", h->dir);
+    if (!write_text(path, cfg))
+        return false;
+    if (ts_system("haproxy -q -D -f %s -p %s/haproxy.pid >%s/haproxy.log 2>&1", path, h->dir,
+                  h->dir) != 0) {
+        ts_system("cat %s/haproxy.log", h->dir);
+        return false;
+    }
+    snprintf(path, sizeof path, "%s/haproxy.pid", h->dir);
+    h->pid = read_pid(path, 10);
+    return h->pid > 0 && wait_port(h->port, 10);
+}
+
+void ts_haproxy_stop(ts_haproxy *h)
+{
+    stop_daemon(&h->pid, h->dir);
 }
