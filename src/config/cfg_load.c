@@ -18,7 +18,8 @@
 #include "cfg_int.h"
 
 static const char *const ROOT_KEYS[] = {"database", "server",  "session", "log",
-                                        "models",   "reflect", "queries", NULL};
+                                        "models",   "reflect", "queries",
+                                        "auth",     NULL};
 
 /* The CPUs this process may run on (its affinity mask, so a container
  * limited with cpusets counts its own), at least 1. */
@@ -56,7 +57,7 @@ cfg_config *cfg_default(arena *a)
         .max_replica_lag_ms = 5000,
     };
     c->server = (cfg_server){
-        .host = "0.0.0.0",
+        .host = "127.0.0.1",
         .port = 8080,
         .io_threads = cpus,
         .workers = workers,
@@ -95,6 +96,7 @@ static void parse_document(cfg__ctx *ctx, const char *text, size_t len, const ch
     } else {
         cfg__check_keys(ctx, root, "", ROOT_KEYS);
         cfg__parse_settings(ctx, root);
+        cfg__parse_auth(ctx, root);
         cfg__parse_replicas(ctx, json_object_get(root, "database"));
         const json_t *models = json_object_get(root, "models");
         if (models)
@@ -126,6 +128,7 @@ static cfg_config *load(arena *a, const char *text, size_t len, const char *orig
         cfg__error(&ctx, "", "%s: no configuration text", origin);
     cfg__apply_env(&ctx);
     cfg__check_settings(&ctx);
+    cfg__check_auth(&ctx);
     if (ctx.ms)
         cfg__resolve_models(&ctx);
 

@@ -114,6 +114,9 @@ static bool admit(http_request *req)
     if (req->too_large) {
         err_set(&err, ERR_TOO_LARGE, "The request body exceeds the limit of %zu bytes.",
                 req->server->cfg->max_body_bytes);
+    } else if (req->method == HTTP_OPTIONS && (req->route || req->allowed)) {
+        http__options(req); /* before credentials: preflights carry none */
+        return false;
     } else if (!req->route && req->allowed) {
         http_add_header(req, "Allow", http__method_names(req->arena, req->allowed));
         err_set(&err, ERR_METHOD, "%s is not allowed on %s.", req->method_name, req->path);
@@ -127,6 +130,8 @@ static bool admit(http_request *req)
     } else if (req->too_many_query) {
         err_add_item(&err, ERR_BAD_REQUEST, NULL, "Too many query parameters (at most %d).",
                      HTTP_MAX_QUERY_PARAMS);
+    } else if (!http__authenticate(req)) {
+        return false;
     } else if ((req->route->flags & HTTP_ROUTE_JSON_BODY) ||
                ((req->route->flags & HTTP_ROUTE_JSON_BODY_OPTIONAL) && req->has_body)) {
         const char *ct =
@@ -344,17 +349,49 @@ static void log_mhd(void *cls, const char *fmt, va_list ap)
     log_warn("libmicrohttpd: %s", line);
 }
 
+/* cfg outlives the server (the app's configuration, or the admin copy the
+ * server owns). */
+static http_server *start(const cfg_server *cfg, bool admin, const http_route *routes,
+                          size_t n_routes, http_app *app, err_report *err);
+
 http_server *http_server_start(const http_route *routes, size_t n_routes, http_app *app,
                                err_report *err)
+{
+    return start(&app->config->server, false, routes, n_routes, app, err);
+}
+
+http_server *http_server_start_admin(const http_route *routes, size_t n_routes, http_app *app,
+                                     err_report *err)
+{
+    /* One small listener: operational routes are cheap and never many. */
+    cfg_server *cfg = malloc(sizeof *cfg);
+    if (!cfg)
+        abort();
+    *cfg = app->config->server;
+    cfg->port = app->config->server.admin_port;
+    cfg->io_threads = 1;
+    cfg->workers = 1;
+    cfg->queue_depth = 16;
+    cfg->access_log = false;
+    http_server *s = start(cfg, true, routes, n_routes, app, err);
+    if (s)
+        s->owned_cfg = cfg;
+    else
+        free(cfg);
+    return s;
+}
+
+static http_server *start(const cfg_server *cfg, bool admin, const http_route *routes,
+                          size_t n_routes, http_app *app, err_report *err)
 {
     if (id_seed == 0 && getrandom(&id_seed, sizeof id_seed, 0) != (ssize_t) sizeof id_seed)
         id_seed = (uint64_t) time(NULL) ^ (uint64_t) getpid() << 32;
 
-    const cfg_server *cfg = &app->config->server;
     http_server *s = calloc(1, sizeof *s);
     if (!s)
         abort();
     s->cfg = cfg;
+    s->admin = admin;
     s->routes = routes;
     s->n_routes = n_routes;
     s->templates = http__templates_create(routes, n_routes);
@@ -473,6 +510,7 @@ bool http_server_stop(http_server *s)
     free(s->ring);
     free(s->threads);
     http__templates_destroy(s->templates);
+    free(s->owned_cfg);
     free(s);
     return true;
 }

@@ -115,9 +115,12 @@ static int set_local_ms(const orm_session *s)
     return want > 0 && eng_pool_statement_timeout_ms(s->opts.pool) == want ? 0 : want;
 }
 
+/* Transaction-local settings (role, claims, tenant) exist only inside a
+ * transaction, so a session with any always begins one. */
 static bool reads_without_transaction(const orm_session *s)
 {
-    return set_local_ms(s) == 0 && is_read_committed(s->opts.isolation_level);
+    return s->opts.n_tx_settings == 0 && set_local_ms(s) == 0 &&
+           is_read_committed(s->opts.isolation_level);
 }
 
 /* A plain SELECT: no row locks (they would end with its implicit
@@ -159,6 +162,9 @@ static bool checkout(orm_session *s, bool optimistic, err_report *err)
     if (!s->conn)
         return false;
     s->stats.checked_out = true;
+    if (s->opts.n_tx_settings > 0)
+        eng_conn_set_tx_settings(s->conn, s->opts.tx_setting_names, s->opts.tx_setting_values,
+                                 s->opts.n_tx_settings);
     return true;
 }
 
@@ -324,7 +330,9 @@ static eng_result *execute(orm_session *s, const char *sql, int nparams,
         s->stats.statements++;
         return r;
     }
-    if (reads_without_transaction(s) && (read || final_write))
+    /* A row filter checks written rows after the statement and undoes a
+     * refused one by rolling back: such a write needs its transaction. */
+    if (reads_without_transaction(s) && (read || (final_write && !s->opts.row_filter)))
         return execute_alone(s, sql, nparams, values, read, err);
     return begin_and_execute(s, sql, nparams, values, err);
 }
@@ -337,12 +345,20 @@ eng_result *orm_session_execute(orm_session *s, const char *sql, int nparams,
 
 eng_result *orm_session_execute_stmt(orm_session *s, const sql_node *stmt, err_report *err)
 {
+    /* Statements are built in the session's arena for this session; the
+     * row filter rewrites them there before they are compiled. */
+    bool check_row_ok = false;
+    if (!orm__apply_row_filters(s, (sql_node *) stmt, &check_row_ok, err))
+        return NULL;
     sql_compiled c;
     bool ok = s->opts.cache ? sql_cache_compile(s->opts.cache, stmt, s->arena, &c, err)
                             : sql_compile(stmt, s->arena, &c, err);
     if (!ok)
         return NULL;
-    return execute(s, c.sql, (int) c.n_params, c.params, is_plain_read(stmt), err);
+    eng_result *r = execute(s, c.sql, (int) c.n_params, c.params, is_plain_read(stmt), err);
+    if (r && check_row_ok && !orm__check_row_ok(r, err))
+        return NULL;
+    return r;
 }
 
 void orm_session_count_statement(orm_session *s, double ms)
