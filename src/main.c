@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "auth.h"
 #include "cfg.h"
 #include "eng.h"
 #include "http.h"
@@ -167,12 +168,17 @@ static int cmd_check(const cfg_config *cfg, int nargs, char **args)
     err_report err;
     err_init(&err, a);
     int rc = 0;
+    auth_verifier *auth = NULL;
     if (!orm_registry_create(a, cfg, &err)) {
         print_error("the models cannot be mapped", &err);
+        rc = 1;
+    } else if (!(auth = auth_verifier_create(cfg, NULL, &err))) {
+        print_error("the auth keys cannot be used", &err);
         rc = 1;
     } else {
         printf("%s: ok (%zu models)\n", cfg->path ? cfg->path : "configuration", cfg->n_models);
     }
+    auth_verifier_destroy(auth);
     arena_destroy(a);
     return rc;
 }
@@ -357,6 +363,13 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
         arena_destroy(a);
         return 1;
     }
+    auth_verifier *auth = auth_verifier_create(cfg, NULL, &err);
+    if (!auth) {
+        print_error("the auth keys cannot be used", &err);
+        eng_pool_destroy(pool);
+        arena_destroy(a);
+        return 1;
+    }
     http_metrics *metrics = http_metrics_create();
     sql_cache *cache = sql_cache_create(0);
     /* Readiness without a pool slot: one check per second on a connection
@@ -373,6 +386,7 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
             log_error("cannot create the replica pools: %s", err.detail ? err.detail : err.title);
             eng_health_stop(health);
             eng_pool_destroy(pool);
+            auth_verifier_destroy(auth);
             http_metrics_destroy(metrics);
             sql_cache_destroy(cache);
             arena_destroy(a);
@@ -380,7 +394,7 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
         }
     }
     http_app app = {.config = cfg, .pool = pool, .health = health, .replicas = replicas,
-                    .metrics = metrics, .registry = registry, .cache = cache};
+                    .metrics = metrics, .registry = registry, .cache = cache, .auth = auth};
     app.openapi_json = http_openapi_text(registry, cfg, a);
     /* The models against the catalog before the first request. */
     app.drift = schema_drift_create(cfg, orm_registry_metadata(registry));
@@ -404,12 +418,18 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
     if (!schema_drift_start(app.drift, pool))
         log_warn("drift: the background re-check could not start");
     app.docs_dir = http_docs_find_dir(cfg, a);
-    size_t n_routes = HTTP_N_BUILTIN_ROUTES + HTTP_N_API_ROUTES + HTTP_N_DOCS_ROUTES;
-    http_route *routes = ARENA_ARRAY(a, http_route, n_routes);
-    memcpy(routes, HTTP_BUILTIN_ROUTES, sizeof *routes * HTTP_N_BUILTIN_ROUTES);
-    memcpy(routes + HTTP_N_BUILTIN_ROUTES, HTTP_API_ROUTES, sizeof *routes * HTTP_N_API_ROUTES);
-    memcpy(routes + HTTP_N_BUILTIN_ROUTES + HTTP_N_API_ROUTES, HTTP_DOCS_ROUTES,
-           sizeof *routes * HTTP_N_DOCS_ROUTES);
+    /* With an admin port, the operational routes live only there. */
+    bool admin_apart = cfg->server.admin_port != 0;
+    size_t n_routes = 0;
+    http_route *routes =
+        ARENA_ARRAY(a, http_route, HTTP_N_BUILTIN_ROUTES + HTTP_N_API_ROUTES + HTTP_N_DOCS_ROUTES);
+    for (size_t i = 0; i < HTTP_N_BUILTIN_ROUTES; i++)
+        if (!admin_apart || !(HTTP_BUILTIN_ROUTES[i].flags & HTTP_ROUTE_ADMIN))
+            routes[n_routes++] = HTTP_BUILTIN_ROUTES[i];
+    memcpy(routes + n_routes, HTTP_API_ROUTES, sizeof *routes * HTTP_N_API_ROUTES);
+    n_routes += HTTP_N_API_ROUTES;
+    memcpy(routes + n_routes, HTTP_DOCS_ROUTES, sizeof *routes * HTTP_N_DOCS_ROUTES);
+    n_routes += HTTP_N_DOCS_ROUTES;
 
     http_server_options so = {
         .host = cfg->server.host,
@@ -422,11 +442,29 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
         .shutdown_grace_s = 10,
     };
     http_server *server = http_server_start(&so, routes, n_routes, &app, &err);
+    http_server *admin = NULL;
+    if (server && admin_apart) {
+        http_server_options ao = so;
+        ao.port = cfg->server.admin_port;
+        ao.io_threads = 1;
+        ao.workers = 1;
+        ao.queue_depth = 16;
+        ao.access_log = false;
+        ao.admin = true;
+        admin = http_server_start(&ao, HTTP_BUILTIN_ROUTES, HTTP_N_BUILTIN_ROUTES, &app, &err);
+        if (!admin) {
+            http_server_stop(server);
+            server = NULL;
+        }
+    }
     int rc = 0;
     if (!server) {
         log_error("cannot start the server: %s", err.detail ? err.detail : err.title);
         rc = 1;
     } else {
+        if (admin)
+            log_info("admin endpoints (/metrics, /health/pool) on %s:%d", cfg->server.host,
+                     http_server_port(admin));
         log_info("retort %s listening on %s:%d (%zu models, pool_size=%d, max_overflow=%d, "
                  "%zu read replicas)",
                  retort_version(), cfg->server.host, http_server_port(server), cfg->n_models,
@@ -434,12 +472,14 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
         int sig = 0;
         sigwait(&stop_signals, &sig);
         log_info("received %s: finishing in-flight requests", sig == SIGINT ? "SIGINT" : "SIGTERM");
+        http_server_stop(admin);
         http_server_stop(server);
     }
     eng_router_destroy(replicas);
     eng_health_stop(health);
     schema_drift_destroy(app.drift); /* its thread uses the pool */
     eng_pool_destroy(pool);
+    auth_verifier_destroy(auth);
     http_metrics_destroy(metrics);
     sql_cache_destroy(cache);
     arena_destroy(a);

@@ -127,6 +127,37 @@ typedef struct cfg_check {
     const char *expression; /* trusted SQL from the config */
 } cfg_check;
 
+/* Operations a permission can allow (SPEC.md §5), one bit each. */
+typedef enum cfg_operation {
+    CFG_OP_LIST = 1 << 0,
+    CFG_OP_GET = 1 << 1,
+    CFG_OP_QUERY = 1 << 2,
+    CFG_OP_AGGREGATE = 1 << 3,
+    CFG_OP_CREATE = 1 << 4,
+    CFG_OP_UPDATE = 1 << 5,
+    CFG_OP_DELETE = 1 << 6,
+    CFG_OP_BULK_INSERT = 1 << 7,
+    CFG_OP_BULK_UPDATE = 1 << 8,
+    CFG_OP_BULK_DELETE = 1 << 9,
+    CFG_OP_UPSERT = 1 << 10,
+    CFG_OP_RPC = 1 << 11
+} cfg_operation;
+
+/* What one role may do with one model. Column lists hold column names
+ * checked against the model; a NULL list means "*" (every column). */
+typedef struct cfg_permission {
+    const char *role;
+    unsigned operations;        /* cfg_operation bits */
+    const char *const *read;    /* NULL = every column */
+    size_t n_read;
+    const char *const *write;   /* NULL = every column */
+    size_t n_write;
+    /* The row filter: a where document as JSON text whose values may be
+     * {"$claim": "name"}; NULL = every row. Checked against the model by
+     * the query layer when the server starts. */
+    const char *rows_json;
+} cfg_permission;
+
 struct cfg_model {
     const char *name;          /* "User" */
     const char *table;         /* "users": also the resource name in URLs */
@@ -140,6 +171,8 @@ struct cfg_model {
     bool read_only;            /* a view: no create, update or delete */
     size_t pk[CFG_MAX_PK_COLUMNS]; /* indexes into columns, key-column order */
     size_t n_pk;
+    cfg_permission *permissions; /* per role, in file order */
+    size_t n_permissions;
 };
 
 typedef struct cfg_database {
@@ -161,9 +194,22 @@ typedef struct cfg_database {
     int max_replica_lag_ms;      /* a replica further behind takes no reads */
 } cfg_database;
 
+/* server.cors: which browser origins may call the API. Absent = no CORS
+ * headers at all (browsers then refuse cross-origin calls). */
+typedef struct cfg_cors {
+    bool enabled;
+    const char *const *origins; /* exact origins; "*" alone = any */
+    size_t n_origins;
+    const char *methods;        /* "GET, POST" for Access-Control-Allow-Methods */
+    const char *headers;        /* "Authorization, Content-Type" */
+    int max_age_s;
+    bool credentials;
+} cfg_cors;
+
 typedef struct cfg_server {
     const char *host;
     int port;
+    int admin_port;        /* /metrics and /health/pool listen here; 0 = on port */
     int io_threads;
     int workers;
     int queue_depth;
@@ -172,7 +218,68 @@ typedef struct cfg_server {
     bool debug_headers;
     bool access_log;
     const char *docs_dir;  /* where /docs assets live; NULL = built-in search */
+    cfg_cors cors;
 } cfg_server;
+
+/* JWT signature algorithms retort verifies, one bit each. */
+typedef enum cfg_jwt_alg {
+    CFG_JWT_HS256 = 1 << 0,
+    CFG_JWT_RS256 = 1 << 1,
+    CFG_JWT_ES256 = 1 << 2
+} cfg_jwt_alg;
+
+/* auth.jwt. Secrets are never in the file: secret_env names an
+ * environment variable, secret_file a file; both are read when the server
+ * starts. */
+typedef struct cfg_jwt {
+    bool enabled;
+    unsigned algorithms;         /* cfg_jwt_alg bits */
+    const char *secret_env;      /* HS256 */
+    const char *secret_file;     /* HS256 */
+    const char *public_key_file; /* RS256/ES256: a PEM public key */
+    const char *jwks_file;       /* RS256/ES256: a JWK set */
+    const char *audience;        /* NULL = not checked */
+    const char *issuer;          /* NULL = not checked */
+    int leeway_s;                /* clock skew allowed on exp/nbf */
+    const char *role_claim;      /* default "role" */
+} cfg_jwt;
+
+typedef struct cfg_api_key {
+    const char *name;
+    unsigned char sha256[32];    /* of the key as sent */
+    const char *role;
+} cfg_api_key;
+
+typedef struct cfg_tenant {
+    const char *name;            /* the claim's or header's value */
+    const char *schema;          /* the PostgreSQL schema of its tables */
+} cfg_tenant;
+
+/* auth.tenancy: each request's tables live in the schema of its tenant. */
+typedef struct cfg_tenancy {
+    bool enabled;
+    const char *claim;           /* the claim naming the tenant; NULL = none */
+    const char *header;          /* a header naming it, trusted only from
+                                    trusted_roles; NULL = none */
+    const char *const *trusted_roles;
+    size_t n_trusted_roles;
+    cfg_tenant *tenants;
+    size_t n_tenants;
+} cfg_tenancy;
+
+/* The "auth" section; enabled is false when the section is absent, and
+ * then every request is served as before (no roles, no permissions). */
+typedef struct cfg_auth {
+    bool enabled;
+    cfg_jwt jwt;
+    cfg_api_key *api_keys;
+    size_t n_api_keys;
+    const char *anonymous_role;  /* NULL = credentials required (401) */
+    const char *const *admin_roles;
+    size_t n_admin_roles;
+    bool database_role;          /* SET LOCAL ROLE + request.jwt.claims */
+    cfg_tenancy tenancy;
+} cfg_auth;
 
 typedef struct cfg_log {
     const char *level;  /* "debug", "info", "warn", "error" */
@@ -202,6 +309,7 @@ typedef struct cfg_config {
     cfg_database database;
     cfg_server server;
     cfg_session session;
+    cfg_auth auth;
     cfg_log log;
     cfg_reflect reflect;
     cfg_model *models;    /* in file order */
@@ -225,6 +333,15 @@ const cfg_model *cfg_model_by_name(const cfg_config *c, const char *name);
 const cfg_model *cfg_model_by_table(const cfg_config *c, const char *table);
 const cfg_column *cfg_column_by_name(const cfg_model *m, const char *name);
 const cfg_relationship *cfg_relationship_by_name(const cfg_model *m, const char *name);
+
+/* The permission of role on m; NULL when the role has none there. */
+const cfg_permission *cfg_permission_for(const cfg_model *m, const char *role);
+/* True when role is one of auth.admin_roles. */
+bool cfg_is_admin_role(const cfg_config *c, const char *role);
+/* The schema of a tenant; NULL when tenancy knows no such tenant. */
+const char *cfg_tenant_schema(const cfg_config *c, const char *tenant);
+/* "list", "get", ...; NULL for anything but a single bit. */
+const char *cfg_operation_name(cfg_operation op);
 
 const char *cfg_type_name(cfg_type t);
 /* A strategy as the models' "lazy" spells it ("selectin"), or as a query

@@ -97,6 +97,17 @@ const char *cfg__model_ptr(cfg__ctx *ctx, const cfg_model *m);
 const char *cfg__column_ptr(cfg__ctx *ctx, const cfg_model *m, const cfg_column *c);
 const char *cfg__rel_ptr(cfg__ctx *ctx, const cfg_model *m, const cfg_relationship *r);
 
+/* ---- security (cfg_auth.c) ------------------------------------------ */
+
+/* Reads the "auth" section. */
+void cfg__parse_auth(cfg__ctx *ctx, const json_t *root);
+/* Reads "server.cors" (cors is the value, ptr its pointer). */
+void cfg__parse_cors(cfg__ctx *ctx, const json_t *cors, const char *ptr);
+/* Reads a model's "permissions" (spec is the model, ptr its pointer). */
+void cfg__parse_permissions(cfg__ctx *ctx, cfg_model *m, const json_t *spec, const char *ptr);
+/* Checks once everything is read: permissions need an auth section. */
+void cfg__check_auth(cfg__ctx *ctx);
+
 /* ---- values (cfg_values.c) -------------------------------------------- */
 
 /* Checks a column's "default" against its type, nullability, length and

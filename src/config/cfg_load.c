@@ -16,8 +16,8 @@
 
 #include "cfg_int.h"
 
-static const char *const ROOT_KEYS[] = {"database", "server", "session", "log",
-                                        "models",   "reflect", NULL};
+static const char *const ROOT_KEYS[] = {"database", "server",  "session", "log",
+                                        "models",   "reflect", "auth",    NULL};
 
 cfg_config *cfg_default(arena *a)
 {
@@ -37,7 +37,7 @@ cfg_config *cfg_default(arena *a)
         .max_replica_lag_ms = 5000,
     };
     c->server = (cfg_server){
-        .host = "0.0.0.0",
+        .host = "127.0.0.1",
         .port = 8080,
         .io_threads = 2,
         .workers = 16,
@@ -73,6 +73,7 @@ static void parse_document(cfg__ctx *ctx, const char *text, size_t len, const ch
     } else {
         cfg__check_keys(ctx, root, "", ROOT_KEYS);
         cfg__parse_settings(ctx, root);
+        cfg__parse_auth(ctx, root);
         cfg__parse_replicas(ctx, json_object_get(root, "database"));
         const json_t *models = json_object_get(root, "models");
         if (models)
@@ -101,6 +102,7 @@ static cfg_config *load(arena *a, const char *text, size_t len, const char *orig
         cfg__error(&ctx, "", "%s: no configuration text", origin);
     cfg__apply_env(&ctx);
     cfg__check_settings(&ctx);
+    cfg__check_auth(&ctx);
     if (ctx.ms)
         cfg__resolve_models(&ctx);
 

@@ -17,8 +17,8 @@
 /* PostgreSQL's limits for varchar(n) and numeric(p, s). */
 enum { MAX_LENGTH = 10485760, MAX_PRECISION = 1000 };
 
-static const char *const MODEL_KEYS[] = {"table",  "columns",   "relationships", "version_column",
-                                         "checks", "read_only", NULL};
+static const char *const MODEL_KEYS[] = {"table",       "columns",   "relationships", "version_column",
+                                         "checks",      "read_only", "permissions",   NULL};
 static const char *const COLUMN_KEYS[] = {
     "type",      "primary_key",    "autoincrement", "nullable",  "unique",
     "default",   "server_default", "references",    "choices",   "length",
@@ -532,6 +532,8 @@ static void parse_model(cfg__ctx *ctx, cfg_model *m, cfg__model_state *st, const
     parse_checks(ctx, m, spec, ptr);
     parse_version_column(ctx, m, st, spec, ptr);
     cfg__get_bool(ctx, spec, ptr, "read_only", &m->read_only);
+    if (m->n_columns > 0)
+        cfg__parse_permissions(ctx, m, spec, ptr);
 }
 
 void cfg__parse_models(cfg__ctx *ctx, const json_t *models, const char *ptr)

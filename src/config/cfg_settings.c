@@ -63,6 +63,7 @@ static const setting SETTINGS[] = {
 
     {"server", "host", S_STRING, SRV(host), 0, 0, 0, 0, NULL},
     {"server", "port", S_INT, SRV(port), 1, 65535, 0, 0, "RETORT_PORT"},
+    {"server", "admin_port", S_INT, SRV(admin_port), 0, 65535, 0, 0, NULL},
     {"server", "io_threads", S_INT, SRV(io_threads), 1, 1024, 0, 0, NULL},
     {"server", "workers", S_INT, SRV(workers), 1, 10000, 0, 0, NULL},
     {"server", "queue_depth", S_INT, SRV(queue_depth), 1, 10000000, 0, 0, NULL},
@@ -280,6 +281,9 @@ static void parse_section(cfg__ctx *ctx, const json_t *root, const char *section
     }
     const char **allowed = ARENA_ARRAY(ctx->scratch, const char *, N_SETTINGS + 2);
     size_t n = 0;
+    /* Objects inside a section are parsed by their own files. */
+    if (strcmp(section, "server") == 0)
+        allowed[n++] = "cors";
     if (strcmp(section, "database") == 0)
         allowed[n++] = "replicas"; /* an array: cfg_replicas.c */
     for (size_t i = 0; i < N_SETTINGS; i++)
@@ -294,6 +298,9 @@ static void parse_section(cfg__ctx *ctx, const json_t *root, const char *section
         if (j)
             parse_one(ctx, s, j);
     }
+    const json_t *cors = strcmp(section, "server") == 0 ? json_object_get(obj, "cors") : NULL;
+    if (cors)
+        cfg__parse_cors(ctx, cors, cfg__ptr(ctx, ptr, "cors"));
 }
 
 /* A non-empty array of names into *out (NULL-terminated, in ctx->a). */
@@ -465,6 +472,11 @@ void cfg__check_settings(cfg__ctx *ctx)
         cfg__error(ctx, "/log/format", "\"format\" must be text or json, got \"%s\"",
                    log->format);
     const cfg_server *srv = &ctx->cfg->server;
+    if (srv->admin_port != 0 && srv->admin_port == srv->port && !refused(ctx, "server", "port"))
+        cfg__error(ctx, "/server/admin_port",
+                   "\"admin_port\" (%d) must differ from \"port\"; leave it out (or 0) to serve "
+                   "/metrics and /health/pool on the main port",
+                   srv->admin_port);
     if (refused(ctx, "server", "default_limit") || refused(ctx, "server", "max_limit"))
         return;
     if (srv->default_limit > srv->max_limit)

@@ -210,6 +210,10 @@ struct sql_column {
     const char *const *choices; /* allowed values (CHECK ... IN, or the enum's labels) */
     size_t n_choices;
     const sql_column *references; /* freeze: column-level FK target */
+    /* Accepted on input, never read back: the query translator treats it
+     * as unknown in where, order_by, fields, group_by, aggregates and GET
+     * filters, so a password hash cannot be an oracle. */
+    bool write_only;
 };
 
 typedef struct sql_unique {
@@ -326,6 +330,7 @@ typedef struct sql_column_opts {
     const char *const *choices;
     size_t n_choices;
     const char *references; /* "table.column", resolved by freeze */
+    bool write_only;        /* see sql_column.write_only */
 } sql_column_opts;
 
 /* An empty metadata living in a (normally the process arena). */

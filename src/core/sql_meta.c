@@ -283,6 +283,7 @@ sql_column *sql_table_add_column(sql_table *t, const char *name, sql_type type,
     c->nullable = !(o->primary_key || o->not_null);
     c->unique = o->unique;
     c->autoincrement = o->autoincrement;
+    c->write_only = o->write_only;
     c->server_default = arena_strdup(a, o->server_default);
     if (o->n_choices) {
         const char **ch = ARENA_ARRAY(a, const char *, o->n_choices);

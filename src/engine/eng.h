@@ -227,6 +227,17 @@ bool eng_exec_command(eng_conn *c, const char *sql, err_report *err);
 bool eng_begin(eng_conn *c, const char *isolation_level, int statement_timeout_ms,
                err_report *err);
 
+/* Settings for every transaction this connection begins until it is
+ * checked in: n name/value pairs (borrowed until then), applied with
+ * set_config(name, value, true) — transaction-local, like SET LOCAL — as
+ * one parameterized statement in the same round trip as BEGIN (eng_begin
+ * and eng_begin_exec). For the request's database role ("role"), its JWT
+ * claims ("request.jwt.claims") and its tenant's "search_path". Values are
+ * bound parameters, never SQL text. A failing setting (an unknown role)
+ * fails the BEGIN, and no transaction is left open. */
+void eng_conn_set_tx_settings(eng_conn *c, const char *const *names, const char *const *values,
+                              int n);
+
 /* eng_begin followed by the transaction's first statement, in one round
  * trip (libpq pipeline mode: BEGIN [ISOLATION LEVEL x], SET LOCAL
  * statement_timeout when > 0, the Parse of the statement when prepared and

@@ -182,6 +182,14 @@ void eng__undo_begin(eng_conn *c)
 
 bool eng_begin(eng_conn *c, const char *isolation_level, int statement_timeout_ms, err_report *err)
 {
+    if (c->n_tx_settings > 0) {
+        /* Settings are bound parameters: the extended protocol, pipelined
+         * with BEGIN (eng_pipeline.c), still one round trip. */
+        bool began = false;
+        eng__begin_pipeline(c, NULL, isolation_level, statement_timeout_ms, false, NULL, 0, NULL,
+                            &began, err);
+        return began;
+    }
     char begin_sql[ENG_BEGIN_SQL_MAX], set_sql[ENG_BEGIN_SQL_MAX];
     if (!eng__begin_statements(c, isolation_level, statement_timeout_ms, begin_sql, set_sql, err))
         return false;

@@ -135,6 +135,10 @@ struct eng_conn {
                                round trip (eng__conn_answered) */
     uint64_t prepare_count; /* PQprepare calls on this connection */
     eng__stmt_cache stmts;
+    /* eng_conn_set_tx_settings: borrowed until checkin, which clears them */
+    const char *const *tx_names;
+    const char *const *tx_values;
+    int n_tx_settings;
 };
 
 /* ---- waiters: one per blocked checkout, strict FIFO --------------------- */
@@ -224,6 +228,18 @@ enum { ENG_BEGIN_SQL_MAX = 64 };
  * into set_sql (else ""). False (err filled, nothing sent) for an unknown
  * isolation level, a negative timeout, an unusable connection or a
  * transaction already open. */
+/* "SELECT set_config($1, $2, true), ..." for the connection's
+ * transaction settings into buf, and the 2n parameter values into params
+ * (capacity 2 * ENG_MAX_TX_SETTINGS); false when there are none. */
+enum { ENG_MAX_TX_SETTINGS = 8 };
+/* eng_begin_exec's pipeline; sql NULL sends only BEGIN and the settings
+ * (eng_begin with transaction settings). */
+eng_result *eng__begin_pipeline(eng_conn *c, arena *a, const char *isolation_level,
+                                int statement_timeout_ms, bool prepared, const char *sql,
+                                int nparams, const char *const *values, bool *began,
+                                err_report *err);
+bool eng__settings_statement(const eng_conn *c, char *buf, size_t size, const char **params);
+
 bool eng__begin_statements(eng_conn *c, const char *isolation_level, int statement_timeout_ms,
                            char begin_sql[ENG_BEGIN_SQL_MAX], char set_sql[ENG_BEGIN_SQL_MAX],
                            err_report *err);

@@ -27,9 +27,10 @@
  */
 #include "eng_int.h"
 
+#include <stdio.h>
 #include <string.h>
 
-enum { Q_BEGIN, Q_SET, Q_PARSE, Q_STMT, Q_N };
+enum { Q_BEGIN, Q_SET, Q_SETTINGS, Q_PARSE, Q_STMT, Q_N };
 
 typedef struct pipeline {
     bool queued[Q_N];
@@ -81,24 +82,68 @@ static bool read_results(eng_conn *c, pipeline *pl)
 
 static bool answered_ok(const pipeline *pl, int q)
 {
-    return !pl->queued[q] || (pl->res[q] && PQresultStatus(pl->res[q]) == PGRES_COMMAND_OK);
+    if (!pl->queued[q])
+        return true;
+    ExecStatusType st = pl->res[q] ? PQresultStatus(pl->res[q]) : PGRES_FATAL_ERROR;
+    return st == PGRES_COMMAND_OK || (q == Q_SETTINGS && st == PGRES_TUPLES_OK);
+}
+
+bool eng__settings_statement(const eng_conn *c, char *buf, size_t size, const char **params)
+{
+    int n = c->n_tx_settings < ENG_MAX_TX_SETTINGS ? c->n_tx_settings : ENG_MAX_TX_SETTINGS;
+    if (n <= 0)
+        return false;
+    size_t len = (size_t) snprintf(buf, size, "SELECT ");
+    for (int i = 0; i < n && len < size; i++) {
+        len += (size_t) snprintf(buf + len, size - len, "%sset_config($%d, $%d, true)",
+                                 i ? ", " : "", 2 * i + 1, 2 * i + 2);
+        params[2 * i] = c->tx_names[i];
+        params[2 * i + 1] = c->tx_values[i];
+    }
+    return true;
+}
+
+void eng_conn_set_tx_settings(eng_conn *c, const char *const *names, const char *const *values,
+                              int n)
+{
+    c->tx_names = names;
+    c->tx_values = values;
+    c->n_tx_settings = n < ENG_MAX_TX_SETTINGS ? n : ENG_MAX_TX_SETTINGS;
 }
 
 eng_result *eng_begin_exec(eng_conn *c, arena *a, const char *isolation_level,
                            int statement_timeout_ms, bool prepared, const char *sql, int nparams,
                            const char *const *values, bool *began, err_report *err)
 {
+    if (!sql) {
+        if (began)
+            *began = false;
+        eng__conn_usable(c, NULL, nparams, err); /* records the refusal */
+        return NULL;
+    }
+    return eng__begin_pipeline(c, a, isolation_level, statement_timeout_ms, prepared, sql,
+                               nparams, values, began, err);
+}
+
+eng_result *eng__begin_pipeline(eng_conn *c, arena *a, const char *isolation_level,
+                                int statement_timeout_ms, bool prepared, const char *sql,
+                                int nparams, const char *const *values, bool *began,
+                                err_report *err)
+{
     if (began)
         *began = false;
     char begin_sql[ENG_BEGIN_SQL_MAX], set_sql[ENG_BEGIN_SQL_MAX];
     if (!eng__begin_statements(c, isolation_level, statement_timeout_ms, begin_sql, set_sql, err))
         return NULL;
-    if (!eng__conn_usable(c, sql, nparams, err))
+    if (!eng__conn_usable(c, sql ? sql : begin_sql, sql ? nparams : 0, err))
         return NULL;
+    char settings_sql[64 + 40 * ENG_MAX_TX_SETTINGS];
+    const char *settings[2 * ENG_MAX_TX_SETTINGS];
+    bool has_settings = eng__settings_statement(c, settings_sql, sizeof settings_sql, settings);
 
     /* The statement cache, as eng_exec_prepared uses it inside a
      * transaction: no trimming (a failing DEALLOCATE would abort it). */
-    bool named = prepared && eng__use_named_statements(c);
+    bool named = sql && prepared && eng__use_named_statements(c);
     eng__stmt *e = named ? eng__stmt_cache_find(&c->stmts, sql) : NULL;
     char name[ENG_STMT_NAME_MAX] = "";
     if (e) {
@@ -116,12 +161,15 @@ eng_result *eng_begin_exec(eng_conn *c, arena *a, const char *isolation_level,
         sent = pl.queued[Q_BEGIN] = PQsendQueryParams(pg, begin_sql, 0, NULL, NULL, NULL, NULL, 0);
     if (sent && set_sql[0])
         sent = pl.queued[Q_SET] = PQsendQueryParams(pg, set_sql, 0, NULL, NULL, NULL, NULL, 0);
+    if (sent && has_settings)
+        sent = pl.queued[Q_SETTINGS] = PQsendQueryParams(pg, settings_sql, 2 * c->n_tx_settings,
+                                                         NULL, settings, NULL, NULL, 0);
     if (sent && named && !e) {
         /* No parameter types: the server infers them, as for eng_exec. */
         c->prepare_count++;
         sent = pl.queued[Q_PARSE] = PQsendPrepare(pg, name, sql, 0, NULL);
     }
-    if (sent)
+    if (sent && sql)
         sent = pl.queued[Q_STMT] =
             named ? PQsendQueryPrepared(pg, name, nparams, values, NULL, NULL, 0)
                   : PQsendQueryParams(pg, sql, nparams, NULL, values, NULL, NULL, 0);
@@ -136,15 +184,20 @@ eng_result *eng_begin_exec(eng_conn *c, arena *a, const char *isolation_level,
         complete = false;
 
     eng_result *out = NULL;
-    if (!answered_ok(&pl, Q_BEGIN) || !answered_ok(&pl, Q_SET)) {
-        /* The transaction did not start (or SET failed): report the first
-         * failure, no result of the statement exists. A missing result is
-         * a lost connection (eng__error_from_result with NULL). */
-        int q = answered_ok(&pl, Q_BEGIN) ? Q_SET : Q_BEGIN;
+    if (!answered_ok(&pl, Q_BEGIN) || !answered_ok(&pl, Q_SET) ||
+        !answered_ok(&pl, Q_SETTINGS)) {
+        /* The transaction did not start (or a setting failed): report the
+         * first failure, no result of the statement exists. A missing
+         * result is a lost connection (eng__error_from_result with NULL). */
+        int q = !answered_ok(&pl, Q_BEGIN) ? Q_BEGIN : !answered_ok(&pl, Q_SET) ? Q_SET : Q_SETTINGS;
         if (pl.res[q] && is_copy(pl.res[q]))
             err_set(err, ERR_INTERNAL, "COPY statements go through eng_copy_in.");
         else
-            eng__error_from_result(c, pl.res[q], q == Q_BEGIN ? begin_sql : set_sql, err);
+            eng__error_from_result(c, pl.res[q],
+                                   q == Q_BEGIN ? begin_sql
+                                   : q == Q_SET ? set_sql
+                                                : settings_sql,
+                                   err);
         if (!complete)
             eng__conn_mark_broken(c);
         else
@@ -154,6 +207,8 @@ eng_result *eng_begin_exec(eng_conn *c, arena *a, const char *isolation_level,
     if (began)
         *began = true;
     c->unverified = false; /* BEGIN was answered: the connection was alive */
+    if (!sql)
+        goto done; /* eng_begin: nothing more was sent */
 
     if (!answered_ok(&pl, Q_PARSE)) {
         eng__error_from_result(c, pl.res[Q_PARSE], sql, err);

@@ -443,6 +443,7 @@ void eng_pool_checkin(eng_pool *p, eng_conn *c)
         abort();
     }
 
+    eng_conn_set_tx_settings(c, NULL, NULL, 0); /* they lived in the borrower's memory */
     bool healthy = !c->broken && !c->invalidated && c->pg && PQstatus(c->pg) == CONNECTION_OK;
     if (healthy) {
         PGTransactionStatusType ts = PQtransactionStatus(c->pg);

@@ -27,6 +27,7 @@
 #include <stdint.h>
 
 #include "arena.h"
+#include "auth.h"
 #include "cfg.h"
 #include "eng.h"
 #include "error.h"
@@ -52,6 +53,7 @@ typedef struct http_app {
     const char *openapi_json;     /* GET /openapi.json (http_openapi_text); NULL = 404 */
     const char *docs_dir;         /* Swagger UI's files (http_docs_find_dir); NULL = none */
     schema_drift *drift;          /* models vs catalog (readiness, requests); NULL = unchecked */
+    const auth_verifier *auth;    /* credentials; NULL = auth off */
 } http_app;
 
 typedef enum http_method {
@@ -66,7 +68,10 @@ typedef enum http_method {
 
 typedef enum http_route_flags {
     HTTP_ROUTE_DB = 1 << 0,        /* runs on a database worker */
-    HTTP_ROUTE_JSON_BODY = 1 << 1  /* requires a JSON body (415/400 checked before the handler) */
+    HTTP_ROUTE_JSON_BODY = 1 << 1, /* requires a JSON body (415/400 checked before the handler) */
+    HTTP_ROUTE_PUBLIC = 1 << 2,    /* served without credentials (liveness, docs) */
+    HTTP_ROUTE_ADMIN = 1 << 3      /* operational (/metrics, /health/pool): the admin
+                                      listener, or an admin role when auth is on */
 } http_route_flags;
 
 typedef void (*http_handler)(http_request *req);
@@ -126,6 +131,7 @@ typedef struct http_server_options {
     size_t max_body_bytes;
     bool access_log;
     double shutdown_grace_s; /* how long stop waits for in-flight requests */
+    bool admin;              /* the admin listener: HTTP_ROUTE_ADMIN routes need no role */
 } http_server_options;
 
 /* Creates and starts the server (listening when it returns). routes is
@@ -196,6 +202,10 @@ const char *http_req_body(const http_request *req, size_t *len /* OUT */);
 /* The parsed JSON body of a HTTP_ROUTE_JSON_BODY route: borrowed, freed
  * with the request. */
 json_t *http_req_json(const http_request *req);
+
+/* Who is asking: the identity authenticated before the handler ran
+ * (role NULL when auth is off or the route is public). */
+const auth_identity *http_req_identity(const http_request *req);
 
 /* The request's session, opened on first use with the app's pool and
  * configured isolation and timeout; closed when the request ends (and by

@@ -37,7 +37,7 @@ void http__api_bulk_insert(http_request *req)
     orm_bulk_result done;
     /* Every row is validated before anything is sent: the first bad row
      * is reported and nothing is inserted. */
-    if (!dto_bulk_rows(m, body, a, &rows, &err)) {
+    if (!http__api_writable(req, m, body, "", &err) || !dto_bulk_rows(m, body, a, &rows, &err)) {
         http_reply_problem(req, &err);
         return;
     }
@@ -104,6 +104,7 @@ void http__api_bulk_update(http_request *req)
     int64_t updated = 0;
     /* The values are only looked at once the where document is sound. */
     bool ok = !err_is_set(&err) && query_where_model(m, a, where, "/where", &lim, &q, &err) &&
+              http__api_writable(req, m, json_object_get(doc, "values"), "/values", &err) &&
               dto_bulk_values(m, json_object_get(doc, "values"), "/values", a, &columns,
                               &values, &n, &err) &&
               orm_bulk_update(s, m, q.from, q.where, columns, values, n, &updated, &err);

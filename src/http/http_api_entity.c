@@ -136,7 +136,8 @@ void http__api_create_entity(http_request *req)
     }
     orm_entity *e = orm_entity_new(s, m);
     const char *etag = NULL, *location = NULL;
-    if (dto_apply_input(m, http_req_json(req), DTO_CREATE, "", 0, e, &err) &&
+    if (http__api_writable(req, m, http_req_json(req), "", &err) &&
+        dto_apply_input(m, http_req_json(req), DTO_CREATE, "", 0, e, &err) &&
         orm_session_add(s, e, &err) && write_dto(req, m, e, &err) &&
         (etag = etag_of(req, m, e), location = http__api_location(http_req_arena(req), m, e)) &&
         orm_session_commit(s, &err)) {
@@ -157,6 +158,7 @@ void http__api_update_entity(http_request *req)
     orm_entity *e = m ? load_by_key(req, m, NULL, &err) : NULL;
     const char *etag = NULL;
     if (e && if_match(req, m, e, &err) &&
+        http__api_writable(req, m, http_req_json(req), "", &err) &&
         dto_apply_input(m, http_req_json(req), DTO_UPDATE, "", 0, e, &err) &&
         write_dto(req, m, e, &err) && ((etag = etag_of(req, m, e)), true) &&
         orm_session_commit(s, &err)) {

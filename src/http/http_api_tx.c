@@ -177,6 +177,19 @@ static bool run_op(tx_run *t, size_t i, const json_t *op)
     const orm_mapper *m = resource ? orm_mapper_by_resource(http_req_app(t->req)->registry,
                                                             resource)
                                    : NULL;
+    cfg_operation opk = strcmp(kind, "create") == 0   ? CFG_OP_CREATE
+                        : strcmp(kind, "update") == 0 ? CFG_OP_UPDATE
+                        : strcmp(kind, "delete") == 0 ? CFG_OP_DELETE
+                        : json_object_get(json_object_get(op, "query"), "aggregates")
+                            ? CFG_OP_AGGREGATE
+                            : CFG_OP_QUERY;
+    if (m && !http__api_allowed(t->req, m, opk, t->err)) {
+        if (t->err->kind == ERR_NOT_FOUND)
+            m = NULL; /* hidden: indistinguishable from unknown */
+        else
+            return false;
+        err_clear(t->err);
+    }
     if (!m) {
         err_add_item(t->err, ERR_NOT_FOUND, arena_sprintf(t->a, "%s/resource", base),
                      "There is no resource named \"%s\".", resource ? resource : "");
@@ -208,7 +221,8 @@ static bool run_op(tx_run *t, size_t i, const json_t *op)
                                       vp);
         bool create = strcmp(kind, "create") == 0;
         orm_entity *e = !values ? NULL : create ? orm_entity_new(t->s, m) : op_load(t, m, op, base);
-        if (e && dto_apply_input(m, values, create ? DTO_CREATE : DTO_UPDATE, vp, DTO_ALLOW_ADD,
+        if (e && http__api_writable(t->req, m, values, vp, t->err) &&
+            dto_apply_input(m, values, create ? DTO_CREATE : DTO_UPDATE, vp, DTO_ALLOW_ADD,
                                  e, t->err) &&
             (!create || orm_session_add(t->s, e, t->err)))
             result = op_write_result(t, m, e);
@@ -238,6 +252,7 @@ static bool attempt(http_request *req, const json_t *doc, const char *isolation,
 {
     arena *a = arena_create(http_req_arena(req), "transaction attempt");
     orm_session_options o = http__session_options(req, isolation);
+    http__session_identity(req, &o);
     const json_t *ops = json_object_get(doc, "operations");
     tx_run t = {.req = req, .a = http_req_arena(req), .s = orm_session_open(a, &o), .ops = ops,
                 .results = jsonw_arena_new(a, json_array()), .err = err};

@@ -7,6 +7,72 @@
 #include "dto.h"
 #include "http_int.h"
 
+/* The operation a REST route performs (SPEC.md §5 names), from the
+ * route and method; a query document with aggregates is "aggregate". */
+static cfg_operation route_operation(const http_request *req)
+{
+    const char *route = http_req_route_name(req);
+    http_method method = http_req_method(req);
+    if (strcmp(route, "/api/{resource}/query") == 0) {
+        const json_t *doc = http_req_json(req);
+        return json_object_get(doc, "aggregates") || json_object_get(doc, "group_by")
+                   ? CFG_OP_AGGREGATE
+                   : CFG_OP_QUERY;
+    }
+    if (strcmp(route, "/api/{resource}/bulk") == 0)
+        return CFG_OP_BULK_INSERT;
+    if (strcmp(route, "/api/{resource}/{id}") == 0)
+        return method == HTTP_PATCH    ? CFG_OP_UPDATE
+               : method == HTTP_DELETE ? CFG_OP_DELETE
+                                       : CFG_OP_GET;
+    return method == HTTP_POST     ? CFG_OP_CREATE
+           : method == HTTP_PATCH  ? CFG_OP_BULK_UPDATE
+           : method == HTTP_DELETE ? CFG_OP_BULK_DELETE
+                                   : CFG_OP_LIST;
+}
+
+bool http__api_allowed(http_request *req, const orm_mapper *m, cfg_operation op, err_report *err)
+{
+    const http_app *app = http_req_app(req);
+    auth_verdict v = auth_check(app->config, http_req_identity(req), m->model, op);
+    if (v == AUTH_ALLOW)
+        return true;
+    auth_refuse(http_req_identity(req), v, m->model, op, err);
+    return false;
+}
+
+bool http__api_writable(http_request *req, const orm_mapper *m, const json_t *values,
+                        const char *prefix, err_report *err)
+{
+    const http_app *app = http_req_app(req);
+    if (json_is_array(values)) {
+        bool ok = true;
+        size_t i;
+        json_t *row;
+        json_array_foreach(values, i, row)
+        {
+            ok &= http__api_writable(req, m, row,
+                                     arena_sprintf(http_req_arena(req), "%s/%zu", prefix, i), err);
+        }
+        return ok;
+    }
+    if (!json_is_object(values))
+        return true; /* the DTO reports the shape */
+    bool ok = true;
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *) values, key, v)
+    {
+        if (cfg_column_by_name(m->model, key) &&
+            !auth_can_write(app->config, http_req_identity(req), m->model, key)) {
+            err_add_item(err, ERR_FORBIDDEN, err_pointer_join(http_req_arena(req), prefix, key),
+                         "Your role may not write %s.", key);
+            ok = false;
+        }
+    }
+    return ok;
+}
+
 const orm_mapper *http__api_mapper(http_request *req, err_report *err)
 {
     const char *resource = http_req_path_param(req, "resource");
@@ -17,6 +83,9 @@ const orm_mapper *http__api_mapper(http_request *req, err_report *err)
                 resource ? resource : "");
         return NULL;
     }
+    /* Permissions first: a hidden model says nothing about itself. */
+    if (!http__api_allowed(req, m, route_operation(req), err))
+        return NULL;
     json_t *drift = schema_drift_of_table(http_req_app(req)->drift, m->model->table);
     if (drift) {
         err_set(err, ERR_DRIFT,

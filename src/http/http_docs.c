@@ -219,15 +219,15 @@ static void docs_asset(http_request *req)
 }
 
 const http_route HTTP_DOCS_ROUTES[] = {
-    {HTTP_GET, "/openapi.json", openapi_json, 0, "/openapi.json",
+    {HTTP_GET, "/openapi.json", openapi_json, HTTP_ROUTE_PUBLIC, "/openapi.json",
      {"documentation", "getOpenApi", "This OpenAPI document",
       "The OpenAPI 3.1 document generated from the models at start-up.", HTTP_P400}},
-    {HTTP_GET, "/docs", docs_page, 0, "/docs",
+    {HTTP_GET, "/docs", docs_page, HTTP_ROUTE_PUBLIC, "/docs",
      {"documentation", "getDocs", "API documentation page",
       "A page that renders this document with Swagger UI, served from local files (works "
       "offline).",
       HTTP_P400}},
-    {HTTP_GET, "/docs/{file}", docs_asset, 0, "/docs/{file}",
+    {HTTP_GET, "/docs/{file}", docs_asset, HTTP_ROUTE_PUBLIC, "/docs/{file}",
      {"documentation", "getDocsAsset", "A file of the documentation page",
       "Swagger UI's scripts, style sheet and icons, from server.docs_dir.",
       HTTP_P400 | HTTP_P404}},

@@ -126,19 +126,19 @@ static void metrics(http_request *req)
 }
 
 const http_route HTTP_BUILTIN_ROUTES[] = {
-    {HTTP_GET, "/health", health, 0, "/health",
+    {HTTP_GET, "/health", health, HTTP_ROUTE_PUBLIC, "/health",
      {"health", "getHealth", "Liveness", "Answers on the I/O thread without touching the database.",
       HTTP_P400}},
-    {HTTP_GET, "/health/ready", health_ready, 0, "/health/ready",
+    {HTTP_GET, "/health/ready", health_ready, HTTP_ROUTE_PUBLIC, "/health/ready",
      {"health", "getReadiness", "Readiness",
       "200 when the database answered within the last 3 seconds (a pooled round trip or the "
       "health checker's query on its own connection), else 503; never waits for a pool slot, "
       "so a saturated pool stays ready.",
       HTTP_P400 | HTTP_P503}},
-    {HTTP_GET, "/health/pool", health_pool, 0, "/health/pool",
+    {HTTP_GET, "/health/pool", health_pool, HTTP_ROUTE_ADMIN, "/health/pool",
      {"health", "getPoolStatus", "Connection pool status",
       "Counters of the connection pool; no database access.", HTTP_P400}},
-    {HTTP_GET, "/metrics", metrics, 0, "/metrics",
+    {HTTP_GET, "/metrics", metrics, HTTP_ROUTE_ADMIN, "/metrics",
      {"health", "getMetrics", "Prometheus metrics",
       "Prometheus text exposition: requests by route and status, a latency histogram, pool "
       "gauges, statements executed, transaction replays.",

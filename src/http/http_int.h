@@ -58,6 +58,13 @@ struct http_request {
     const char *role;      /* the authenticated role, for the access log; NULL = none */
     double start;          /* monotonic seconds */
     orm_session *session;
+    auth_identity identity;
+    const char *tenant_schema; /* auth.tenancy: the schema of the request's tenant */
+    query_row_policy row_policy; /* the role's row filters (http_rowfilter.c) */
+    /* Transaction-local settings of the request's sessions (role, claims,
+     * search_path): http__session_identity. */
+    const char *setting_names[4], *setting_values[4];
+    int n_settings;
 
     /* The response; written by whichever thread runs the handler, read by
      * the I/O thread after the hand-back (state is the fence). */
@@ -155,6 +162,13 @@ enum MHD_Result http__send(http_request *req);
 
 /* The mapper of the {resource} path parameter; 404 when unknown. */
 const orm_mapper *http__api_mapper(http_request *req, err_report *err);
+/* Every column values (an object, or an array of them for bulk rows) sets
+ * is in the role's write list; else 403 with a pointer per column
+ * (prefix + "/" + column). */
+bool http__api_writable(http_request *req, const orm_mapper *m, const json_t *values,
+                        const char *prefix, err_report *err);
+/* May the request's role do op on m? Records 404 (hidden), 401 or 403. */
+bool http__api_allowed(http_request *req, const orm_mapper *m, cfg_operation op, err_report *err);
 /* The {id} path parameter split into key values (composite keys: comma
  * separated, each percent-encoded); NULL with a 404 when the id cannot be
  * a key of m (wrong arity, or a value its column type cannot hold). */
@@ -192,6 +206,23 @@ void http__api_query(http_request *req);
 void http__api_bulk_insert(http_request *req);
 void http__api_bulk_update(http_request *req);
 void http__api_transaction(http_request *req);
+
+/* CORS (http_cors.c). Answers OPTIONS on a known path: 204 with Allow,
+ * plus the preflight headers when server.cors allows the Origin. */
+void http__options(http_request *req);
+/* Adds Access-Control-Allow-Origin and friends to a response when the
+ * request's Origin is allowed (I/O thread, before sending). */
+void http__cors_headers(http_request *req, struct MHD_Response *resp);
+
+/* Authentication and the operational routes' role check, before any
+ * handler; replies (401/403) and returns false when refused. */
+bool http__authenticate(http_request *req);
+/* Adds the request's database role, claims and tenant search_path to the
+ * options of a session it opens. */
+void http__session_identity(http_request *req, orm_session_options *o);
+/* Sets the session's row filter from the role's permissions
+ * (http_rowfilter.c); none for admins and without auth. */
+void http__session_row_filter(http_request *req, orm_session_options *o);
 
 http_method http__method_from_name(const char *name);
 const char *http__method_names(arena *a, unsigned methods); /* "GET, POST" */

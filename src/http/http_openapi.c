@@ -255,6 +255,8 @@ json_t *http_openapi_document(const orm_registry *reg, const cfg_config *cfg)
     json_object_set_new(components, "headers", x.headers);
     json_object_set_new(components, "responses", x.responses);
     json_object_set_new(doc, "components", components);
+    if (cfg)
+        http__oa_security(doc, cfg);
 
     json_decref(x.taken);
     json_decref(x.op_ids);

@@ -309,8 +309,10 @@ const char *http__oa_relationship_list(http__oa *x, const http__oa_model *om)
 
 const char *http__oa_column_list(http__oa *x, const http__oa_model *om)
 {
+    /* What order_by, fields and filters may name: never write-only. */
     const char *s = "";
     for (size_t i = 0; i < om->model->n_columns; i++)
-        s = arena_sprintf(x->a, "%s%s%s", s, i ? ", " : "", om->model->columns[i].name);
+        if (!om->model->columns[i].write_only)
+            s = arena_sprintf(x->a, "%s%s%s", s, *s ? ", " : "", om->model->columns[i].name);
     return s;
 }

@@ -132,5 +132,8 @@ void http__oa_components(http__oa *x);
 void http__oa_model_paths(http__oa *x, json_t *paths, const http__oa_model *om);
 /* The transaction, health, metrics and documentation operations. */
 void http__oa_shared_paths(http__oa *x, json_t *paths);
+/* With auth configured: securitySchemes, security requirements, 401/403
+ * responses, on the finished document (http_openapi_security.c). */
+void http__oa_security(json_t *doc, const cfg_config *cfg);
 
 #endif

@@ -187,6 +187,13 @@ void http_reply_problem(http_request *req, const err_report *err)
     }
     member(w, "request_id", req->request_id);
     jsonw_object_end(w);
+    if (status == 401) {
+        /* RFC 6750 §3: say which scheme; invalid_token when one was sent. */
+        bool sent = http_req_header(req, "Authorization") || http_req_header(req, "X-API-Key");
+        http_add_header(req, "WWW-Authenticate",
+                        sent ? "Bearer realm=\"retort\", error=\"invalid_token\""
+                             : "Bearer realm=\"retort\"");
+    }
     if (err->retry_after > 0) {
         char v[16];
         snprintf(v, sizeof v, "%d", err->retry_after);
@@ -261,6 +268,7 @@ enum MHD_Result http__send(http_request *req)
     for (http_out_header *h = req->headers; h; h = h->next)
         MHD_add_response_header(resp, h->name, h->value);
     MHD_add_response_header(resp, "X-Request-Id", req->request_id);
+    http__cors_headers(req, resp);
 
     double total_ms = (now_s() - req->start) * 1e3;
     orm_session_stats st = {0};

@@ -157,6 +157,7 @@ orm_session *http_req_session(http_request *req)
 {
     if (!req->session) {
         orm_session_options o = http__session_options(req, NULL);
+        http__session_identity(req, &o);
         req->session = orm_session_open(req->arena, &o);
     }
     return req->session;

@@ -160,6 +160,9 @@ const char *http__method_names(arena *a, unsigned methods)
     sbuf_init(&b, a, 64);
     if (methods & HTTP_GET)
         methods |= HTTP_HEAD;
+    /* Every known path answers OPTIONS (CORS preflight, http_cors.c). */
+    if (methods)
+        methods |= HTTP_OPTIONS;
     for (unsigned i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (!(methods & (1u << i)))
             continue;

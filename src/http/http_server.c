@@ -109,6 +109,9 @@ static bool admit(http_request *req)
     if (req->too_large) {
         err_set(&err, ERR_TOO_LARGE, "The request body exceeds the limit of %zu bytes.",
                 req->server->opts.max_body_bytes);
+    } else if (req->method == HTTP_OPTIONS && (req->route || req->allowed)) {
+        http__options(req); /* before credentials: preflights carry none */
+        return false;
     } else if (!req->route && req->allowed) {
         http_add_header(req, "Allow", http__method_names(req->arena, req->allowed));
         err_set(&err, ERR_METHOD, "%s is not allowed on %s.", req->method_name, req->path);
@@ -117,6 +120,8 @@ static bool admit(http_request *req)
     } else if (req->too_many_query) {
         err_add_item(&err, ERR_BAD_REQUEST, NULL, "Too many query parameters (at most %d).",
                      HTTP_MAX_QUERY_PARAMS);
+    } else if (!http__authenticate(req)) {
+        return false;
     } else if (req->route->flags & HTTP_ROUTE_JSON_BODY) {
         const char *ct =
             MHD_lookup_connection_value(req->conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);

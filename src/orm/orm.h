@@ -67,6 +67,12 @@ sql_metadata *orm_metadata_from_config(arena *a, const cfg_config *cfg, err_repo
 bool orm_schema_create_all(eng_pool *pool, const sql_metadata *md, arena *a, err_report *err);
 bool orm_schema_drop_all(eng_pool *pool, const sql_metadata *md, arena *a, err_report *err);
 
+/* A row filter (orm_rowfilter.c): the condition the rows of table t that
+ * the session may use satisfy, over `from` (a FROM item of t), built in b.
+ * NULL with err untouched: no filter on t; NULL with err set: failure. */
+typedef sql_node *(*orm_row_filter_fn)(void *ctx, sql_builder *b, const sql_table *t,
+                                       const sql_from *from, err_report *err);
+
 typedef struct orm_session_options {
     eng_pool *pool;              /* borrowed; outlives every session */
     eng_pool *fallback_pool;     /* NULL, or where to go when pool cannot give a
@@ -84,6 +90,18 @@ typedef struct orm_session_options {
     const orm_registry *registry; /* mappers; may be NULL for Core-only use */
     bool expire_on_commit;
     bool autoflush;              /* flush before every query */
+    /* Transaction-local settings for every transaction of the session
+     * (eng_conn_set_tx_settings): the request's database role, JWT claims,
+     * tenant search_path. Borrowed for the session's life; a session with
+     * settings always runs its statements inside a transaction. */
+    const char *const *tx_setting_names;
+    const char *const *tx_setting_values;
+    int n_tx_settings;
+    /* Applied to every statement the session runs (orm_rowfilter.c): each
+     * table read through its filter, UPDATE/DELETE limited by it, rows an
+     * INSERT/UPDATE writes checked against it (ERR_FORBIDDEN). NULL = none. */
+    orm_row_filter_fn row_filter;
+    void *row_filter_ctx;
 } orm_session_options;
 
 /* Opens a session in a; nothing touches the database yet. Registers its

@@ -259,4 +259,13 @@ bool orm__load_selectin(orm_session *s, const orm_relationship *rel, orm_entity 
 void orm__raise_error(err_report *err, const orm_relationship *rel, const char *path,
                       const char *pointer);
 
+/* ---- row filters (orm_rowfilter.c) ---- */
+
+/* Rewrites stmt in place for the session's row filter (none: no-op);
+ * *check_row_ok says the result carries the written rows' check. */
+bool orm__apply_row_filters(orm_session *s, sql_node *stmt, bool *check_row_ok,
+                            err_report *err);
+/* ERR_FORBIDDEN when a written row failed the check. */
+bool orm__check_row_ok(const eng_result *r, err_report *err);
+
 #endif

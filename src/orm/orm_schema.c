@@ -169,6 +169,7 @@ sql_metadata *orm_metadata_from_config(arena *a, const cfg_config *cfg, err_repo
                 .choices = col->choices,
                 .n_choices = col->n_choices,
                 .references = col->references,
+                .write_only = col->write_only,
             };
             if (!sql_table_add_column(t, col->name, orm_column_type(col), &o, err))
                 return NULL;

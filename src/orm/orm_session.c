@@ -94,6 +94,9 @@ static bool checkout(orm_session *s, bool optimistic, err_report *err)
     if (!s->conn)
         return false;
     s->stats.checked_out = true;
+    if (s->opts.n_tx_settings > 0)
+        eng_conn_set_tx_settings(s->conn, s->opts.tx_setting_names, s->opts.tx_setting_values,
+                                 s->opts.n_tx_settings);
     return true;
 }
 
@@ -221,12 +224,20 @@ eng_result *orm_session_execute(orm_session *s, const char *sql, int nparams,
 
 eng_result *orm_session_execute_stmt(orm_session *s, const sql_node *stmt, err_report *err)
 {
+    /* Statements are built in the session's arena for this session; the
+     * row filter rewrites them there before they are compiled. */
+    bool check_row_ok = false;
+    if (!orm__apply_row_filters(s, (sql_node *) stmt, &check_row_ok, err))
+        return NULL;
     sql_compiled c;
     bool ok = s->opts.cache ? sql_cache_compile(s->opts.cache, stmt, s->arena, &c, err)
                             : sql_compile(stmt, s->arena, &c, err);
     if (!ok)
         return NULL;
-    return orm_session_execute(s, c.sql, (int) c.n_params, c.params, err);
+    eng_result *r = orm_session_execute(s, c.sql, (int) c.n_params, c.params, err);
+    if (r && check_row_ok && !orm__check_row_ok(r, err))
+        return NULL;
+    return r;
 }
 
 void orm_session_count_statement(orm_session *s, double ms)

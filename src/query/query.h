@@ -185,4 +185,27 @@ bool query_where_model(const orm_mapper *m, arena *a, const json_t *where,
 eng_result *query_rows(orm_session *s, const query_doc *q, int64_t *count /* OUT */,
                        err_report *err);
 
+/* ---- row filters (query_rowfilter.c) ---------------------------------- */
+
+typedef enum query_row_access {
+    QUERY_ROWS_ALL,
+    QUERY_ROWS_NONE,
+    QUERY_ROWS_WHERE
+} query_row_access;
+
+/* Which rows of each model a session may use: rows_of answers per mapper,
+ * with *doc (a new reference, taken over) for QUERY_ROWS_WHERE: a where
+ * document, claims already substituted. */
+typedef struct query_row_policy {
+    query_row_access (*rows_of)(void *ctx, const orm_mapper *m, json_t **doc /* OUT */);
+    void *ctx;
+    const orm_registry *registry;
+} query_row_policy;
+
+/* An orm_row_filter_fn over a query_row_policy (ctx): the policy's where
+ * document translated over `from`; FALSE for QUERY_ROWS_NONE and for a
+ * document that does not translate; NULL (no filter) for QUERY_ROWS_ALL. */
+sql_node *query_row_filter(void *ctx, sql_builder *b, const sql_table *t, const sql_from *from,
+                           err_report *err);
+
 #endif

@@ -168,14 +168,24 @@ const char *query__quote(arena *a, const char *name)
     return arena_sprintf(a, "\"%.*s...\"", (int) cut, name);
 }
 
+const sql_column *query__column(const sql_table *t, const char *name)
+{
+    const sql_column *c = sql_table_column(t, name);
+    return c && !c->write_only ? c : NULL;
+}
+
 const char *query__field_list(arena *a, const sql_table *t, bool relationships)
 {
     sbuf s;
     sbuf_init(&s, a, 64);
     sbuf_append(&s, "Columns: ");
+    bool first = true;
     for (size_t i = 0; i < t->n_columns; i++) {
-        if (i)
+        if (t->columns[i]->write_only)
+            continue;
+        if (!first)
             sbuf_append(&s, ", ");
+        first = false;
         sbuf_append(&s, t->columns[i]->name);
     }
     sbuf_append_char(&s, '.');

@@ -200,7 +200,7 @@ static void parse_options(query__ctx *x, query_doc *q, const json_t *v, const qu
 bool query__add_field(query__ctx *x, query_doc *q, const char *name, const query__path *p)
 {
     const sql_table *t = q->from->table;
-    const sql_column *c = sql_table_column(t, name);
+    const sql_column *c = query__column(t, name);
     const sql_relation *rel = c ? NULL : sql_table_relation(t, name);
     if (!c && !rel) {
         query__bad(x, p, "Unknown field %s on %s. %s", query__quote(x->a, name), t->name,
@@ -264,7 +264,7 @@ bool query__add_order(query__ctx *x, query_doc *q, const char *name, bool desc, 
             return false;
         }
     } else {
-        o.column = sql_table_column(t, name);
+        o.column = query__column(t, name);
         if (!o.column) {
             if (sql_table_relation(t, name))
                 query__bad(x, p, "\"%s\" is a relationship; order_by takes columns of %s.", name,
@@ -379,7 +379,7 @@ static void group_by_item(query__ctx *x, query_doc *q, const json_t *g, const qu
         query__bad(x, p, "A group_by item is a column name, not %s.", jsonkind_noun(g));
         return;
     }
-    const sql_column *c = sql_table_column(t, name);
+    const sql_column *c = query__column(t, name);
     if (!c) {
         query__bad(x, p, "Unknown column %s on %s for group_by. %s", query__quote(x->a, name),
                    t->name, query__field_list(x->a, t, false));
@@ -474,7 +474,7 @@ static void parse_aggregate(query__ctx *x, query_doc *q, const char *label, cons
             return;
         }
     } else {
-        c = sql_table_column(t, cname);
+        c = query__column(t, cname);
         if (!c) {
             query__bad(x, &fp, "Unknown column %s on %s. %s", query__quote(x->a, cname), t->name,
                        query__field_list(x->a, t, false));

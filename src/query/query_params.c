@@ -174,7 +174,7 @@ bool query_parse_params(sql_builder *b, const sql_from *from, const char *const 
         const sql_column *c;
         if (is_control(name)) {
             control(&x, out, name, value, &p);
-        } else if ((c = sql_table_column(t, name))) {
+        } else if ((c = query__column(t, name))) {
             equality(&x, out, c, value, &p);
         } else if (sql_table_relation(t, name)) {
             query__bad(&x, &p,

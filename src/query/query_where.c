@@ -507,7 +507,7 @@ static bool where_object(query__ctx *x, const sql_from *from, const json_t *wher
         const sql_relation *rel;
         if (strcmp(key, "and") == 0 || strcmp(key, "or") == 0 || strcmp(key, "not") == 0) {
             done = logical(x, from, key, v, &kp, depth, &cond);
-        } else if ((c = sql_table_column(t, key))) {
+        } else if ((c = query__column(t, key))) {
             done = column_condition(x, from, c, v, &kp, &cond);
         } else if ((rel = sql_table_relation(t, key))) {
             done = relation_condition(x, from, rel, v, &kp, depth, &cond);

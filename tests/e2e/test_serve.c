@@ -138,7 +138,7 @@ static void test_errors(void **state)
 
     r = ts_http(F.a, F.srv.port, "POST", "/health", NULL, "{}", 2, 5000);
     assert_int_equal(r->status, 405);
-    assert_string_equal(ts_header_get(r, "Allow"), "GET, HEAD");
+    assert_string_equal(ts_header_get(r, "Allow"), "GET, HEAD, OPTIONS");
 
     /* Over max_body_bytes (1 MiB in the sample config): refused from the
      * Content-Length alone. */

@@ -105,14 +105,17 @@ json_t *jparse(const char *text)
 
 /* ---- setup --------------------------------------------------------------- */
 
-/* template with every "api_" replaced by prefix */
-static bool write_config(const char *prefix, const char *out_path)
+/* text (NULL: the template config/test/api.json) with every "api_"
+ * replaced by prefix */
+static bool write_config(const char *prefix, const char *text, const char *out_path)
 {
-    const char *tmpl = ts_source_path(API.group, "config/test/api.json");
-    const char *text = ts_read_file(API.group, tmpl, NULL);
     if (!text) {
-        fprintf(stderr, "cannot read %s\n", tmpl);
-        return false;
+        const char *tmpl = ts_source_path(API.group, "config/test/api.json");
+        text = ts_read_file(API.group, tmpl, NULL);
+        if (!text) {
+            fprintf(stderr, "cannot read %s\n", tmpl);
+            return false;
+        }
     }
     FILE *f = fopen(out_path, "w");
     if (!f)
@@ -124,6 +127,11 @@ static bool write_config(const char *prefix, const char *out_path)
             break;
         }
         fwrite(p, 1, (size_t) (hit - p), f);
+        if (strncmp(hit, "\"api_keys\"", 10) == 0) { /* auth.api_keys is not a table */
+            fputs("\"api_", f);
+            p = hit + 5;
+            continue;
+        }
         fprintf(f, "\"%s", prefix);
         p = hit + 5;
     }
@@ -164,6 +172,12 @@ bool api_server_start(ts_server *s, const char *const *extra_env)
 
 int api_group_setup(const char *prefix, const char *const *extra_env)
 {
+    return api_group_setup_config(prefix, NULL, extra_env);
+}
+
+int api_group_setup_config(const char *prefix, const char *config_text,
+                           const char *const *extra_env)
+{
     signal(SIGPIPE, SIG_IGN);
     const char *via = via_pgbouncer();
     if (via) {
@@ -180,7 +194,7 @@ int api_group_setup(const char *prefix, const char *const *extra_env)
     ts_database_url(); /* exits loudly without RETORT_TEST_DATABASE_URL */
     snprintf(API.config_path, sizeof API.config_path, "/tmp/retort-api-%s%d.json", prefix,
              (int) getpid());
-    if (!write_config(prefix, API.config_path))
+    if (!write_config(prefix, config_text, API.config_path))
         return -1;
     if (run_schema("drop") != 0 || run_schema("create") != 0)
         return -1;
@@ -275,7 +289,7 @@ int api_test_teardown(void **state)
             rc = -1;
         }
         arena_destroy(a);
-        long out = api_pool_checked_out(API.srv.port);
+        long out = api_pool_checked_out(API.admin_port ? API.admin_port : API.srv.port);
         if (out != 0) {
             printf("ERROR: /health/pool checked_out is %ld after the test (expected 0)\n", out);
             rc = -1;

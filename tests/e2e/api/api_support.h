@@ -38,6 +38,7 @@ typedef struct api_fixture {
     const char *prefix;
     char config_path[256];
     ts_server srv;
+    int admin_port; /* server.admin_port, where teardown checks the pool; 0 = srv.port */
     arena *group; /* group lifetime */
     arena *test;  /* per test */
 } api_fixture;
@@ -50,6 +51,9 @@ extern api_fixture API;
  * server with RETORT_SERVER_DEBUG_HEADERS=true plus extra_env ("K=V",
  * NULL-terminated, may be NULL). Returns 0 / -1 (cmocka group setup). */
 int api_group_setup(const char *prefix, const char *const *extra_env);
+/* The same with another config (JSON text, "api_" prefixed the same way). */
+int api_group_setup_config(const char *prefix, const char *config_text,
+                           const char *const *extra_env);
 int api_group_teardown(void);
 /* Per-test: a fresh arena; teardown checks /health and /health/pool. */
 int api_test_setup(void **state);

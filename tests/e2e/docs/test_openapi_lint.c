@@ -100,11 +100,23 @@ static void test_fixture_document(void **state)
     lint(f, doc);
 }
 
+/* With auth: securitySchemes, per-operation security, 401/403 (issue 11). */
+static void test_auth_document(void **state)
+{
+    fixture *f = *state;
+    const char *doc = arena_sprintf(f->a, "%s/auth.openapi.json", f->dir);
+    int rc = ts_system("'%s' openapi -c '%s' >'%s'", RETORT_BINARY_PATH,
+                       ts_source_path(f->a, "config/test/auth.json"), doc);
+    assert_int_equal(rc, 0);
+    lint(f, doc);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_checked_in_document, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fixture_document, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_auth_document, setup, teardown),
     };
     return cmocka_run_group_tests_name("openapi lint", tests, NULL, NULL);
 }

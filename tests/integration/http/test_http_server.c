@@ -243,7 +243,7 @@ static void test_routing_and_params(void **state)
     assert_null(strstr(allow, "PUT"));
     r = ts_http(a, f->port, "DELETE", "/health", NULL, NULL, 0, 5000);
     assert_problem(r, 405, "method-not-allowed");
-    assert_string_equal(ts_header_get(r, "Allow"), "GET, HEAD");
+    assert_string_equal(ts_header_get(r, "Allow"), "GET, HEAD, OPTIONS");
     arena_destroy(a);
 }
 

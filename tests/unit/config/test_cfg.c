@@ -174,7 +174,7 @@ static void test_sample_config(void **state)
     assert_true(c->database.prepared_statements);
     assert_int_equal(c->database.connect_timeout, 5);
 
-    assert_string_equal(c->server.host, "0.0.0.0");
+    assert_string_equal(c->server.host, "127.0.0.1");
     assert_int_equal(c->server.port, 8080);
     assert_int_equal(c->server.io_threads, 2);
     assert_int_equal(c->server.workers, 16);
@@ -266,7 +266,7 @@ static void expect_defaults(const cfg_config *c)
     assert_string_equal(c->database.isolation_level, "READ COMMITTED");
     assert_true(c->database.prepared_statements);
     assert_int_equal(c->database.connect_timeout, 5);
-    assert_string_equal(c->server.host, "0.0.0.0");
+    assert_string_equal(c->server.host, "127.0.0.1");
     assert_int_equal(c->server.port, 8080);
     assert_int_equal(c->server.io_threads, 2);
     assert_int_equal(c->server.workers, 16);

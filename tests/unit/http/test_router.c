@@ -134,10 +134,10 @@ static void head_and_allow(void **state)
     http_request *r = route(f, HTTP_PUT, "/api/users/7");
     assert_null(r->route);
     assert_int_equal(r->allowed, HTTP_GET | HTTP_PATCH | HTTP_DELETE);
-    assert_string_equal(http__method_names(f->a, r->allowed), "GET, PATCH, DELETE, HEAD");
+    assert_string_equal(http__method_names(f->a, r->allowed), "GET, PATCH, DELETE, HEAD, OPTIONS");
     r = route(f, HTTP_DELETE, "/api/users");
     assert_int_equal(r->allowed, HTTP_GET | HTTP_POST);
-    assert_string_equal(http__method_names(f->a, r->allowed), "GET, POST, HEAD");
+    assert_string_equal(http__method_names(f->a, r->allowed), "GET, POST, HEAD, OPTIONS");
     r = route(f, HTTP_GET, "/api/transaction/x"); /* matches item under GET */
     assert_string_equal(r->route->name, "item");
     assert_int_equal(http__method_from_name("PATCH"), HTTP_PATCH);
