@@ -17,8 +17,8 @@
 /* PostgreSQL's limits for varchar(n) and numeric(p, s). */
 enum { MAX_LENGTH = 10485760, MAX_PRECISION = 1000 };
 
-static const char *const MODEL_KEYS[] = {"table",  "columns",     "relationships", "version_column",
-                                         "checks", "read_only",   "permissions",   NULL};
+static const char *const MODEL_KEYS[] = {"table",       "columns",   "relationships", "version_column",
+                                         "checks",      "read_only", "permissions",   NULL};
 static const char *const COLUMN_KEYS[] = {
     "type",      "primary_key",    "autoincrement", "nullable",  "unique",
     "default",   "server_default", "references",    "choices",   "length",

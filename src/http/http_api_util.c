@@ -83,6 +83,7 @@ const orm_mapper *http__api_mapper(http_request *req, err_report *err)
                 resource ? resource : "");
         return NULL;
     }
+    /* Permissions first: a hidden model says nothing about itself. */
     if (!http__api_allowed(req, m, route_operation(req), err))
         return NULL;
     json_t *drift = schema_drift_of_table(http_req_app(req)->drift, m->model->table);
