@@ -54,7 +54,16 @@ void http__cors_headers(http_request *req, struct MHD_Response *resp)
     if (!c || !c->enabled)
         return;
     /* Responses differ by Origin, so caches must key on it. */
-    MHD_add_response_header(resp, "Vary", "Origin");
+    const char *vary = MHD_get_response_header(resp, "Vary");
+    if (vary) {
+        /* One Vary header: gzip may have set it (Accept-Encoding). */
+        char both[128];
+        snprintf(both, sizeof both, "%s, Origin", vary);
+        MHD_del_response_header(resp, "Vary", vary);
+        MHD_add_response_header(resp, "Vary", both);
+    } else {
+        MHD_add_response_header(resp, "Vary", "Origin");
+    }
     const char *origin = allowed_origin(c, http_req_header(req, "Origin"));
     if (!origin)
         return;
