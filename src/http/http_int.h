@@ -97,15 +97,18 @@ struct http_server {
     atomic_bool draining; /* http_server_stop began: Connection: close */
     _Atomic double last_arrival; /* monotonic seconds of the latest request */
 
-    /* The database worker pool: a bounded ring of suspended requests. */
+    /* The database workers (http_workers.c): a bounded ring of suspended
+     * requests, run by request coroutines on n_threads loop threads. */
     pthread_mutex_t mu;
-    pthread_cond_t not_empty;
     http_request **ring;
     int ring_cap, ring_head, ring_len;
-    int running; /* requests a worker is running now */
+    int running; /* requests a coroutine is running now */
     bool stopping;
     pthread_t *threads;
     int n_threads;
+    struct http__loop *loops; /* n_threads */
+    int per_loop;             /* request coroutines per loop, at most */
+    unsigned next_loop;       /* round robin for wake-ups; under mu */
 };
 
 /* Router: finds the route for method + path, filling path parameters;

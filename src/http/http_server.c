@@ -507,8 +507,6 @@ bool http_server_stop(http_server *s)
     if (!http__workers_stop(s, deadline))
         return false;
     MHD_stop_daemon(s->daemon);
-    free(s->ring);
-    free(s->threads);
     http__templates_destroy(s->templates);
     free(s->owned_cfg);
     free(s);
