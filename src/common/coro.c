@@ -14,9 +14,11 @@
  * is recognised by its generation and a stale wake only makes a later
  * wait return early, which every wait tolerates.
  *
- * Context switches use ucontext (makecontext/swapcontext). Under
- * AddressSanitizer every switch is announced with the fiber API, so that
- * ASan knows which stack is current.
+ * Context switches: on x86-64 a dozen instructions that save the
+ * callee-saved registers on the old stack and restore them from the new
+ * one (no signal-mask system call, unlike swapcontext); elsewhere
+ * ucontext. Under AddressSanitizer every switch is announced with the
+ * fiber API, so that ASan knows which stack is current.
  */
 #include "coro.h"
 
@@ -31,8 +33,44 @@
 #include <sys/eventfd.h>
 #include <sys/mman.h>
 #include <time.h>
-#include <ucontext.h>
 #include <unistd.h>
+
+#if defined(__x86_64__)
+#define CORO_ASM_SWITCH 1
+/* Saves rbp, rbx, r12-r15, MXCSR and the x87 control word on the current
+ * stack, stores the stack pointer in *save, switches to `to` and restores
+ * the same from there. */
+void coro__switch(void **save, void *to);
+__asm__(".text\n"
+        ".globl coro__switch\n"
+        ".hidden coro__switch\n"
+        ".type coro__switch,@function\n"
+        "coro__switch:\n"
+        "  pushq %rbp\n"
+        "  pushq %rbx\n"
+        "  pushq %r12\n"
+        "  pushq %r13\n"
+        "  pushq %r14\n"
+        "  pushq %r15\n"
+        "  subq $8, %rsp\n"
+        "  stmxcsr (%rsp)\n"
+        "  fnstcw 4(%rsp)\n"
+        "  movq %rsp, (%rdi)\n"
+        "  movq %rsi, %rsp\n"
+        "  ldmxcsr (%rsp)\n"
+        "  fldcw 4(%rsp)\n"
+        "  addq $8, %rsp\n"
+        "  popq %r15\n"
+        "  popq %r14\n"
+        "  popq %r13\n"
+        "  popq %r12\n"
+        "  popq %rbx\n"
+        "  popq %rbp\n"
+        "  ret\n"
+        ".size coro__switch,.-coro__switch\n");
+#else
+#include <ucontext.h>
+#endif
 
 #if defined(__SANITIZE_ADDRESS__)
 #define CORO_ASAN 1
@@ -57,7 +95,11 @@ typedef enum co_state {
 
 struct coro {
     coro_loop *loop;
+#ifdef CORO_ASM_SWITCH
+    void *sp;
+#else
     ucontext_t ctx;
+#endif
     void *stack; /* the usable stack, above the guard page */
     size_t stack_size;
     void (*fn)(void *);
@@ -85,7 +127,11 @@ struct coro_loop {
     int epfd, evfd;
     void (*on_notify)(coro_loop *, void *);
     void *notify_arg;
-    ucontext_t ctx; /* the loop's own context */
+#ifdef CORO_ASM_SWITCH
+    void *sp; /* the loop's own context */
+#else
+    ucontext_t ctx;
+#endif
     coro *current;
     coro *ready_head, *ready_tail;
     coro *free_list;
@@ -132,7 +178,11 @@ static void switch_to(coro_loop *l, coro *c)
 #ifdef CORO_ASAN
     __sanitizer_start_switch_fiber(&l->fake_stack, c->stack, c->stack_size);
 #endif
+#ifdef CORO_ASM_SWITCH
+    coro__switch(&l->sp, c->sp);
+#else
     swapcontext(&l->ctx, &c->ctx);
+#endif
 #ifdef CORO_ASAN
     __sanitizer_finish_switch_fiber(l->fake_stack, NULL, NULL);
 #endif
@@ -146,7 +196,11 @@ static void yield_to_loop(coro *c)
 #ifdef CORO_ASAN
     __sanitizer_start_switch_fiber(&c->fake_stack, l->thread_stack_bottom, l->thread_stack_size);
 #endif
+#ifdef CORO_ASM_SWITCH
+    coro__switch(&c->sp, l->sp);
+#else
     swapcontext(&c->ctx, &l->ctx);
+#endif
 #ifdef CORO_ASAN
     __sanitizer_finish_switch_fiber(c->fake_stack, NULL, NULL);
 #endif
@@ -166,7 +220,11 @@ static void trampoline(void)
     /* NULL: this fiber's fake stack is released, it never comes back. */
     __sanitizer_start_switch_fiber(NULL, l->thread_stack_bottom, l->thread_stack_size);
 #endif
+#ifdef CORO_ASM_SWITCH
+    coro__switch(&c->sp, l->sp);
+#else
     setcontext(&l->ctx);
+#endif
     abort(); /* not reached */
 }
 
@@ -456,11 +514,28 @@ void coro_spawn(coro_loop *l, void (*fn)(void *), void *arg)
     /* The last run's trampoline frame never returned: its redzones. */
     ASAN_UNPOISON_MEMORY_REGION(c->stack, c->stack_size);
 #endif
+#ifdef CORO_ASM_SWITCH
+    /* A stack as coro__switch leaves it, returning into the trampoline
+     * as if called: [csr][r15..rbp = 0][trampoline][0], with the stack
+     * pointer at 8 mod 16 on entry, as the ABI wants after a call. */
+    void **sp = (void **) (((uintptr_t) c->stack + c->stack_size) & ~(uintptr_t) 15);
+    void (*entry)(void) = trampoline;
+    *--sp = NULL;
+    --sp;
+    memcpy(sp, &entry, sizeof entry);
+    for (int i = 0; i < 6; i++)
+        *--sp = NULL;
+    uint64_t csr = 0x1F80u | (uint64_t) 0x037Fu << 32; /* the defaults */
+    --sp;
+    memcpy(sp, &csr, sizeof csr);
+    c->sp = sp;
+#else
     getcontext(&c->ctx);
     c->ctx.uc_stack.ss_sp = c->stack;
     c->ctx.uc_stack.ss_size = c->stack_size;
     c->ctx.uc_link = NULL;
     makecontext(&c->ctx, trampoline, 0);
+#endif
     l->alive++;
     make_ready(l, c);
 }
