@@ -71,6 +71,9 @@ cfg_config *cfg_default(arena *a)
         .shutdown_grace_ms = 10000,
         .max_connections_per_client = 256,
         .idle_timeout_s = 30,
+        .header_timeout_s = 10,
+        .body_timeout_s = 60,
+        .max_connections = 10000,
     };
     c->session = (cfg_session){
         .expire_on_commit = false,

@@ -25,7 +25,6 @@ static double now_s(void)
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
-enum { MAX_CONNECTIONS = 10000 };
 /* The drain's idle period: keep-alive connections that sent nothing for
  * this long are closed without waiting for the rest of the grace. */
 #define DRAIN_QUIET_S 0.5
@@ -253,6 +252,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     http_request *req = *req_cls;
 
     if (!req) {
+        http__conn_phase_set(s, conn, HTTP_CONN_BODY);
         req = request_new(s, conn, url, method);
         *req_cls = req;
         atomic_store(&s->last_arrival, req->start);
@@ -290,6 +290,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
 
     /* The whole request is in. */
+    http__conn_phase_set(s, conn, HTTP_CONN_BUSY);
     if (!admit(req)) {
         atomic_store(&req->state, HTTP_REQ_DONE);
         return send_reply(req);
@@ -317,10 +318,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void) conn;
     (void) toe;
     http_server *s = cls;
     http_request *req = *req_cls;
+    /* Keep-alive: the next request's headers are due within the idle
+     * timeout, counted from now, not from its last byte. */
+    http__conn_phase_set(s, conn, HTTP_CONN_HEADERS);
     if (!req)
         return;
     *req_cls = NULL;
@@ -430,10 +433,17 @@ static http_server *start(const cfg_server *cfg, bool admin, const http_route *r
         free(s);
         return NULL;
     }
+    if (!http__conns_start(s)) {
+        err_set(err, ERR_INTERNAL, "Cannot start the connection janitor thread.");
+        http__workers_stop(s, 0);
+        http__templates_destroy(s->templates);
+        free(s);
+        return NULL;
+    }
     /* Bounded clients: one address holds at most max_connections_per_client
-     * of the 10,000 slots, and a connection silent for idle_timeout_s is
-     * closed (libmicrohttpd restarts that clock at every byte: a total
-     * deadline for a request's headers is not something it offers). */
+     * of the max_connections slots, and a connection silent for
+     * idle_timeout_s is closed (libmicrohttpd restarts that clock at every
+     * byte: the total deadlines for headers and bodies are http_conns.c's). */
     /* One polling thread is no thread pool: the option is left out then
      * (libmicrohttpd warns about a pool of 0 or 1). */
     struct MHD_OptionItem pool[] = {
@@ -444,15 +454,16 @@ static http_server *start(const cfg_server *cfg, bool admin, const http_route *r
         flags, (uint16_t) cfg->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
         log_mhd, NULL, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_ARRAY, pool,
-        MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned) MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        MHD_OPTION_NOTIFY_CONNECTION, http__conn_notify, s, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned) s->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned) (cfg->max_connections_per_client > 0 ? cfg->max_connections_per_client
-                                                        : MAX_CONNECTIONS),
+                                                        : s->max_conns),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) (cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s : 30),
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned) 1024, MHD_OPTION_END);
     if (!s->daemon) {
         err_set(err, ERR_CONFIG, "Cannot listen on %s:%d (address in use or not available).",
                 host, cfg->port);
+        http__conns_stop(s);
         http__workers_stop(s, 0);
         http__templates_destroy(s->templates);
         free(s);
@@ -507,6 +518,7 @@ bool http_server_stop(http_server *s)
     if (!http__workers_stop(s, deadline))
         return false;
     MHD_stop_daemon(s->daemon);
+    http__conns_stop(s);
     http__templates_destroy(s->templates);
     free(s->owned_cfg);
     free(s);
