@@ -25,6 +25,15 @@ static double now_s(void)
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
+/* libmicrohttpd's memory pool per connection (its default is 32 KiB). It
+ * holds the request line and headers while they are parsed, then the
+ * response headers, and it is zeroed after every response, so each
+ * keep-alive connection keeps it resident: 10,000 idle connections cost
+ * 10,000 times this. Sized for an 8 KiB bearer token plus ordinary
+ * headers; larger headers get libmicrohttpd's own 431. */
+#ifndef HTTP_CONN_MEMORY
+#define HTTP_CONN_MEMORY (10 * 1024)
+#endif
 /* The drain's idle period: keep-alive connections that sent nothing for
  * this long are closed without waiting for the rest of the grace. */
 #define DRAIN_QUIET_S 0.5
@@ -459,7 +468,8 @@ static http_server *start(const cfg_server *cfg, bool admin, const http_route *r
         (unsigned) (cfg->max_connections_per_client > 0 ? cfg->max_connections_per_client
                                                         : s->max_conns),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) (cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s : 30),
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned) 1024, MHD_OPTION_END);
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned) 1024, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t) HTTP_CONN_MEMORY, MHD_OPTION_END);
     if (!s->daemon) {
         err_set(err, ERR_CONFIG, "Cannot listen on %s:%d (address in use or not available).",
                 host, cfg->port);

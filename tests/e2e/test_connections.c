@@ -193,6 +193,36 @@ static void test_half_closed_body_released(void **state)
     assert_int_equal(ts_server_stop(&srv), 0);
 }
 
+/* ---- header sizes ------------------------------------------------------------ */
+
+static int get_with_token(int port, size_t token_len)
+{
+    arena *a = arena_create(NULL, "large header");
+    char *h = arena_alloc(a, token_len + 64);
+    memcpy(h, "Authorization: Bearer ", 22);
+    memset(h + 22, 'a', token_len);
+    const char *headers[] = {h,
+                             "User-Agent: Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 "
+                             "(KHTML, like Gecko) Chrome/120.0 Safari/537.36",
+                             "Accept: application/json", "Accept-Encoding: gzip, deflate, br",
+                             "Accept-Language: en-US,en;q=0.9", NULL};
+    int status = ts_http(a, port, "GET", "/health", headers, NULL, 0, 10000)->status;
+    arena_destroy(a);
+    return status;
+}
+
+static void test_large_headers(void **state)
+{
+    (void) state;
+    ts_server srv;
+    assert_true(start_server(&srv, NULL));
+    /* An 8 KiB bearer token with ordinary browser headers fits the
+     * connection's memory; 64 KiB does not. */
+    assert_int_equal(get_with_token(srv.port, 8192), 200);
+    assert_int_equal(get_with_token(srv.port, 65536), 431);
+    assert_int_equal(ts_server_stop(&srv), 0);
+}
+
 /* ---- room for /health and the admin listener --------------------------------- */
 
 static void test_full_table_keeps_room_for_health(void **state)
@@ -323,6 +353,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_header_and_body_deadlines),
         cmocka_unit_test(test_half_closed_body_released),
+        cmocka_unit_test(test_large_headers),
         cmocka_unit_test(test_full_table_keeps_room_for_health),
         cmocka_unit_test(test_slow_row_does_not_hold_others),
     };
