@@ -6,11 +6,13 @@
  * a response; everything else is answered on the spot.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -37,6 +39,9 @@ static double now_s(void)
 /* The drain's idle period: keep-alive connections that sent nothing for
  * this long are closed without waiting for the rest of the grace. */
 #define DRAIN_QUIET_S 0.5
+/* At most this many backlog connections adopted at the drain (the
+ * listen backlog is 1,024). */
+enum { MAX_ADOPTED = 1024 };
 
 /* ---- request ids ------------------------------------------------------- */
 
@@ -496,6 +501,28 @@ static unsigned open_connections(http_server *s)
     return info ? info->num_connections : 0;
 }
 
+/* Connections the kernel completed before the listener stopped but that
+ * nobody accepted yet would be reset by its close: a client (a load
+ * balancer) that already sent its request sees it fail, and cannot know
+ * it is safe to retry. They are accepted here and handed to the daemon,
+ * which answers them like any other during the drain (Connection:
+ * close). */
+static void adopt_backlog(http_server *s, MHD_socket listener)
+{
+    int fl = fcntl(listener, F_GETFL);
+    if (fl < 0 || fcntl(listener, F_SETFL, fl | O_NONBLOCK) != 0)
+        return;
+    for (int n = 0; n < MAX_ADOPTED; n++) {
+        struct sockaddr_storage addr;
+        socklen_t len = sizeof addr;
+        int fd = accept4(listener, (struct sockaddr *) &addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return; /* EAGAIN: the backlog is empty */
+        if (MHD_add_connection(s->daemon, fd, (struct sockaddr *) &addr, len) != MHD_YES)
+            log_warn("http: a connection accepted during the drain could not be served");
+    }
+}
+
 bool http_server_stop(http_server *s)
 {
     if (!s)
@@ -503,8 +530,10 @@ bool http_server_stop(http_server *s)
     /* From here every response says Connection: close (send_reply). */
     atomic_store(&s->draining, true);
     MHD_socket listener = MHD_quiesce_daemon(s->daemon);
-    if (listener != MHD_INVALID_SOCKET)
+    if (listener != MHD_INVALID_SOCKET) {
+        adopt_backlog(s, listener);
         close(listener);
+    }
     double start = now_s();
     double deadline = start + s->cfg->shutdown_grace_ms / 1000.0;
     /* Done when no request is in flight and either every connection has
