@@ -58,6 +58,10 @@ typedef struct eng_pool_options {
                                  0 = the server's */
     int tcp_user_timeout_ms;  /* TCP keepalives are always on; this bounds
                                  unacknowledged sends (0 = the kernel's) */
+    double overflow_idle_s;   /* an overflow connection (one returned while
+                                 pool_size are idle) stays open until it has
+                                 been idle this long; 0 = closed at once, as
+                                 SQLAlchemy's QueuePool does */
     int answer_timeout_ms;    /* the longest a call waits for the server's
                                  answer before the connection is given up
                                  (ERR_TIMEOUT, 504); 0 = no limit. Bounds a
@@ -66,6 +70,7 @@ typedef struct eng_pool_options {
 } eng_pool_options;
 
 /* Defaults: pool_size 5, max_overflow 10, pool_timeout 30, pool_recycle off,
+ * overflow_idle_s 10,
  * pre_ping off, connect_timeout 10, prepared_statements on,
  * statement_cache_size 256, application_name "retort", statement_timeout
  * the server's, tcp_user_timeout 10 s, answer_timeout none, conninfo NULL (the libpq

@@ -127,6 +127,7 @@ struct eng_conn {
     PGconn *pg;            /* NULL until connected */
     uint64_t id;           /* for logs */
     double created_at;     /* monotonic; for pool_recycle */
+    double idle_since;     /* monotonic; when it last became IDLE */
     int backend_pid;
     bool broken;            /* connection-level failure seen */
     bool invalidated;       /* eng_conn_invalidate() was called */

@@ -19,11 +19,10 @@
  * at the next message, so SET LOCAL applies to the statement as it did
  * when the two went in separate round trips.
  *
- * Blocking mode is safe here: until the statement runs, the server has
- * only a few short replies to write (BEGIN, SET, ParseComplete), far below
- * a socket buffer, so it never stops reading what we send, however large
- * the statement's parameters are; its result is read after everything was
- * sent.
+ * The connection is in non-blocking mode: what the socket does not take
+ * at once is flushed by eng_wait.c while it reads the server's replies,
+ * so large parameters never deadlock with them, and the whole exchange is
+ * bounded by answer_timeout_ms.
  */
 #include "eng_int.h"
 

@@ -31,6 +31,7 @@ static eng_pool *make_pool(int size, int overflow, double timeout,
     o.pool_timeout = timeout;
     o.connect_timeout = 2;
     o.application_name = "retort-test-pool";
+    o.overflow_idle_s = 0; /* QueuePool's rule, which these tests check */
     if (tweak)
         tweak(&o);
     err_report err;
@@ -154,6 +155,33 @@ static void test_overflow_opened_and_closed(void **state)
     assert_int_equal(s.invalidated, 0);
     eng_pool_checkin(p, a);
     eng_pool_checkin(p, b);
+    eng_pool_destroy(p);
+}
+
+static void short_overflow_idle(eng_pool_options *o)
+{
+    o->overflow_idle_s = 0.3;
+}
+
+/* retort's default: overflow stays open while it is in use now and then,
+ * and is closed once it has been idle for overflow_idle_s. */
+static void test_overflow_kept_until_idle(void **state)
+{
+    (void) state;
+    eng_pool *p = make_pool(1, 2, 1, short_overflow_idle);
+    eng_conn *c[3];
+    for (int i = 0; i < 3; i++)
+        c[i] = et_checkout(p, F.a);
+    for (int i = 0; i < 3; i++)
+        eng_pool_checkin(p, c[i]);
+    assert_status(p, 3, 0, 2); /* returned to a full pool, but kept */
+    assert_int_equal(status_of(p).connects, 3);
+    ts_sleep_ms(500);
+    /* The next checkin finds the longest-idle one past the limit. */
+    eng_conn *a = et_checkout(p, F.a);
+    eng_pool_checkin(p, a);
+    assert_status(p, 2, 0, 1);
+    assert_int_equal(status_of(p).connects, 3);
     eng_pool_destroy(p);
 }
 
@@ -874,6 +902,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_overflow_opened_and_closed),
+        cmocka_unit_test(test_overflow_kept_until_idle),
         cmocka_unit_test(test_checkout_timeout),
         cmocka_unit_test(test_waiter_served_by_checkin),
         cmocka_unit_test(test_fifo_order),
