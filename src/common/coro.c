@@ -569,9 +569,16 @@ int coro_wait_fd(int fd, short events, double deadline)
     if (!c)
         return poll_fd(fd, events, deadline);
     coro_loop *l = c->loop;
+    /* One-shot registrations are left in the epoll set after they fired
+     * (disarmed), so the next wait on the same socket (the common case: a
+     * pooled connection's next statement) re-arms it with one MOD instead
+     * of an ADD and a DEL. Closing a socket removes it from the set; a
+     * new socket under the same number is then not in it: MOD fails with
+     * ENOENT and it is added. A wait that ends on its deadline leaves the
+     * registration armed, so it is deleted then. */
     struct epoll_event ev = {.events = (uint32_t) events | EPOLLONESHOT, .data.ptr = c};
-    if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) != 0 &&
-        (errno != EEXIST || epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) != 0))
+    if (epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) != 0 &&
+        (errno != ENOENT || epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &ev) != 0))
         return poll_fd(fd, events, deadline); /* e.g. a regular file */
     c->gen++;
     c->revents = 0;
@@ -582,7 +589,8 @@ int coro_wait_fd(int fd, short events, double deadline)
         c->state = CO_WAIT_FD;
         yield_to_loop(c); /* a stale wake may resume it: wait again */
     }
-    epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
+    if (c->revents == 0)
+        epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL);
     int r = c->revents;
     c->gen++;
     return r;
