@@ -284,6 +284,16 @@ eng_result *eng_begin_exec(eng_conn *c, arena *a, const char *isolation_level,
                            int statement_timeout_ms, bool prepared, const char *sql, int nparams,
                            const char *const *values, bool *began /* OUT */, err_report *err);
 bool eng_commit(eng_conn *c, err_report *err);
+/* The open transaction's last statement and COMMIT in one round trip
+ * (pipeline mode), for a statement whose answer nothing between it and the
+ * COMMIT needs. *committed says whether COMMIT succeeded. A failed
+ * statement never commits: NULL, err as eng_exec* fills it, and the
+ * transaction is left failed (roll it back). A failed COMMIT: NULL, err
+ * from COMMIT, no transaction open any more. prepared as eng_begin_exec.
+ * The result lives in a. */
+eng_result *eng_exec_commit(eng_conn *c, arena *a, bool prepared, const char *sql, int nparams,
+                            const char *const *values, bool *committed /* OUT */,
+                            err_report *err);
 bool eng_rollback(eng_conn *c, err_report *err);
 
 /* True while a transaction is open on the connection (idle in

@@ -1,7 +1,7 @@
 /*
  * eng_pipeline — eng_begin_exec: BEGIN, SET LOCAL statement_timeout and a
  * transaction's first statement in one round trip, with libpq's pipeline
- * mode.
+ * mode; eng_exec_commit (at the end): its last statement and COMMIT.
  *
  * What goes out, before a single Sync (extended protocol throughout):
  *   BEGIN [ISOLATION LEVEL x]             unnamed statement
@@ -29,7 +29,7 @@
 #include <stdio.h>
 #include <string.h>
 
-enum { Q_BEGIN, Q_SET, Q_SETTINGS, Q_PARSE, Q_STMT, Q_N };
+enum { Q_BEGIN, Q_SET, Q_SETTINGS, Q_PARSE, Q_STMT, Q_COMMIT, Q_N };
 
 typedef struct pipeline {
     bool queued[Q_N];
@@ -247,6 +247,112 @@ eng_result *eng__begin_pipeline(eng_conn *c, arena *a, const char *isolation_lev
     }
 
 done:
+    for (int q = 0; q < Q_N; q++)
+        PQclear(pl.res[q]);
+    eng__conn_answered(c);
+    return out;
+}
+
+/* ------------------------------------------------------------------------
+ * eng_exec_commit: a transaction's last statement and its COMMIT in one
+ * round trip.
+ *
+ *   Parse rs_…       prepared, not yet in the cache
+ *   the statement    rs_…, or unnamed
+ *   COMMIT
+ *   Sync
+ *
+ * The server skips everything after a failed statement up to the Sync, so
+ * a failed statement never commits: the transaction is left failed, as
+ * after eng_exec*, for the caller's rollback. A COMMIT that fails (a
+ * deferred constraint, a serialization failure) has ended the
+ * transaction. Only for a statement whose answer decides nothing: the
+ * COMMIT has run before anyone reads it.
+ * ------------------------------------------------------------------------ */
+
+eng_result *eng_exec_commit(eng_conn *c, arena *a, bool prepared, const char *sql, int nparams,
+                            const char *const *values, bool *committed, err_report *err)
+{
+    *committed = false;
+    if (!eng__conn_usable(c, sql, nparams, err))
+        return NULL;
+    if (PQtransactionStatus(c->pg) != PQTRANS_INTRANS) {
+        err_set(err, ERR_INTERNAL, "A statement sent with COMMIT needs an open transaction.");
+        return NULL;
+    }
+    bool named = prepared && eng__use_named_statements(c);
+    eng__stmt *e = named ? eng__stmt_cache_find(&c->stmts, sql) : NULL;
+    char name[ENG_STMT_NAME_MAX] = "";
+    if (e) {
+        eng__stmt_cache_touch(&c->stmts, e);
+        memcpy(name, e->name, sizeof name);
+    } else if (named) {
+        eng__stmt_next_name(c, name);
+    }
+
+    pipeline pl;
+    memset(&pl, 0, sizeof pl);
+    PGconn *pg = c->pg;
+    bool sent = PQenterPipelineMode(pg) == 1;
+    if (sent && named && !e) {
+        c->prepare_count++;
+        sent = pl.queued[Q_PARSE] = PQsendPrepare(pg, name, sql, 0, NULL);
+    }
+    if (sent)
+        sent = pl.queued[Q_STMT] =
+            named ? PQsendQueryPrepared(pg, name, nparams, values, NULL, NULL, 0)
+                  : PQsendQueryParams(pg, sql, nparams, NULL, values, NULL, NULL, 0);
+    if (sent)
+        sent = pl.queued[Q_COMMIT] = PQsendQueryParams(pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
+    if (sent)
+        sent = PQpipelineSync(pg) == 1;
+
+    bool complete = sent && read_results(c, &pl);
+    if (PQpipelineStatus(pg) != PQ_PIPELINE_OFF && PQexitPipelineMode(pg) != 1)
+        complete = false;
+
+    eng_result *out = NULL;
+    if (!answered_ok(&pl, Q_PARSE)) {
+        eng__error_from_result(c, pl.res[Q_PARSE], sql, err);
+        goto done;
+    }
+    if (pl.queued[Q_PARSE])
+        e = eng__stmt_cache_add(&c->stmts, sql, name);
+    PGresult *res = pl.res[Q_STMT];
+    pl.res[Q_STMT] = NULL; /* eng__result_or_error takes it over */
+    if (res && is_copy(res)) {
+        PQclear(res); /* abandoned in read_results */
+        err_set(err, ERR_INTERNAL, "COPY statements go through eng_copy_in.");
+        goto done;
+    }
+    if (e && eng__stale_statement(res)) {
+        eng__stmt_cache_remove(&c->stmts, e);
+        eng__stmt_free(e);
+        e = NULL;
+    }
+    if (e && !eng__check_shape(c, e, res, err)) {
+        PQclear(res);
+        goto done;
+    }
+    out = eng__result_or_error(c, a, res, sql, err);
+    if (out) {
+        PGresult *cr = pl.res[Q_COMMIT];
+        if (cr && PQresultStatus(cr) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(cr), "COMMIT") == 0) {
+            *committed = true;
+        } else {
+            if (cr && PQresultStatus(cr) == PGRES_COMMAND_OK)
+                err_set_sqlstate(err, "25P02",
+                                 "the transaction was rolled back because a statement in it "
+                                 "failed");
+            else
+                eng__error_from_result(c, cr, "COMMIT", err);
+            out = NULL;
+        }
+    }
+
+done:
+    if (!complete)
+        eng__conn_mark_broken(c);
     for (int q = 0; q < Q_N; q++)
         PQclear(pl.res[q]);
     eng__conn_answered(c);

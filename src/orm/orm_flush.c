@@ -236,7 +236,11 @@ static bool flush_insert(orm_session *s, orm_entity *e, err_report *err)
         orm__upsert_clause(b, m, e->conflict, ins, f);
     if (!orm__builder_ok(b, err))
         return false;
+    /* An INSERT without ON CONFLICT inserts its one row or fails: its
+     * answer cannot turn the commit into a rollback. */
+    s->answer_unneeded = s->final_write && !e->conflict;
     eng_result *r = orm_session_execute_stmt(s, SQL_NODE(ins), err);
+    s->answer_unneeded = false;
     if (!r)
         return false;
     if (e->conflict) {

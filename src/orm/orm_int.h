@@ -79,6 +79,13 @@ struct orm_session {
     bool seal_after_write; /* orm_session_last_write_next: seal after it */
     bool final_write; /* the next write is the last statement before COMMIT
                          (orm__session_final_write, from that flush) */
+    bool answer_unneeded; /* and nothing before the COMMIT needs its answer
+                             (a plain INSERT): inside a transaction it is
+                             sent with the COMMIT (eng_exec_commit) */
+    bool commit_follows;  /* the final flush of orm_session_commit itself:
+                             nothing else runs before its COMMIT (unlike
+                             orm_session_flush_final, after which a
+                             handler may still read in the transaction) */
     orm_entity *failed; /* the instance whose statement failed the last flush */
     orm_session_stats stats;
 

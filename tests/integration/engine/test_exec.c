@@ -827,6 +827,67 @@ static void test_commit_of_failed_transaction(void **state)
     assert_string_equal(et_scalar(F.c, F.a, "SELECT count(*) FROM items"), "0");
 }
 
+/* ---- the last statement with COMMIT (eng_exec_commit) --------------------------- */
+
+static void test_exec_commit(void **state)
+{
+    (void) state;
+    for (int prepared = 0; prepared < 2; prepared++) {
+        err_report err;
+        err_init(&err, F.a);
+        bool committed = true;
+        et_command(F.c, F.a, "DELETE FROM items");
+        /* Outside a transaction: refused, nothing sent. */
+        const char *v[] = {"11"};
+        assert_null(eng_exec_commit(F.c, F.a, prepared, "INSERT INTO items VALUES ($1::int, 'b')",
+                                    1, v, &committed, &err));
+        assert_false(committed);
+        assert_int_equal(err.kind, ERR_INTERNAL);
+
+        /* Committed with its statement: the result and the transaction. */
+        err_init(&err, F.a);
+        assert_true(eng_begin(F.c, NULL, 0, &err));
+        et_command(F.c, F.a, "INSERT INTO items VALUES (10, 'a')");
+        eng_result *r = eng_exec_commit(F.c, F.a, prepared,
+                                        "INSERT INTO items VALUES ($1::int, 'b') RETURNING a", 1,
+                                        v, &committed, &err);
+        ts_assert_ok(&err, "eng_exec_commit");
+        assert_non_null(r);
+        assert_true(committed);
+        assert_string_equal(eng_result_value(r, 0, 0), "11");
+        assert_false(eng_conn_in_transaction(F.c));
+        assert_string_equal(et_scalar(F.c, F.a, "SELECT string_agg(b, ',' ORDER BY a) FROM items"),
+                            "a,b");
+
+        /* A failing statement never commits: the transaction is left failed. */
+        assert_true(eng_begin(F.c, NULL, 0, &err));
+        et_command(F.c, F.a, "INSERT INTO items VALUES (20, 'x')");
+        assert_null(eng_exec_commit(F.c, F.a, prepared,
+                                    "INSERT INTO users (email, age) VALUES ('c@x.org', -1)", 0,
+                                    NULL, &committed, &err));
+        assert_false(committed);
+        assert_string_equal(err.sqlstate, "23514");
+        assert_true(eng_conn_in_transaction(F.c));
+        assert_true(eng_rollback(F.c, NULL));
+        assert_string_equal(et_scalar(F.c, F.a, "SELECT count(*) FROM items WHERE a = 20"), "0");
+
+        /* A failing COMMIT (a deferred unique constraint): no transaction left. */
+        err_init(&err, F.a);
+        et_command(F.c, F.a,
+                   "CREATE TEMP TABLE IF NOT EXISTS deferred (a int UNIQUE DEFERRABLE INITIALLY "
+                   "DEFERRED); DELETE FROM deferred");
+        assert_true(eng_begin(F.c, NULL, 0, &err));
+        et_command(F.c, F.a, "INSERT INTO deferred VALUES (1)");
+        assert_null(eng_exec_commit(F.c, F.a, prepared, "INSERT INTO deferred VALUES (1)", 0,
+                                    NULL, &committed, &err));
+        assert_false(committed);
+        assert_string_equal(err.sqlstate, "23505");
+        assert_false(eng_conn_in_transaction(F.c));
+        assert_string_equal(et_scalar(F.c, F.a, "SELECT count(*) FROM deferred"), "0");
+        assert_false(eng_conn_is_broken(F.c));
+    }
+}
+
 static void test_exec_command(void **state)
 {
     (void) state;
@@ -861,6 +922,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_begin_commit_rollback, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bad_isolation_rejected, setup, teardown),
         cmocka_unit_test_setup_teardown(test_commit_of_failed_transaction, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exec_commit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exec_command, setup, teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
