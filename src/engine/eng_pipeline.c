@@ -87,6 +87,40 @@ static bool answered_ok(const pipeline *pl, int q)
     return st == PGRES_COMMAND_OK || (q == Q_SETTINGS && st == PGRES_TUPLES_OK);
 }
 
+/* The statement cache, as eng_exec_prepared uses it inside a
+ * transaction: no trimming (a failing DEALLOCATE would abort it). When
+ * named: sql's entry (touched) and its server name in name, or NULL and
+ * a new name for a statement not prepared yet. */
+static eng__stmt *cached_statement(eng_conn *c, const char *sql, bool named,
+                                   char name[ENG_STMT_NAME_MAX])
+{
+    eng__stmt *e = named ? eng__stmt_cache_find(&c->stmts, sql) : NULL;
+    if (e) {
+        eng__stmt_cache_touch(&c->stmts, e);
+        memcpy(name, e->name, ENG_STMT_NAME_MAX);
+    } else if (named) {
+        eng__stmt_next_name(c, name);
+    }
+    return e;
+}
+
+/* Queues the statement: its Parse first when named and not cached (no
+ * parameter types: the server infers them, as for eng_exec). */
+static bool send_statement(eng_conn *c, pipeline *pl, bool named, const eng__stmt *e,
+                           const char *name, const char *sql, int nparams,
+                           const char *const *values)
+{
+    PGconn *pg = c->pg;
+    if (named && !e) {
+        c->prepare_count++;
+        if (!(pl->queued[Q_PARSE] = PQsendPrepare(pg, name, sql, 0, NULL)))
+            return false;
+    }
+    return pl->queued[Q_STMT] =
+               named ? PQsendQueryPrepared(pg, name, nparams, values, NULL, NULL, 0)
+                     : PQsendQueryParams(pg, sql, nparams, NULL, values, NULL, NULL, 0);
+}
+
 bool eng__settings_statement(const eng_conn *c, char *buf, size_t size, const char **params)
 {
     int n = c->n_tx_settings < ENG_MAX_TX_SETTINGS ? c->n_tx_settings : ENG_MAX_TX_SETTINGS;
@@ -140,17 +174,9 @@ eng_result *eng__begin_pipeline(eng_conn *c, arena *a, const char *isolation_lev
     const char *settings[2 * ENG_MAX_TX_SETTINGS];
     bool has_settings = eng__settings_statement(c, settings_sql, sizeof settings_sql, settings);
 
-    /* The statement cache, as eng_exec_prepared uses it inside a
-     * transaction: no trimming (a failing DEALLOCATE would abort it). */
     bool named = sql && prepared && eng__use_named_statements(c);
-    eng__stmt *e = named ? eng__stmt_cache_find(&c->stmts, sql) : NULL;
     char name[ENG_STMT_NAME_MAX] = "";
-    if (e) {
-        eng__stmt_cache_touch(&c->stmts, e);
-        memcpy(name, e->name, sizeof name);
-    } else if (named) {
-        eng__stmt_next_name(c, name);
-    }
+    eng__stmt *e = cached_statement(c, sql, named, name);
 
     pipeline pl;
     memset(&pl, 0, sizeof pl);
@@ -163,15 +189,8 @@ eng_result *eng__begin_pipeline(eng_conn *c, arena *a, const char *isolation_lev
     if (sent && has_settings)
         sent = pl.queued[Q_SETTINGS] = PQsendQueryParams(pg, settings_sql, 2 * c->n_tx_settings,
                                                          NULL, settings, NULL, NULL, 0);
-    if (sent && named && !e) {
-        /* No parameter types: the server infers them, as for eng_exec. */
-        c->prepare_count++;
-        sent = pl.queued[Q_PARSE] = PQsendPrepare(pg, name, sql, 0, NULL);
-    }
     if (sent && sql)
-        sent = pl.queued[Q_STMT] =
-            named ? PQsendQueryPrepared(pg, name, nparams, values, NULL, NULL, 0)
-                  : PQsendQueryParams(pg, sql, nparams, NULL, values, NULL, NULL, 0);
+        sent = send_statement(c, &pl, named, e, name, sql, nparams, values);
     if (sent)
         sent = PQpipelineSync(pg) == 1;
 
@@ -281,27 +300,15 @@ eng_result *eng_exec_commit(eng_conn *c, arena *a, bool prepared, const char *sq
         return NULL;
     }
     bool named = prepared && eng__use_named_statements(c);
-    eng__stmt *e = named ? eng__stmt_cache_find(&c->stmts, sql) : NULL;
     char name[ENG_STMT_NAME_MAX] = "";
-    if (e) {
-        eng__stmt_cache_touch(&c->stmts, e);
-        memcpy(name, e->name, sizeof name);
-    } else if (named) {
-        eng__stmt_next_name(c, name);
-    }
+    eng__stmt *e = cached_statement(c, sql, named, name);
 
     pipeline pl;
     memset(&pl, 0, sizeof pl);
     PGconn *pg = c->pg;
     bool sent = PQenterPipelineMode(pg) == 1;
-    if (sent && named && !e) {
-        c->prepare_count++;
-        sent = pl.queued[Q_PARSE] = PQsendPrepare(pg, name, sql, 0, NULL);
-    }
     if (sent)
-        sent = pl.queued[Q_STMT] =
-            named ? PQsendQueryPrepared(pg, name, nparams, values, NULL, NULL, 0)
-                  : PQsendQueryParams(pg, sql, nparams, NULL, values, NULL, NULL, 0);
+        sent = send_statement(c, &pl, named, e, name, sql, nparams, values);
     if (sent)
         sent = pl.queued[Q_COMMIT] = PQsendQueryParams(pg, "COMMIT", 0, NULL, NULL, NULL, NULL, 0);
     if (sent)

@@ -9,8 +9,12 @@
  */
 #include "eng_testing.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 typedef struct fixture {
     ts_cluster cluster;
@@ -183,6 +187,45 @@ static void test_overflow_kept_until_idle(void **state)
     assert_status(p, 2, 0, 1);
     assert_int_equal(status_of(p).connects, 3);
     eng_pool_destroy(p);
+}
+
+/* A server that accepts the TCP connection and never answers the startup
+ * message (a listener nobody accepts from: the kernel completes the
+ * handshake for its backlog). The non-blocking connect is bounded by
+ * connect_timeout as a whole, so the checkout fails instead of waiting. */
+static void test_connect_to_silent_server_is_bounded(void **state)
+{
+    (void) state;
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    assert_true(l >= 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET};
+    inet_pton(AF_INET, "127.0.0.1", &sa.sin_addr);
+    assert_int_equal(bind(l, (struct sockaddr *) &sa, sizeof sa), 0);
+    assert_int_equal(listen(l, 16), 0);
+    socklen_t len = sizeof sa;
+    assert_int_equal(getsockname(l, (struct sockaddr *) &sa, &len), 0);
+    const char *url = arena_sprintf(F.a, "postgresql://postgres@127.0.0.1:%d/postgres",
+                                    ntohs(sa.sin_port));
+
+    eng_pool_options o;
+    eng_pool_options_init(&o);
+    o.conninfo = url;
+    o.pool_size = 1;
+    o.max_overflow = 0;
+    o.connect_timeout = 1;
+    err_report err;
+    err_init(&err, F.a);
+    eng_pool *p = eng_pool_create(&o, &err);
+    assert_non_null(p);
+    double t0 = ts_now();
+    assert_null(eng_pool_checkout(p, &err));
+    double took = ts_now() - t0;
+    assert_string_equal(err.sqlstate, "08001");
+    print_message("connect to a silent server gave up after %.2f s (connect_timeout 1 s)\n",
+                  took);
+    assert_true(took < 10); /* PQconnectPoll has no deadline of its own */
+    eng_pool_destroy(p);
+    close(l);
 }
 
 static void test_checkout_timeout(void **state)
@@ -903,6 +946,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_overflow_opened_and_closed),
         cmocka_unit_test(test_overflow_kept_until_idle),
+        cmocka_unit_test(test_connect_to_silent_server_is_bounded),
         cmocka_unit_test(test_checkout_timeout),
         cmocka_unit_test(test_waiter_served_by_checkin),
         cmocka_unit_test(test_fifo_order),
