@@ -158,6 +158,7 @@ static void sweep(http_server *s)
 static void *janitor_main(void *arg)
 {
     http_server *s = arg;
+    pthread_setname_np(pthread_self(), "retort-janitor");
     pthread_mutex_lock(&s->conns_mu);
     while (!s->janitor_stop) {
         struct timespec until;

@@ -110,6 +110,7 @@ static void on_notify(coro_loop *loop, void *arg)
 static void *loop_main(void *arg)
 {
     struct http__loop *l = arg;
+    pthread_setname_np(pthread_self(), "retort-loop"); /* for top -H and perf */
     coro_loop_run(l->loop);
     return NULL;
 }
