@@ -225,6 +225,11 @@ void http__api_bulk_update(http_request *req);
 void http__api_transaction(http_request *req);
 void http__api_bulk_delete(http_request *req);
 void http__api_rpc(http_request *req);
+/* The q-value an Accept-style header (Accept, Accept-Encoding) gives the
+ * first of names (most specific first, NULL-ended) it lists; -1 when it
+ * lists none. A specific entry overrides a wildcard (RFC 9110 §12.5.1). */
+double http__header_quality(const char *header, const char *const *names);
+
 /* The representation a request's Accept header asks for: *csv true for
  * text/csv (only when csv_ok: lists, query documents, read-only named
  * queries), false for JSON (also without Accept, or with * / *,

@@ -180,6 +180,10 @@ bool orm__builder_ok(sql_builder *b, err_report *err);
 sql_node *orm__pk_condition(sql_builder *b, const orm_mapper *m, const sql_from *from,
                             const char *const *pk_values);
 
+/* SELECT every column of m's table (FROM it, *from set), no WHERE yet:
+ * a row read back whole (version check, upsert's existing row). */
+sql_select *orm__select_row(sql_builder *b, const orm_mapper *m, sql_from **from /* OUT */);
+
 /* Flush when the session's options ask for autoflush. */
 bool orm__autoflush(orm_session *s, err_report *err);
 /* Takes back an orm_session_last_write_next announcement (true if there

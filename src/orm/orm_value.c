@@ -190,60 +190,34 @@ static const char *string_check(arena *a, const sql_column *c, const char *s, si
     return NULL;
 }
 
-/* uuid, date, timestamptz: strings of a fixed form (pgtext), passed on as
- * given (PostgreSQL reads every accepted form the same way). */
+static bool uuid_ok(const char *s) { return pgtext_uuid(s, NULL); }
+static bool inet_ok(const char *s) { return pgf_inet_ok(s, false); }
+static bool cidr_ok(const char *s) { return pgf_inet_ok(s, true); }
+
+/* The types written as strings of a fixed form (pgtext, pgformat): each
+ * with its check and the example its error shows. */
+static const struct {
+    sql_type_kind kind;
+    bool (*ok)(const char *s);
+    const char *expected;
+} FORMATTED[] = {
+    {SQL_TYPE_UUID, uuid_ok, "a UUID like \"123e4567-e89b-12d3-a456-426614174000\""},
+    {SQL_TYPE_DATE, pgtext_date, "a date like \"2026-01-31\" (YYYY-MM-DD)"},
+    {SQL_TYPE_TIMESTAMPTZ, pgtext_timestamptz,
+     "an RFC 3339 timestamp like \"2026-01-31T12:00:00Z\""},
+    {SQL_TYPE_TIMESTAMP, pgf_timestamp_ok,
+     "an ISO 8601 date-time without offset like \"2026-01-31T12:00:00\""},
+    {SQL_TYPE_TIME, pgf_time_ok, "a time like \"13:45:00\" (HH:MM:SS)"},
+    {SQL_TYPE_INTERVAL, pgf_duration_ok, "an ISO 8601 duration like \"P1DT2H30M\""},
+    {SQL_TYPE_INET, inet_ok, "an IP address like \"192.168.0.1\" or \"2001:db8::1/64\""},
+    {SQL_TYPE_CIDR, cidr_ok, "a network like \"10.0.0.0/8\" (no bits set after the prefix)"},
+};
+
+/* Strings of a fixed form are passed on as given once checked (PostgreSQL
+ * reads every accepted form the same way); bytea arrives as base64. */
 static const char *formatted_check(arena *a, const sql_column *c, const char *s, sql_value *out)
 {
-    switch (c->type.kind) {
-    case SQL_TYPE_UUID:
-        if (!pgtext_uuid(s, NULL))
-            return arena_sprintf(a,
-                                 "Expected a UUID like \"123e4567-e89b-12d3-a456-426614174000\" "
-                                 "for %s.",
-                                 colname(a, c));
-        break;
-    case SQL_TYPE_DATE:
-        if (!pgtext_date(s))
-            return arena_sprintf(a, "Expected a date like \"2026-01-31\" (YYYY-MM-DD) for %s.",
-                                 colname(a, c));
-        break;
-    case SQL_TYPE_TIMESTAMPTZ:
-        if (!pgtext_timestamptz(s))
-            return arena_sprintf(a,
-                                 "Expected an RFC 3339 timestamp like \"2026-01-31T12:00:00Z\" "
-                                 "for %s.",
-                                 colname(a, c));
-        break;
-    case SQL_TYPE_TIMESTAMP:
-        if (!pgf_timestamp_ok(s))
-            return arena_sprintf(a,
-                                 "Expected an ISO 8601 date-time without offset like "
-                                 "\"2026-01-31T12:00:00\" for %s.",
-                                 colname(a, c));
-        break;
-    case SQL_TYPE_TIME:
-        if (!pgf_time_ok(s))
-            return arena_sprintf(a, "Expected a time like \"13:45:00\" (HH:MM:SS) for %s.",
-                                 colname(a, c));
-        break;
-    case SQL_TYPE_INTERVAL:
-        if (!pgf_duration_ok(s))
-            return arena_sprintf(a,
-                                 "Expected an ISO 8601 duration like \"P1DT2H30M\" for %s.",
-                                 colname(a, c));
-        break;
-    case SQL_TYPE_INET:
-    case SQL_TYPE_CIDR:
-        if (!pgf_inet_ok(s, c->type.kind == SQL_TYPE_CIDR))
-            return arena_sprintf(a,
-                                 c->type.kind == SQL_TYPE_CIDR
-                                     ? "Expected a network like \"10.0.0.0/8\" (no bits set "
-                                       "after the prefix) for %s."
-                                     : "Expected an IP address like \"192.168.0.1\" or "
-                                       "\"2001:db8::1/64\" for %s.",
-                                 colname(a, c));
-        break;
-    case SQL_TYPE_BYTEA: {
+    if (c->type.kind == SQL_TYPE_BYTEA) {
         const char *hex = pgf_base64_to_bytea(a, s, strlen(s));
         if (!hex)
             return arena_sprintf(a, "Expected base64 text (RFC 4648, padded) for %s.",
@@ -251,9 +225,9 @@ static const char *formatted_check(arena *a, const sql_column *c, const char *s,
         *out = sql_val_str(hex);
         return NULL;
     }
-    default:
-        break;
-    }
+    for (size_t i = 0; i < sizeof FORMATTED / sizeof FORMATTED[0]; i++)
+        if (FORMATTED[i].kind == c->type.kind && !FORMATTED[i].ok(s))
+            return arena_sprintf(a, "Expected %s for %s.", FORMATTED[i].expected, colname(a, c));
     *out = sql_val_str(arena_strdup(a, s));
     return NULL;
 }
