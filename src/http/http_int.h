@@ -97,16 +97,44 @@ struct http_server {
     atomic_bool draining; /* http_server_stop began: Connection: close */
     _Atomic double last_arrival; /* monotonic seconds of the latest request */
 
-    /* The database worker pool: a bounded ring of suspended requests. */
+    /* The database workers (http_workers.c): a bounded ring of suspended
+     * requests, run by request coroutines on n_threads loop threads. */
     pthread_mutex_t mu;
-    pthread_cond_t not_empty;
     http_request **ring;
     int ring_cap, ring_head, ring_len;
-    int running; /* requests a worker is running now */
+    int running; /* requests a coroutine is running now */
     bool stopping;
     pthread_t *threads;
     int n_threads;
+    struct http__loop *loops; /* n_threads */
+
+    /* Connection phases and deadlines (http_conns.c). */
+    pthread_mutex_t conns_mu;
+    struct http__conn *conns; /* every open connection, newest first */
+    int n_conns, max_conns;
+    pthread_t janitor;
+    pthread_cond_t janitor_wake;
+    bool janitor_stop;
+    int per_loop;             /* request coroutines per loop, at most */
+    unsigned next_loop;       /* round robin for wake-ups; under mu */
 };
+
+/* ---- connection phases (http_conns.c) ---------------------------------- */
+
+typedef struct http__conn http__conn;
+typedef enum http__conn_phase {
+    HTTP_CONN_HEADERS, /* waiting for a request's headers (total deadline) */
+    HTTP_CONN_BODY,    /* receiving its body (total deadline, half-close ends it) */
+    HTTP_CONN_BUSY     /* being answered */
+} http__conn_phase;
+/* Sizes the connection table (s->max_conns) and starts the janitor. */
+bool http__conns_start(http_server *s);
+void http__conns_stop(http_server *s);
+/* libmicrohttpd's MHD_OPTION_NOTIFY_CONNECTION callback (cls: the server). */
+void http__conn_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                       enum MHD_ConnectionNotificationCode code);
+/* The request on conn moved to phase (I/O thread). */
+void http__conn_phase_set(http_server *s, struct MHD_Connection *conn, http__conn_phase phase);
 
 /* Router: finds the route for method + path, filling path parameters;
  * sets req->allowed when the path matches under other methods only. */
