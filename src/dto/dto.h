@@ -193,6 +193,10 @@ void dto_csv_entities(sbuf *b, const orm_mapper *m, orm_entity *const *items, si
                       const char *const *fields, size_t n_fields);
 /* Core rows (aggregates, named queries), labels as the header. */
 void dto_csv_rows(sbuf *b, const eng_result *r);
+/* The same in pieces, for replies streamed batch by batch: the header row
+ * (r's column labels; any batch of the query has them) and one record. */
+void dto_csv_header(sbuf *b, const eng_result *r);
+void dto_csv_row(sbuf *b, const eng_result *r, int row);
 
 /* ==== output ==============================================================
  *

@@ -64,8 +64,12 @@ static void *worker_main(void *arg)
         pthread_mutex_unlock(&s->mu);
 
         run_or_expire(s, req);
-        atomic_store(&req->state, HTTP_REQ_DONE);
-        MHD_resume_connection(req->conn);
+        /* A streamed reply was handed back while its handler ran
+         * (http_stream.c): the worker lets go instead of resuming. */
+        if (!http__stream_worker_done(req)) {
+            atomic_store(&req->state, HTTP_REQ_DONE);
+            MHD_resume_connection(req->conn);
+        }
 
         pthread_mutex_lock(&s->mu);
         s->running--;
