@@ -94,9 +94,14 @@ static ssize_t read_pipe(void *cls, uint64_t pos, char *buf, size_t max)
     }
 }
 
+/* The response dies with the request or the connection: its end closes
+ * now, so a writer still at work gets EPIPE and stops. */
 static void free_pipe(void *cls)
 {
-    pipe_unref(cls);
+    stream_pipe *p = cls;
+    close(p->fd);
+    p->fd = -1;
+    pipe_unref(p);
 }
 
 struct MHD_Response *http__stream_response(http_request *req)
