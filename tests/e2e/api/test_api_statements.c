@@ -239,6 +239,69 @@ static void test_failed_single_write_leaves_connection_clean(void **state)
     assert_int_equal(jint(pool->body, "invalidated"), 0);
 }
 
+/* ---- keyset pages use an index (issue 13 item 1) --------------------- */
+
+/* The plan PostgreSQL makes for the statement retort sent (its text from
+ * pg_stat_statements, parameters and all), as a generic plan: the plan
+ * every page of that shape gets, whatever the cursor's values. */
+static const char *generic_plan(const char *statement)
+{
+    int n = 0;
+    for (const char *p = strchr(statement, '$'); p; p = strchr(p + 1, '$'))
+        if (atoi(p + 1) > n)
+            n = atoi(p + 1);
+    const char *args = "";
+    for (int i = 0; i < n; i++)
+        args = S("%s%sNULL", args, i ? ", " : "");
+    return sql("SET plan_cache_mode = force_generic_plan; PREPARE page AS %s; "
+               "EXPLAIN (COSTS OFF) EXECUTE page%s%s%s",
+               statement, n ? "(" : "", args, n ? ")" : "");
+}
+
+/* The SELECT of books a request sent (not the genres' selectin load). */
+static const char *books_select(void)
+{
+    return sql("SELECT query FROM pg_stat_statements WHERE query LIKE 'SELECT%%%s%%ORDER BY%%' "
+               "AND query NOT LIKE '%%%s%%' AND " NOT_OURS " ORDER BY length(query) DESC LIMIT 1",
+               R("books"), R("book_genres"));
+}
+
+static void expect_index_scan(const char *path)
+{
+    api_reply *r = GET(path);
+    EXPECT_STATUS(r, 200);
+    const char *after = json_string_value(jget(jget(r->body, "meta"), "next"));
+    assert_non_null(after);
+    reset();
+    r = GET(S("%s&after=%s", path, U(after)));
+    EXPECT_STATUS(r, 200);
+    const char *stmt = books_select();
+    const char *plan = generic_plan(stmt);
+    if (!strstr(plan, "Index Scan") && !strstr(plan, "Index Only Scan"))
+        fail_msg("GET %s: the next page is not an index scan:\n%s\n%s", path, stmt, plan);
+    if (strstr(plan, "Sort"))
+        fail_msg("GET %s: the next page sorts instead of reading the index in order:\n%s\n%s",
+                 path, stmt, plan);
+}
+
+static void test_keyset_pages_use_an_index(void **state)
+{
+    (void) state;
+    sql_exec("INSERT INTO %s (title, year) SELECT 't' || (g %% 500), 1900 + g %% 37 "
+             "FROM generate_series(1, 20000) g",
+             R("books"));
+    /* the documented access paths (README "Keyset paging"): the key, and
+     * an index on the sort key with the key after it */
+    sql_exec("CREATE INDEX %s_title_id ON %s (title, id)", R("books"), R("books"));
+    sql_exec("ANALYZE %s", R("books"));
+    expect_index_scan(S("/api/%s?limit=50&order_by=id", R("books")));
+    expect_index_scan(S("/api/%s?limit=50", R("books")));
+    expect_index_scan(S("/api/%s?limit=50&order_by=title", R("books")));
+    /* descending: the same index read backwards when the tie-breaking key
+     * goes the same way (a mixed order needs an index in that order) */
+    expect_index_scan(S("/api/%s?limit=50&order_by=-title,-id", R("books")));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -250,6 +313,8 @@ int main(void)
                                         api_test_teardown),
         cmocka_unit_test_setup_teardown(test_failed_single_write_leaves_connection_clean,
                                         api_test_setup, api_test_teardown),
+        cmocka_unit_test_setup_teardown(test_keyset_pages_use_an_index, api_test_setup,
+                                        api_test_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
