@@ -41,9 +41,10 @@ void http__api_bulk_insert(http_request *req)
     }
     dto_bulk rows;
     orm_bulk_result done;
-    /* Every row is validated before anything is sent: the first bad row
-     * is reported and nothing is inserted. */
-    if (!http__api_writable(req, m, body, "", &err) || !dto_bulk_rows(m, body, a, &rows, &err)) {
+    /* Every row is validated before anything is sent: every bad row is
+     * reported and nothing is inserted. */
+    if (!http__api_writable(req, m, body, "", &err) ||
+        !dto_bulk_rows(m, body, NULL, a, &rows, &err)) {
         http_reply_problem(req, &err);
         return;
     }
@@ -52,7 +53,7 @@ void http__api_bulk_insert(http_request *req)
                          rows.n_rows, upsert ? &conflict : NULL, returning, &done, &err) ||
         !orm_session_commit(s, &err)) {
         orm_session_rollback(s);
-        http__api_fail(req, m, "", &err);
+        http__api_fail(req, m, http__api_rows_pointer(req, s, m, &rows, "", &err), &err);
         return;
     }
     jsonw *w = http_reply_writer(req);

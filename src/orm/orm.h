@@ -479,6 +479,16 @@ bool orm_bulk_insert(orm_session *s, const orm_mapper *m, const size_t *cols, si
                      const char *const *const *values, const bool *const *defaults,
                      size_t n_rows, const orm_conflict *conflict, bool want_keys,
                      orm_bulk_result *out /* OUT */, err_report *err);
+/* After a unique violation of constraint by such a bulk insert (and the
+ * session's rollback): *row = the first row that repeats an earlier row
+ * of the body in the constraint's columns, else (one-column constraints)
+ * the first row whose value is already stored (one SELECT). False when
+ * it cannot be told (a constraint column the rows leave to the database,
+ * another kind of constraint) or the SELECT failed (err set then). */
+bool orm_bulk_conflicting_row(orm_session *s, const orm_mapper *m, const size_t *cols,
+                              size_t n_cols, const char *const *const *values,
+                              const bool *const *defaults, size_t n_rows, const char *constraint,
+                              size_t *row /* OUT */, err_report *err);
 
 /* DELETE FROM m's table WHERE where (a condition over from, a FROM item of
  * that table without an alias). A NULL where is refused (ERR_BAD_REQUEST):
