@@ -302,6 +302,28 @@ static void test_keyset_pages_use_an_index(void **state)
     expect_index_scan(S("/api/%s?limit=50&order_by=-title,-id", R("books")));
 }
 
+/* SQLSTATE 25006: a write while the database takes none (a standby after
+ * a failover, default_transaction_read_only for maintenance) is a 503
+ * with Retry-After, not a 500. The private cluster makes this safe. */
+static void test_read_only_database_is_503(void **state)
+{
+    (void) state;
+    sql_exec("ALTER SYSTEM SET default_transaction_read_only = on");
+    sql_exec("SELECT pg_reload_conf()");
+    ts_sleep_ms(300);
+    api_reply *r = POST(S("/api/%s", R("users")), "{\"email\": \"ro@x.org\"}");
+    sql_exec("SET default_transaction_read_only = off; ALTER SYSTEM RESET "
+             "default_transaction_read_only");
+    sql_exec("SELECT pg_reload_conf()");
+    EXPECT_PROBLEM(r, 503, NULL);
+    assert_non_null(ts_header_get(r->raw, "Retry-After"));
+    assert_string_equal(jstr(r->body, "type"), "read-only-transaction");
+    EXPECT_NO_SQL(r);
+    ts_sleep_ms(300);
+    r = POST(S("/api/%s", R("users")), "{\"email\": \"ro@x.org\"}");
+    EXPECT_STATUS(r, 201);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -314,6 +336,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_failed_single_write_leaves_connection_clean,
                                         api_test_setup, api_test_teardown),
         cmocka_unit_test_setup_teardown(test_keyset_pages_use_an_index, api_test_setup,
+                                        api_test_teardown),
+        cmocka_unit_test_setup_teardown(test_read_only_database_is_503, api_test_setup,
                                         api_test_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
