@@ -573,12 +573,14 @@ typedef struct orm_load_option {
 
 /* What a request says about loading: its options in document order, and
  * the relationships it names in its fields (named[i] NULL for a column
- * field; named with the pointer "/fields"). */
+ * field), each with the pointer of its entry (named_pointers[i]:
+ * "/fields/2"; the array or an entry NULL = "/fields"). */
 typedef struct orm_load_options {
     orm_load_option *options;
     size_t n_options;
     const sql_relation **named;
     size_t n_named;
+    const char **named_pointers;
 } orm_load_options;
 
 /* What to load with the primary entities: a tree of relationship paths,

@@ -254,9 +254,12 @@ bool query__add_field(query__ctx *x, query_doc *q, const char *name, const query
     ARENA_PUSH(x->a, q->fields, n, const char *);
     ARENA_PUSH(x->a, q->field_columns, n, const sql_column *);
     ARENA_PUSH(x->a, q->field_relations, n, const sql_relation *);
+    ARENA_PUSH(x->a, q->load.named_pointers, n, const char *);
     q->fields[n] = c ? c->name : rel->name;
     q->field_columns[n] = c;
     q->field_relations[n] = rel;
+    /* a relationship's entry, for a raise problem the plan may find */
+    q->load.named_pointers[n] = rel ? query__pointer(x->a, p) : NULL;
     q->n_fields = n + 1;
     q->load.named = q->field_relations;
     q->load.n_named = q->n_fields;

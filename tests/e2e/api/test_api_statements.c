@@ -324,6 +324,50 @@ static void test_read_only_database_is_503(void **state)
     EXPECT_STATUS(r, 201);
 }
 
+/* `fields` narrows the SELECT list (issue 13 item 8): the statement reads
+ * the fields asked for plus the key, the version and the join columns,
+ * never the other columns. */
+static void test_fields_narrow_the_select(void **state)
+{
+    (void) state;
+    const char *uid = create_user("narrow@x.org");
+    create_order(uid);
+    reset();
+    api_reply *r = POST(S("/api/%s/query", R("users")),
+                        "{\"fields\": [\"email\"], \"where\": {\"email\": \"narrow@x.org\"}}");
+    EXPECT_STATUS(r, 200);
+    assert_string_equal(J(jdata(r)), "[{\"email\":\"narrow@x.org\"}]");
+    const char *q = sql("SELECT query FROM pg_stat_statements WHERE query LIKE 'SELECT%%' AND "
+                        NOT_OURS);
+    const char *cols = S("SELECT \"%s\".\"id\", \"%s\".\"email\" FROM", R("users"), R("users"));
+    if (strncmp(q, cols, strlen(cols)) != 0)
+        fail_msg("fields [email] should select id and email only:\n%s", q);
+
+    /* orders: total + the key, the version and user_id (the join column) */
+    reset();
+    r = GET(S("/api/%s?fields=total&user_id=%s", R("orders"), uid));
+    EXPECT_STATUS(r, 200);
+    q = sql("SELECT query FROM pg_stat_statements WHERE query LIKE 'SELECT%%' AND " NOT_OURS);
+    const char *o = R("orders");
+    cols = S("SELECT \"%s\".\"id\", \"%s\".\"user_id\", \"%s\".\"total\", \"%s\".\"version\" FROM",
+             o, o, o, o);
+    if (strncmp(q, cols, strlen(cols)) != 0)
+        fail_msg("fields=total should select id, user_id, total and version only:\n%s", q);
+    assert_int_equal(json_object_size(json_array_get(jdata(r), 0)), 1);
+
+    /* an entity read narrowed earlier in a document is read whole for an update */
+    r = POST("/api/transaction",
+             S("{\"operations\": [{\"op\": \"query\", \"resource\": \"%s\", \"query\": "
+               "{\"fields\": [\"email\"], \"where\": {\"id\": \"%s\"}}}, {\"op\": \"update\", "
+               "\"resource\": \"%s\", \"id\": \"%s\", \"values\": {\"name\": \"Whole\"}}]}",
+               R("users"), uid, R("users"), uid));
+    EXPECT_STATUS(r, 200);
+    json_t *updated = json_array_get(jget(r->body, "results"), 1);
+    assert_string_equal(jstr(updated, "name"), "Whole");
+    assert_string_equal(jstr(updated, "email"), "narrow@x.org");
+    assert_non_null(json_object_get(updated, "created_at"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -338,6 +382,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_keyset_pages_use_an_index, api_test_setup,
                                         api_test_teardown),
         cmocka_unit_test_setup_teardown(test_read_only_database_is_503, api_test_setup,
+                                        api_test_teardown),
+        cmocka_unit_test_setup_teardown(test_fields_narrow_the_select, api_test_setup,
                                         api_test_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
