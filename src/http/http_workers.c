@@ -40,7 +40,9 @@ static void finish_session(http_request *req, http_out_header *handler_headers_f
     bool success = req->replied && req->status < 400;
     err_report err;
     err_init(&err, req->arena);
-    if (orm_session_finish(req->session, success, &err) || !success)
+    /* A streamed reply left with its status and headers before the body:
+     * nothing of it can change now (http_stream.c). */
+    if (orm_session_finish(req->session, success, &err) || !success || req->stream)
         return;
     req->headers = handler_headers_from;
     http_reply_problem(req, &err);
@@ -95,8 +97,12 @@ static void request_coroutine(void *arg)
         pthread_mutex_unlock(&s->mu); /* never held across the handler's waits */
 
         run_or_expire(s, req);
-        atomic_store(&req->state, HTTP_REQ_DONE);
-        MHD_resume_connection(req->conn);
+        /* A streamed reply was handed back while its handler ran
+         * (http_stream.c): the worker lets go instead of resuming. */
+        if (!http__stream_worker_done(req)) {
+            atomic_store(&req->state, HTTP_REQ_DONE);
+            MHD_resume_connection(req->conn);
+        }
 
         pthread_mutex_lock(&s->mu);
         s->running--;
