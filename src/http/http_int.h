@@ -210,8 +210,9 @@ void http__api_envelope_end(jsonw *w, const query_doc *q, int64_t count);
  * err set (w may then hold part of it: reply with a problem). */
 bool http__api_write_page(jsonw *w, orm_session *s, const orm_mapper *m, const query_doc *q,
                           err_report *err);
-/* Document limits from the server configuration. */
-query_limits http__api_limits(const http_app *app);
+/* Document limits from the server configuration, and the columns the
+ * request's role may name (http__column_filter). */
+query_limits http__api_limits(http_request *req);
 
 /* Route handlers (http_api_*.c). */
 void http__api_get_entity(http_request *req);
@@ -259,6 +260,11 @@ void http__session_identity(http_request *req, orm_session_options *o);
 /* Sets the session's row filter from the role's permissions
  * (http_rowfilter.c); none for admins and without auth. */
 void http__session_row_filter(http_request *req, orm_session_options *o);
+/* The role's "read" lists as a column filter (*fn NULL: every column). */
+void http__column_filter(http_request *req, orm_column_filter_fn *fn /* OUT */,
+                         void **ctx /* OUT */);
+/* May the request's role read every key column of m? */
+bool http__key_readable(http_request *req, const orm_mapper *m);
 
 http_method http__method_from_name(const char *name);
 const char *http__method_names(arena *a, unsigned methods); /* "GET, POST" */

@@ -191,6 +191,22 @@ const orm_mapper *orm_mapper_by_resource(const orm_registry *r, const char *reso
     return NULL;
 }
 
+const orm_mapper *orm_mapper_of_column(const orm_registry *r, const sql_column *c,
+                                       size_t *index)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const orm_mapper *m = &r->mappers[i];
+        if (m->table != c->table)
+            continue;
+        for (size_t k = 0; k < m->n_columns; k++)
+            if (m->columns[k] == c) {
+                *index = k;
+                return m;
+            }
+    }
+    return NULL;
+}
+
 int orm_mapper_column(const orm_mapper *m, const char *name)
 {
     for (size_t i = 0; i < m->model->n_columns; i++)

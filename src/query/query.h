@@ -54,6 +54,12 @@ typedef struct query_limits {
     int max_depth;      /* nesting of and/or/not/any/has in a where */
     size_t max_nodes;   /* keys and array elements in the whole document */
     size_t max_in_list; /* values in one in/not_in list */
+    /* The columns the caller's role may read (its "read" list): any other
+     * column is as unknown as a write_only one in where (any/has too),
+     * order_by, fields, group_by, aggregates and GET filters, so it can
+     * be no oracle. NULL = every column. */
+    orm_column_filter_fn readable;
+    void *readable_ctx;
 } query_limits;
 
 enum {

@@ -507,13 +507,13 @@ static bool where_object(query__ctx *x, const sql_from *from, const json_t *wher
         const sql_relation *rel;
         if (strcmp(key, "and") == 0 || strcmp(key, "or") == 0 || strcmp(key, "not") == 0) {
             done = logical(x, from, key, v, &kp, depth, &cond);
-        } else if ((c = query__column(t, key))) {
+        } else if ((c = query__column(x, t, key))) {
             done = column_condition(x, from, c, v, &kp, &cond);
         } else if ((rel = sql_table_relation(t, key))) {
             done = relation_condition(x, from, rel, v, &kp, depth, &cond);
         } else {
             query__bad(x, &kp, "Unknown field %s on %s. %s Or and, or, not.",
-                       query__quote(x->a, key), t->name, query__field_list(x->a, t, true));
+                       query__quote(x->a, key), t->name, query__field_list(x, t, true));
             done = false;
         }
         if (x->aborted)
