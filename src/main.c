@@ -18,6 +18,7 @@
 #include "http.h"
 #include "log.h"
 #include "orm.h"
+#include "query.h"
 #include "schema.h"
 #include "sql.h"
 #include "version.h"
@@ -183,8 +184,12 @@ static int cmd_check(const cfg_config *cfg, int nargs, char **args)
     err_init(&err, a);
     int rc = 0;
     auth_verifier *auth = NULL;
-    if (!orm_registry_create(a, cfg, &err)) {
+    orm_registry *reg = orm_registry_create(a, cfg, &err);
+    if (!reg) {
         print_error("the models cannot be mapped", &err);
+        rc = 1;
+    } else if (!query_row_filters_check(reg, a, &err)) {
+        print_error("a row filter (\"rows\") does not fit its model", &err);
         rc = 1;
     } else if (!(auth = auth_verifier_create(cfg, NULL, &err))) {
         print_error("the auth keys cannot be used", &err);
@@ -379,8 +384,10 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
         return 1;
     }
     orm_registry *registry = orm_registry_create(a, cfg, &err);
-    if (!registry) {
-        print_error("the models cannot be mapped", &err);
+    if (!registry || !query_row_filters_check(registry, a, &err)) {
+        print_error(registry ? "a row filter (\"rows\") does not fit its model"
+                             : "the models cannot be mapped",
+                    &err);
         eng_pool_destroy(pool);
         arena_destroy(a);
         return 1;

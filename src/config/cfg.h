@@ -154,7 +154,8 @@ typedef struct cfg_permission {
     size_t n_write;
     /* The row filter: a where document as JSON text whose values may be
      * {"$claim": "name"}; NULL = every row. Checked against the model by
-     * the query layer when the server starts. */
+     * the query layer when the server starts and by `retort check`
+     * (query_row_filters_check). */
     const char *rows_json;
 } cfg_permission;
 
