@@ -263,6 +263,10 @@ void http__session_row_filter(http_request *req, orm_session_options *o);
 /* The role's "read" lists as a column filter (*fn NULL: every column). */
 void http__column_filter(http_request *req, orm_column_filter_fn *fn /* OUT */,
                          void **ctx /* OUT */);
+/* A request that failed because its PostgreSQL role (auth.database_role)
+ * is missing or out of reach: *out is a 403 naming the role, the log
+ * says what to do. False for any other error. */
+bool http__role_explains(http_request *req, const err_report *err, err_report *out /* OUT */);
 /* May the request's role read every key column of m? */
 bool http__key_readable(http_request *req, const orm_mapper *m);
 
