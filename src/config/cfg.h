@@ -345,6 +345,10 @@ cfg_config *cfg_default(arena *a);
 /* The named query called name; NULL when none. Borrowed. */
 const cfg_query *cfg_query_by_name(const cfg_config *cfg, const char *name);
 
+/* The value of name in envp (NULL-terminated "NAME=value" strings), or
+ * NULL: the one reading of an environment array (settings, secrets). */
+const char *cfg_env_get(char *const *envp, const char *name);
+
 /* Loads path, applies the environment (envp: NULL-terminated "K=V" array,
  * or NULL for the process environment) and validates. Returns NULL with
  * every problem recorded in err (kind ERR_CONFIG, one item per problem). */
