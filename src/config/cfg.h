@@ -100,6 +100,18 @@ typedef struct cfg_column {
     size_t n_choices;
 } cfg_column;
 
+/* A composite foreign key (the model's "foreign_keys": {"columns":
+ * ["org_id", "member_no"], "references": ["members.org_id", "members.no"]}),
+ * SQLAlchemy's ForeignKeyConstraint. Single-column keys are a column's
+ * "references". */
+typedef struct cfg_foreign_key {
+    const char *const *columns;     /* of this model */
+    const char *const *ref_columns; /* of the referenced model, in the same order */
+    size_t n_columns;
+    const char *ref_table;          /* as written */
+    const struct cfg_model *ref_model; /* resolved */
+} cfg_foreign_key;
+
 typedef struct cfg_relationship {
     const char *name;
     cfg_rel_kind kind;
@@ -108,6 +120,12 @@ typedef struct cfg_relationship {
     /* many_to_one: column of this model; one_to_many: column of the target;
      * many_to_many: NULL (the secondary model's two foreign keys are used). */
     const char *foreign_key;
+    /* A composite key: "foreign_key": ["org_id", "member_no"] names the
+     * columns of one of the owner's "foreign_keys" (resolved into
+     * composite); foreign_key is then NULL. */
+    const char *const *foreign_key_columns;
+    size_t n_foreign_key_columns;
+    const cfg_foreign_key *composite;
     const char *secondary_name;  /* many_to_many: association model or table name */
     const cfg_model *secondary;  /* resolved */
     const char *back_populates;  /* NULL = none */
@@ -168,6 +186,8 @@ struct cfg_model {
     size_t n_relationships;
     cfg_check *checks;
     size_t n_checks;
+    cfg_foreign_key *foreign_keys; /* composite foreign keys */
+    size_t n_foreign_keys;
     const char *version_column; /* NULL = none */
     bool read_only;            /* a view: no create, update or delete */
     size_t pk[CFG_MAX_PK_COLUMNS]; /* indexes into columns, key-column order */

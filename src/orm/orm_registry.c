@@ -85,8 +85,9 @@ static bool build_relationships(arena *a, orm_registry *r, orm_mapper *m, err_re
         rel->lazy = cr->lazy;
         rel->order_by = -1;
         if (!rel->relation || !rel->target || (cr->secondary && !rel->secondary) ||
-            rel->relation->n_on != 1 ||
-            (rel->relation->secondary && rel->relation->n_secondary_on != 1)) {
+            rel->relation->n_on == 0 ||
+            (rel->relation->secondary &&
+             (rel->relation->n_on != 1 || rel->relation->n_secondary_on != 1))) {
             err_set(err, ERR_INTERNAL,
                     "The relationship \"%s\" of model \"%s\" has no usable join path.", cr->name,
                     model->name);
