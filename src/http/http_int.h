@@ -299,8 +299,9 @@ void http__api_list_meta(jsonw *w, const query_doc *q, int64_t count, const char
  * failure), false with err set when nothing was sent. */
 bool http__api_export(http_request *req, orm_session *s, const orm_mapper *m, query_doc *q,
                       bool csv, err_report *err);
-/* Document limits from the server configuration. */
-query_limits http__api_limits(const http_app *app);
+/* Document limits from the server configuration, and the columns the
+ * request's role may name (http__column_filter). */
+query_limits http__api_limits(http_request *req);
 
 /* Route handlers (http_api_*.c). */
 void http__api_get_entity(http_request *req);
@@ -353,6 +354,15 @@ void http__session_identity(http_request *req, orm_session_options *o);
 /* Sets the session's row filter from the role's permissions
  * (http_rowfilter.c); none for admins and without auth. */
 void http__session_row_filter(http_request *req, orm_session_options *o);
+/* The role's "read" lists as a column filter (*fn NULL: every column). */
+void http__column_filter(http_request *req, orm_column_filter_fn *fn /* OUT */,
+                         void **ctx /* OUT */);
+/* A request that failed because its PostgreSQL role (auth.database_role)
+ * is missing or out of reach: *out is a 403 naming the role, the log
+ * says what to do. False for any other error. */
+bool http__role_explains(http_request *req, const err_report *err, err_report *out /* OUT */);
+/* May the request's role read every key column of m? */
+bool http__key_readable(http_request *req, const orm_mapper *m);
 
 http_method http__method_from_name(const char *name);
 const char *http__method_names(arena *a, unsigned methods); /* "GET, POST" */

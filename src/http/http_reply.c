@@ -123,8 +123,8 @@ static json_t *drift_checks(http_request *req, const err_report *err)
 void http_reply_problem(http_request *req, const err_report *err)
 {
     err_report drifted;
-    if (drift_explains(req, err, &drifted))
-        err = &drifted;
+    if (drift_explains(req, err, &drifted) || http__role_explains(req, err, &drifted))
+        err = &drifted; /* a clearer problem than PostgreSQL's SQLSTATE */
     int status = err->status ? err->status : 500;
     bool server_fault = status >= 500 && status != 503 && status != 504;
     if (server_fault)

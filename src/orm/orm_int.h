@@ -218,6 +218,9 @@ void orm__upsert_clause(sql_builder *b, const orm_mapper *m, const orm_conflict 
  * that row vanished meanwhile. */
 bool orm__upsert_result(orm_session *s, orm_entity *e, const eng_result *r, int flag_col,
                         err_report *err);
+/* The 409 of an upsert whose conflicting row the session may not change
+ * (outside its row filter) or that vanished meanwhile. */
+void orm__upsert_refused(const orm_mapper *m, err_report *err);
 
 /* version + 1: what every UPDATE of a versioned mapper sets (flush, bulk
  * update, upsert). */
