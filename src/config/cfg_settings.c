@@ -370,7 +370,7 @@ void cfg__parse_settings(cfg__ctx *ctx, const json_t *root)
 
 /* ---- the environment ---------------------------------------------------- */
 
-const char *cfg__env_get(char *const *envp, const char *name)
+const char *cfg_env_get(char *const *envp, const char *name)
 {
     size_t n = strlen(name);
     for (char *const *e = envp; e && *e; e++)
@@ -433,10 +433,10 @@ void cfg__apply_env(cfg__ctx *ctx)
     for (size_t i = 0; i < N_SETTINGS; i++) {
         const setting *s = &SETTINGS[i];
         const char *name = env_name(ctx, s);
-        const char *text = cfg__env_get(ctx->envp, name);
+        const char *text = cfg_env_get(ctx->envp, name);
         if (!text && s->shortcut) {
             name = s->shortcut;
-            text = cfg__env_get(ctx->envp, name);
+            text = cfg_env_get(ctx->envp, name);
         }
         if (!text)
             continue;

@@ -29,6 +29,9 @@ void http__api_bulk_insert(http_request *req)
                          "on_conflict, on_conflict_update, on_conflict_action.",
                          name);
     }
+    if (m && returning && !http__key_readable(req, m)) /* security: a read list */
+        err_add_item(&err, ERR_BAD_REQUEST, "/returning",
+                     "Your role may not read the key of %s.", m->resource);
     orm_conflict conflict;
     bool upsert = false;
     if (m && !err_is_set(&err))
@@ -41,18 +44,20 @@ void http__api_bulk_insert(http_request *req)
     }
     dto_bulk rows;
     orm_bulk_result done;
-    /* Every row is validated before anything is sent: the first bad row
-     * is reported and nothing is inserted. */
-    if (!http__api_writable(req, m, body, "", &err) || !dto_bulk_rows(m, body, a, &rows, &err)) {
+    /* Every row is validated before anything is sent: every bad row is
+     * reported and nothing is inserted. */
+    if (!http__api_writable(req, m, body, "", &err) ||
+        !dto_bulk_rows(m, body, NULL, a, &rows, &err)) {
         http_reply_problem(req, &err);
         return;
     }
     orm_session_last_write_next(s); /* one batch: one INSERT, no BEGIN/COMMIT */
     if (!orm_bulk_insert(s, m, rows.columns, rows.n_columns, rows.values, rows.defaults,
-                         rows.n_rows, upsert ? &conflict : NULL, returning, &done, &err) ||
-        !orm_session_commit(s, &err)) {
+                         rows.n_rows, upsert ? &conflict : NULL, returning, &done, &err)) {
+        /* Rolled back first: finding the row that broke a constraint is a
+         * read, and a multi-batch insert's transaction is aborted. */
         orm_session_rollback(s);
-        http__api_fail(req, m, "", &err);
+        http__api_fail(req, m, http__api_rows_pointer(req, s, m, &rows, "", &err), &err);
         return;
     }
     jsonw *w = http_reply_writer(req);
@@ -80,6 +85,45 @@ void http__api_bulk_insert(http_request *req)
     http_reply_written(req, 201);
 }
 
+/* The bulk body's keys are only those named (allowed, NULL-ended). */
+static void only_keys(arena *a, const json_t *body, const char *const *allowed,
+                      const char *what, err_report *err)
+{
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *) body, key, v)
+    {
+        size_t i = 0;
+        while (allowed[i] && strcmp(key, allowed[i]) != 0)
+            i++;
+        if (!allowed[i])
+            err_add_item(err, ERR_BAD_REQUEST, arena_sprintf(a, "/%s", key),
+                         "Unknown key \"%s\": %s.", key, what);
+    }
+}
+
+/* A bulk update or delete never means every row: its where is required
+ * and non-empty. */
+static void where_required(const json_t *where, const char *pointer, const char *verb,
+                           const char *gerund, err_report *err)
+{
+    if (!json_is_object(where) || json_object_size(where) == 0)
+        err_add_item(err, ERR_BAD_REQUEST, pointer,
+                     "A bulk %s needs a non-empty where document; %s every row is refused.",
+                     verb, gerund);
+}
+
+/* {"<counted>": n}, the answer of a bulk update or delete. */
+static void reply_count(http_request *req, const char *counted, int64_t n)
+{
+    jsonw *w = http_reply_writer(req);
+    jsonw_object_begin(w);
+    jsonw_key(w, counted);
+    jsonw_integer(w, (long long) n);
+    jsonw_object_end(w);
+    http_reply_written(req, 200);
+}
+
 void http__api_bulk_update(http_request *req)
 {
     err_report err;
@@ -95,20 +139,11 @@ void http__api_bulk_update(http_request *req)
         http_reply_problem(req, &err);
         return;
     }
-    const char *key;
-    const json_t *v;
-    json_object_foreach((json_t *) doc, key, v)
-    {
-        if (strcmp(key, "where") != 0 && strcmp(key, "values") != 0)
-            err_add_item(&err, ERR_BAD_REQUEST, arena_sprintf(a, "/%s", key),
-                         "Unknown key \"%s\": a bulk update takes where and values.", key);
-    }
+    static const char *const KEYS[] = {"where", "values", NULL};
+    only_keys(a, doc, KEYS, "a bulk update takes where and values", &err);
     const json_t *where = json_object_get(doc, "where");
-    if (!json_is_object(where) || json_object_size(where) == 0)
-        err_add_item(&err, ERR_BAD_REQUEST, "/where",
-                     "A bulk update needs a non-empty where document; updating every row is "
-                     "refused.");
-    query_limits lim = http__api_limits(http_req_app(req));
+    where_required(where, "/where", "update", "updating", &err);
+    query_limits lim = http__api_limits(req);
     query_doc q;
     size_t *columns = NULL, n = 0;
     const char **values = NULL;
@@ -120,17 +155,11 @@ void http__api_bulk_update(http_request *req)
               dto_bulk_values(m, json_object_get(doc, "values"), "/values", a, &columns,
                               &values, &n, &err) &&
               orm_bulk_update(s, m, q.from, q.where, columns, values, n, &updated, &err);
-    if (!ok || !orm_session_commit(s, &err)) {
-        orm_session_rollback(s);
+    if (!ok) {
         http__api_fail(req, m, "/values", &err);
         return;
     }
-    jsonw *w = http_reply_writer(req);
-    jsonw_object_begin(w);
-    jsonw_key(w, "updated");
-    jsonw_integer(w, (long long) updated);
-    jsonw_object_end(w);
-    http_reply_written(req, 200);
+    reply_count(req, "updated", updated);
 }
 
 /* DELETE /api/{resource}?where=<where document> or with a body
@@ -173,40 +202,25 @@ void http__api_bulk_delete(http_request *req)
         else if (!json_is_object(body))
             err_add_item(&err, ERR_VALIDATION, "", "A bulk delete body is {\"where\": {...}}.");
         else {
-            const char *key;
-            const json_t *v;
-            json_object_foreach((json_t *) body, key, v)
-            {
-                if (strcmp(key, "where") != 0)
-                    err_add_item(&err, ERR_BAD_REQUEST, arena_sprintf(a, "/%s", key),
-                                 "Unknown key \"%s\": a bulk delete body has only where.", key);
-            }
+            static const char *const KEYS[] = {"where", NULL};
+            only_keys(a, body, KEYS, "a bulk delete body has only where", &err);
             where = json_object_get(body, "where");
         }
     }
-    if (m && !err_is_set(&err) && (!json_is_object(where) || json_object_size(where) == 0))
-        err_add_item(&err, ERR_BAD_REQUEST, pointer,
-                     "A bulk delete needs a non-empty where document; deleting every row is "
-                     "refused.");
+    if (m && !err_is_set(&err))
+        where_required(where, pointer, "delete", "deleting", &err);
     if (!m || err_is_set(&err)) {
         http_reply_problem(req, &err);
         return;
     }
     query_doc q;
     int64_t deleted = 0;
-    query_limits lim = http__api_limits(http_req_app(req));
+    query_limits lim = http__api_limits(req);
     if (!query_where_model(m, a, where, pointer, &lim, &q, &err) ||
-        !orm_bulk_delete(s, m, q.from, q.where, &deleted, &err) ||
-        !orm_session_commit(s, &err)) {
-        orm_session_rollback(s);
+        !orm_bulk_delete(s, m, q.from, q.where, &deleted, &err)) {
         http__api_describe_delete_conflict(m, &err);
         http_reply_problem(req, &err);
         return;
     }
-    jsonw *w = http_reply_writer(req);
-    jsonw_object_begin(w);
-    jsonw_key(w, "deleted");
-    jsonw_integer(w, (long long) deleted);
-    jsonw_object_end(w);
-    http_reply_written(req, 200);
+    reply_count(req, "deleted", deleted);
 }

@@ -56,30 +56,6 @@ static void link_next(http_request *req, const char *next)
     http_add_header(req, "Link", sbuf_str(&b));
 }
 
-static void meta(jsonw *w, const query_doc *q, int64_t count, const char *next)
-{
-    jsonw_key(w, "meta");
-    jsonw_object_begin(w);
-    jsonw_key(w, "limit");
-    jsonw_integer(w, q->limit);
-    jsonw_key(w, "offset");
-    jsonw_integer(w, q->offset);
-    jsonw_key(w, "count");
-    if (q->count && count >= 0)
-        jsonw_integer(w, count);
-    else
-        jsonw_null(w);
-    if (!q->is_aggregate) {
-        jsonw_key(w, "next");
-        if (next)
-            jsonw_string(w, next);
-        else
-            jsonw_null(w);
-    }
-    jsonw_object_end(w);
-    jsonw_object_end(w);
-}
-
 /* One page: rows or entities, as JSON (w) or CSV (csv). */
 static bool page(http_request *req, jsonw *w, sbuf *csv, orm_session *s, const orm_mapper *m,
                  query_doc *q, bool from_document, err_report *err)
@@ -96,7 +72,7 @@ static bool page(http_request *req, jsonw *w, sbuf *csv, orm_session *s, const o
         }
         http__api_envelope_begin(w);
         dto_write_rows(w, r);
-        meta(w, q, count, NULL);
+        http__api_envelope_end(w, q, count, false, NULL);
         return true;
     }
     const sql_node *where = q->where; /* the cursor's shape is the query's own where */
@@ -109,11 +85,11 @@ static bool page(http_request *req, jsonw *w, sbuf *csv, orm_session *s, const o
         return false;
     const char *next = query_keyset_next(m, a, q, where, items, n);
     if (csv) {
-        dto_csv_entities(csv, m, items, n, q->fields, q->n_fields);
+        dto_csv_entities(csv, s, m, items, n, q->fields, q->n_fields);
     } else {
         http__api_envelope_begin(w);
         dto_write_entities(w, items, n, plan, q->fields, q->n_fields);
-        meta(w, q, count, next);
+        http__api_envelope_end(w, q, count, true, next);
     }
     content_range(req, q, n, count);
     if (next && !from_document)
@@ -132,7 +108,8 @@ static void run(http_request *req, bool from_document)
         http_reply_problem(req, &err);
         return;
     }
-    query_limits lim = http__api_limits(http_req_app(req));
+    query_limits lim = http__api_limits(req);
+    lim.allow_all = true; /* lists stream limit "all" */
     query_doc q;
     bool ok;
     if (from_document) {
@@ -154,10 +131,15 @@ static void run(http_request *req, bool from_document)
         csv = ARENA_NEW(a, sbuf);
         sbuf_init(csv, a, 4096);
     }
+    if (ok && q.all) {
+        /* every row: streamed from a cursor (http_api_export.c) */
+        if (!http__api_export(req, s, m, &q, want_csv, &err))
+            http_reply_problem(req, &err);
+        return;
+    }
     if (ok)
         ok = page(req, http_reply_writer(req), csv, s, m, &q, from_document, &err);
-    if (!ok || !orm_session_commit(s, &err)) {
-        orm_session_rollback(s);
+    if (!ok) {
         http_reply_problem(req, &err);
         return;
     }

@@ -170,7 +170,7 @@ static json_t *op_query(tx_run *t, const orm_mapper *m, const json_t *doc, const
     /* The translator points into the query document; prefix its items. */
     err_report qerr;
     err_init(&qerr, t->a);
-    query_limits lim = http__api_limits(http_req_app(t->req));
+    query_limits lim = http__api_limits(t->req);
     query_doc q;
     json_t *out = NULL;
     json_t *empty = doc ? NULL : json_object();
@@ -274,6 +274,10 @@ static bool run_op(tx_run *t, size_t i, const json_t *op)
             return false;
         err_clear(t->err);
     }
+    /* A create with on_conflict may change existing rows: "upsert" too. */
+    if (m && opk == CFG_OP_CREATE && json_object_get(op, "on_conflict") &&
+        !http__api_allowed(t->req, m, CFG_OP_UPSERT, t->err))
+        return false;
     if (!m) {
         err_add_item(t->err, ERR_NOT_FOUND, arena_sprintf(t->a, "%s/resource", base),
                      "There is no resource named \"%s\".", resource ? resource : "");
@@ -368,11 +372,10 @@ static bool attempt(http_request *req, const json_t *doc, const char *isolation,
             break;
         }
     }
-    if (ok)
-        ok = settle(&t) && orm_session_commit(t.s, err);
-    if (!ok)
-        orm_session_rollback(t.s);
-    orm_session_close(t.s);
+    /* An attempt is its own unit of work: a serialization failure at its
+     * COMMIT is retried with a fresh one, so it ends here, not after the
+     * handler (which then finds the session closed). */
+    ok = orm_session_finish(t.s, ok && settle(&t), err);
     /* The request's timing and X-Query-Count report the last attempt. */
     req->session = t.s;
     *results = ok ? t.results : NULL;

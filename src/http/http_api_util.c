@@ -31,6 +31,21 @@ static cfg_operation route_operation(const http_request *req)
                                    : CFG_OP_LIST;
 }
 
+/* A create or bulk insert with on_conflict parameters is an upsert: it
+ * may change existing rows, so it needs the "upsert" operation too. */
+static bool is_upsert(const http_request *req)
+{
+    if (http_req_method(req) != HTTP_POST)
+        return false;
+    for (size_t i = 0; i < http_req_query_count(req); i++) {
+        const char *name, *value;
+        http_req_query_at(req, i, &name, &value);
+        if (strncmp(name, "on_conflict", 11) == 0)
+            return true;
+    }
+    return false;
+}
+
 bool http__api_allowed(http_request *req, const orm_mapper *m, cfg_operation op, err_report *err)
 {
     const http_app *app = http_req_app(req);
@@ -84,7 +99,8 @@ const orm_mapper *http__api_mapper(http_request *req, err_report *err)
         return NULL;
     }
     /* Permissions first: a hidden model says nothing about itself. */
-    if (!http__api_allowed(req, m, route_operation(req), err))
+    if (!http__api_allowed(req, m, route_operation(req), err) ||
+        (is_upsert(req) && !http__api_allowed(req, m, CFG_OP_UPSERT, err)))
         return NULL;
     json_t *drift = schema_drift_of_table(http_req_app(req)->drift, m->model->table);
     if (drift) {
@@ -129,12 +145,16 @@ void http__api_envelope_begin(jsonw *w)
     jsonw_key(w, "data");
 }
 
-void http__api_envelope_end(jsonw *w, const query_doc *q, int64_t count)
+void http__api_envelope_end(jsonw *w, const query_doc *q, int64_t count, bool paged,
+                            const char *next)
 {
     jsonw_key(w, "meta");
     jsonw_object_begin(w);
     jsonw_key(w, "limit");
-    jsonw_integer(w, q->limit);
+    if (q->all)
+        jsonw_null(w);
+    else
+        jsonw_integer(w, q->limit);
     jsonw_key(w, "offset");
     jsonw_integer(w, q->offset);
     jsonw_key(w, "count");
@@ -142,15 +162,24 @@ void http__api_envelope_end(jsonw *w, const query_doc *q, int64_t count)
         jsonw_integer(w, count);
     else
         jsonw_null(w);
+    if (paged) {
+        jsonw_key(w, "next");
+        if (next)
+            jsonw_string(w, next);
+        else
+            jsonw_null(w);
+    }
     jsonw_object_end(w);
     jsonw_object_end(w);
 }
 
-query_limits http__api_limits(const http_app *app)
+query_limits http__api_limits(http_request *req)
 {
+    const http_app *app = http_req_app(req);
     query_limits lim = {0}; /* zero members take the translator's defaults */
     lim.default_limit = app->config->server.default_limit;
     lim.max_limit = app->config->server.max_limit;
+    http__column_filter(req, &lim.readable, &lim.readable_ctx);
     return lim;
 }
 
@@ -164,7 +193,7 @@ bool http__api_write_page(jsonw *w, orm_session *s, const orm_mapper *m, const q
             return false;
         http__api_envelope_begin(w);
         dto_write_rows(w, r);
-        http__api_envelope_end(w, q, count);
+        http__api_envelope_end(w, q, count, false, NULL);
         return true;
     }
     const orm_load_plan *plan = orm_load_plan_build(s, m, &q->load, err);
@@ -174,7 +203,7 @@ bool http__api_write_page(jsonw *w, orm_session *s, const orm_mapper *m, const q
         return false;
     http__api_envelope_begin(w);
     dto_write_entities(w, items, n, plan, q->fields, q->n_fields);
-    http__api_envelope_end(w, q, count);
+    http__api_envelope_end(w, q, count, false, NULL);
     return true;
 }
 
@@ -190,4 +219,22 @@ void http__api_fail(http_request *req, const orm_mapper *m, const char *pointer_
 {
     dto_point_at_constraint(http_req_app(req)->registry, m, pointer_prefix, err);
     http_reply_problem(req, err);
+}
+
+const char *http__api_rows_pointer(http_request *req, orm_session *s, const orm_mapper *m,
+                                   const dto_bulk *rows, const char *pointer_prefix,
+                                   const err_report *err)
+{
+    const char *prefix = pointer_prefix ? pointer_prefix : "";
+    if (strcmp(err->sqlstate, "23505") != 0)
+        return prefix;
+    /* Found with the constraint's columns in the rows (or one SELECT),
+     * never from PostgreSQL's message. */
+    err_report scratch;
+    err_init(&scratch, http_req_arena(req));
+    size_t row;
+    if (!orm_bulk_conflicting_row(s, m, rows->columns, rows->n_columns, rows->values,
+                                  rows->defaults, rows->n_rows, err->constraint, &row, &scratch))
+        return prefix;
+    return arena_sprintf(http_req_arena(req), "%s/%zu", prefix, row);
 }

@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "dto.h"
 #include "http.h"
 #include "query.h"
 #include "strbuf.h"
@@ -25,6 +26,8 @@ typedef struct http_out_header {
     struct http_out_header *next;
     const char *name, *value;
 } http_out_header;
+
+typedef struct http__stream http__stream;
 
 typedef enum http_req_state {
     HTTP_REQ_RECEIVING, /* body arriving */
@@ -79,6 +82,7 @@ struct http_request {
     http_out_header *headers;
     bool replied;
     _Atomic int state;     /* http_req_state */
+    http__stream *stream;  /* a streamed reply (http_stream.c), else NULL */
 };
 
 typedef struct http__templates http__templates;
@@ -202,6 +206,49 @@ enum {
 
 /* Queues req's response on its connection (I/O thread). */
 enum MHD_Result http__send(http_request *req);
+/* What the access log says about the client, read from the connection
+ * (in the request arena). */
+typedef struct http__peer {
+    const char *client, *forwarded_for, *user_agent;
+} http__peer;
+void http__peer_of(http_request *req, http__peer *out);
+/* Metrics and the access-log record of a reply that went out (http__send,
+ * or the end of a streamed one). */
+void http__observe(http_request *req, double total_ms, const orm_session_stats *st);
+/* Ends a request: its arena (and session) and its place in the server's
+ * count of requests in flight (the completion notice, or the writer of a
+ * streamed reply when it lets go last). */
+void http__request_end(http_request *req);
+
+/* ---- streamed replies (http_stream.c) ----
+ * A handler on a worker that sends a large result as it reads it: begin
+ * (status, content type and the headers added so far go out; the request
+ * is handed back to libmicrohttpd now), write batch after batch, end.
+ * The arena and session stay the worker's until the handler returns. */
+/* NULL with err set (nothing sent: reply with a problem) when no stream
+ * can be opened. */
+http__stream *http__stream_begin(http_request *req, int status, const char *content_type,
+                                 err_report *err);
+/* Sends n bytes, waiting for the client to take them; false once the
+ * client is gone (or for HEAD): stop producing. */
+bool http__stream_write(http__stream *st, const char *data, size_t n);
+bool http__stream_gone(const http__stream *st);
+/* The end of the body: complete, or cut (failed: the client sees an
+ * incomplete reply, never a complete wrong one). Logs the request. */
+void http__stream_end(http__stream *st, bool failed);
+/* For http__send (I/O thread): the response reading the stream, and the
+ * session's numbers as they were at the hand-back (Server-Timing). */
+struct MHD_Response *http__stream_response(http_request *req);
+void http__stream_stats(const http_request *req, orm_session_stats *out);
+/* The client as it was at the hand-back (the connection may be gone when
+ * the stream ends and is logged). */
+void http__stream_peer(const http_request *req, http__peer *out);
+/* One holder of a streamed request lets go: true when it was the last one
+ * (or the request streams nothing) and the caller must end the request. */
+bool http__stream_let_go(http_request *req);
+/* The worker's end of a request: false when it is not streamed (resume it
+ * as usual); else lets go (ending it when last) and true. */
+bool http__stream_worker_done(http_request *req);
 
 /* ---- REST API helpers (http_api_*.c) ---- */
 
@@ -223,23 +270,38 @@ const char **http__api_key(http_request *req, const orm_mapper *m, const char *r
  * the model fields of the constraint (prefix + "/" + column). */
 void http__api_fail(http_request *req, const orm_mapper *m, const char *pointer_prefix,
                     err_report *err);
+/* The pointer prefix for a failed bulk insert of rows (after the
+ * session's rollback): prefix + "/<row>" for a unique violation whose row
+ * can be told (orm_bulk_conflicting_row), else prefix. */
+const char *http__api_rows_pointer(http_request *req, orm_session *s, const orm_mapper *m,
+                                   const dto_bulk *rows, const char *pointer_prefix,
+                                   const err_report *err);
 /* A foreign-key violation on DELETE: a 409 without a pointer (no field of
  * the request is at fault) whose detail names the referencing table. */
 void http__api_describe_delete_conflict(const orm_mapper *m, err_report *err);
 /* The URL of an entity: /api/<resource>/<identity>. */
 const char *http__api_location(arena *a, const orm_mapper *m, const orm_entity *e);
 /* The list envelope {"data": ..., "meta": {"limit", "offset", "count"}}
- * around the data the caller writes in between; count null unless the
- * query asked for it (count >= 0). */
+ * around the data the caller writes in between; limit null for limit
+ * "all", count null unless the query asked for it (count >= 0); a paged
+ * list (an API list of entities, not an aggregate's rows nor a
+ * transaction's query) adds "next", its keyset cursor or null. */
 void http__api_envelope_begin(jsonw *w);
-void http__api_envelope_end(jsonw *w, const query_doc *q, int64_t count);
+void http__api_envelope_end(jsonw *w, const query_doc *q, int64_t count, bool paged,
+                            const char *next);
 /* One page of a translated query in the list envelope: entities through
  * the session (their load plan, DTOs), or an aggregate's rows; false with
  * err set (w may then hold part of it: reply with a problem). */
 bool http__api_write_page(jsonw *w, orm_session *s, const orm_mapper *m, const query_doc *q,
                           err_report *err);
-/* Document limits from the server configuration. */
-query_limits http__api_limits(const http_app *app);
+/* A list with limit "all", streamed from a server-side cursor
+ * (http_api_export.c): true once replied (maybe cut after a later
+ * failure), false with err set when nothing was sent. */
+bool http__api_export(http_request *req, orm_session *s, const orm_mapper *m, query_doc *q,
+                      bool csv, err_report *err);
+/* Document limits from the server configuration, and the columns the
+ * request's role may name (http__column_filter). */
+query_limits http__api_limits(http_request *req);
 
 /* Route handlers (http_api_*.c). */
 void http__api_get_entity(http_request *req);
@@ -253,6 +315,11 @@ void http__api_bulk_update(http_request *req);
 void http__api_transaction(http_request *req);
 void http__api_bulk_delete(http_request *req);
 void http__api_rpc(http_request *req);
+/* The q-value an Accept-style header (Accept, Accept-Encoding) gives the
+ * first of names (most specific first, NULL-ended) it lists; -1 when it
+ * lists none. A specific entry overrides a wildcard (RFC 9110 §12.5.1). */
+double http__header_quality(const char *header, const char *const *names);
+
 /* The representation a request's Accept header asks for: *csv true for
  * text/csv (only when csv_ok: lists, query documents, read-only named
  * queries), false for JSON (also without Accept, or with * / *,
@@ -287,6 +354,15 @@ void http__session_identity(http_request *req, orm_session_options *o);
 /* Sets the session's row filter from the role's permissions
  * (http_rowfilter.c); none for admins and without auth. */
 void http__session_row_filter(http_request *req, orm_session_options *o);
+/* The role's "read" lists as a column filter (*fn NULL: every column). */
+void http__column_filter(http_request *req, orm_column_filter_fn *fn /* OUT */,
+                         void **ctx /* OUT */);
+/* A request that failed because its PostgreSQL role (auth.database_role)
+ * is missing or out of reach: *out is a 403 naming the role, the log
+ * says what to do. False for any other error. */
+bool http__role_explains(http_request *req, const err_report *err, err_report *out /* OUT */);
+/* May the request's role read every key column of m? */
+bool http__key_readable(http_request *req, const orm_mapper *m);
 
 http_method http__method_from_name(const char *name);
 const char *http__method_names(arena *a, unsigned methods); /* "GET, POST" */

@@ -252,7 +252,9 @@ static bool framing_ok(http_request *req, const char *version)
  * already sent instead of being cut while sending the next. */
 static enum MHD_Result send_reply(http_request *req)
 {
-    if (atomic_load(&req->server->draining))
+    /* (A streamed reply decided this before its hand-back: its arena is
+     * its writer's now, http_stream.c.) */
+    if (atomic_load(&req->server->draining) && !req->stream)
         http_add_header(req, "Connection", "close");
     return http__send(req);
 }
@@ -341,6 +343,15 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
     if (!req)
         return;
     *req_cls = NULL;
+    /* The writer of a streamed reply may still hold the request: then it
+     * ends it when it lets go (http_stream.c). */
+    if (http__stream_let_go(req))
+        http__request_end(req);
+}
+
+void http__request_end(http_request *req)
+{
+    http_server *s = req->server;
     arena_destroy(req->arena); /* closes the session if a path left it open */
     atomic_fetch_sub(&s->active, 1);
 }

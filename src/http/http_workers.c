@@ -30,13 +30,30 @@ struct http__loop {
     int active;
 };
 
+/* The request session's one ending, for every handler: a success reply
+ * commits, anything else rolls back, and the connection always goes back
+ * to the pool before the response is sent. A failed COMMIT replaces the
+ * reply, and the headers the handler added with it, by the problem: a
+ * client never gets a 2xx for work that did not commit. */
+static void finish_session(http_request *req, http_out_header *handler_headers_from)
+{
+    bool success = req->replied && req->status < 400;
+    err_report err;
+    err_init(&err, req->arena);
+    /* A streamed reply left with its status and headers before the body:
+     * nothing of it can change now (http_stream.c). */
+    if (orm_session_finish(req->session, success, &err) || !success || req->stream)
+        return;
+    req->headers = handler_headers_from;
+    http_reply_problem(req, &err);
+}
+
 void http__run_handler(http_request *req)
 {
+    http_out_header *before = req->headers;
     req->route->handler(req);
-    /* The connection goes back to the pool before the response is sent;
-     * a handler that did not commit has its transaction rolled back. */
     if (req->session)
-        orm_session_close(req->session);
+        finish_session(req, before);
     if (!req->replied) {
         err_report err;
         err_init(&err, req->arena);
@@ -80,8 +97,12 @@ static void request_coroutine(void *arg)
         pthread_mutex_unlock(&s->mu); /* never held across the handler's waits */
 
         run_or_expire(s, req);
-        atomic_store(&req->state, HTTP_REQ_DONE);
-        MHD_resume_connection(req->conn);
+        /* A streamed reply was handed back while its handler ran
+         * (http_stream.c): the worker lets go instead of resuming. */
+        if (!http__stream_worker_done(req)) {
+            atomic_store(&req->state, HTTP_REQ_DONE);
+            MHD_resume_connection(req->conn);
+        }
 
         pthread_mutex_lock(&s->mu);
         s->running--;

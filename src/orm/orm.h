@@ -73,6 +73,11 @@ bool orm_schema_drop_all(eng_pool *pool, const sql_metadata *md, arena *a, err_r
 typedef sql_node *(*orm_row_filter_fn)(void *ctx, sql_builder *b, const sql_table *t,
                                        const sql_from *from, err_report *err);
 
+/* A column filter: may the session's principal read column c (of any
+ * table)? A column it may not read is never serialised (dto) and cannot
+ * be named by a query (query_limits.readable), so it is no oracle. */
+typedef bool (*orm_column_filter_fn)(void *ctx, const sql_column *c);
+
 typedef struct orm_session_options {
     eng_pool *pool;              /* borrowed; outlives every session */
     eng_pool *fallback_pool;     /* NULL, or where to go when pool cannot give a
@@ -108,6 +113,10 @@ typedef struct orm_session_options {
      * INSERT/UPDATE writes checked against it (ERR_FORBIDDEN). NULL = none. */
     orm_row_filter_fn row_filter;
     void *row_filter_ctx;
+    /* The columns the session's principal may read (a role's "read"
+     * list); NULL = every column. */
+    orm_column_filter_fn column_readable;
+    void *column_readable_ctx;
 } orm_session_options;
 
 /* Opens a session in a; nothing touches the database yet. Registers its
@@ -165,6 +174,13 @@ void orm_session_rollback(orm_session *s);
 
 /* Rolls back whatever is open and returns the connection. Idempotent. */
 void orm_session_close(orm_session *s);
+
+/* The one ending of a unit of work: commits when `commit` is true (a
+ * failed COMMIT is rolled back and reported in err), rolls back
+ * otherwise, and always returns the connection. True only when it
+ * committed. On a session already closed it only answers `commit`: the
+ * caller settled it itself (a retried transaction document). */
+bool orm_session_finish(orm_session *s, bool commit, err_report *err);
 
 bool orm_session_in_transaction(const orm_session *s);
 
@@ -238,6 +254,10 @@ size_t orm_registry_count(const orm_registry *r);
 const orm_mapper *orm_registry_at(const orm_registry *r, size_t i);
 const orm_mapper *orm_mapper_by_name(const orm_registry *r, const char *model_name);
 const orm_mapper *orm_mapper_by_resource(const orm_registry *r, const char *resource);
+/* The mapper of the table column c belongs to, and c's index in it
+ * (aligned with model->columns); NULL for a table no model maps. */
+const orm_mapper *orm_mapper_of_column(const orm_registry *r, const sql_column *c,
+                                       size_t *index /* OUT */);
 /* Column index by name; -1 when none. */
 int orm_mapper_column(const orm_mapper *m, const char *name);
 /* True for a column only the ORM or the database writes: read_only, or
@@ -290,6 +310,9 @@ bool orm_entity_is_loaded(const orm_entity *e, size_t column);
 bool orm_entity_is_expired(const orm_entity *e);
 /* The session the instance belongs to. */
 orm_session *orm_entity_session(const orm_entity *e);
+/* May the session's principal read column c (orm_session_options.
+ * column_readable)? True without a filter and for a NULL session. */
+bool orm_session_column_readable(const orm_session *s, const sql_column *c);
 /* Sets a column (text form, NULL = SQL NULL; copied). Marks it changed
  * when the value differs from what was loaded (setting it back to the
  * loaded value un-marks it). The version column is managed by the flush:
@@ -479,6 +502,16 @@ bool orm_bulk_insert(orm_session *s, const orm_mapper *m, const size_t *cols, si
                      const char *const *const *values, const bool *const *defaults,
                      size_t n_rows, const orm_conflict *conflict, bool want_keys,
                      orm_bulk_result *out /* OUT */, err_report *err);
+/* After a unique violation of constraint by such a bulk insert (and the
+ * session's rollback): *row = the first row that repeats an earlier row
+ * of the body in the constraint's columns, else (one-column constraints)
+ * the first row whose value is already stored (one SELECT). False when
+ * it cannot be told (a constraint column the rows leave to the database,
+ * another kind of constraint) or the SELECT failed (err set then). */
+bool orm_bulk_conflicting_row(orm_session *s, const orm_mapper *m, const size_t *cols,
+                              size_t n_cols, const char *const *const *values,
+                              const bool *const *defaults, size_t n_rows, const char *constraint,
+                              size_t *row /* OUT */, err_report *err);
 
 /* DELETE FROM m's table WHERE where (a condition over from, a FROM item of
  * that table without an alias). A NULL where is refused (ERR_BAD_REQUEST):
@@ -563,12 +596,14 @@ typedef struct orm_load_option {
 
 /* What a request says about loading: its options in document order, and
  * the relationships it names in its fields (named[i] NULL for a column
- * field; named with the pointer "/fields"). */
+ * field), each with the pointer of its entry (named_pointers[i]:
+ * "/fields/2"; the array or an entry NULL = "/fields"). */
 typedef struct orm_load_options {
     orm_load_option *options;
     size_t n_options;
     const sql_relation **named;
     size_t n_named;
+    const char **named_pointers;
 } orm_load_options;
 
 /* What to load with the primary entities: a tree of relationship paths,

@@ -144,10 +144,17 @@ struct orm_entity {
  * outer join that found nothing). */
 orm_entity *orm__hydrate(orm_session *s, const orm_mapper *m, const eng_result *r, int row,
                          int offset);
+/* The same for a row holding only some columns (pos as in orm__slot):
+ * the others stay unloaded on a new instance, untouched on a held one. */
+orm_entity *orm__hydrate_at(orm_session *s, const orm_mapper *m, const eng_result *r, int row,
+                            int offset, const int *pos);
 
 /* Overwrites every column from the row (refresh, RETURNING) and clears
  * the changes. */
 void orm__entity_fill(orm_entity *e, const eng_result *r, int row, int offset);
+
+/* Every column loaded (not narrowed by `fields`, not expired). */
+bool orm__entity_whole(const orm_entity *e);
 
 /* Forgets loaded values and relationship collections (expire). */
 void orm__entity_expire(orm_entity *e);
@@ -187,6 +194,10 @@ bool orm__builder_ok(sql_builder *b, err_report *err);
 sql_node *orm__pk_condition(sql_builder *b, const orm_mapper *m, const sql_from *from,
                             const char *const *pk_values);
 
+/* SELECT every column of m's table (FROM it, *from set), no WHERE yet:
+ * a row read back whole (version check, upsert's existing row). */
+sql_select *orm__select_row(sql_builder *b, const orm_mapper *m, sql_from **from /* OUT */);
+
 /* Flush when the session's options ask for autoflush. */
 bool orm__autoflush(orm_session *s, err_report *err);
 /* Takes back an orm_session_last_write_next announcement (true if there
@@ -214,6 +225,9 @@ void orm__upsert_clause(sql_builder *b, const orm_mapper *m, const orm_conflict 
  * that row vanished meanwhile. */
 bool orm__upsert_result(orm_session *s, orm_entity *e, const eng_result *r, int flag_col,
                         err_report *err);
+/* The 409 of an upsert whose conflicting row the session may not change
+ * (outside its row filter) or that vanished meanwhile. */
+void orm__upsert_refused(const orm_mapper *m, err_report *err);
 
 /* version + 1: what every UPDATE of a versioned mapper sets (flush, bulk
  * update, upsert). */
@@ -230,6 +244,10 @@ typedef struct orm__slot {
     size_t parent;             /* slot index; unused for slot 0 */
     int offset;                /* first result column */
     sql_from *from;
+    /* the columns selected (slot 0 of a query narrowed by `fields`):
+     * pos[i] = result column of column i, -1 = not selected; NULL = every
+     * column, from offset on */
+    const int *pos;
 } orm__slot;
 
 typedef struct orm__fetch {
@@ -245,6 +263,10 @@ typedef struct orm__fetch {
  * their ORDER BY (relationship order, then key) after what s already has. */
 bool orm__fetch_build(sql_builder *b, sql_select *s, orm__fetch *f, const orm_mapper *m,
                       sql_from *from, int offset, orm_load_node *const *nodes, size_t n_nodes);
+/* The same with slot 0 narrowed to the columns only[] marks (NULL = all). */
+bool orm__fetch_build_only(sql_builder *b, sql_select *s, orm__fetch *f, const orm_mapper *m,
+                           sql_from *from, int offset, const bool *only,
+                           orm_load_node *const *nodes, size_t n_nodes);
 
 /* True when a joined node among nodes (or below a joined one) is to-many:
  * the parent rows repeat, so LIMIT must apply to a wrapped parent SELECT. */

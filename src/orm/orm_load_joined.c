@@ -86,9 +86,15 @@ static bool add_join(sql_builder *b, sql_select *s, orm__fetch *f, size_t parent
                              sql_eq(b, sql_col_of(b, sec, r->secondary_on[0].local),
                                     sql_col_of(b, target, r->secondary_on[0].remote))))
             return false;
-    } else if (!sql_select_join(b, s, SQL_JOIN_LEFT, target,
-                                sql_eq(b, local, sql_col_of(b, target, r->on[0].remote)))) {
-        return false;
+    } else {
+        /* Every column pair: a composite foreign key joins on all of them. */
+        sql_node **eqs = ARENA_ARRAY(sql_builder_arena(b), sql_node *, r->n_on);
+        for (size_t i = 0; i < r->n_on; i++)
+            eqs[i] = sql_eq(b, i ? column_of(b, pf, r->on[i].local) : local,
+                            sql_col_of(b, target, r->on[i].remote));
+        if (!sql_select_join(b, s, SQL_JOIN_LEFT, target,
+                             r->n_on == 1 ? eqs[0] : sql_and(b, eqs, r->n_on)))
+            return false;
     }
     size_t me = f->n_slots;
     push_slot(b, f,
@@ -110,12 +116,31 @@ static bool add_joins(sql_builder *b, sql_select *s, orm__fetch *f, size_t paren
     return true;
 }
 
-bool orm__fetch_build(sql_builder *b, sql_select *s, orm__fetch *f, const orm_mapper *m,
-                      sql_from *from, int offset, orm_load_node *const *nodes, size_t n_nodes)
+/* Slot 0 narrowed to the columns only[] marks: pos maps them. */
+static bool add_some_columns(sql_builder *b, sql_select *s, orm__fetch *f, const orm_mapper *m,
+                             const sql_from *from, const bool *only)
+{
+    int *pos = ARENA_ARRAY(sql_builder_arena(b), int, m->n_columns);
+    for (size_t i = 0; i < m->n_columns; i++) {
+        pos[i] = -1;
+        if (!only[i])
+            continue;
+        if (!sql_select_column(b, s, column_of(b, from, m->columns[i]), NULL))
+            return false;
+        pos[i] = f->n_columns++;
+    }
+    f->slots[0].pos = pos;
+    return true;
+}
+
+bool orm__fetch_build_only(sql_builder *b, sql_select *s, orm__fetch *f, const orm_mapper *m,
+                           sql_from *from, int offset, const bool *only,
+                           orm_load_node *const *nodes, size_t n_nodes)
 {
     f->n_columns = offset;
     push_slot(b, f, (orm__slot){.mapper = m, .offset = offset, .from = from});
-    if (!add_columns(b, s, f, m, from) || !add_joins(b, s, f, 0, nodes, n_nodes))
+    if (!(only ? add_some_columns(b, s, f, m, from, only) : add_columns(b, s, f, m, from)) ||
+        !add_joins(b, s, f, 0, nodes, n_nodes))
         return false;
     /* The children's order, after whatever orders the primary entities. */
     for (size_t k = 1; k < f->n_slots; k++)
@@ -123,6 +148,12 @@ bool orm__fetch_build(sql_builder *b, sql_select *s, orm__fetch *f, const orm_ma
             return false;
     f->scratch = ARENA_ARRAY(sql_builder_arena(b), orm_entity *, f->n_slots);
     return true;
+}
+
+bool orm__fetch_build(sql_builder *b, sql_select *s, orm__fetch *f, const orm_mapper *m,
+                      sql_from *from, int offset, orm_load_node *const *nodes, size_t n_nodes)
+{
+    return orm__fetch_build_only(b, s, f, m, from, offset, NULL, nodes, n_nodes);
 }
 
 bool orm__joins_to_many(orm_load_node *const *nodes, size_t n_nodes)
@@ -139,7 +170,8 @@ orm_entity *orm__fetch_row(orm_session *s, const orm__fetch *f, const eng_result
                            orm__tripleset *seen)
 {
     orm_entity **ents = f->scratch;
-    ents[0] = orm__hydrate(s, f->slots[0].mapper, r, row, f->slots[0].offset);
+    ents[0] =
+        orm__hydrate_at(s, f->slots[0].mapper, r, row, f->slots[0].offset, f->slots[0].pos);
     for (size_t k = 1; k < f->n_slots; k++) {
         const orm__slot *slot = &f->slots[k];
         orm_entity *parent = ents[slot->parent];

@@ -99,10 +99,11 @@ bool query__single_member(const json_t *o, const char **key /* OUT */,
 /* "Columns: id, email. Relationships: orders." — the valid names of t,
  * for messages (relationships only when they would be valid). In the
  * arena. */
-/* The column name names in t, unless it is write-only: the translator's
- * one lookup of a column a document reads, filters, sorts or groups by. */
-const sql_column *query__column(const sql_table *t, const char *name);
-const char *query__field_list(arena *a, const sql_table *t, bool relationships);
+/* The column name names in t, unless it is write-only or one the
+ * caller's role may not read (x->lim.readable): the translator's one
+ * lookup of a column a document reads, filters, sorts or groups by. */
+const sql_column *query__column(const query__ctx *x, const sql_table *t, const char *name);
+const char *query__field_list(const query__ctx *x, const sql_table *t, bool relationships);
 
 /* A fresh alias for an EXISTS subquery's table: "<name>_<n>", not the name
  * of any table and not the root's alias (so it never shadows an outer
@@ -142,6 +143,11 @@ bool query__add_field(query__ctx *x, query_doc *q, const char *name, const query
 bool query__set_paging(query__ctx *x, query_doc *q, bool is_limit, int64_t v, const query__path *p);
 /* Empties q and sets its defaults (limit = default_limit). */
 void query__query_init(query__ctx *x, query_doc *q, const sql_from *from);
+/* limit "all": refused (400 at p) unless the limits allow it. */
+bool query__set_all(query__ctx *x, query_doc *q, const query__path *p);
+/* What limit "all" does not combine with (relationships, offset): 400s at
+ * limit. Called once the whole query is parsed. */
+void query__check_all(query__ctx *x, const query_doc *q, const query__path *limit);
 /* Records a keyset cursor (copied). */
 void query__set_after(query__ctx *x, query_doc *q, const char *after, const query__path *p);
 /* fn(column) of an aggregate, count(*) when it has no column. */

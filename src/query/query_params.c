@@ -91,6 +91,10 @@ static void control(query__ctx *x, query_doc *q, const char *name, const char *v
 {
     if (strcmp(name, "limit") == 0 || strcmp(name, "offset") == 0) {
         int64_t v;
+        if (name[0] == 'l' && strcmp(value, "all") == 0) {
+            query__set_all(x, q, p);
+            return;
+        }
         if (!parse_count(value, &v)) {
             query__bad(x, p, "The %s is a non-negative integer, not %s.", name,
                        query__quote(x->a, value));
@@ -209,7 +213,7 @@ bool query_parse_params(sql_builder *b, const sql_from *from, const char *const 
         const sql_column *c;
         if (is_control(name)) {
             control(&x, out, name, value, &p);
-        } else if ((c = query__column(t, name))) {
+        } else if ((c = query__column(&x, t, name))) {
             equality(&x, out, c, value, &p);
         } else if (sql_table_relation(t, name)) {
             query__bad(&x, &p,
@@ -221,8 +225,10 @@ bool query_parse_params(sql_builder *b, const sql_from *from, const char *const 
             query__bad(&x, &p,
                        "Unknown query parameter %s; expected limit, offset, after, order_by, include, "
                        "count, fields, where, or a column of %s. %s",
-                       query__quote(x.a, name), t->name, query__field_list(x.a, t, true));
+                       query__quote(x.a, name), t->name, query__field_list(&x, t, true));
         }
     }
+    query__path lp = QUERY__KEY(NULL, "limit");
+    query__check_all(&x, out, &lp);
     return query__end(&x);
 }
