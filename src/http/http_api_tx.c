@@ -263,9 +263,8 @@ static json_t *op_bulk(tx_run *t, const orm_mapper *m, const char *kind, const j
             return NULL;
         if (!orm_bulk_insert(t->s, m, b.columns, b.n_columns, b.values, b.defaults, b.n_rows,
                              spec ? &conflict : NULL, false, &done, t->err)) {
-            /* The row a unique violation is about, once rolled back (the
-             * whole document fails anyway). */
-            orm_session_rollback(t->s);
+            /* The row a unique violation is about (the whole document
+             * fails anyway). */
             dto_point_at_constraint(http_req_app(t->req)->registry, m,
                                     http__api_rows_pointer(t->req, t->s, m, &b, rp, t->err),
                                     t->err);
@@ -491,11 +490,10 @@ static bool attempt(http_request *req, const json_t *doc, const char *isolation,
             break;
         }
     }
-    if (ok)
-        ok = settle(&t) && orm_session_commit(t.s, err);
-    if (!ok)
-        orm_session_rollback(t.s);
-    orm_session_close(t.s);
+    /* An attempt is its own unit of work: a serialization failure at its
+     * COMMIT is retried with a fresh one, so it ends here, not after the
+     * handler (which then finds the session closed). */
+    ok = orm_session_finish(t.s, ok && settle(&t), err);
     /* The request's timing and X-Query-Count report the last attempt. */
     req->session = t.s;
     *results = ok ? t.results : NULL;
