@@ -105,32 +105,26 @@ static json_t *resolve_refs(tx_run *t, const json_t *v, const char *pointer)
                          text ? text : "");
             return NULL;
         }
-        json_t *out = json_object();
-        const char *key;
-        json_t *child;
-        json_object_foreach((json_t *) v, key, child)
-        {
-            json_t *r = resolve_refs(t, child, arena_sprintf(t->a, "%s/%s", pointer, key));
-            if (!r) {
-                json_decref(out);
-                return NULL;
-            }
-            json_object_set_new(out, key, r);
-        }
-        return out;
     }
-    if (json_is_array(v)) { /* bulk rows */
-        json_t *out = json_array();
-        size_t i;
-        json_t *child;
-        json_array_foreach((json_t *) v, i, child)
-        {
-            json_t *r = resolve_refs(t, child, arena_sprintf(t->a, "%s/%zu", pointer, i));
+    if (json_is_object(v) || json_is_array(v)) { /* bodies, rows, where documents */
+        bool array = json_is_array(v);
+        json_t *out = array ? json_array() : json_object();
+        size_t n = array ? json_array_size(v) : json_object_size(v);
+        void *it = array ? NULL : json_object_iter((json_t *) v);
+        for (size_t i = 0; i < n; i++) {
+            const char *key = array ? NULL : json_object_iter_key(it);
+            json_t *r = resolve_refs(t, array ? json_array_get(v, i) : json_object_iter_value(it),
+                                     array ? arena_sprintf(t->a, "%s/%zu", pointer, i)
+                                           : arena_sprintf(t->a, "%s/%s", pointer, key));
             if (!r) {
                 json_decref(out);
                 return NULL;
             }
-            json_array_append_new(out, r);
+            if (array)
+                json_array_append_new(out, r);
+            else
+                json_object_set_new(out, key, r);
+            it = array ? NULL : json_object_iter_next((json_t *) v, it);
         }
         return out;
     }

@@ -48,6 +48,24 @@ enum { N_PROBLEMS = sizeof PROBLEMS / sizeof PROBLEMS[0] };
 
 /* ==== parameters, headers, responses ===================================== */
 
+static json_t *query_param(const char *name, const char *description, json_t *schema,
+                           json_t *example)
+{
+    json_t *p = json_pack("{s:s, s:s, s:s, s:o}", "name", name, "in", "query", "description",
+                          description, "schema", schema);
+    if (example)
+        json_object_set_new(p, "example", example);
+    return p;
+}
+
+/* An optional request header with a string value. */
+static json_t *header_param(const char *name, const char *description, const char *example)
+{
+    return json_pack("{s:s, s:s, s:s, s:b, s:{s:s}, s:s}", "name", name, "in", "header",
+                     "description", description, "required", 0, "schema", "type", "string",
+                     "example", example);
+}
+
 static void components_misc(http__oa *x)
 {
     json_t *h = x->headers;
@@ -97,48 +115,46 @@ static void components_misc(http__oa *x)
     json_t *p = x->parameters;
     json_object_set_new(
         p, "after",
-        json_pack("{s:s, s:s, s:s, s:{s:s, s:i}}", "name", "after", "in", "query", "description",
-                  "The keyset cursor of the page before (meta.next): the next page starts "
-                  "after its last row. Opaque and signed; a cursor of another query (resource, "
-                  "order_by, where) is a 400. Not with offset.",
-                  "schema", "type", "string", "minLength", 1));
+        query_param("after",
+                    "The keyset cursor of the page before (meta.next): the next page starts "
+                    "after its last row. Opaque and signed; a cursor of another query "
+                    "(resource, order_by, where) is a 400. Not with offset.",
+                    json_pack("{s:s, s:i}", "type", "string", "minLength", 1), NULL));
     json_object_set_new(
         p, "Prefer",
-        json_pack("{s:s, s:s, s:s, s:b, s:{s:s}, s:s}", "name", "Prefer", "in", "header",
-                  "description",
-                  "return=minimal: no body (Location and ETag kept); return=representation: "
-                  "the DTO (the default); count=exact: count the rows and send Content-Range; "
-                  "read=primary: read from the primary, not a replica.",
-                  "required", 0, "schema", "type", "string", "example", "count=exact"));
-    json_object_set_new(
-        p, "If-None-Match",
-        json_pack("{s:s, s:s, s:s, s:b, s:{s:s}, s:s}", "name", "If-None-Match", "in", "header",
-                  "description",
-                  "The ETag the client holds (or *): the current one gives 304 Not Modified "
-                  "without a body.",
-                  "required", 0, "schema", "type", "string", "example", "\"1\""));
+        header_param("Prefer",
+                     "return=minimal: no body (Location and ETag kept); return=representation: "
+                     "the DTO (the default); count=exact: count the rows and send "
+                     "Content-Range; read=primary: read from the primary, not a replica.",
+                     "count=exact"));
+    json_object_set_new(p, "If-None-Match",
+                        header_param("If-None-Match",
+                                     "The ETag the client holds (or *): the current one gives "
+                                     "304 Not Modified without a body.",
+                                     "\"1\""));
+    /* upsert */
+    const char *cols = "[A-Za-z_][A-Za-z0-9_]*(,[A-Za-z_][A-Za-z0-9_]*)*";
     json_object_set_new(
         p, "on_conflict",
-        json_pack("{s:s, s:s, s:s, s:{s:s, s:s}}", "name", "on_conflict", "in", "query",
-                  "description",
-                  "Upsert: the conflict target, a unique column set, comma separated (empty: "
-                  "the primary key). Inserted rows: 201; updated: 200 with version + 1.",
-                  "schema", "type", "string", "pattern",
-                  "^([A-Za-z_][A-Za-z0-9_]*(,[A-Za-z_][A-Za-z0-9_]*)*)?$"));
-    json_object_set_new(
-        p, "on_conflict_update",
-        json_pack("{s:s, s:s, s:s, s:{s:s, s:s}}", "name", "on_conflict_update", "in", "query",
-                  "description",
-                  "With on_conflict: the columns to update on a conflict, comma separated "
-                  "(default: every column the body sets).",
-                  "schema", "type", "string", "pattern",
-                  "^[A-Za-z_][A-Za-z0-9_]*(,[A-Za-z_][A-Za-z0-9_]*)*$"));
-    json_object_set_new(
-        p, "on_conflict_action",
-        json_pack("{s:s, s:s, s:s, s:{s:s, s:[s]}}", "name", "on_conflict_action", "in", "query",
-                  "description",
-                  "With on_conflict: nothing leaves an existing row as it is (DO NOTHING).",
-                  "schema", "type", "string", "enum", "nothing"));
+        query_param("on_conflict",
+                    "Upsert: the conflict target, a unique column set, comma separated (empty: "
+                    "the primary key). Inserted rows: 201; updated: 200 with version + 1.",
+                    json_pack("{s:s, s:s}", "type", "string", "pattern",
+                              arena_sprintf(x->a, "^(%s)?$", cols)),
+                    NULL));
+    json_object_set_new(p, "on_conflict_update",
+                        query_param("on_conflict_update",
+                                    "With on_conflict: the columns to update on a conflict, "
+                                    "comma separated (default: every column the body sets).",
+                                    json_pack("{s:s, s:s}", "type", "string", "pattern",
+                                              arena_sprintf(x->a, "^%s$", cols)),
+                                    NULL));
+    json_object_set_new(p, "on_conflict_action",
+                        query_param("on_conflict_action",
+                                    "With on_conflict: nothing leaves an existing row as it is "
+                                    "(DO NOTHING).",
+                                    json_pack("{s:s, s:[s]}", "type", "string", "enum", "nothing"),
+                                    NULL));
     json_object_set_new(
         p, "X-Request-Id",
         json_pack("{s:s, s:s, s:s, s:b, s:{s:s, s:i}}", "name", "X-Request-Id", "in", "header",
@@ -170,13 +186,11 @@ static void components_misc(http__oa *x)
                                   "returning=id: also return the keys of the inserted rows, in "
                                   "input order.",
                                   "schema", "type", "string", "enum", "id"));
-    json_object_set_new(
-        p, "If-Match",
-        json_pack("{s:s, s:s, s:s, s:b, s:{s:s}, s:s}", "name", "If-Match", "in", "header",
-                  "description",
-                  "The ETag of the version the change is based on (or *): a stale one is a "
-                  "412. Without it the change is not checked.",
-                  "required", 0, "schema", "type", "string", "example", "\"1\""));
+    json_object_set_new(p, "If-Match",
+                        header_param("If-Match",
+                                     "The ETag of the version the change is based on (or *): a "
+                                     "stale one is a 412. Without it the change is not checked.",
+                                     "\"1\""));
 }
 
 static json_t *problem_example(http__oa *x, int status)
@@ -414,15 +428,6 @@ static json_t *path_item(json_t *paths, const char *path)
     return p;
 }
 
-static json_t *query_param(const char *name, const char *description, json_t *schema,
-                           json_t *example)
-{
-    json_t *p = json_pack("{s:s, s:s, s:s, s:o}", "name", name, "in", "query", "description",
-                          description, "schema", schema);
-    if (example)
-        json_object_set_new(p, "example", example);
-    return p;
-}
 
 /* include= and fields= (every route that returns entities). */
 static void shape_params(http__oa *x, json_t *op, const http__oa_model *om)
