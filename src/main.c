@@ -18,6 +18,7 @@
 #include "http.h"
 #include "log.h"
 #include "orm.h"
+#include "query.h"
 #include "schema.h"
 #include "sql.h"
 #include "version.h"
@@ -173,6 +174,29 @@ static void print_error(const char *what, const err_report *err)
                 err->items[i].detail);
 }
 
+/* auth.database_role: each role should exist before a request needs it
+ * (schema_roles_check). Missing ones are logged as errors naming each
+ * role, not fatal: roles are often created by the same deployment step
+ * that starts retort, and a request of a missing role gets a 403 naming
+ * it (http__role_explains) until the role exists. */
+static void check_database_roles(eng_pool *pool, const cfg_config *cfg, arena *a)
+{
+    if (!cfg->auth.enabled || !cfg->auth.database_role)
+        return;
+    err_report err;
+    err_init(&err, a);
+    eng_conn *c = eng_pool_checkout(pool, &err);
+    bool ok = c && schema_roles_check(c, cfg, a, &err);
+    if (c)
+        eng_pool_checkin(pool, c);
+    if (!ok && err.kind == ERR_CONFIG)
+        for (size_t i = 0; i < err.n_items; i++)
+            log_error("auth.database_role: %s", err.items[i].detail);
+    else if (!ok)
+        log_warn("auth.database_role: the roles could not be checked at start-up: %s",
+                 err.detail ? err.detail : err.title);
+}
+
 static int cmd_check(const cfg_config *cfg, int nargs, char **args)
 {
     (void) nargs;
@@ -183,8 +207,12 @@ static int cmd_check(const cfg_config *cfg, int nargs, char **args)
     err_init(&err, a);
     int rc = 0;
     auth_verifier *auth = NULL;
-    if (!orm_registry_create(a, cfg, &err)) {
+    orm_registry *reg = orm_registry_create(a, cfg, &err);
+    if (!reg) {
         print_error("the models cannot be mapped", &err);
+        rc = 1;
+    } else if (!query_row_filters_check(reg, a, &err)) {
+        print_error("a row filter (\"rows\") does not fit its model", &err);
         rc = 1;
     } else if (!(auth = auth_verifier_create(cfg, NULL, &err))) {
         print_error("the auth keys cannot be used", &err);
@@ -379,8 +407,10 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
         return 1;
     }
     orm_registry *registry = orm_registry_create(a, cfg, &err);
-    if (!registry) {
-        print_error("the models cannot be mapped", &err);
+    if (!registry || !query_row_filters_check(registry, a, &err)) {
+        print_error(registry ? "a row filter (\"rows\") does not fit its model"
+                             : "the models cannot be mapped",
+                    &err);
         eng_pool_destroy(pool);
         arena_destroy(a);
         return 1;
@@ -392,6 +422,7 @@ static int cmd_serve(const cfg_config *cfg, int nargs, char **args)
         arena_destroy(a);
         return 1;
     }
+    check_database_roles(pool, cfg, a);
     http_metrics *metrics = http_metrics_create();
     sql_cache *cache = sql_cache_create(0);
     /* Readiness without a pool slot: one check per second on a connection

@@ -52,15 +52,6 @@ static char *slurp(const char *path, size_t *len /* OUT */)
     return buf;
 }
 
-static const char *env_get(char *const *envp, const char *name)
-{
-    size_t n = strlen(name);
-    for (char *const *e = envp; e && *e; e++)
-        if (strncmp(*e, name, n) == 0 && (*e)[n] == '=')
-            return *e + n + 1;
-    return NULL;
-}
-
 static bool load_secret(auth_verifier *v, char *const *envp, err_report *err)
 {
     const cfg_jwt *j = &v->auth->jwt;
@@ -68,7 +59,7 @@ static bool load_secret(auth_verifier *v, char *const *envp, err_report *err)
     const char *secret;
     size_t len = 0;
     if (j->secret_env) {
-        secret = env_get(envp, j->secret_env);
+        secret = cfg_env_get(envp, j->secret_env);
         if (!secret) {
             err_add_item(err, ERR_CONFIG, "/auth/jwt/secret_env",
                          "the environment variable %s (the HS256 secret) is not set",

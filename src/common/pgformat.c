@@ -276,17 +276,6 @@ const char *pgf_base64_to_bytea(arena *a, const char *s, size_t len)
     return sbuf_str(&out);
 }
 
-static int hex_value(char c)
-{
-    if (digit(c))
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 const char *pgf_bytea_to_base64(arena *a, const char *hex)
 {
     if (hex[0] != '\\' || hex[1] != 'x')
@@ -302,7 +291,8 @@ const char *pgf_bytea_to_base64(arena *a, const char *hex)
         unsigned v = 0;
         size_t k;
         for (k = 0; k < 3 && i + k < bytes; k++) {
-            int hi = hex_value(hex[2 * (i + k)]), lo = hex_value(hex[2 * (i + k) + 1]);
+            int hi = sbuf_hex_digit(hex[2 * (i + k)]);
+            int lo = sbuf_hex_digit(hex[2 * (i + k) + 1]);
             if (hi < 0 || lo < 0)
                 return NULL;
             v |= (unsigned) (hi << 4 | lo) << (16 - 8 * k);

@@ -100,6 +100,18 @@ typedef struct cfg_column {
     size_t n_choices;
 } cfg_column;
 
+/* A composite foreign key (the model's "foreign_keys": {"columns":
+ * ["org_id", "member_no"], "references": ["members.org_id", "members.no"]}),
+ * SQLAlchemy's ForeignKeyConstraint. Single-column keys are a column's
+ * "references". */
+typedef struct cfg_foreign_key {
+    const char *const *columns;     /* of this model */
+    const char *const *ref_columns; /* of the referenced model, in the same order */
+    size_t n_columns;
+    const char *ref_table;          /* as written */
+    const struct cfg_model *ref_model; /* resolved */
+} cfg_foreign_key;
+
 typedef struct cfg_relationship {
     const char *name;
     cfg_rel_kind kind;
@@ -108,6 +120,12 @@ typedef struct cfg_relationship {
     /* many_to_one: column of this model; one_to_many: column of the target;
      * many_to_many: NULL (the secondary model's two foreign keys are used). */
     const char *foreign_key;
+    /* A composite key: "foreign_key": ["org_id", "member_no"] names the
+     * columns of one of the owner's "foreign_keys" (resolved into
+     * composite); foreign_key is then NULL. */
+    const char *const *foreign_key_columns;
+    size_t n_foreign_key_columns;
+    const cfg_foreign_key *composite;
     const char *secondary_name;  /* many_to_many: association model or table name */
     const cfg_model *secondary;  /* resolved */
     const char *back_populates;  /* NULL = none */
@@ -154,7 +172,8 @@ typedef struct cfg_permission {
     size_t n_write;
     /* The row filter: a where document as JSON text whose values may be
      * {"$claim": "name"}; NULL = every row. Checked against the model by
-     * the query layer when the server starts. */
+     * the query layer when the server starts and by `retort check`
+     * (query_row_filters_check). */
     const char *rows_json;
 } cfg_permission;
 
@@ -167,6 +186,8 @@ struct cfg_model {
     size_t n_relationships;
     cfg_check *checks;
     size_t n_checks;
+    cfg_foreign_key *foreign_keys; /* composite foreign keys */
+    size_t n_foreign_keys;
     const char *version_column; /* NULL = none */
     bool read_only;            /* a view: no create, update or delete */
     size_t pk[CFG_MAX_PK_COLUMNS]; /* indexes into columns, key-column order */
@@ -221,6 +242,10 @@ typedef struct cfg_server {
     int shutdown_grace_ms; /* SIGTERM: how long the drain may take */
     int max_connections_per_client; /* open connections per client address */
     int idle_timeout_s;    /* a connection silent this long is closed */
+    int header_timeout_s;  /* total time for a new connection's first request
+                              headers, not reset by each byte */
+    int body_timeout_s;    /* total time for a request's body, from its headers */
+    int max_connections;   /* the connection table (also bounded by the fd limit) */
     cfg_cors cors;
 } cfg_server;
 
@@ -343,6 +368,10 @@ cfg_config *cfg_default(arena *a);
 
 /* The named query called name; NULL when none. Borrowed. */
 const cfg_query *cfg_query_by_name(const cfg_config *cfg, const char *name);
+
+/* The value of name in envp (NULL-terminated "NAME=value" strings), or
+ * NULL: the one reading of an environment array (settings, secrets). */
+const char *cfg_env_get(char *const *envp, const char *name);
 
 /* Loads path, applies the environment (envp: NULL-terminated "K=V" array,
  * or NULL for the process environment) and validates. Returns NULL with

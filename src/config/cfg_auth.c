@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "cfg_int.h"
+#include "strbuf.h"
 
 static const char *const AUTH_KEYS[] = {"jwt",           "api_keys",      "anonymous_role",
                                         "admin_roles",   "database_role", "tenancy",
@@ -136,17 +137,6 @@ static bool is_env_name(const char *s)
     return true;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* ---- auth.jwt ------------------------------------------------------------ */
 
 static void parse_jwt(cfg__ctx *ctx, const json_t *jwt, const char *ptr)
@@ -246,7 +236,7 @@ static void parse_api_keys(cfg__ctx *ctx, const json_t *keys, const char *ptr)
         }
         bool hex_ok = strlen(hex) == 64;
         for (size_t i = 0; hex_ok && i < 32; i++) {
-            int hi = hex_digit(hex[2 * i]), lo = hex_digit(hex[2 * i + 1]);
+            int hi = sbuf_hex_digit(hex[2 * i]), lo = sbuf_hex_digit(hex[2 * i + 1]);
             hex_ok = hi >= 0 && lo >= 0;
             k.sha256[i] = (unsigned char) (hi << 4 | lo);
         }

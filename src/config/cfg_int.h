@@ -81,8 +81,6 @@ void cfg__check_settings(cfg__ctx *ctx);
 /* "database.replicas" and RETORT_DATABASE_REPLICAS (cfg_replicas.c);
  * database is the file's "database" object or NULL. */
 void cfg__parse_replicas(cfg__ctx *ctx, const json_t *database);
-/* The value of name in envp, or NULL. */
-const char *cfg__env_get(char *const *envp, const char *name);
 
 /* ---- models (cfg_models.c, cfg_resolve.c) ----------------------------- */
 

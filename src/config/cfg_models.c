@@ -18,7 +18,12 @@
 enum { MAX_LENGTH = 10485760, MAX_PRECISION = 1000 };
 
 static const char *const MODEL_KEYS[] = {"table",       "columns",   "relationships", "version_column",
-                                         "checks",      "read_only", "permissions",   NULL};
+                                         "checks",      "read_only", "permissions",   "foreign_keys",
+                                         NULL};
+static const char *const FK_KEYS[] = {"columns", "references", NULL};
+
+static size_t identifiers(cfg__ctx *ctx, const json_t *arr, const char *ptr,
+                          const char *const **out);
 static const char *const COLUMN_KEYS[] = {
     "type",      "primary_key",    "autoincrement", "nullable",  "unique",
     "default",   "server_default", "references",    "choices",   "length",
@@ -347,7 +352,12 @@ static bool parse_relationship(cfg__ctx *ctx, const cfg_model *m, cfg_relationsh
                    "unknown relationship kind \"%s\"; expected one of %s", json_string_value(kind),
                    cfg__rel_kind_list());
 
-    cfg__get_identifier(ctx, spec, ptr, "foreign_key", &r->foreign_key);
+    const json_t *fk = json_object_get(spec, "foreign_key");
+    if (json_is_array(fk)) /* a composite key: one of the owner's "foreign_keys" */
+        r->n_foreign_key_columns = identifiers(ctx, fk, cfg__ptr(ctx, ptr, "foreign_key"),
+                                               &r->foreign_key_columns);
+    else
+        cfg__get_identifier(ctx, spec, ptr, "foreign_key", &r->foreign_key);
     cfg__get_string(ctx, spec, ptr, "secondary", &r->secondary_name);
     cfg__get_identifier(ctx, spec, ptr, "back_populates", &r->back_populates);
 
@@ -420,6 +430,89 @@ static void parse_relationships(cfg__ctx *ctx, cfg_model *m, cfg__model_state *s
     {
         size_t i = m->n_relationships++;
         st->rel_bad[i] = !parse_relationship(ctx, m, &m->relationships[i], name, spec_r);
+    }
+}
+
+/* ---- composite foreign keys --------------------------------------------- */
+
+/* A non-empty array of identifiers into *out (in the arena); its length, 0
+ * after a problem (reported at ptr). */
+static size_t identifiers(cfg__ctx *ctx, const json_t *arr, const char *ptr,
+                          const char *const **out)
+{
+    size_t n = json_array_size(arr);
+    if (!json_is_array(arr) || n == 0) {
+        cfg__error(ctx, ptr, "expected a non-empty array of names, got %s", jsonkind_name(arr));
+        return 0;
+    }
+    const char **names = ARENA_ARRAY(ctx->a, const char *, n);
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        const char *v = json_string_value(json_array_get(arr, i));
+        if (!v || !*v) {
+            cfg__error(ctx, cfg__ptr_index(ctx, ptr, i), "expected a name");
+            ok = false;
+        }
+        names[i] = v ? arena_strdup(ctx->a, v) : "";
+    }
+    *out = names;
+    return ok ? n : 0;
+}
+
+/* "foreign_keys": [{"columns": [...], "references": ["table.col", ...]}];
+ * the columns and the referenced model are checked in cfg_resolve.c. */
+static void parse_foreign_keys(cfg__ctx *ctx, cfg_model *m, const json_t *spec, const char *ptr)
+{
+    const json_t *fks = json_object_get(spec, "foreign_keys");
+    if (!fks)
+        return;
+    const char *fptr = cfg__ptr(ctx, ptr, "foreign_keys");
+    if (!json_is_array(fks)) {
+        cfg__error(ctx, fptr, "\"foreign_keys\" must be an array of {\"columns\": [...], "
+                              "\"references\": [\"table.column\", ...]}, got %s",
+                   jsonkind_name(fks));
+        return;
+    }
+    m->foreign_keys = ARENA_ARRAY(ctx->a, cfg_foreign_key, json_array_size(fks) + 1);
+    for (size_t i = 0; i < json_array_size(fks); i++) {
+        const json_t *f = json_array_get(fks, i);
+        const char *iptr = cfg__ptr_index(ctx, fptr, i);
+        if (!json_is_object(f)) {
+            cfg__error(ctx, iptr, "a foreign key must be an object, got %s", jsonkind_name(f));
+            continue;
+        }
+        cfg__check_keys(ctx, f, iptr, FK_KEYS);
+        cfg_foreign_key k = {0};
+        const char *const *refs = NULL;
+        size_t n = identifiers(ctx, json_object_get(f, "columns"), cfg__ptr(ctx, iptr, "columns"),
+                               &k.columns);
+        size_t nr = identifiers(ctx, json_object_get(f, "references"),
+                                cfg__ptr(ctx, iptr, "references"), &refs);
+        if (!n || !nr)
+            continue;
+        if (n != nr) {
+            cfg__error(ctx, cfg__ptr(ctx, iptr, "references"),
+                       "\"references\" names %zu columns for %zu columns", nr, n);
+            continue;
+        }
+        const char **ref_cols = ARENA_ARRAY(ctx->a, const char *, n);
+        bool ok = true;
+        for (size_t c = 0; c < n && ok; c++) {
+            const char *dot = strrchr(refs[c], '.');
+            const char *table = dot ? arena_strndup(ctx->a, refs[c], (size_t) (dot - refs[c])) : NULL;
+            ok = dot && dot[1] && (!k.ref_table || strcmp(k.ref_table, table) == 0);
+            if (!ok)
+                cfg__error(ctx, cfg__ptr_index(ctx, cfg__ptr(ctx, iptr, "references"), c),
+                           "expected \"table.column\", every one of the same table, got \"%s\"",
+                           refs[c]);
+            k.ref_table = table;
+            ref_cols[c] = dot ? dot + 1 : "";
+        }
+        if (!ok)
+            continue;
+        k.ref_columns = ref_cols;
+        k.n_columns = n;
+        m->foreign_keys[m->n_foreign_keys++] = k;
     }
 }
 
@@ -530,6 +623,7 @@ static void parse_model(cfg__ctx *ctx, cfg_model *m, cfg__model_state *st, const
         st->broken = true;
     parse_relationships(ctx, m, st, spec, ptr);
     parse_checks(ctx, m, spec, ptr);
+    parse_foreign_keys(ctx, m, spec, ptr);
     parse_version_column(ctx, m, st, spec, ptr);
     cfg__get_bool(ctx, spec, ptr, "read_only", &m->read_only);
     if (m->n_columns > 0)

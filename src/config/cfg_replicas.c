@@ -49,7 +49,7 @@ void cfg__parse_replicas(cfg__ctx *ctx, const json_t *database)
             set_replicas(ctx, urls, n);
     }
 
-    const char *env = cfg__env_get(ctx->envp, "RETORT_DATABASE_REPLICAS");
+    const char *env = cfg_env_get(ctx->envp, "RETORT_DATABASE_REPLICAS");
     if (!env)
         return;
     const char *urls[MAX_REPLICAS];

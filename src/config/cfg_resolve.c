@@ -121,6 +121,79 @@ static void resolve_references(cfg__ctx *ctx)
     }
 }
 
+/* A composite foreign key: its columns are this model's, the referenced
+ * ones are exactly the referenced model's primary key (what PostgreSQL
+ * needs a unique constraint for), of the same types. */
+static void resolve_composite(cfg__ctx *ctx, const cfg_model *m, size_t i, bool quiet)
+{
+    cfg_foreign_key *k = &m->foreign_keys[i];
+    const char *ptr = cfg__ptr_index(ctx, cfg__ptr(ctx, cfg__model_ptr(ctx, m), "foreign_keys"), i);
+    const cfg_model *t = cfg_model_by_table(ctx->cfg, k->ref_table);
+    if (!t) {
+        if (!quiet)
+            cfg__error(ctx, cfg__ptr(ctx, ptr, "references"),
+                       "\"references\" names table \"%s\", which no model declares", k->ref_table);
+        return;
+    }
+    bool ok = t->n_pk == k->n_columns;
+    for (size_t c = 0; c < k->n_columns; c++) {
+        const cfg_column *own = cfg_column_by_name(m, k->columns[c]);
+        const cfg_column *ref = cfg_column_by_name(t, k->ref_columns[c]);
+        if (!own)
+            cfg__error(ctx, cfg__ptr_index(ctx, cfg__ptr(ctx, ptr, "columns"), c),
+                       "\"%s\" is not a column of \"%s\"", k->columns[c], m->name);
+        if (!ref)
+            cfg__error(ctx, cfg__ptr_index(ctx, cfg__ptr(ctx, ptr, "references"), c),
+                       "\"%s\" is not a column of table \"%s\"", k->ref_columns[c], t->table);
+        if (!own || !ref)
+            return;
+        ok = ok && ref->primary_key;
+        if (!same_family(own->type, ref->type))
+            cfg__error(ctx, cfg__ptr_index(ctx, cfg__ptr(ctx, ptr, "columns"), c),
+                       "column \"%s\" is %s but %s.%s is %s; a foreign key needs the same type",
+                       own->name, cfg_type_name(own->type), t->table, ref->name,
+                       cfg_type_name(ref->type));
+    }
+    if (!ok)
+        cfg__error(ctx, cfg__ptr(ctx, ptr, "references"),
+                   "a composite foreign key must reference the whole primary key of \"%s\"",
+                   t->table);
+    else
+        k->ref_model = t;
+}
+
+static void resolve_composites(cfg__ctx *ctx)
+{
+    bool quiet = any_table_missing(ctx);
+    for (size_t i = 0; i < ctx->cfg->n_models; i++)
+        for (size_t j = 0; j < ctx->cfg->models[i].n_foreign_keys; j++)
+            resolve_composite(ctx, &ctx->cfg->models[i], j, quiet);
+}
+
+/* "foreign_key": [...] of a many_to_one (owner = this model) or
+ * one_to_many (owner = the target): one of owner's composite foreign keys
+ * with exactly those columns, in that order, referencing refd. */
+static void check_composite_key(cfg__ctx *ctx, const cfg_model *m, cfg_relationship *r,
+                                const cfg_model *owner, const cfg_model *refd)
+{
+    if (!r->n_foreign_key_columns || model_broken(ctx, owner))
+        return;
+    for (size_t i = 0; i < owner->n_foreign_keys; i++) {
+        const cfg_foreign_key *k = &owner->foreign_keys[i];
+        bool same = k->n_columns == r->n_foreign_key_columns && k->ref_model == refd;
+        for (size_t c = 0; same && c < k->n_columns; c++)
+            same = strcmp(k->columns[c], r->foreign_key_columns[c]) == 0;
+        if (same) {
+            r->composite = k;
+            return;
+        }
+    }
+    cfg__error(ctx, cfg__ptr(ctx, cfg__rel_ptr(ctx, m, r), "foreign_key"),
+               "\"%s\" declares no composite foreign key with these columns (in this order) "
+               "that references table \"%s\"; declare it in its \"foreign_keys\"",
+               owner->name, refd->table);
+}
+
 /* ---- relationships -------------------------------------------------------------- */
 
 /* The foreign key of a many_to_one (owner = this model, refd = target) or
@@ -228,9 +301,11 @@ static void resolve_relationship(cfg__ctx *ctx, const cfg_model *m, cfg_relation
     switch (r->kind) {
     case CFG_REL_MANY_TO_ONE:
         check_foreign_key(ctx, m, r, m, t);
+        check_composite_key(ctx, m, r, m, t);
         break;
     case CFG_REL_ONE_TO_MANY:
         check_foreign_key(ctx, m, r, t, m);
+        check_composite_key(ctx, m, r, t, m);
         break;
     case CFG_REL_MANY_TO_MANY:
         check_secondary(ctx, m, r, t);
@@ -282,6 +357,11 @@ static void check_pair(cfg__ctx *ctx, const cfg_model *m, const cfg_relationship
                    "\"%s.%s\" and its inverse \"%s.%s\" must use the same foreign key, not \"%s\" "
                    "and \"%s\"",
                    m->name, r->name, t->name, s->name, r->foreign_key, s->foreign_key);
+    if (r->kind != CFG_REL_MANY_TO_MANY && (r->composite || s->composite) &&
+        r->composite != s->composite)
+        cfg__error(ctx, cfg__ptr(ctx, rptr, "foreign_key"),
+                   "\"%s.%s\" and its inverse \"%s.%s\" must use the same foreign key", m->name,
+                   r->name, t->name, s->name);
     if (r->kind == CFG_REL_MANY_TO_MANY && r->secondary && s->secondary &&
         r->secondary != s->secondary)
         cfg__error(ctx, cfg__ptr(ctx, rptr, "secondary"),
@@ -333,6 +413,7 @@ void cfg__resolve_models(cfg__ctx *ctx)
     cfg_config *cfg = ctx->cfg;
     check_tables(ctx);
     resolve_references(ctx);
+    resolve_composites(ctx);
     for (size_t i = 0; i < cfg->n_models; i++) {
         cfg_model *m = &cfg->models[i];
         for (size_t j = 0; j < m->n_relationships; j++)

@@ -77,6 +77,9 @@ static const setting SETTINGS[] = {
     {"server", "max_connections_per_client", S_INT, SRV(max_connections_per_client), 1, 100000,
      0, 0, NULL},
     {"server", "idle_timeout_s", S_INT, SRV(idle_timeout_s), 1, 86400, 0, 0, NULL},
+    {"server", "header_timeout_s", S_INT, SRV(header_timeout_s), 1, 86400, 0, 0, NULL},
+    {"server", "body_timeout_s", S_INT, SRV(body_timeout_s), 1, 86400, 0, 0, NULL},
+    {"server", "max_connections", S_INT, SRV(max_connections), 16, 1000000, 0, 0, NULL},
 
     {"session", "expire_on_commit", S_BOOL, SES(expire_on_commit), 0, 0, 0, 0, NULL},
     {"session", "autoflush", S_BOOL, SES(autoflush), 0, 0, 0, 0, NULL},
@@ -367,7 +370,7 @@ void cfg__parse_settings(cfg__ctx *ctx, const json_t *root)
 
 /* ---- the environment ---------------------------------------------------- */
 
-const char *cfg__env_get(char *const *envp, const char *name)
+const char *cfg_env_get(char *const *envp, const char *name)
 {
     size_t n = strlen(name);
     for (char *const *e = envp; e && *e; e++)
@@ -430,10 +433,10 @@ void cfg__apply_env(cfg__ctx *ctx)
     for (size_t i = 0; i < N_SETTINGS; i++) {
         const setting *s = &SETTINGS[i];
         const char *name = env_name(ctx, s);
-        const char *text = cfg__env_get(ctx->envp, name);
+        const char *text = cfg_env_get(ctx->envp, name);
         if (!text && s->shortcut) {
             name = s->shortcut;
-            text = cfg__env_get(ctx->envp, name);
+            text = cfg_env_get(ctx->envp, name);
         }
         if (!text)
             continue;

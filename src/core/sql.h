@@ -677,6 +677,7 @@ typedef struct sql_insert {
     size_t n_conflict_columns;
     sql_set_clause *conflict_set; /* SQL_CONFLICT_UPDATE only */
     size_t n_conflict_set;
+    sql_node *conflict_where; /* DO UPDATE ... WHERE; NULL = none */
     sql_select_item *returning;
     size_t n_returning;
 } sql_insert;
@@ -910,6 +911,9 @@ bool sql_insert_on_conflict_do_nothing(sql_builder *b, sql_insert *ins,
 bool sql_insert_on_conflict_do_update(sql_builder *b, sql_insert *ins,
                                       const sql_column *const *target, size_t n);
 bool sql_insert_conflict_set(sql_builder *b, sql_insert *ins, const sql_column *c, sql_node *value);
+/* ANDs cond into DO UPDATE's WHERE: a conflicting row that fails it is
+ * left alone and returns nothing (a row filter's rows only). */
+bool sql_insert_conflict_where(sql_builder *b, sql_insert *ins, sql_node *cond);
 bool sql_insert_returning(sql_builder *b, sql_insert *ins, sql_node *expr, const char *label);
 
 /* ---- UPDATE ---- */

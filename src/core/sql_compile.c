@@ -514,6 +514,7 @@ static void emit_insert(cctx *c, const sql_insert *s)
             put(c, " DO UPDATE SET ");
             c->in_conflict_set = true;
             emit_sets(c, s->conflict_set, s->n_conflict_set);
+            emit_where(c, " WHERE ", s->conflict_where);
             c->in_conflict_set = false;
         }
     }

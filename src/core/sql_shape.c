@@ -154,6 +154,7 @@ static void header(shaper *s, const sql_node *n)
         put_u32(s, q->conflict);
         put_columns(s, q->conflict_columns, q->n_conflict_columns);
         put_sets(s, q->conflict_set, q->n_conflict_set);
+        put_u32(s, q->conflict_where != NULL);
         put_items(s, q->returning, q->n_returning);
         break;
     }

@@ -327,6 +327,7 @@ static bool conflict(sql_builder *b, sql_insert *ins, const sql_column *const *t
     ins->n_conflict_columns = n;
     ins->conflict_set = NULL;
     ins->n_conflict_set = 0;
+    ins->conflict_where = NULL;
     return true;
 }
 
@@ -368,6 +369,17 @@ bool sql_insert_conflict_set(sql_builder *b, sql_insert *ins, const sql_column *
         return false;
     }
     return add_set(b, ins, ins->target, &ins->conflict_set, &ins->n_conflict_set, c, value);
+}
+
+bool sql_insert_conflict_where(sql_builder *b, sql_insert *ins, sql_node *cond)
+{
+    if (!sql__operand(b, ins, "INSERT"))
+        return false;
+    if (ins->conflict != SQL_CONFLICT_UPDATE) {
+        sql__problem(b, ERR_INTERNAL, "WHERE needs ON CONFLICT DO UPDATE first.");
+        return false;
+    }
+    return and_into(b, ins, &ins->conflict_where, cond);
 }
 
 bool sql_insert_returning(sql_builder *b, sql_insert *ins, sql_node *expr, const char *label)

@@ -103,7 +103,7 @@ static bool walk_children(const walker *w, const sql_node *n, int d)
         return walk(w, SQL_NODE(s->target), d) &&
                walk_nodes(w, s->values, s->n_rows * s->n_columns, d) &&
                walk_sets(w, s->conflict_set, s->n_conflict_set, d) &&
-               walk_items(w, s->returning, s->n_returning, d);
+               walk(w, s->conflict_where, d) && walk_items(w, s->returning, s->n_returning, d);
     }
     case SQL_UPDATE: {
         const sql_update *s = (const sql_update *) n;

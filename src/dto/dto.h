@@ -188,10 +188,12 @@ void dto_point_at_constraint(const orm_registry *reg, const orm_mapper *m, const
  * columns as JSON text), quoted when it holds a comma, quote, CR or LF.
  * NULL is an empty field, the empty string "". Appended to b. */
 void dto_csv_value(sbuf *b, const json_t *v);
-/* Entities: the columns their DTO shows (fields', or all but write_only);
+/* Entities: the columns their DTO shows (fields', or all but write_only
+ * and those s's role may not read: orm_session_column_readable);
  * relationships are not part of CSV. */
-void dto_csv_entities(sbuf *b, const orm_mapper *m, orm_entity *const *items, size_t n,
-                      const char *const *fields, size_t n_fields);
+void dto_csv_entities(sbuf *b, const orm_session *s, const orm_mapper *m,
+                      orm_entity *const *items, size_t n, const char *const *fields,
+                      size_t n_fields);
 /* Core rows (aggregates, named queries), labels as the header. */
 void dto_csv_rows(sbuf *b, const eng_result *r);
 /* The same in pieces, for replies streamed batch by batch: the header row
@@ -203,8 +205,10 @@ void dto_csv_row(sbuf *b, const eng_result *r, int row);
  *
  * An entity as its DTO object: its loaded columns in model order, never a
  * write_only one (an unloaded column, e.g. of a transient instance, is
- * left out, not null); with `fields` (n_fields > 0) only the columns named
- * there. Each value in its JSON form by column type (dto_column_value).
+ * left out, not null), nor one the entity's session may not read
+ * (orm_session_column_readable: a role's "read" list); with `fields`
+ * (n_fields > 0) only the columns named there. Each value in its JSON
+ * form by column type (dto_column_value).
  *
  * Relationships follow SPEC.md §2 "Loading": one appears when its plan
  * node's effective strategy is selectin or joined, or the node is named

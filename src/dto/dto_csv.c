@@ -55,13 +55,14 @@ static void header(sbuf *b, const char *const *names, size_t n)
 }
 
 /* The columns a DTO shows: fields' columns, or every column that is not
- * write_only. */
-static size_t shown_columns(const orm_mapper *m, const char *const *fields, size_t n_fields,
-                            size_t *out)
+ * write_only; never one the session's role may not read (not even in the
+ * header). */
+static size_t shown_columns(const orm_session *s, const orm_mapper *m, const char *const *fields,
+                            size_t n_fields, size_t *out)
 {
     size_t n = 0;
     for (size_t i = 0; i < m->n_columns; i++) {
-        if (m->model->columns[i].write_only)
+        if (m->model->columns[i].write_only || !orm_session_column_readable(s, m->columns[i]))
             continue;
         bool named = n_fields == 0;
         for (size_t f = 0; f < n_fields && !named; f++)
@@ -72,12 +73,13 @@ static size_t shown_columns(const orm_mapper *m, const char *const *fields, size
     return n;
 }
 
-void dto_csv_entities(sbuf *b, const orm_mapper *m, orm_entity *const *items, size_t n,
-                      const char *const *fields, size_t n_fields)
+void dto_csv_entities(sbuf *b, const orm_session *s, const orm_mapper *m,
+                      orm_entity *const *items, size_t n, const char *const *fields,
+                      size_t n_fields)
 {
     arena *a = b->arena;
     size_t *cols = ARENA_ARRAY(a, size_t, m->n_columns + 1);
-    size_t nc = shown_columns(m, fields, n_fields, cols);
+    size_t nc = shown_columns(s, m, fields, n_fields, cols);
     const char **names = ARENA_ARRAY(a, const char *, nc + 1);
     for (size_t c = 0; c < nc; c++)
         names[c] = m->model->columns[cols[c]].name;

@@ -121,8 +121,9 @@ static void entity_out(jsonw *w, const orm_entity *e, const level *lv, const cha
     jsonw_object_begin(w);
     for (size_t i = 0; i < m->n_columns; i++) {
         const cfg_column *cc = &m->model->columns[i];
-        if (cc->write_only || !orm_entity_is_loaded(e, i))
-            continue;
+        if (cc->write_only || !orm_entity_is_loaded(e, i) ||
+            !orm_session_column_readable(orm_entity_session(e), m->columns[i]))
+            continue; /* a column the role may not read is never shown */
         if (n_fields && !named_in(cc->name, fields, n_fields))
             continue;
         jsonw_key(w, cc->name);

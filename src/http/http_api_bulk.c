@@ -29,6 +29,9 @@ void http__api_bulk_insert(http_request *req)
                          "on_conflict, on_conflict_update, on_conflict_action.",
                          name);
     }
+    if (m && returning && !http__key_readable(req, m)) /* security: a read list */
+        err_add_item(&err, ERR_BAD_REQUEST, "/returning",
+                     "Your role may not read the key of %s.", m->resource);
     orm_conflict conflict;
     bool upsert = false;
     if (m && !err_is_set(&err))
@@ -107,7 +110,7 @@ void http__api_bulk_update(http_request *req)
         err_add_item(&err, ERR_BAD_REQUEST, "/where",
                      "A bulk update needs a non-empty where document; updating every row is "
                      "refused.");
-    query_limits lim = http__api_limits(http_req_app(req));
+    query_limits lim = http__api_limits(req);
     query_doc q;
     size_t *columns = NULL, n = 0;
     const char **values = NULL;
@@ -192,7 +195,7 @@ void http__api_bulk_delete(http_request *req)
     }
     query_doc q;
     int64_t deleted = 0;
-    query_limits lim = http__api_limits(http_req_app(req));
+    query_limits lim = http__api_limits(req);
     if (!query_where_model(m, a, where, pointer, &lim, &q, &err) ||
         !orm_bulk_delete(s, m, q.from, q.where, &deleted, &err)) {
         http__api_describe_delete_conflict(m, &err);

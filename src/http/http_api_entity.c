@@ -25,7 +25,7 @@ static bool entity_params(http_request *req, const orm_mapper *m, query_doc *q,
     }
     if (err_is_set(err))
         return false;
-    query_limits lim = http__api_limits(http_req_app(req));
+    query_limits lim = http__api_limits(req);
     return query_parse_params_model(m, http_req_arena(req), names, values, n, &lim, q, err);
 }
 

@@ -112,7 +112,7 @@ static bool page(http_request *req, jsonw *w, sbuf *csv, orm_session *s, const o
         return false;
     const char *next = query_keyset_next(m, a, q, where, items, n);
     if (csv) {
-        dto_csv_entities(csv, m, items, n, q->fields, q->n_fields);
+        dto_csv_entities(csv, s, m, items, n, q->fields, q->n_fields);
     } else {
         http__api_envelope_begin(w);
         dto_write_entities(w, items, n, plan, q->fields, q->n_fields);
@@ -135,7 +135,7 @@ static void run(http_request *req, bool from_document)
         http_reply_problem(req, &err);
         return;
     }
-    query_limits lim = http__api_limits(http_req_app(req));
+    query_limits lim = http__api_limits(req);
     lim.allow_all = true; /* lists stream limit "all" */
     query_doc q;
     bool ok;

@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "coro.h"
 #include "dto.h"
 #include "jsonkind.h"
 #include "http_int.h"
@@ -178,7 +179,7 @@ static json_t *op_query(tx_run *t, const orm_mapper *m, const json_t *doc, const
     /* The translator points into the query document; prefix its items. */
     err_report qerr;
     err_init(&qerr, t->a);
-    query_limits lim = http__api_limits(http_req_app(t->req));
+    query_limits lim = http__api_limits(t->req);
     query_doc q;
     json_t *out = NULL;
     json_t *empty = doc ? NULL : json_object();
@@ -280,7 +281,7 @@ static json_t *op_bulk(tx_run *t, const orm_mapper *m, const char *kind, const j
     if (!where)
         return NULL;
     jsonw_arena_new(t->a, where);
-    query_limits lim = http__api_limits(http_req_app(t->req));
+    query_limits lim = http__api_limits(t->req);
     query_doc q;
     if (!query_where_model(m, t->a, where, wp, &lim, &q, t->err))
         return NULL;
@@ -374,6 +375,10 @@ static bool run_op(tx_run *t, size_t i, const json_t *op)
             return false;
         err_clear(t->err);
     }
+    /* A create with on_conflict may change existing rows: "upsert" too. */
+    if (m && opk == CFG_OP_CREATE && json_object_get(op, "on_conflict") &&
+        !http__api_allowed(t->req, m, CFG_OP_UPSERT, t->err))
+        return false;
     if (!m) {
         err_add_item(t->err, ERR_NOT_FOUND, arena_sprintf(t->a, "%s/resource", base),
                      "There is no resource named \"%s\".", resource ? resource : "");
@@ -501,8 +506,7 @@ static void backoff(int attempt_no, int base_ms)
         r = (unsigned) time(NULL);
     long ms = (long) base_ms << (attempt_no < 10 ? attempt_no : 10);
     ms = ms / 2 + (long) (r % (unsigned long) (ms / 2 + 1)); /* jitter: [ms/2, ms] */
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    coro_sleep((double) ms / 1000.0); /* yields the request's loop thread */
 }
 
 void http__api_transaction(http_request *req)

@@ -31,6 +31,21 @@ static cfg_operation route_operation(const http_request *req)
                                    : CFG_OP_LIST;
 }
 
+/* A create or bulk insert with on_conflict parameters is an upsert: it
+ * may change existing rows, so it needs the "upsert" operation too. */
+static bool is_upsert(const http_request *req)
+{
+    if (http_req_method(req) != HTTP_POST)
+        return false;
+    for (size_t i = 0; i < http_req_query_count(req); i++) {
+        const char *name, *value;
+        http_req_query_at(req, i, &name, &value);
+        if (strncmp(name, "on_conflict", 11) == 0)
+            return true;
+    }
+    return false;
+}
+
 bool http__api_allowed(http_request *req, const orm_mapper *m, cfg_operation op, err_report *err)
 {
     const http_app *app = http_req_app(req);
@@ -84,7 +99,8 @@ const orm_mapper *http__api_mapper(http_request *req, err_report *err)
         return NULL;
     }
     /* Permissions first: a hidden model says nothing about itself. */
-    if (!http__api_allowed(req, m, route_operation(req), err))
+    if (!http__api_allowed(req, m, route_operation(req), err) ||
+        (is_upsert(req) && !http__api_allowed(req, m, CFG_OP_UPSERT, err)))
         return NULL;
     json_t *drift = schema_drift_of_table(http_req_app(req)->drift, m->model->table);
     if (drift) {
@@ -146,11 +162,13 @@ void http__api_envelope_end(jsonw *w, const query_doc *q, int64_t count)
     jsonw_object_end(w);
 }
 
-query_limits http__api_limits(const http_app *app)
+query_limits http__api_limits(http_request *req)
 {
+    const http_app *app = http_req_app(req);
     query_limits lim = {0}; /* zero members take the translator's defaults */
     lim.default_limit = app->config->server.default_limit;
     lim.max_limit = app->config->server.max_limit;
+    http__column_filter(req, &lim.readable, &lim.readable_ctx);
     return lim;
 }
 

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "http_int.h"
+#include "log.h"
 
 const auth_identity *http_req_identity(const http_request *req)
 {
@@ -105,4 +106,26 @@ bool http__authenticate(http_request *req)
 refuse:
     http_reply_problem(req, &err);
     return false;
+}
+
+bool http__role_explains(http_request *req, const err_report *err, err_report *out)
+{
+    const cfg_config *cfg = req->server->app ? req->server->app->config : NULL;
+    const char *role = req->identity.role;
+    if (!cfg || !cfg->auth.database_role || !role || !err->db_message ||
+        (strcmp(err->sqlstate, "22023") != 0 && strcmp(err->sqlstate, "42501") != 0))
+        return false;
+    /* PostgreSQL: role "x" does not exist / permission denied to set role "x" */
+    const char *quoted = arena_sprintf(req->arena, "role \"%s\"", role);
+    if (!strstr(err->db_message, quoted))
+        return false;
+    log_error("request %s: auth.database_role: the PostgreSQL role \"%s\" cannot be used "
+              "(%s); create it and GRANT it to retort's login role",
+              req->request_id, role, err->db_message);
+    err_init(out, req->arena);
+    err_set(out, ERR_FORBIDDEN,
+            "The role \"%s\" has no PostgreSQL role this server may switch to "
+            "(auth.database_role); the server log says more.",
+            role);
+    return true;
 }

@@ -101,16 +101,44 @@ struct http_server {
     atomic_bool draining; /* http_server_stop began: Connection: close */
     _Atomic double last_arrival; /* monotonic seconds of the latest request */
 
-    /* The database worker pool: a bounded ring of suspended requests. */
+    /* The database workers (http_workers.c): a bounded ring of suspended
+     * requests, run by request coroutines on n_threads loop threads. */
     pthread_mutex_t mu;
-    pthread_cond_t not_empty;
     http_request **ring;
     int ring_cap, ring_head, ring_len;
-    int running; /* requests a worker is running now */
+    int running; /* requests a coroutine is running now */
     bool stopping;
     pthread_t *threads;
     int n_threads;
+    struct http__loop *loops; /* n_threads */
+
+    /* Connection phases and deadlines (http_conns.c). */
+    pthread_mutex_t conns_mu;
+    struct http__conn *conns; /* every open connection, newest first */
+    int n_conns, max_conns;
+    pthread_t janitor;
+    pthread_cond_t janitor_wake;
+    bool janitor_stop;
+    int per_loop;             /* request coroutines per loop, at most */
+    unsigned next_loop;       /* round robin for wake-ups; under mu */
 };
+
+/* ---- connection phases (http_conns.c) ---------------------------------- */
+
+typedef struct http__conn http__conn;
+typedef enum http__conn_phase {
+    HTTP_CONN_HEADERS, /* waiting for a request's headers (total deadline) */
+    HTTP_CONN_BODY,    /* receiving its body (total deadline, half-close ends it) */
+    HTTP_CONN_BUSY     /* being answered */
+} http__conn_phase;
+/* Sizes the connection table (s->max_conns) and starts the janitor. */
+bool http__conns_start(http_server *s);
+void http__conns_stop(http_server *s);
+/* libmicrohttpd's MHD_OPTION_NOTIFY_CONNECTION callback (cls: the server). */
+void http__conn_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                       enum MHD_ConnectionNotificationCode code);
+/* The request on conn moved to phase (I/O thread). */
+void http__conn_phase_set(http_server *s, struct MHD_Connection *conn, http__conn_phase phase);
 
 /* Router: finds the route for method + path, filling path parameters;
  * sets req->allowed when the path matches under other methods only. */
@@ -271,8 +299,9 @@ void http__api_list_meta(jsonw *w, const query_doc *q, int64_t count, const char
  * failure), false with err set when nothing was sent. */
 bool http__api_export(http_request *req, orm_session *s, const orm_mapper *m, query_doc *q,
                       bool csv, err_report *err);
-/* Document limits from the server configuration. */
-query_limits http__api_limits(const http_app *app);
+/* Document limits from the server configuration, and the columns the
+ * request's role may name (http__column_filter). */
+query_limits http__api_limits(http_request *req);
 
 /* Route handlers (http_api_*.c). */
 void http__api_get_entity(http_request *req);
@@ -286,6 +315,11 @@ void http__api_bulk_update(http_request *req);
 void http__api_transaction(http_request *req);
 void http__api_bulk_delete(http_request *req);
 void http__api_rpc(http_request *req);
+/* The q-value an Accept-style header (Accept, Accept-Encoding) gives the
+ * first of names (most specific first, NULL-ended) it lists; -1 when it
+ * lists none. A specific entry overrides a wildcard (RFC 9110 §12.5.1). */
+double http__header_quality(const char *header, const char *const *names);
+
 /* The representation a request's Accept header asks for: *csv true for
  * text/csv (only when csv_ok: lists, query documents, read-only named
  * queries), false for JSON (also without Accept, or with * / *,
@@ -320,6 +354,15 @@ void http__session_identity(http_request *req, orm_session_options *o);
 /* Sets the session's row filter from the role's permissions
  * (http_rowfilter.c); none for admins and without auth. */
 void http__session_row_filter(http_request *req, orm_session_options *o);
+/* The role's "read" lists as a column filter (*fn NULL: every column). */
+void http__column_filter(http_request *req, orm_column_filter_fn *fn /* OUT */,
+                         void **ctx /* OUT */);
+/* A request that failed because its PostgreSQL role (auth.database_role)
+ * is missing or out of reach: *out is a 403 naming the role, the log
+ * says what to do. False for any other error. */
+bool http__role_explains(http_request *req, const err_report *err, err_report *out /* OUT */);
+/* May the request's role read every key column of m? */
+bool http__key_readable(http_request *req, const orm_mapper *m);
 
 http_method http__method_from_name(const char *name);
 const char *http__method_names(arena *a, unsigned methods); /* "GET, POST" */

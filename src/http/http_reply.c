@@ -123,8 +123,8 @@ static json_t *drift_checks(http_request *req, const err_report *err)
 void http_reply_problem(http_request *req, const err_report *err)
 {
     err_report drifted;
-    if (drift_explains(req, err, &drifted))
-        err = &drifted;
+    if (drift_explains(req, err, &drifted) || http__role_explains(req, err, &drifted))
+        err = &drifted; /* a clearer problem than PostgreSQL's SQLSTATE */
     int status = err->status ? err->status : 500;
     bool server_fault = status >= 500 && status != 503 && status != 504;
     if (server_fault)
@@ -265,29 +265,8 @@ static void access_log(http_request *req, double total_ms, const orm_session_sta
 /* Whether Accept-Encoding allows gzip: named (or "*") without q=0. */
 static bool accepts_gzip(const char *accept)
 {
-    for (const char *p = accept; p && *p;) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        size_t len = strcspn(p, ",");
-        size_t name = strcspn(p, ";,");
-        while (name && p[name - 1] == ' ')
-            name--;
-        bool match = (name == 4 && strncasecmp(p, "gzip", 4) == 0) || (name == 1 && *p == '*');
-        if (match) {
-            const char *q = memchr(p, ';', len);
-            bool zero = false;
-            if (q) {
-                const char *v = q + 1;
-                while (*v == ' ')
-                    v++;
-                if ((v[0] == 'q' || v[0] == 'Q') && v[1] == '=')
-                    zero = strtod(v + 2, NULL) <= 0.0;
-            }
-            return !zero;
-        }
-        p += len;
-    }
-    return false;
+    static const char *const GZIP[] = {"gzip", "*", NULL};
+    return http__header_quality(accept, GZIP) > 0;
 }
 
 /* Compresses the body with zlib's gzip wrapper when the client accepts it

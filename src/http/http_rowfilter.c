@@ -7,6 +7,12 @@
  * hidden through include, any/has and joins as it is at its own routes; a
  * claim the token lacks matches no row. Admin roles and requests without
  * auth get no filter.
+ *
+ * Column lists: a permission's "read" list is the same kind of filter
+ * over columns (http__column_filter): the session's DTOs leave the other
+ * columns out and the query translator refuses them by name, wherever a
+ * document could name one (where at any depth, order_by, fields,
+ * group_by, aggregates, GET filters).
  */
 #include <string.h>
 
@@ -68,13 +74,44 @@ static query_row_access rows_of(void *ctx, const orm_mapper *m, json_t **doc)
     return *doc ? QUERY_ROWS_WHERE : QUERY_ROWS_NONE; /* a missing claim matches no row */
 }
 
+/* Admins and requests without auth see every row and column. */
+static bool restricted(const http_request *req)
+{
+    const cfg_config *cfg = req->server->app->config;
+    return cfg->auth.enabled && req->identity.role && !cfg_is_admin_role(cfg, req->identity.role);
+}
+
+/* A column of a table no model maps (an association table's, say) is
+ * governed by its own model's permissions, or by none. */
+static bool column_readable(void *ctx, const sql_column *c)
+{
+    const http_request *req = ctx;
+    const http_app *app = req->server->app;
+    size_t i = 0;
+    const orm_mapper *m = orm_mapper_of_column(app->registry, c, &i);
+    return !m || auth_can_read(app->config, &req->identity, m->model, m->model->columns[i].name);
+}
+
+void http__column_filter(http_request *req, orm_column_filter_fn *fn, void **ctx)
+{
+    *fn = restricted(req) ? column_readable : NULL;
+    *ctx = *fn ? req : NULL;
+}
+
+bool http__key_readable(http_request *req, const orm_mapper *m)
+{
+    for (size_t k = 0; restricted(req) && k < m->n_pk; k++)
+        if (!column_readable(req, m->columns[m->pk[k]]))
+            return false;
+    return true;
+}
+
 void http__session_row_filter(http_request *req, orm_session_options *o)
 {
-    const http_app *app = req->server->app;
-    const cfg_config *cfg = app->config;
-    if (!cfg->auth.enabled || !req->identity.role || cfg_is_admin_role(cfg, req->identity.role))
+    if (!restricted(req))
         return;
-    req->row_policy = (query_row_policy){rows_of, req, app->registry};
+    req->row_policy = (query_row_policy){rows_of, req, req->server->app->registry};
     o->row_filter = query_row_filter;
     o->row_filter_ctx = &req->row_policy;
+    http__column_filter(req, &o->column_readable, &o->column_readable_ctx);
 }

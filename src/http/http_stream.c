@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "coro.h"
 #include "http_int.h"
 #include "log.h"
 
@@ -196,18 +197,13 @@ http__stream *http__stream_begin(http_request *req, int status, const char *cont
 }
 
 /* The one place a streamed reply waits: for room in the pair's buffer,
- * which the I/O thread empties as the client reads. Under the coroutine
- * workers this becomes their wait for a descriptor. False when the wait
- * ran out (a client that stopped reading is closed by libmicrohttpd's
- * idle timeout first, which ends the wait with an error). */
+ * which the I/O thread empties as the client reads; a request coroutine
+ * yields to its loop meanwhile. False when the wait ran out (a client
+ * that stopped reading is closed by libmicrohttpd's idle timeout first,
+ * which ends the wait with an error). */
 static bool wait_writable(int fd, int timeout_ms)
 {
-    struct pollfd pfd = {.fd = fd, .events = POLLOUT};
-    int rc;
-    do
-        rc = poll(&pfd, 1, timeout_ms);
-    while (rc < 0 && errno == EINTR);
-    return rc > 0;
+    return coro_wait_fd(fd, POLLOUT, coro_now() + timeout_ms / 1000.0) > 0;
 }
 
 bool http__stream_write(http__stream *st, const char *data, size_t n)

@@ -73,6 +73,11 @@ bool orm_schema_drop_all(eng_pool *pool, const sql_metadata *md, arena *a, err_r
 typedef sql_node *(*orm_row_filter_fn)(void *ctx, sql_builder *b, const sql_table *t,
                                        const sql_from *from, err_report *err);
 
+/* A column filter: may the session's principal read column c (of any
+ * table)? A column it may not read is never serialised (dto) and cannot
+ * be named by a query (query_limits.readable), so it is no oracle. */
+typedef bool (*orm_column_filter_fn)(void *ctx, const sql_column *c);
+
 typedef struct orm_session_options {
     eng_pool *pool;              /* borrowed; outlives every session */
     eng_pool *fallback_pool;     /* NULL, or where to go when pool cannot give a
@@ -108,6 +113,10 @@ typedef struct orm_session_options {
      * INSERT/UPDATE writes checked against it (ERR_FORBIDDEN). NULL = none. */
     orm_row_filter_fn row_filter;
     void *row_filter_ctx;
+    /* The columns the session's principal may read (a role's "read"
+     * list); NULL = every column. */
+    orm_column_filter_fn column_readable;
+    void *column_readable_ctx;
 } orm_session_options;
 
 /* Opens a session in a; nothing touches the database yet. Registers its
@@ -245,6 +254,10 @@ size_t orm_registry_count(const orm_registry *r);
 const orm_mapper *orm_registry_at(const orm_registry *r, size_t i);
 const orm_mapper *orm_mapper_by_name(const orm_registry *r, const char *model_name);
 const orm_mapper *orm_mapper_by_resource(const orm_registry *r, const char *resource);
+/* The mapper of the table column c belongs to, and c's index in it
+ * (aligned with model->columns); NULL for a table no model maps. */
+const orm_mapper *orm_mapper_of_column(const orm_registry *r, const sql_column *c,
+                                       size_t *index /* OUT */);
 /* Column index by name; -1 when none. */
 int orm_mapper_column(const orm_mapper *m, const char *name);
 /* True for a column only the ORM or the database writes: read_only, or
@@ -297,6 +310,9 @@ bool orm_entity_is_loaded(const orm_entity *e, size_t column);
 bool orm_entity_is_expired(const orm_entity *e);
 /* The session the instance belongs to. */
 orm_session *orm_entity_session(const orm_entity *e);
+/* May the session's principal read column c (orm_session_options.
+ * column_readable)? True without a filter and for a NULL session. */
+bool orm_session_column_readable(const orm_session *s, const sql_column *c);
 /* Sets a column (text form, NULL = SQL NULL; copied). Marks it changed
  * when the value differs from what was loaded (setting it back to the
  * loaded value un-marks it). The version column is managed by the flush:

@@ -38,6 +38,12 @@ static bool insert_batch(orm_session *s, const orm_mapper *m, const size_t *cols
     if (!res)
         return false;
     int rows = eng_result_rows(res);
+    if (conflict && !conflict->do_nothing && (size_t) rows < count) {
+        /* DO UPDATE returns every row it inserts or updates; a missing
+         * one met a row outside the row filter (orm_rowfilter.c). */
+        orm__upsert_refused(m, err);
+        return false;
+    }
     if (!conflict) {
         out->inserted += eng_result_affected(res);
     } else {

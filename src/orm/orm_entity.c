@@ -164,6 +164,12 @@ orm_session *orm_entity_session(const orm_entity *e)
     return e->session;
 }
 
+bool orm_session_column_readable(const orm_session *s, const sql_column *c)
+{
+    return !s || !s->opts.column_readable ||
+           s->opts.column_readable(s->opts.column_readable_ctx, c);
+}
+
 /* ==== relationship collections ============================================ */
 
 void orm__rel_reset(orm_entity *e, size_t rel)

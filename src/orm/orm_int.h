@@ -187,6 +187,10 @@ bool orm__builder_ok(sql_builder *b, err_report *err);
 sql_node *orm__pk_condition(sql_builder *b, const orm_mapper *m, const sql_from *from,
                             const char *const *pk_values);
 
+/* SELECT every column of m's table (FROM it, *from set), no WHERE yet:
+ * a row read back whole (version check, upsert's existing row). */
+sql_select *orm__select_row(sql_builder *b, const orm_mapper *m, sql_from **from /* OUT */);
+
 /* Flush when the session's options ask for autoflush. */
 bool orm__autoflush(orm_session *s, err_report *err);
 /* Takes back an orm_session_last_write_next announcement (true if there
@@ -214,6 +218,9 @@ void orm__upsert_clause(sql_builder *b, const orm_mapper *m, const orm_conflict 
  * that row vanished meanwhile. */
 bool orm__upsert_result(orm_session *s, orm_entity *e, const eng_result *r, int flag_col,
                         err_report *err);
+/* The 409 of an upsert whose conflicting row the session may not change
+ * (outside its row filter) or that vanished meanwhile. */
+void orm__upsert_refused(const orm_mapper *m, err_report *err);
 
 /* version + 1: what every UPDATE of a versioned mapper sets (flush, bulk
  * update, upsert). */

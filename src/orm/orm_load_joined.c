@@ -86,9 +86,15 @@ static bool add_join(sql_builder *b, sql_select *s, orm__fetch *f, size_t parent
                              sql_eq(b, sql_col_of(b, sec, r->secondary_on[0].local),
                                     sql_col_of(b, target, r->secondary_on[0].remote))))
             return false;
-    } else if (!sql_select_join(b, s, SQL_JOIN_LEFT, target,
-                                sql_eq(b, local, sql_col_of(b, target, r->on[0].remote)))) {
-        return false;
+    } else {
+        /* Every column pair: a composite foreign key joins on all of them. */
+        sql_node **eqs = ARENA_ARRAY(sql_builder_arena(b), sql_node *, r->n_on);
+        for (size_t i = 0; i < r->n_on; i++)
+            eqs[i] = sql_eq(b, i ? column_of(b, pf, r->on[i].local) : local,
+                            sql_col_of(b, target, r->on[i].remote));
+        if (!sql_select_join(b, s, SQL_JOIN_LEFT, target,
+                             r->n_on == 1 ? eqs[0] : sql_and(b, eqs, r->n_on)))
+            return false;
     }
     size_t me = f->n_slots;
     push_slot(b, f,

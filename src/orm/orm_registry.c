@@ -85,8 +85,9 @@ static bool build_relationships(arena *a, orm_registry *r, orm_mapper *m, err_re
         rel->lazy = cr->lazy;
         rel->order_by = -1;
         if (!rel->relation || !rel->target || (cr->secondary && !rel->secondary) ||
-            rel->relation->n_on != 1 ||
-            (rel->relation->secondary && rel->relation->n_secondary_on != 1)) {
+            rel->relation->n_on == 0 ||
+            (rel->relation->secondary &&
+             (rel->relation->n_on != 1 || rel->relation->n_secondary_on != 1))) {
             err_set(err, ERR_INTERNAL,
                     "The relationship \"%s\" of model \"%s\" has no usable join path.", cr->name,
                     model->name);
@@ -188,6 +189,22 @@ const orm_mapper *orm_mapper_by_resource(const orm_registry *r, const char *reso
     for (size_t i = 0; i < r->n; i++)
         if (strcmp(r->mappers[i].resource, resource) == 0)
             return &r->mappers[i];
+    return NULL;
+}
+
+const orm_mapper *orm_mapper_of_column(const orm_registry *r, const sql_column *c,
+                                       size_t *index)
+{
+    for (size_t i = 0; i < r->n; i++) {
+        const orm_mapper *m = &r->mappers[i];
+        if (m->table != c->table)
+            continue;
+        for (size_t k = 0; k < m->n_columns; k++)
+            if (m->columns[k] == c) {
+                *index = k;
+                return m;
+            }
+    }
     return NULL;
 }
 

@@ -16,6 +16,9 @@
  *   the target of INSERT / UPDATE      RETURNING ..., <filter> AS row_ok:
  *       a written row outside the filter fails the statement (403), and
  *       the caller's transaction is rolled back
+ *   an upsert's DO UPDATE               ON CONFLICT ... DO UPDATE SET ...
+ *                                         WHERE <filter>: a row the role
+ *       may not use is never overwritten (no row comes back: 409)
  *
  * The rewrite is in place and idempotent (a rewritten FROM item has its
  * derived table and keeps its table, a statement already checking row_ok is not extended
@@ -136,10 +139,22 @@ bool orm__apply_row_filters(orm_session *s, sql_node *stmt, bool *check_row_ok,
         sql_node *cond = filter_for(s, b, target, err);
         if (!cond)
             return !err_is_set(err);
-        if (u)
+        if (u) {
             sql_update_returning(b, u, cond, ROW_OK);
-        else
+        } else {
+            /* An upsert's DO UPDATE may only change a row the role may
+             * use: one outside the filter is left alone and returns no
+             * row (orm_upsert.c answers 409). The new values are then
+             * checked by row_ok like any write. */
+            if (ins->conflict == SQL_CONFLICT_UPDATE) {
+                sql_node *old_ok = filter_for(s, b, target, err);
+                if (!old_ok && err_is_set(err))
+                    return false;
+                if (old_ok)
+                    sql_insert_conflict_where(b, ins, old_ok);
+            }
             sql_insert_returning(b, ins, cond, ROW_OK);
+        }
         *check_row_ok = true;
     }
     return !sql_builder_failed(b);

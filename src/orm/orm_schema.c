@@ -117,6 +117,18 @@ static bool add_relation(sql_table *t, const cfg_model *m, const cfg_relationshi
     sql_name_pair *on = ARENA_NEW(a, sql_name_pair);
     def.on = on;
     def.n_on = 1;
+    if (r->composite) { /* every column pair of the composite key */
+        const cfg_foreign_key *k = r->composite;
+        sql_name_pair *pairs = ARENA_ARRAY(a, sql_name_pair, k->n_columns);
+        bool to_one = r->kind == CFG_REL_MANY_TO_ONE;
+        for (size_t c = 0; c < k->n_columns; c++)
+            pairs[c] = to_one ? (sql_name_pair){k->columns[c], k->ref_columns[c]}
+                              : (sql_name_pair){k->ref_columns[c], k->columns[c]};
+        def.kind = to_one ? SQL_REL_TO_ONE : SQL_REL_TO_MANY;
+        def.on = pairs;
+        def.n_on = k->n_columns;
+        return sql_table_add_relation(t, &def, err) != NULL;
+    }
     switch (r->kind) {
     case CFG_REL_MANY_TO_ONE: {
         const cfg_column *fk = cfg_column_by_name(m, r->foreign_key);
@@ -182,6 +194,12 @@ sql_metadata *orm_metadata_from_config(arena *a, const cfg_config *cfg, err_repo
         for (size_t k = 0; k < m->n_checks; k++)
             if (!sql_table_add_check(t, m->checks[k].name, m->checks[k].expression, err))
                 return NULL;
+        for (size_t k = 0; k < m->n_foreign_keys; k++) {
+            const cfg_foreign_key *fk = &m->foreign_keys[k];
+            if (!sql_table_add_foreign_key(t, NULL, fk->columns, fk->n_columns, fk->ref_table,
+                                           fk->ref_columns, err))
+                return NULL;
+        }
         for (size_t r = 0; r < m->n_relationships; r++)
             if (!add_relation(t, m, &m->relationships[r], a, err))
                 return NULL;

@@ -14,6 +14,10 @@
  *
  * DO NOTHING returns no row on a conflict; the existing row is then read
  * by the target's values (one SELECT), so the caller always gets the row.
+ *
+ * With a row filter, DO UPDATE carries the filter in its WHERE
+ * (orm_rowfilter.c): a conflict with a row the session may not use
+ * returns no row and is a 409, never an overwrite.
  */
 #include <string.h>
 
@@ -169,11 +173,8 @@ static bool load_existing(orm_session *s, orm_entity *e, err_report *err)
     const orm_mapper *m = e->mapper;
     const orm_conflict *c = e->conflict;
     sql_builder *b = orm__builder(s, err);
-    sql_from *f = sql_from_table(b, m->table, NULL);
-    sql_select *sel = sql_select_new(b);
-    for (size_t i = 0; i < m->n_columns; i++)
-        sql_select_column(b, sel, sql_col_of(b, f, m->columns[i]), NULL);
-    sql_select_from(b, sel, f);
+    sql_from *f;
+    sql_select *sel = orm__select_row(b, m, &f);
     for (size_t i = 0; i < c->n_target; i++) {
         size_t col = c->target[i];
         sql_node *x = sql_col_of(b, f, m->columns[col]);
@@ -186,14 +187,22 @@ static bool load_existing(orm_session *s, orm_entity *e, err_report *err)
     if (!r)
         return false;
     if (eng_result_rows(r) != 1) {
-        err_set(err, ERR_CONFLICT,
-                "The %s row this one conflicted with was deleted meanwhile; try again.",
-                m->resource);
+        /* Deleted meanwhile, or a row outside the session's row filter
+         * (which a plain INSERT would have met as a unique violation). */
+        orm__upsert_refused(m, err);
         return false;
     }
     orm__entity_fill(e, r, 0, 0);
     e->outcome = ORM_UPSERT_KEPT;
     return true;
+}
+
+void orm__upsert_refused(const orm_mapper *m, err_report *err)
+{
+    err_set(err, ERR_CONFLICT,
+            "A row of %s with these conflict values exists, and this request may not change "
+            "it (or it was deleted meanwhile).",
+            m->resource);
 }
 
 bool orm__upsert_result(orm_session *s, orm_entity *e, const eng_result *r, int flag_col,
@@ -202,6 +211,10 @@ bool orm__upsert_result(orm_session *s, orm_entity *e, const eng_result *r, int 
     int rows = eng_result_rows(r);
     if (rows == 0 && e->conflict->do_nothing)
         return load_existing(s, e, err);
+    if (rows == 0 && s->opts.row_filter) { /* DO UPDATE ... WHERE <filter> skipped it */
+        orm__upsert_refused(e->mapper, err);
+        return false;
+    }
     if (rows != 1) {
         err_set(err, ERR_INTERNAL, "An upsert into %s returned %d rows.", e->mapper->resource,
                 rows);

@@ -57,6 +57,16 @@ typedef struct query_limits {
     /* limit "all" (GET limit=all, "limit": "all") is accepted: the caller
      * streams every row from a server-side cursor (query_export) */
     bool allow_all;
+    /* The columns the caller's role may read (its "read" list): any other
+     * column is as unknown as a write_only one in where (any/has too),
+     * order_by, fields, group_by, aggregates and GET filters, so it can
+     * be no oracle. NULL = every column. */
+    orm_column_filter_fn readable;
+    void *readable_ctx;
+    /* Checking a row filter's document (query_row_filters_check): a
+     * {"$claim": "name"} value stands for a value of the right type and
+     * shape, known only per request; every name and operator is checked. */
+    bool claim_placeholders;
 } query_limits;
 
 enum {
@@ -248,5 +258,11 @@ typedef struct query_row_policy {
  * document that does not translate; NULL (no filter) for QUERY_ROWS_ALL. */
 sql_node *query_row_filter(void *ctx, sql_builder *b, const sql_table *t, const sql_from *from,
                            err_report *err);
+
+/* Checks every permission's "rows" document of every model against its
+ * model at start-up (names, operators, shapes, each {"$claim": "name"}
+ * well formed): one ERR_CONFIG item per problem, its pointer into the
+ * configuration ("/models/Order/permissions/customer/rows/owner"). */
+bool query_row_filters_check(const orm_registry *reg, arena *a, err_report *err);
 
 #endif

@@ -168,20 +168,25 @@ const char *query__quote(arena *a, const char *name)
     return arena_sprintf(a, "\"%.*s...\"", (int) cut, name);
 }
 
-const sql_column *query__column(const sql_table *t, const char *name)
+static bool nameable(const query__ctx *x, const sql_column *c)
 {
-    const sql_column *c = sql_table_column(t, name);
-    return c && !c->write_only ? c : NULL;
+    return !c->write_only && (!x->lim.readable || x->lim.readable(x->lim.readable_ctx, c));
 }
 
-const char *query__field_list(arena *a, const sql_table *t, bool relationships)
+const sql_column *query__column(const query__ctx *x, const sql_table *t, const char *name)
+{
+    const sql_column *c = sql_table_column(t, name);
+    return c && nameable(x, c) ? c : NULL;
+}
+
+const char *query__field_list(const query__ctx *x, const sql_table *t, bool relationships)
 {
     sbuf s;
-    sbuf_init(&s, a, 64);
+    sbuf_init(&s, x->a, 64);
     sbuf_append(&s, "Columns: ");
     bool first = true;
     for (size_t i = 0; i < t->n_columns; i++) {
-        if (t->columns[i]->write_only)
+        if (!nameable(x, t->columns[i]))
             continue;
         if (!first)
             sbuf_append(&s, ", ");

@@ -151,6 +151,12 @@ const char *query_keyset_next(const orm_mapper *m, arena *a, const query_doc *q,
     const orm_entity *last = items[n - 1];
     json_t *values = json_array();
     for (size_t i = 0; i < nk; i++) {
+        /* A cursor carries its sort values (signed, not encrypted): a key
+         * the role may not read (its key column, say) gives no cursor. */
+        if (!orm_session_column_readable(orm_entity_session(last), keys[i].column)) {
+            json_decref(values);
+            return NULL;
+        }
         int c = orm_mapper_column(m, keys[i].column->name);
         const char *v = c >= 0 ? orm_entity_get(last, (size_t) c) : NULL;
         json_array_append_new(values, v ? json_string(v) : json_null());

@@ -171,7 +171,7 @@ bool query__add_option(query__ctx *x, query_doc *q, const sql_table *t, cfg_stra
         }
         const sql_relation *rel = sl ? sql_table_relation(at, name) : NULL;
         if (!rel) {
-            if (sl && sql_table_column(at, name))
+            if (sl && query__column(x, at, name))
                 query__bad(x, p, "%s is a column of \"%s\", not a relationship.",
                            query__quote(x->a, name), at->name);
             else if (!sl)
@@ -237,11 +237,11 @@ static void parse_options(query__ctx *x, query_doc *q, const json_t *v, const qu
 bool query__add_field(query__ctx *x, query_doc *q, const char *name, const query__path *p)
 {
     const sql_table *t = q->from->table;
-    const sql_column *c = query__column(t, name);
+    const sql_column *c = query__column(x, t, name);
     const sql_relation *rel = c ? NULL : sql_table_relation(t, name);
     if (!c && !rel) {
         query__bad(x, p, "Unknown field %s on %s. %s", query__quote(x->a, name), t->name,
-                   query__field_list(x->a, t, true));
+                   query__field_list(x, t, true));
         return false;
     }
     for (size_t i = 0; i < q->n_fields; i++) {
@@ -304,14 +304,14 @@ bool query__add_order(query__ctx *x, query_doc *q, const char *name, bool desc, 
             return false;
         }
     } else {
-        o.column = query__column(t, name);
+        o.column = query__column(x, t, name);
         if (!o.column) {
             if (sql_table_relation(t, name))
                 query__bad(x, p, "\"%s\" is a relationship; order_by takes columns of %s.", name,
                            t->name);
             else
                 query__bad(x, p, "Unknown column %s on %s for order_by. %s",
-                           query__quote(x->a, name), t->name, query__field_list(x->a, t, false));
+                           query__quote(x->a, name), t->name, query__field_list(x, t, false));
             return false;
         }
         o.name = o.column->name;
@@ -419,10 +419,10 @@ static void group_by_item(query__ctx *x, query_doc *q, const json_t *g, const qu
         query__bad(x, p, "A group_by item is a column name, not %s.", jsonkind_noun(g));
         return;
     }
-    const sql_column *c = query__column(t, name);
+    const sql_column *c = query__column(x, t, name);
     if (!c) {
         query__bad(x, p, "Unknown column %s on %s for group_by. %s", query__quote(x->a, name),
-                   t->name, query__field_list(x->a, t, false));
+                   t->name, query__field_list(x, t, false));
         return;
     }
     for (size_t j = 0; j < q->n_group_by; j++) {
@@ -514,10 +514,10 @@ static void parse_aggregate(query__ctx *x, query_doc *q, const char *label, cons
             return;
         }
     } else {
-        c = query__column(t, cname);
+        c = query__column(x, t, cname);
         if (!c) {
             query__bad(x, &fp, "Unknown column %s on %s. %s", query__quote(x->a, cname), t->name,
-                       query__field_list(x->a, t, false));
+                       query__field_list(x, t, false));
             return;
         }
         sql_type_kind tk = c->type.kind;

@@ -99,10 +99,11 @@ bool query__single_member(const json_t *o, const char **key /* OUT */,
 /* "Columns: id, email. Relationships: orders." — the valid names of t,
  * for messages (relationships only when they would be valid). In the
  * arena. */
-/* The column name names in t, unless it is write-only: the translator's
- * one lookup of a column a document reads, filters, sorts or groups by. */
-const sql_column *query__column(const sql_table *t, const char *name);
-const char *query__field_list(arena *a, const sql_table *t, bool relationships);
+/* The column name names in t, unless it is write-only or one the
+ * caller's role may not read (x->lim.readable): the translator's one
+ * lookup of a column a document reads, filters, sorts or groups by. */
+const sql_column *query__column(const query__ctx *x, const sql_table *t, const char *name);
+const char *query__field_list(const query__ctx *x, const sql_table *t, bool relationships);
 
 /* A fresh alias for an EXISTS subquery's table: "<name>_<n>", not the name
  * of any table and not the root's alias (so it never shadows an outer

@@ -213,7 +213,7 @@ bool query_parse_params(sql_builder *b, const sql_from *from, const char *const 
         const sql_column *c;
         if (is_control(name)) {
             control(&x, out, name, value, &p);
-        } else if ((c = query__column(t, name))) {
+        } else if ((c = query__column(&x, t, name))) {
             equality(&x, out, c, value, &p);
         } else if (sql_table_relation(t, name)) {
             query__bad(&x, &p,
@@ -225,7 +225,7 @@ bool query_parse_params(sql_builder *b, const sql_from *from, const char *const 
             query__bad(&x, &p,
                        "Unknown query parameter %s; expected limit, offset, after, order_by, include, "
                        "count, fields, where, or a column of %s. %s",
-                       query__quote(x.a, name), t->name, query__field_list(x.a, t, true));
+                       query__quote(x.a, name), t->name, query__field_list(&x, t, true));
         }
     }
     query__path lp = QUERY__KEY(NULL, "limit");

@@ -68,10 +68,20 @@ static bool where_object(query__ctx *x, const sql_from *from, const json_t *wher
 
 /* ==== values ============================================================ */
 
+/* {"$claim": "name"} while a row filter is checked (query_limits.
+ * claim_placeholders): a value of any type, known only per request. */
+static bool is_claim(const query__ctx *x, const json_t *v)
+{
+    return x->lim.claim_placeholders && json_is_object(v) && json_object_size(v) == 1 &&
+           json_is_string(json_object_get(v, "$claim"));
+}
+
 /* A parameter for v (not null) compared with column c. */
 static sql_node *bind_value(query__ctx *x, const sql_column *c, const json_t *v, unsigned flags,
                             const query__path *p)
 {
+    if (is_claim(x, v))
+        return sql_lit(x->b, SQL_LIT_NULL); /* checked, never run */
     sql_value val;
     const char *msg = orm_value_parse_json(x->a, c, v, flags, &val);
     if (msg) {
@@ -104,6 +114,8 @@ static sql_node *in_list(query__ctx *x, const sql_from *from, const sql_column *
                          const json_t *arr, const query__path *p)
 {
     const char *op = negated ? "not_in" : "in";
+    if (is_claim(x, arr)) /* a claim holding the list */
+        return sql_lit(x->b, SQL_LIT_TRUE);
     if (!json_is_array(arr)) {
         query__bad(x, p, "The operator \"%s\" takes an array of values, not %s.", op,
                    jsonkind_noun(arr));
@@ -130,7 +142,8 @@ static sql_node *in_list(query__ctx *x, const sql_from *from, const sql_column *
             ok = false;
             continue;
         }
-        const char *msg = orm_value_parse_json(x->a, c, v, ORM_VALUE_STRICT, &vals[i]);
+        const char *msg =
+            is_claim(x, v) ? NULL : orm_value_parse_json(x->a, c, v, ORM_VALUE_STRICT, &vals[i]);
         if (msg) {
             query__invalid(x, &ep, "%s", msg);
             ok = false;
@@ -237,7 +250,7 @@ static sql_node *apply_op(query__ctx *x, const sql_from *from, const sql_column 
     }
     case OP_LIKE:
     case OP_ILIKE: {
-        if (!json_is_string(v)) {
+        if (!json_is_string(v) && !is_claim(x, v)) {
             query__invalid(x, p, "The operator \"%s\" takes a pattern string, not %s.", name,
                            jsonkind_noun(v));
             return NULL;
@@ -297,7 +310,7 @@ static bool column_condition(query__ctx *x, const sql_from *from, const sql_colu
         *out = col ? sql_is_null(x->b, col) : NULL;
         return *out != NULL;
     }
-    if (!json_is_object(v)) {
+    if (!json_is_object(v) || is_claim(x, v)) {
         if (c->type.kind == SQL_TYPE_JSON && !c->type.array) {
             query__bad(x, p,
                          "The field \"%s\" is json, which PostgreSQL cannot compare; only "
@@ -336,6 +349,12 @@ static bool column_condition(query__ctx *x, const sql_from *from, const sql_colu
         size_t k = 0;
         while (k < N_OPS && strcmp(OPS[k].name, key) != 0)
             k++;
+        if (k == N_OPS && x->lim.claim_placeholders && strcmp(key, "$claim") == 0) {
+            query__bad(x, &kp, "A claim is referred to as {\"$claim\": \"<name>\"}: a string, "
+                               "alone in its object.");
+            ok = false;
+            continue;
+        }
         if (k == N_OPS) {
             query__bad(x, &kp, "Unknown operator %s; expected one of %s.", query__quote(x->a, key),
                        OP_LIST);
@@ -507,13 +526,13 @@ static bool where_object(query__ctx *x, const sql_from *from, const json_t *wher
         const sql_relation *rel;
         if (strcmp(key, "and") == 0 || strcmp(key, "or") == 0 || strcmp(key, "not") == 0) {
             done = logical(x, from, key, v, &kp, depth, &cond);
-        } else if ((c = query__column(t, key))) {
+        } else if ((c = query__column(x, t, key))) {
             done = column_condition(x, from, c, v, &kp, &cond);
         } else if ((rel = sql_table_relation(t, key))) {
             done = relation_condition(x, from, rel, v, &kp, depth, &cond);
         } else {
             query__bad(x, &kp, "Unknown field %s on %s. %s Or and, or, not.",
-                       query__quote(x->a, key), t->name, query__field_list(x->a, t, true));
+                       query__quote(x->a, key), t->name, query__field_list(x, t, true));
             done = false;
         }
         if (x->aborted)

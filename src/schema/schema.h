@@ -220,6 +220,12 @@ json_t *schema_drift_of_table(schema_drift *d, const char *table);
 json_t *schema_drift_compare(const cfg_config *cfg, const sql_metadata *md,
                              const schema_catalog *cat, const char *schema, arena *a);
 
+/* With auth.database_role: every role the configuration names (anonymous,
+ * admin, API keys', permissions') exists in PostgreSQL and the login role
+ * of c may switch to it; one ERR_CONFIG item per role that fails, naming
+ * it (schema_roles.c). True without database_role. */
+bool schema_roles_check(eng_conn *c, const cfg_config *cfg, arena *a, err_report *err);
+
 /* Declared models laid over reflected ones (see schema_config.c). New
  * reference. */
 json_t *schema_merge_models(json_t *reflected, json_t *declared);

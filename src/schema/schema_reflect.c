@@ -208,6 +208,52 @@ static void link_pair(rctx *rc, rmodel *child, const schema_fk *fk, rmodel *pare
     json_object_set_new(to_many, "back_populates", json_string(one));
 }
 
+/* A composite foreign key to the whole primary key of a reflected table
+ * (what the config can declare: "foreign_keys" on the child, and
+ * "foreign_key": [columns] on both relationships). Other composite keys
+ * (to a unique constraint) give no relationship. */
+static bool composite_to_key(const schema_fk *fk, const rmodel *parent)
+{
+    const schema_key *pk = &parent->t->pk;
+    if (fk->n_columns < 2 || pk->n_columns != fk->n_columns || parent->t->kind == 'v' ||
+        parent->t->kind == 'm')
+        return false;
+    for (size_t i = 0; i < fk->n_columns; i++)
+        if (!in_key(pk, fk->ref_columns[i]))
+            return false;
+    return true;
+}
+
+static void link_composite(rctx *rc, rmodel *child, const schema_fk *fk, rmodel *parent)
+{
+    json_t *cols = json_array(), *refs = json_array();
+    for (size_t i = 0; i < fk->n_columns; i++) {
+        json_array_append_new(cols, json_string(fk->columns[i]));
+        json_array_append_new(
+            refs, json_string(arena_sprintf(rc->a, "%s.%s", parent->t->name, fk->ref_columns[i])));
+    }
+    json_t *fks = json_object_get(child->spec, "foreign_keys");
+    if (!fks) {
+        fks = json_array();
+        json_object_set_new(child->spec, "foreign_keys", fks);
+    }
+    json_array_append_new(fks, json_pack("{s:O, s:o}", "columns", cols, "references", refs));
+
+    const char *one = schema__unique_name(rc->a, schema__to_one_name(rc->a, "", parent->t->name),
+                                          name_taken, child);
+    json_t *to_one = rel(parent->name, "many_to_one", NULL, NULL);
+    json_object_set_new(to_one, "foreign_key", json_deep_copy(cols));
+    json_object_set_new(child->rels, one, to_one);
+    const char *many = child == parent ? arena_sprintf(rc->a, "%s_by_%s", child->t->name, one)
+                                       : child->t->name;
+    many = schema__unique_name(rc->a, many, name_taken, parent);
+    json_t *to_many = rel(child->name, "one_to_many", NULL, NULL);
+    json_object_set_new(to_many, "foreign_key", cols);
+    json_object_set_new(parent->rels, many, to_many);
+    json_object_set_new(to_one, "back_populates", json_string(many));
+    json_object_set_new(to_many, "back_populates", json_string(one));
+}
+
 /* Exactly two columns, both the primary key, each a single-column
  * foreign key to a reflected table. */
 static bool pure_association(rctx *rc, const schema_table *t, rmodel **a, rmodel **b)
@@ -290,10 +336,11 @@ json_t *schema_reflect_models(const schema_catalog *cat, const char *const *excl
         rmodel *m = &rc.models[i];
         for (size_t k = 0; k < m->t->n_fks; k++) {
             const schema_fk *fk = &m->t->fks[k];
-            rmodel *parent = fk->n_columns == 1 ? model_of(&rc, fk->ref_schema, fk->ref_table)
-                                                : NULL;
-            if (parent)
+            rmodel *parent = model_of(&rc, fk->ref_schema, fk->ref_table);
+            if (parent && fk->n_columns == 1)
                 link_pair(&rc, m, fk, parent);
+            else if (parent && composite_to_key(fk, parent))
+                link_composite(&rc, m, fk, parent);
         }
     }
     for (size_t i = 0; ok && i < rc.n; i++) {

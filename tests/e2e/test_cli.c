@@ -108,6 +108,60 @@ static void test_check_bad(void **state)
     assert_non_null(strstr(output, "RETORT_SERVER_PORT"));
 }
 
+/* A permission's "rows" is checked against its model when the config is
+ * loaded: names, operators and claim references, each at its pointer;
+ * claims stand for any value (their type is the token's). */
+static const char *rows_config(const char *rows)
+{
+    static char text[2048];
+    snprintf(text, sizeof text,
+             "{\"database\": {\"url\": \"postgresql://x@127.0.0.1:1/x\"},"
+             " \"auth\": {\"anonymous_role\": \"anon\", \"admin_roles\": [\"admin\"]},"
+             " \"models\": {\"Item\": {\"table\": \"items\", \"columns\": {"
+             "   \"id\": {\"type\": \"integer\", \"primary_key\": true},"
+             "   \"owner\": {\"type\": \"string\", \"length\": 20},"
+             "   \"parent_id\": {\"type\": \"integer\", \"references\": \"items.id\"}},"
+             "  \"relationships\": {\"parent\": {\"target\": \"Item\", \"kind\": \"many_to_one\","
+             "   \"foreign_key\": \"parent_id\"}},"
+             "  \"permissions\": {\"anon\": {\"operations\": [\"list\"], \"rows\": %s}}}}}",
+             rows);
+    return write_temp(text);
+}
+
+static void test_check_row_filters(void **state)
+{
+    (void) state;
+    char args[128];
+    const char *good = rows_config(
+        "{\"owner\": {\"$claim\": \"sub\"}, \"or\": [{\"owner\": {\"in\": {\"$claim\": \"g\"}}},"
+        " {\"id\": {\"in\": [1, {\"$claim\": \"n\"}]}}, {\"owner\": {\"like\": {\"$claim\": \"p\"}}},"
+        " {\"parent\": {\"has\": {\"owner\": {\"$claim\": \"sub\"}}}}]}");
+    snprintf(args, sizeof args, "check -c %s", good);
+    if (run(NULL, args) != 0)
+        fail_msg("a good row filter is refused: %s", output);
+    unlink(good);
+
+    const char *bad = rows_config(
+        "{\"ownr\": {\"$claim\": \"sub\"}, \"owner\": {\"$claim\": 5}, \"id\": {\"gt\": \"abc\","
+        " \"like_x\": 1}, \"parent\": {\"any\": {\"id\": 1}}}");
+    snprintf(args, sizeof args, "check -c %s", bad);
+    assert_int_equal(run(NULL, args), 1);
+    const char *want[] = {"a row filter (\"rows\") does not fit its model",
+                          "/models/Item/permissions/anon/rows/ownr: Unknown field \"ownr\"",
+                          "/models/Item/permissions/anon/rows/owner/$claim: A claim",
+                          "/models/Item/permissions/anon/rows/id/gt:",
+                          "/models/Item/permissions/anon/rows/id/like_x: Unknown operator",
+                          "/models/Item/permissions/anon/rows/parent"};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++)
+        if (!strstr(output, want[i]))
+            fail_msg("check does not say \"%s\":\n%s", want[i], output);
+    /* serve refuses it too, before it listens. */
+    snprintf(args, sizeof args, "serve -c %s", bad);
+    assert_int_equal(run(NULL, args), 1);
+    assert_non_null(strstr(output, "/models/Item/permissions/anon/rows/ownr"));
+    unlink(bad);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -115,6 +169,7 @@ int main(void)
         cmocka_unit_test(test_version),
         cmocka_unit_test(test_check_good),
         cmocka_unit_test(test_check_bad),
+        cmocka_unit_test(test_check_row_filters),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

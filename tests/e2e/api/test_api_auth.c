@@ -9,8 +9,10 @@
  * public key, an unknown key, truncated and garbage tokens get 401 with
  * WWW-Authenticate and a problem that names no key. Then the operations
  * matrix: two roles × every route × allowed/denied; hidden models; the
- * anonymous role; API keys; CORS; /metrics and /health/pool on the admin
- * listener and behind an admin role.
+ * anonymous role; API keys; read lists (nothing unreadable in any answer
+ * or usable in any document); upserts that meet rows outside the row
+ * filter; CORS; /metrics and /health/pool on the admin listener and
+ * behind an admin role.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -608,6 +610,199 @@ static void test_write_only_is_write_only(void **state)
     }
 }
 
+/* ---- read lists ------------------------------------------------------------- */
+
+/* The auditor may read Order's id, user_id, status, version and created_at
+ * (not total) and User's id and name (not email): what it may not read is
+ * in no answer, and no document may name it. */
+static void no_key(const json_t *o, const char *key, const char *where)
+{
+    if (json_object_get(o, key))
+        fail_msg("%s shows %s: %s", where, key, J(o));
+}
+
+static void test_read_lists(void **state)
+{
+    (void) state;
+    const char *me = hs("auditor", U1);
+    const char *orders = S("/api/%s", R("orders"));
+    const char *users = S("/api/%s", R("users"));
+    const char *own = q("SELECT id FROM au_orders WHERE user_id = '%s' LIMIT 1", U1);
+
+    /* Output: lists, one entity, includes both ways, CSV. */
+    api_reply *r = call_as(me, "GET", S("%s?include=user&limit=2", orders), NULL);
+    EXPECT_STATUS(r, 200);
+    assert_true(json_array_size(jdata(r)) > 0);
+    size_t i;
+    json_t *row;
+    json_array_foreach(jdata(r), i, row)
+    {
+        no_key(row, "total", "a list");
+        assert_string_equal(jstr(row, "status"), jstr(row, "status"));
+        no_key(jget(row, "user"), "email", "an included user");
+        assert_string_equal(jstr(jget(row, "user"), "name"), "One");
+    }
+    assert_non_null(json_object_get(jget(r->body, "meta"), "next")); /* the key is readable */
+    r = call_as(me, "GET", S("%s/%s", orders, own), NULL);
+    EXPECT_STATUS(r, 200);
+    no_key(r->body, "total", "GET one");
+    r = call_as(me, "GET", S("%s?include=orders", users), NULL);
+    EXPECT_STATUS(r, 200);
+    json_array_foreach(jdata(r), i, row)
+    {
+        no_key(row, "email", "a user");
+        size_t k;
+        json_t *o;
+        json_array_foreach(jget(row, "orders"), k, o) no_key(o, "total", "an included order");
+    }
+    r = call_as(me, "POST", S("%s/query", orders),
+                "{\"options\": [{\"joinedload\": \"user\"}], \"limit\": 3}");
+    EXPECT_STATUS(r, 200);
+    json_array_foreach(jdata(r), i, row)
+    {
+        no_key(row, "total", "a query");
+        no_key(jget(row, "user"), "email", "a joined user");
+    }
+    const char *csv_h[] = {bearer(me), "Accept: text/csv", NULL};
+    r = api_call("GET", orders, NULL, csv_h);
+    EXPECT_STATUS(r, 200);
+    if (strstr(r->raw->body, "total"))
+        fail_msg("CSV shows total: %.200s", r->raw->body);
+
+    /* Writes: the answers of create, update, upsert and transactions. */
+    r = call_as(me, "POST", orders, S("{\"user_id\": \"%s\", \"total\": \"3.25\"}", U1));
+    EXPECT_STATUS(r, 201);
+    no_key(r->body, "total", "a create's answer");
+    const char *made = jstr(r->body, "id");
+    assert_string_equal(q("SELECT total FROM au_orders WHERE id = '%s'", made), "3.25");
+    r = call_as(me, "PATCH", S("%s/%s", orders, made), "{\"total\": \"3.50\"}");
+    EXPECT_STATUS(r, 200);
+    no_key(r->body, "total", "an update's answer");
+    r = call_as(me, "POST", S("%s?on_conflict=id", orders),
+                S("{\"id\": \"%s\", \"user_id\": \"%s\", \"total\": \"3.75\"}", made, U1));
+    EXPECT_STATUS(r, 200);
+    no_key(r->body, "total", "an upsert's answer");
+    r = call_as(me, "POST", "/api/transaction",
+                S("{\"operations\": [{\"op\": \"update\", \"resource\": \"%s\", \"id\": \"%s\", "
+                  "\"values\": {\"total\": \"4.00\"}}, {\"op\": \"query\", \"resource\": \"%s\", "
+                  "\"query\": {\"limit\": 1}}]}",
+                  R("orders"), made, R("orders")));
+    EXPECT_STATUS(r, 200);
+    no_key(json_array_get(jget(r->body, "results"), 0), "total", "a transaction's update");
+    no_key(json_array_get(jget(json_array_get(jget(r->body, "results"), 1), "data"), 0), "total",
+           "a transaction's query");
+    assert_string_equal(q("SELECT total FROM au_orders WHERE id = '%s'", made), "4.00");
+
+    /* No document may name an unreadable column: 400 at its pointer, and
+     * the answer names no value. */
+    struct {
+        const char *path, *body, *pointer;
+    } docs[] = {
+        {S("%s/query", orders), "{\"where\": {\"total\": {\"gt\": 0}}, \"count\": true}",
+         "/where/total"},
+        {S("%s/query", orders), "{\"where\": {\"or\": [{\"status\": \"x\"}, {\"total\": 3}]}}",
+         "/where/or/1/total"},
+        {S("%s/query", orders), "{\"where\": {\"user\": {\"has\": {\"email\": {\"like\": \"o%%\"}}}}}",
+         "/where/user/has/email"},
+        {S("%s/query", users), "{\"where\": {\"orders\": {\"any\": {\"total\": {\"gt\": 1}}}}}",
+         "/where/orders/any/total"},
+        {S("%s/query", orders), "{\"order_by\": [{\"total\": \"desc\"}]}", "/order_by/0/total"},
+        {S("%s/query", orders), "{\"fields\": [\"id\", \"total\"]}", "/fields/1"},
+        {S("%s/query", orders), "{\"group_by\": [\"total\"], \"aggregates\": {\"n\": {\"count\": \"*\"}}}",
+         "/group_by/0"},
+        {S("%s/query", orders), "{\"aggregates\": {\"s\": {\"sum\": \"total\"}}}", NULL},
+        {S("%s/query", orders),
+         "{\"group_by\": [\"status\"], \"aggregates\": {\"m\": {\"max\": \"total\"}}, "
+         "\"having\": {\"m\": {\"gt\": 10}}}",
+         NULL},
+    };
+    for (size_t d = 0; d < sizeof docs / sizeof docs[0]; d++) {
+        r = call_as(me, "POST", docs[d].path, docs[d].body);
+        if (r->status != 400)
+            fail_msg("case %zu: expected 400, got %d: %s", d, r->status, r->raw->body);
+        EXPECT_PROBLEM(r, 400, docs[d].pointer);
+        if (strstr(r->raw->body, "example.com") || strstr(r->raw->body, "3.25"))
+            fail_msg("case %zu leaks a value: %s", d, r->raw->body);
+    }
+    EXPECT_PROBLEM(call_as(me, "GET", S("%s?total=10", orders), NULL), 400, "/total");
+    EXPECT_PROBLEM(call_as(me, "GET", S("%s?order_by=-total", orders), NULL), 400, NULL);
+    EXPECT_PROBLEM(call_as(me, "GET", S("%s?fields=id,total", orders), NULL), 400, NULL);
+    EXPECT_PROBLEM(call_as(me, "GET", S("%s?where=%s", orders, U("{\"total\": {\"gt\": 1}}")),
+                           NULL),
+                   400, NULL);
+    EXPECT_PROBLEM(call_as(me, "GET", S("%s?email=one@example.com", users), NULL), 400, "/email");
+    EXPECT_PROBLEM(call_as(me, "PATCH", orders,
+                           "{\"where\": {\"total\": {\"gt\": 0}}, \"values\": {\"status\": "
+                           "\"paid\"}}"),
+                   400, "/where/total");
+    r = call_as(me, "POST", "/api/transaction",
+                S("{\"operations\": [{\"op\": \"query\", \"resource\": \"%s\", \"query\": "
+                  "{\"where\": {\"total\": 4}}}]}",
+                  R("orders")));
+    EXPECT_PROBLEM(r, 400, NULL);
+    EXPECT_POINTER_PREFIX(r, "/operations/0/");
+    /* The key is readable, so bulk inserts may return it. */
+    r = call_as(me, "POST", S("%s/bulk?returning=id", orders),
+                S("[{\"user_id\": \"%s\", \"total\": \"1.00\"}]", U1));
+    EXPECT_STATUS(r, 201);
+    assert_int_equal(json_array_size(jget(r->body, "ids")), 1);
+
+    /* Admins read everything. */
+    r = call_as(hs("admin", NULL), "GET", S("%s/%s", orders, made), NULL);
+    EXPECT_STATUS(r, 200);
+    assert_string_equal(jstr(r->body, "total"), "4.00");
+}
+
+/* ---- upsert and row filters ------------------------------------------------- */
+
+/* ON CONFLICT DO UPDATE never overwrites a row outside the role's row
+ * filter: a conflict with such a row is a 409 and nothing changes. */
+static void test_upsert_row_filter(void **state)
+{
+    (void) state;
+    const char *me = hs("auditor", U1);
+    const char *orders = S("/api/%s", R("orders"));
+    const char *theirs = q("SELECT id FROM au_orders WHERE user_id = '%s' LIMIT 1", U2);
+    const char *before = q("SELECT total || ' ' || version || ' ' || user_id FROM au_orders "
+                           "WHERE id = '%s'",
+                           theirs);
+    const char *steal = S("{\"id\": \"%s\", \"user_id\": \"%s\", \"total\": \"999.00\"}", theirs,
+                          U1);
+    EXPECT_PROBLEM(call_as(me, "POST", S("%s?on_conflict=id", orders), steal), 409, NULL);
+    EXPECT_PROBLEM(call_as(me, "POST", S("%s?on_conflict=id&on_conflict_update=total", orders),
+                           steal),
+                   409, NULL);
+    EXPECT_PROBLEM(call_as(me, "POST", S("%s?on_conflict=id&on_conflict_action=nothing", orders),
+                           steal),
+                   409, NULL);
+    EXPECT_PROBLEM(call_as(me, "POST", S("%s/bulk?on_conflict=id", orders),
+                           S("[{\"user_id\": \"%s\", \"total\": \"1.00\"}, %s]", U1, steal)),
+                   409, NULL);
+    api_reply *r = call_as(me, "POST", "/api/transaction",
+                           S("{\"operations\": [{\"op\": \"create\", \"resource\": \"%s\", "
+                             "\"values\": %s, \"on_conflict\": {\"target\": [\"id\"]}}]}",
+                             R("orders"), steal));
+    EXPECT_PROBLEM(r, 409, NULL);
+    assert_string_equal(q("SELECT total || ' ' || version || ' ' || user_id FROM au_orders "
+                          "WHERE id = '%s'",
+                          theirs),
+                        before);
+    /* Its own rows upsert as usual; moving one out of the filter is 403. */
+    const char *own = q("SELECT id FROM au_orders WHERE user_id = '%s' LIMIT 1", U1);
+    r = call_as(me, "POST", S("%s?on_conflict=id", orders),
+                S("{\"id\": \"%s\", \"user_id\": \"%s\", \"total\": \"6.50\"}", own, U1));
+    EXPECT_STATUS(r, 200);
+    assert_string_equal(q("SELECT total FROM au_orders WHERE id = '%s'", own), "6.50");
+    EXPECT_PROBLEM(call_as(me, "POST", S("%s?on_conflict=id", orders),
+                           S("{\"id\": \"%s\", \"user_id\": \"%s\"}", own, U2)),
+                   403, NULL);
+    assert_string_equal(q("SELECT user_id FROM au_orders WHERE id = '%s'", own), U1);
+    /* An upsert needs the upsert operation, not just create. */
+    EXPECT_PROBLEM(call_as(hs("customer", U1), "POST", S("%s?on_conflict=id", orders),
+                           S("{\"id\": \"%s\", \"user_id\": \"%s\"}", own, U1)),
+                   403, NULL);
+}
+
 /* ---- CORS ---------------------------------------------------------------- */
 
 static void test_cors(void **state)
@@ -728,6 +923,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_hidden_model, api_test_setup, api_test_teardown),
         cmocka_unit_test_setup_teardown(test_row_filters, api_test_setup, api_test_teardown),
         cmocka_unit_test_setup_teardown(test_write_only_is_write_only, api_test_setup,
+                                        api_test_teardown),
+        cmocka_unit_test_setup_teardown(test_read_lists, api_test_setup, api_test_teardown),
+        cmocka_unit_test_setup_teardown(test_upsert_row_filter, api_test_setup,
                                         api_test_teardown),
         cmocka_unit_test_setup_teardown(test_cors, api_test_setup, api_test_teardown),
         cmocka_unit_test_setup_teardown(test_operational_endpoints, api_test_setup,

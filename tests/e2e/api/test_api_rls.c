@@ -186,10 +186,30 @@ static void test_writes_stay_in_own_rows(void **state)
     assert_int_equal(sql_int("SELECT count(*) FROM %s", R("orders")), total);
 }
 
+/* A role of the config with no PostgreSQL role (api_ghost is never
+ * created): the start-up log names it, and its requests get a 403 that
+ * names it instead of PostgreSQL's 22023. */
+static void test_missing_database_role(void **state)
+{
+    (void) state;
+    const char *log = ts_read_file(T(), API.srv.log_path, NULL);
+    const char *said = S("The PostgreSQL role \"%s\" does not exist", R("ghost"));
+    if (!log || !strstr(log, said))
+        fail_msg("the start-up log does not say: %s", said);
+    const char *h[] = {bearer(R("ghost"), U1), NULL};
+    api_reply *r = api_call("GET", S("/api/%s", R("users")), NULL, h);
+    EXPECT_PROBLEM(r, 403, NULL);
+    const char *text = api_problem_text(r->body);
+    if (!strstr(text, R("ghost")) || strstr(r->raw->body, "22023"))
+        fail_msg("the problem should name the role, not the SQLSTATE: %s", r->raw->body);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_reads_see_only_own_rows, api_test_setup,
+                                        api_test_teardown),
+        cmocka_unit_test_setup_teardown(test_missing_database_role, api_test_setup,
                                         api_test_teardown),
         cmocka_unit_test_setup_teardown(test_writes_stay_in_own_rows, api_test_setup,
                                         api_test_teardown),
