@@ -90,7 +90,8 @@ enum {
     HTTP_P500 = 1 << 7,
     HTTP_P503 = 1 << 8,
     HTTP_P504 = 1 << 9,
-    HTTP_P412_IF_VERSIONED = 1 << 10 /* 412 on models with a version column (If-Match) */
+    HTTP_P412_IF_VERSIONED = 1 << 10, /* 412 on models with a version column (If-Match) */
+    HTTP_P406 = 1 << 11 /* Accept excludes every representation (JSON, CSV where offered) */
 };
 #define HTTP_P_DB (HTTP_P500 | HTTP_P503 | HTTP_P504)          /* runs statements */
 #define HTTP_P_BODY (HTTP_P400 | HTTP_P413 | HTTP_P415 | HTTP_P422) /* takes a JSON body */

@@ -54,9 +54,6 @@ void http__api_bulk_insert(http_request *req)
     orm_session_last_write_next(s); /* one batch: one INSERT, no BEGIN/COMMIT */
     if (!orm_bulk_insert(s, m, rows.columns, rows.n_columns, rows.values, rows.defaults,
                          rows.n_rows, upsert ? &conflict : NULL, returning, &done, &err)) {
-        /* Rolled back first: finding the row that broke a constraint is a
-         * read, and a multi-batch insert's transaction is aborted. */
-        orm_session_rollback(s);
         http__api_fail(req, m, http__api_rows_pointer(req, s, m, &rows, "", &err), &err);
         return;
     }

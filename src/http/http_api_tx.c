@@ -106,17 +106,26 @@ static json_t *resolve_refs(tx_run *t, const json_t *v, const char *pointer)
                          text ? text : "");
             return NULL;
         }
-        json_t *out = json_object();
-        const char *key;
-        json_t *child;
-        json_object_foreach((json_t *) v, key, child)
-        {
-            json_t *r = resolve_refs(t, child, arena_sprintf(t->a, "%s/%s", pointer, key));
+    }
+    if (json_is_object(v) || json_is_array(v)) { /* bodies, rows, where documents */
+        bool array = json_is_array(v);
+        json_t *out = array ? json_array() : json_object();
+        size_t n = array ? json_array_size(v) : json_object_size(v);
+        void *it = array ? NULL : json_object_iter((json_t *) v);
+        for (size_t i = 0; i < n; i++) {
+            const char *key = array ? NULL : json_object_iter_key(it);
+            json_t *r = resolve_refs(t, array ? json_array_get(v, i) : json_object_iter_value(it),
+                                     array ? arena_sprintf(t->a, "%s/%zu", pointer, i)
+                                           : arena_sprintf(t->a, "%s/%s", pointer, key));
             if (!r) {
                 json_decref(out);
                 return NULL;
             }
-            json_object_set_new(out, key, r);
+            if (array)
+                json_array_append_new(out, r);
+            else
+                json_object_set_new(out, key, r);
+            it = array ? NULL : json_object_iter_next((json_t *) v, it);
         }
         return out;
     }
@@ -215,6 +224,87 @@ static json_t *op_query(tx_run *t, const orm_mapper *m, const json_t *doc, const
     return out;
 }
 
+/* bulk_create (rows, optionally on_conflict), bulk_update (where,
+ * values), bulk_delete (where): the ORM's bulk writes in the document's
+ * session, after the unit of work has flushed what came before (they see
+ * it, and they expire what they change). $ref works in rows, values and
+ * where. The result: {"inserted": n[, "updated": m]}, {"updated": n},
+ * {"deleted": n}. */
+static json_t *op_bulk(tx_run *t, const orm_mapper *m, const char *kind, const json_t *op,
+                       const char *base)
+{
+    if (!settle(t))
+        return NULL;
+    const char *rp = arena_sprintf(t->a, "%s/rows", base);
+    const char *wp = arena_sprintf(t->a, "%s/where", base);
+    const char *vp = arena_sprintf(t->a, "%s/values", base);
+    if (strcmp(kind, "bulk_create") == 0) {
+        const json_t *given = json_object_get(op, "rows");
+        json_t *rows = given ? resolve_refs(t, given, rp) : NULL;
+        if (!given)
+            err_add_item(t->err, ERR_VALIDATION, rp, "rows is required for bulk_create.");
+        if (!rows)
+            return NULL;
+        jsonw_arena_new(t->a, rows);
+        const json_t *spec = json_object_get(op, "on_conflict");
+        orm_conflict conflict;
+        dto_bulk b;
+        orm_bulk_result done;
+        if ((spec && !http__api_conflict_json(t->a, m, spec,
+                                              arena_sprintf(t->a, "%s/on_conflict", base),
+                                              &conflict, t->err)) ||
+            !http__api_writable(t->req, m, rows, rp, t->err) ||
+            !dto_bulk_rows(m, rows, rp, t->a, &b, t->err))
+            return NULL;
+        if (!orm_bulk_insert(t->s, m, b.columns, b.n_columns, b.values, b.defaults, b.n_rows,
+                             spec ? &conflict : NULL, false, &done, t->err)) {
+            /* The row a unique violation is about (the whole document
+             * fails anyway). */
+            dto_point_at_constraint(http_req_app(t->req)->registry, m,
+                                    http__api_rows_pointer(t->req, t->s, m, &b, rp, t->err),
+                                    t->err);
+            return NULL;
+        }
+        if (spec)
+            return json_pack("{s:I, s:I}", "inserted", (json_int_t) done.inserted, "updated",
+                             (json_int_t) done.updated);
+        return json_pack("{s:I}", "inserted", (json_int_t) b.n_rows);
+    }
+    const json_t *given = json_object_get(op, "where");
+    if (!json_is_object(given) || json_object_size(given) == 0) {
+        err_add_item(t->err, ERR_BAD_REQUEST, wp,
+                     "%s needs a non-empty where document; %s every row is refused.", kind,
+                     strcmp(kind, "bulk_update") == 0 ? "updating" : "deleting");
+        return NULL;
+    }
+    json_t *where = resolve_refs(t, given, wp);
+    if (!where)
+        return NULL;
+    jsonw_arena_new(t->a, where);
+    query_limits lim = http__api_limits(t->req);
+    query_doc q;
+    if (!query_where_model(m, t->a, where, wp, &lim, &q, t->err))
+        return NULL;
+    int64_t n = 0;
+    if (strcmp(kind, "bulk_delete") == 0) {
+        if (!orm_bulk_delete(t->s, m, q.from, q.where, &n, t->err))
+            return NULL;
+        return json_pack("{s:I}", "deleted", (json_int_t) n);
+    }
+    const json_t *vgiven = json_object_get(op, "values");
+    json_t *values = resolve_refs(t, vgiven ? vgiven : json_null(), vp);
+    if (!values)
+        return NULL;
+    jsonw_arena_new(t->a, values);
+    size_t *columns = NULL, nc = 0;
+    const char **texts = NULL;
+    if (!http__api_writable(t->req, m, values, vp, t->err) ||
+        !dto_bulk_values(m, values, vp, t->a, &columns, &texts, &nc, t->err) ||
+        !orm_bulk_update(t->s, m, q.from, q.where, columns, texts, nc, &n, t->err))
+        return NULL;
+    return json_pack("{s:I}", "updated", (json_int_t) n);
+}
+
 /* One operation; its result is appended to t->results. */
 static bool run_op(tx_run *t, size_t i, const json_t *op)
 {
@@ -228,9 +318,10 @@ static bool run_op(tx_run *t, size_t i, const json_t *op)
         const char *name;
         json_type type;
         bool required_for_keyed;
-    } FIELDS[] = {{"op", JSON_STRING, false},     {"resource", JSON_STRING, false},
-                  {"ref", JSON_STRING, false},    {"values", JSON_OBJECT, false},
-                  {"query", JSON_OBJECT, false},  {"id", JSON_NULL, true}};
+    } FIELDS[] = {{"op", JSON_STRING, false},    {"resource", JSON_STRING, false},
+                  {"ref", JSON_STRING, false},   {"values", JSON_OBJECT, false},
+                  {"query", JSON_OBJECT, false}, {"id", JSON_NULL, true},
+                  {"rows", JSON_ARRAY, false},   {"where", JSON_OBJECT, false}};
     const char *kind = json_string_value(json_object_get(op, "op"));
     bool keyed = kind && (strcmp(kind, "update") == 0 || strcmp(kind, "delete") == 0);
     for (size_t f = 0; f < sizeof FIELDS / sizeof FIELDS[0]; f++) {
@@ -243,31 +334,41 @@ static bool run_op(tx_run *t, size_t i, const json_t *op)
         else if (v && FIELDS[f].type != JSON_NULL && json_typeof(v) != FIELDS[f].type &&
                  !(f == 3 && json_is_null(v)))
             err_add_item(t->err, ERR_VALIDATION, at, "%s must be %s, not %s.", FIELDS[f].name,
-                         FIELDS[f].type == JSON_STRING ? "a string" : "an object",
+                         FIELDS[f].type == JSON_STRING  ? "a string"
+                         : FIELDS[f].type == JSON_ARRAY ? "an array"
+                                                        : "an object",
                          jsonkind_name(v));
     }
     if (err_is_set(t->err))
         return false;
     const char *resource = json_string_value(json_object_get(op, "resource"));
     const char *ref = json_string_value(json_object_get(op, "ref"));
-    bool known = strcmp(kind, "create") == 0 || strcmp(kind, "update") == 0 ||
+    bool bulk = strcmp(kind, "bulk_create") == 0 || strcmp(kind, "bulk_update") == 0 ||
+                strcmp(kind, "bulk_delete") == 0;
+    bool known = bulk || strcmp(kind, "create") == 0 || strcmp(kind, "update") == 0 ||
                  strcmp(kind, "delete") == 0 || strcmp(kind, "query") == 0;
     if (!known) {
         err_add_item(t->err, ERR_BAD_REQUEST, arena_sprintf(t->a, "%s/op", base),
-                     "Unknown op \"%s\": expected create, update, delete or query.",
+                     "Unknown op \"%s\": expected create, update, delete, query, bulk_create, "
+                     "bulk_update or bulk_delete.",
                      kind ? kind : "");
         return false;
     }
     const orm_mapper *m = resource ? orm_mapper_by_resource(http_req_app(t->req)->registry,
                                                             resource)
                                    : NULL;
-    cfg_operation opk = strcmp(kind, "create") == 0   ? CFG_OP_CREATE
-                        : strcmp(kind, "update") == 0 ? CFG_OP_UPDATE
-                        : strcmp(kind, "delete") == 0 ? CFG_OP_DELETE
+    cfg_operation opk = strcmp(kind, "create") == 0        ? CFG_OP_CREATE
+                        : strcmp(kind, "update") == 0      ? CFG_OP_UPDATE
+                        : strcmp(kind, "delete") == 0      ? CFG_OP_DELETE
+                        : strcmp(kind, "bulk_create") == 0 ? CFG_OP_BULK_INSERT
+                        : strcmp(kind, "bulk_update") == 0 ? CFG_OP_BULK_UPDATE
+                        : strcmp(kind, "bulk_delete") == 0 ? CFG_OP_BULK_DELETE
                         : json_object_get(json_object_get(op, "query"), "aggregates")
                             ? CFG_OP_AGGREGATE
                             : CFG_OP_QUERY;
-    if (m && !http__api_allowed(t->req, m, opk, t->err)) {
+    bool upsert_op = json_object_get(op, "on_conflict") != NULL;
+    if (m && (!http__api_allowed(t->req, m, opk, t->err) ||
+              (bulk && upsert_op && !http__api_allowed(t->req, m, CFG_OP_UPSERT, t->err)))) {
         if (t->err->kind == ERR_NOT_FOUND)
             m = NULL; /* hidden: indistinguishable from unknown */
         else
@@ -287,11 +388,22 @@ static bool run_op(tx_run *t, size_t i, const json_t *op)
     const json_t *v;
     json_object_foreach((json_t *) op, key, v)
     {
-        if (strcmp(key, "op") && strcmp(key, "resource") && strcmp(key, "ref") &&
-            strcmp(key, "values") && strcmp(key, "id") && strcmp(key, "query") &&
-            (strcmp(key, "on_conflict") || strcmp(kind, "create")))
+        /* which keys each op takes (the single-entity ops keep their
+         * older, looser rule) */
+        bool takes = !strcmp(key, "op") || !strcmp(key, "resource") || !strcmp(key, "ref");
+        if (!bulk)
+            takes = takes || !strcmp(key, "values") || !strcmp(key, "id") ||
+                    !strcmp(key, "query") || (!strcmp(key, "on_conflict") && !strcmp(kind, "create"));
+        else if (!strcmp(key, "values"))
+            takes = !strcmp(kind, "bulk_update");
+        else if (!strcmp(key, "on_conflict") || !strcmp(key, "rows"))
+            takes = !strcmp(kind, "bulk_create");
+        else if (!strcmp(key, "where"))
+            takes = !strcmp(kind, "bulk_update") || !strcmp(kind, "bulk_delete");
+        if (!takes)
             err_add_item(t->err, ERR_BAD_REQUEST, arena_sprintf(t->a, "%s/%s", base, key),
-                         "Unknown key \"%s\" in an operation.", key);
+                         "Unknown key \"%s\" in a%s %s operation.", key,
+                         kind[0] == 'u' ? "n" : "", kind);
     }
     if (err_is_set(t->err))
         return false;
@@ -299,6 +411,8 @@ static bool run_op(tx_run *t, size_t i, const json_t *op)
     json_t *result = NULL;
     if (strcmp(kind, "query") == 0) {
         result = op_query(t, m, json_object_get(op, "query"), base);
+    } else if (bulk) {
+        result = op_bulk(t, m, kind, op, base);
     } else if (strcmp(kind, "delete") == 0) {
         orm_entity *e = settle(t) ? op_load(t, m, op, base) : NULL;
         if (e && orm_session_delete(t->s, e, t->err) && orm_session_flush(t->s, t->err))
@@ -331,9 +445,12 @@ static bool run_op(tx_run *t, size_t i, const json_t *op)
         json_decref(values);
     }
     if (!result) {
-        if (strcmp(kind, "delete") == 0)
+        if (strcmp(kind, "delete") == 0 || strcmp(kind, "bulk_delete") == 0)
             http__api_describe_delete_conflict(m, t->err);
-        else if (strcmp(kind, "query") != 0)
+        else if (strcmp(kind, "bulk_update") == 0)
+            dto_point_at_constraint(http_req_app(t->req)->registry, m,
+                                    arena_sprintf(t->a, "%s/values", base), t->err);
+        else if (strcmp(kind, "query") != 0 && !bulk)
             dto_point_at_constraint(http_req_app(t->req)->registry, m,
                                     arena_sprintf(t->a, "%s/values", base), t->err);
         return false;

@@ -229,7 +229,9 @@ const char *http__api_rows_pointer(http_request *req, orm_session *s, const orm_
     if (strcmp(err->sqlstate, "23505") != 0)
         return prefix;
     /* Found with the constraint's columns in the rows (or one SELECT),
-     * never from PostgreSQL's message. */
+     * never from PostgreSQL's message. The failed transaction is rolled
+     * back first (the request fails anyway) so that the SELECT can run. */
+    orm_session_rollback(s);
     err_report scratch;
     err_init(&scratch, http_req_arena(req));
     size_t row;

@@ -270,9 +270,9 @@ const char **http__api_key(http_request *req, const orm_mapper *m, const char *r
  * the model fields of the constraint (prefix + "/" + column). */
 void http__api_fail(http_request *req, const orm_mapper *m, const char *pointer_prefix,
                     err_report *err);
-/* The pointer prefix for a failed bulk insert of rows (after the
- * session's rollback): prefix + "/<row>" for a unique violation whose row
- * can be told (orm_bulk_conflicting_row), else prefix. */
+/* The pointer prefix for a failed bulk insert of rows: prefix + "/<row>"
+ * for a unique violation whose row can be told (orm_bulk_conflicting_row,
+ * after rolling the session back), else prefix. */
 const char *http__api_rows_pointer(http_request *req, orm_session *s, const orm_mapper *m,
                                    const dto_bulk *rows, const char *pointer_prefix,
                                    const err_report *err);

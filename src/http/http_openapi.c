@@ -53,6 +53,12 @@ static const char *const FIXED_SCHEMAS[] = {
     "Aggregate",
     "QueryDocument",
     "BulkUpdateResult",
+    "BulkDeleteResult",
+    "BulkWriteResult",
+    "OnConflict",
+    "TransactionBulkCreate",
+    "TransactionBulkUpdate",
+    "TransactionBulkDelete",
     "Resource",
     "TransactionDocument",
     "TransactionOperation",
@@ -141,7 +147,7 @@ static const char *take_name(http__oa *x, const char *base)
 }
 
 /* "book_genres" -> "BookGenres". */
-static const char *camel(http__oa *x, const char *s)
+const char *http__oa_camel(http__oa *x, const char *s)
 {
     char *out = arena_strdup(x->a, s);
     size_t n = 0;
@@ -169,8 +175,8 @@ static void name_models(http__oa *x, const orm_registry *reg)
         http__oa_model *om = &x->models[x->n_models++];
         om->model = md;
         om->m = reg ? orm_mapper_by_name(reg, md->name) : NULL;
-        om->plural = camel(x, md->table);
-        om->singular = camel(x, md->name);
+        om->plural = http__oa_camel(x, md->table);
+        om->singular = http__oa_camel(x, md->name);
     }
     /* Entity names first, so models keep their own names when they can. */
     for (size_t i = 0; i < x->n_models; i++)
@@ -185,6 +191,15 @@ static void name_models(http__oa *x, const orm_registry *reg)
         om->query = take_name(x, arena_sprintf(x->a, "%sQuery", n));
         om->bulk_result = take_name(x, arena_sprintf(x->a, "%sBulkInsertResult", n));
         om->bulk_update = take_name(x, arena_sprintf(x->a, "%sBulkUpdate", n));
+    }
+    /* Named queries (/api/rpc/<name>): their parameters and rows. */
+    x->rpc = ARENA_ARRAY(x->a, http__oa_rpc, cfg->n_queries + 1);
+    for (size_t i = 0; i < cfg->n_queries; i++) {
+        http__oa_rpc *r = &x->rpc[x->n_rpc++];
+        r->q = &cfg->queries[i];
+        r->camel = http__oa_camel(x, r->q->name);
+        r->params = take_name(x, arena_sprintf(x->a, "%sParams", r->camel));
+        r->rows = take_name(x, arena_sprintf(x->a, "%sRows", r->camel));
     }
 }
 
@@ -206,6 +221,9 @@ static json_t *tags(http__oa *x)
     }
     json_array_append_new(t, json_pack("{s:s, s:s}", "name", "transactions", "description",
                                        "Several operations in one transaction."));
+    if (x->n_rpc)
+        json_array_append_new(t, json_pack("{s:s, s:s}", "name", "rpc", "description",
+                                           "Named SQL queries of the configuration."));
     json_array_append_new(t, json_pack("{s:s, s:s}", "name", "health", "description",
                                        "Liveness, readiness, pool status and metrics."));
     json_array_append_new(t, json_pack("{s:s, s:s}", "name", "documentation", "description",

@@ -285,6 +285,15 @@ json_t *http__oa_column_schema(http__oa *x, const http__oa_model *om, size_t i, 
 
 /* The schema of a key value of om (single key: its column; composite: an
  * array in key-column order). */
+json_t *http__oa_type_schema(http__oa *x, const cfg_query_param *p, http__oa_use use)
+{
+    /* The one type mapping: a column of that type, in a model of one. */
+    cfg_column c = {.name = p->name, .type = p->type, .nullable = true};
+    cfg_model md = {.name = p->name, .table = p->name, .columns = &c, .n_columns = 1};
+    http__oa_model om = {.model = &md};
+    return http__oa_column_schema(x, &om, 0, use);
+}
+
 json_t *http__oa_key_schema(http__oa *x, const http__oa_model *om)
 {
     const cfg_model *md = om->model;

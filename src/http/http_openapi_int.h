@@ -42,6 +42,13 @@ typedef struct http__oa_model {
     const char *singular; /* "User": model name, first letter upper case */
 } http__oa_model;
 
+/* A named query of the config and its component names. */
+typedef struct http__oa_rpc {
+    const cfg_query *q;
+    const char *camel;        /* "TopCustomers" */
+    const char *params, *rows; /* schema names */
+} http__oa_rpc;
+
 /* One generation of the document: the components built so far and the
  * names taken. */
 typedef struct http__oa {
@@ -52,6 +59,8 @@ typedef struct http__oa {
     json_t *taken;  /* component names in use (a set) */
     json_t *op_ids; /* operationIds in use (a set) */
     json_t *schemas, *parameters, *responses, *headers;
+    http__oa_rpc *rpc; /* the config's named queries */
+    size_t n_rpc;
 } http__oa;
 
 /* ---- names and references (http_openapi.c) ------------------------------ */
@@ -63,6 +72,8 @@ json_t *http__oa_sref(http__oa *x, const char *name);
 /* The first of base, base<sep>2, base<sep>3, ... that set does not hold
  * yet; set holds it from now on. Lives in x->a. */
 const char *http__oa_unique(http__oa *x, json_t *set, const char *base, const char *sep);
+/* "book_genres" -> "BookGenres" (operationIds). Lives in x->a. */
+const char *http__oa_camel(http__oa *x, const char *s);
 
 /* ---- columns (http_openapi_columns.c) ----------------------------------- */
 
@@ -85,6 +96,9 @@ bool http__oa_updatable(const http__oa_model *om, size_t i);
 bool http__oa_create_required(const http__oa_model *om, size_t i);
 /* The schema of column i of om for use. */
 json_t *http__oa_column_schema(http__oa *x, const http__oa_model *om, size_t i, http__oa_use use);
+/* The schema of a named query's parameter or result column (its declared
+ * type, as a column of that type would have). */
+json_t *http__oa_type_schema(http__oa *x, const cfg_query_param *p, http__oa_use use);
 /* The schema of a key value of om (single key: its column; composite: an
  * array in key-column order). */
 json_t *http__oa_key_schema(http__oa *x, const http__oa_model *om);

@@ -23,6 +23,8 @@ static const struct {
       "a limit out of range, a relationship named without an option that loads it (raise), an "
       "unknown op, $ref or isolation_level.")},
     {404, HTTP_P404, "NotFound", "Unknown resource or no entity with that key."},
+    {406, HTTP_P406, "NotAcceptable",
+     "Accept excludes every representation the route has (JSON, and CSV where it is offered)."},
     {409, HTTP_P409, "Conflict",
      ("A unique or foreign-key violation (pointers at the model fields of the constraint; none "
       "for a delete still referenced), or a serialization failure after the last retry (type "
@@ -45,6 +47,24 @@ static const struct {
 enum { N_PROBLEMS = sizeof PROBLEMS / sizeof PROBLEMS[0] };
 
 /* ==== parameters, headers, responses ===================================== */
+
+static json_t *query_param(const char *name, const char *description, json_t *schema,
+                           json_t *example)
+{
+    json_t *p = json_pack("{s:s, s:s, s:s, s:o}", "name", name, "in", "query", "description",
+                          description, "schema", schema);
+    if (example)
+        json_object_set_new(p, "example", example);
+    return p;
+}
+
+/* An optional request header with a string value. */
+static json_t *header_param(const char *name, const char *description, const char *example)
+{
+    return json_pack("{s:s, s:s, s:s, s:b, s:{s:s}, s:s}", "name", name, "in", "header",
+                     "description", description, "required", 0, "schema", "type", "string",
+                     "example", example);
+}
 
 static void components_misc(http__oa *x)
 {
@@ -80,7 +100,61 @@ static void components_misc(http__oa *x)
                                   "Seconds to wait before trying again.", "schema", "type",
                                   "integer", "minimum", 0));
 
+    json_object_set_new(h, "Link",
+                        json_pack("{s:s, s:{s:s}}", "description",
+                                  "<this URL with after=<cursor>>; rel=\"next\" when there is "
+                                  "a next page (keyset paging).",
+                                  "schema", "type", "string"));
+    json_object_set_new(h, "Content-Range",
+                        json_pack("{s:s, s:{s:s, s:s}}", "description",
+                                  "With Prefer: count=exact: the rows of this page and the "
+                                  "total, \"0-24/3120\" (\"*/0\" when empty).",
+                                  "schema", "type", "string", "pattern",
+                                  "^([0-9]+-[0-9]+|[*])/[0-9]+$"));
+
     json_t *p = x->parameters;
+    json_object_set_new(
+        p, "after",
+        query_param("after",
+                    "The keyset cursor of the page before (meta.next): the next page starts "
+                    "after its last row. Opaque and signed; a cursor of another query "
+                    "(resource, order_by, where) is a 400. Not with offset.",
+                    json_pack("{s:s, s:i}", "type", "string", "minLength", 1), NULL));
+    json_object_set_new(
+        p, "Prefer",
+        header_param("Prefer",
+                     "return=minimal: no body (Location and ETag kept); return=representation: "
+                     "the DTO (the default); count=exact: count the rows and send "
+                     "Content-Range; read=primary: read from the primary, not a replica.",
+                     "count=exact"));
+    json_object_set_new(p, "If-None-Match",
+                        header_param("If-None-Match",
+                                     "The ETag the client holds (or *): the current one gives "
+                                     "304 Not Modified without a body.",
+                                     "\"1\""));
+    /* upsert */
+    const char *cols = "[A-Za-z_][A-Za-z0-9_]*(,[A-Za-z_][A-Za-z0-9_]*)*";
+    json_object_set_new(
+        p, "on_conflict",
+        query_param("on_conflict",
+                    "Upsert: the conflict target, a unique column set, comma separated (empty: "
+                    "the primary key). Inserted rows: 201; updated: 200 with version + 1.",
+                    json_pack("{s:s, s:s}", "type", "string", "pattern",
+                              arena_sprintf(x->a, "^(%s)?$", cols)),
+                    NULL));
+    json_object_set_new(p, "on_conflict_update",
+                        query_param("on_conflict_update",
+                                    "With on_conflict: the columns to update on a conflict, "
+                                    "comma separated (default: every column the body sets).",
+                                    json_pack("{s:s, s:s}", "type", "string", "pattern",
+                                              arena_sprintf(x->a, "^%s$", cols)),
+                                    NULL));
+    json_object_set_new(p, "on_conflict_action",
+                        query_param("on_conflict_action",
+                                    "With on_conflict: nothing leaves an existing row as it is "
+                                    "(DO NOTHING).",
+                                    json_pack("{s:s, s:[s]}", "type", "string", "enum", "nothing"),
+                                    NULL));
     json_object_set_new(
         p, "X-Request-Id",
         json_pack("{s:s, s:s, s:s, s:b, s:{s:s, s:i}}", "name", "X-Request-Id", "in", "header",
@@ -88,12 +162,16 @@ static void components_misc(http__oa *x)
                   "An id for this request, echoed in the response and the server's log when it "
                   "is 1 to 128 printable ASCII characters.",
                   "required", 0, "schema", "type", "string", "maxLength", 128));
-    json_object_set_new(p, "limit",
-                        json_pack("{s:s, s:s, s:s, s:{s:s, s:i, s:i, s:i}}", "name", "limit", "in",
-                                  "query", "description", "Page size (at most server.max_limit).",
-                                  "schema", "type", "integer", "minimum", 0, "maximum",
-                                  x->cfg->server.max_limit, "default",
-                                  x->cfg->server.default_limit));
+    json_object_set_new(
+        p, "limit",
+        json_pack("{s:s, s:s, s:s, s:{s:[{s:s, s:i, s:i}, {s:s, s:s}], s:i}}", "name", "limit",
+                  "in", "query", "description",
+                  "Page size (at most server.max_limit), or all: every row, streamed "
+                  "(chunked, read from a server-side cursor, without relationships; not with "
+                  "offset).",
+                  "schema", "anyOf", "type", "integer", "minimum", 0, "maximum",
+                  x->cfg->server.max_limit, "type", "string", "const", "all", "default",
+                  x->cfg->server.default_limit));
     json_object_set_new(p, "offset",
                         json_pack("{s:s, s:s, s:s, s:{s:s, s:i, s:i}}", "name", "offset", "in",
                                   "query", "description", "Rows to skip.", "schema", "type",
@@ -108,13 +186,11 @@ static void components_misc(http__oa *x)
                                   "returning=id: also return the keys of the inserted rows, in "
                                   "input order.",
                                   "schema", "type", "string", "enum", "id"));
-    json_object_set_new(
-        p, "If-Match",
-        json_pack("{s:s, s:s, s:s, s:b, s:{s:s}, s:s}", "name", "If-Match", "in", "header",
-                  "description",
-                  "The ETag of the version the change is based on (or *): a stale one is a "
-                  "412. Without it the change is not checked.",
-                  "required", 0, "schema", "type", "string", "example", "\"1\""));
+    json_object_set_new(p, "If-Match",
+                        header_param("If-Match",
+                                     "The ETag of the version the change is based on (or *): a "
+                                     "stale one is a 412. Without it the change is not checked.",
+                                     "\"1\""));
 }
 
 static json_t *problem_example(http__oa *x, int status)
@@ -122,6 +198,7 @@ static json_t *problem_example(http__oa *x, int status)
     const cfg_server *sv = &x->cfg->server;
     err_kind kind = status == 400   ? ERR_BAD_REQUEST
                     : status == 404 ? ERR_NOT_FOUND
+                    : status == 406 ? ERR_NOT_ACCEPTABLE
                     : status == 409 ? ERR_CONFLICT
                     : status == 412 ? ERR_STALE
                     : status == 413 ? ERR_TOO_LARGE
@@ -140,6 +217,9 @@ static json_t *problem_example(http__oa *x, int status)
         break;
     case 404:
         detail = "No resource at /api/nowhere.";
+        break;
+    case 406:
+        detail = "Accept: application/xml excludes application/json and text/csv.";
         break;
     case 409: {
         /* A unique column of the first model that has one. */
@@ -348,15 +428,6 @@ static json_t *path_item(json_t *paths, const char *path)
     return p;
 }
 
-static json_t *query_param(const char *name, const char *description, json_t *schema,
-                           json_t *example)
-{
-    json_t *p = json_pack("{s:s, s:s, s:s, s:o}", "name", name, "in", "query", "description",
-                          description, "schema", schema);
-    if (example)
-        json_object_set_new(p, "example", example);
-    return p;
-}
 
 /* include= and fields= (every route that returns entities). */
 static void shape_params(http__oa *x, json_t *op, const http__oa_model *om)
@@ -492,12 +563,32 @@ static json_t *sample_values(http__oa *x, const http__oa_model *om, int *sc)
     return vals;
 }
 
+/* A list's success response also in CSV (Accept: text/csv): RFC 4180, a
+ * header row, the JSON form of each value. */
+static void add_csv(json_t *op, const char *status)
+{
+    json_t *ok = json_object_get(json_object_get(op, "responses"), status);
+    json_object_set_new(json_object_get(ok, "content"), "text/csv",
+                        json_pack("{s:{s:s, s:s}}", "schema", "type", "string", "description",
+                                  "RFC 4180 with a header row; NULL is an empty field, the "
+                                  "empty string \"\"."));
+}
+
+/* The headers a list response may carry: Link (keyset), Content-Range. */
+static json_t *list_headers(http__oa *x)
+{
+    return json_pack("{s:o, s:o}", "Link", http__oa_ref(x, "headers", "Link"), "Content-Range",
+                     http__oa_ref(x, "headers", "Content-Range"));
+}
+
 static void list_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_model *om)
 {
     const cfg_model *md = om->model;
     const char *t = md->table;
     add_param(op, http__oa_ref(x, "parameters", "limit"));
     add_param(op, http__oa_ref(x, "parameters", "offset"));
+    add_param(op, http__oa_ref(x, "parameters", "after"));
+    add_param(op, http__oa_ref(x, "parameters", "Prefer"));
     add_param(op, query_param("order_by",
                               arena_sprintf(x->a,
                                             "Sort keys, comma separated; a leading - sorts "
@@ -529,19 +620,35 @@ static void list_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_mo
                                               : ""),
                             s, NULL));
     }
-    responses(x, op, o, 200, arena_sprintf(x->a, "A page of %s.", t), "application/json",
-              http__oa_sref(x, om->list), NULL, NULL);
+    responses(x, op, o, 200, arena_sprintf(x->a, "A page of %s (every row with limit=all).", t),
+              "application/json", http__oa_sref(x, om->list), NULL, list_headers(x));
+    add_csv(op, "200");
+}
+
+static void upsert_params(http__oa *x, json_t *op)
+{
+    add_param(op, http__oa_ref(x, "parameters", "on_conflict"));
+    add_param(op, http__oa_ref(x, "parameters", "on_conflict_update"));
+    add_param(op, http__oa_ref(x, "parameters", "on_conflict_action"));
 }
 
 static void create_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_model *om)
 {
+    upsert_params(x, op);
+    add_param(op, http__oa_ref(x, "parameters", "Prefer"));
     json_body(op, arena_sprintf(x->a, "The new %s.", om->model->name),
               http__oa_sref(x, om->create), http__oa_create_example(x, om, 0));
     json_t *hdr = json_pack("{s:o}", "Location", http__oa_ref(x, "headers", "Location"));
     if (versioned(om))
         json_object_set_new(hdr, "ETag", http__oa_ref(x, "headers", "ETag"));
-    responses(x, op, o, 201, "Created.", "application/json", http__oa_sref(x, om->entity), NULL,
-              hdr);
+    responses(x, op, o, 201, "Created (no body with Prefer: return=minimal).", "application/json",
+              http__oa_sref(x, om->entity), NULL, hdr);
+    /* an upsert that updated: the same DTO, 200 */
+    json_t *rs = json_object_get(op, "responses");
+    json_t *updated = json_deep_copy(json_object_get(rs, "201"));
+    json_object_set_new(updated, "description",
+                        json_string("Upsert (on_conflict): the existing row was updated."));
+    json_object_set_new(rs, "200", updated);
 }
 
 static void bulk_update_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_model *om)
@@ -561,8 +668,15 @@ static void get_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_mod
 {
     add_param(op, id_param(x, om));
     shape_params(x, op, om);
+    if (versioned(om))
+        add_param(op, http__oa_ref(x, "parameters", "If-None-Match"));
     responses(x, op, o, 200, arena_sprintf(x->a, "The %s.", om->model->name), "application/json",
               http__oa_sref(x, om->entity), NULL, etag_header(x, om));
+    if (versioned(om))
+        json_object_set_new(json_object_get(op, "responses"), "304",
+                            json_pack("{s:s, s:o}", "description",
+                                      "Not modified: If-None-Match holds the current ETag.",
+                                      "headers", etag_header(x, om)));
 }
 
 static void update_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_model *om)
@@ -570,6 +684,7 @@ static void update_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_
     add_param(op, id_param(x, om));
     if (versioned(om))
         add_param(op, http__oa_ref(x, "parameters", "If-Match"));
+    add_param(op, http__oa_ref(x, "parameters", "Prefer"));
     int sc;
     json_body(op, "The fields to change.", http__oa_sref(x, om->update),
               sample_values(x, om, &sc));
@@ -599,15 +714,39 @@ static void query_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_m
     json_object_set_new(op, "requestBody",
                         json_pack("{s:s, s:b, s:{s:o}}", "description", "The query document.",
                                   "required", 1, "content", "application/json", qmedia));
+    add_param(op, http__oa_ref(x, "parameters", "Prefer"));
     responses(x, op, o, 200, "The matching entities, or the aggregate rows.", "application/json",
               json_pack("{s:[o,o]}", "anyOf", http__oa_sref(x, om->list),
                         http__oa_sref(x, "AggregateList")),
-              NULL, NULL);
+              NULL, json_pack("{s:o}", "Content-Range", http__oa_ref(x, "headers", "Content-Range")));
+    add_csv(op, "200");
+}
+
+static void bulk_delete_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_model *om)
+{
+    add_param(op,
+              json_pack("{s:s, s:s, s:s, s:{s:{s:o, s:o}}}", "name", "where", "in", "query",
+                        "description",
+                        "The rows to delete: a non-empty where document as URL-encoded JSON (or "
+                        "give it in the body).",
+                        "content", "application/json", "schema", http__oa_sref(x, om->where),
+                        "example", http__oa_where_example(x, om)));
+    json_t *media = json_pack("{s:{s:s, s:b, s:[s], s:{s:o}}, s:{s:o}}", "schema", "type",
+                              "object", "additionalProperties", 0, "required", "where",
+                              "properties", "where", http__oa_sref(x, om->where), "example",
+                              "where", http__oa_where_example(x, om));
+    json_object_set_new(op, "requestBody",
+                        json_pack("{s:s, s:b, s:{s:o}}", "description",
+                                  "{\"where\": ...} instead of the query parameter.",
+                                  "required", 0, "content", "application/json", media));
+    responses(x, op, o, 200, "The number of rows deleted.", "application/json",
+              http__oa_sref(x, "BulkDeleteResult"), json_pack("{s:i}", "deleted", 3), NULL);
 }
 
 static void bulk_insert_op(http__oa *x, json_t *op, const op_spec *o, const http__oa_model *om)
 {
     add_param(op, http__oa_ref(x, "parameters", "returning"));
+    upsert_params(x, op);
     json_body(
         op, "The rows.",
         json_pack("{s:s, s:o}", "type", "array", "items", http__oa_sref(x, om->create)),
@@ -706,6 +845,7 @@ static const struct {
     {HTTP_DELETE, "/api/{resource}/{id}", delete_op},
     {HTTP_POST, "/api/{resource}/query", query_op},
     {HTTP_POST, "/api/{resource}/bulk", bulk_insert_op},
+    {HTTP_DELETE, "/api/{resource}", bulk_delete_op},
     {HTTP_POST, "/api/transaction", transaction_op},
     {HTTP_GET, "/health", health_op},
     {HTTP_GET, "/health/ready", readiness_op},
@@ -765,6 +905,49 @@ static const char *method_key(unsigned method)
     }
 }
 
+/* /api/rpc/{name}: one path per named query of the config, its
+ * parameters and rows from the query; GET only for read-only ones. The
+ * route's texts have the query's name for {table} and {Name}. */
+static void rpc_ops(http__oa *x, json_t *paths, const http_route *rt, const op_spec *base)
+{
+    bool get = rt->methods == HTTP_GET;
+    for (size_t i = 0; i < x->n_rpc; i++) {
+        const http__oa_rpc *r = &x->rpc[i];
+        const cfg_query *q = r->q;
+        if (get && !q->read_only)
+            continue;
+        cfg_model named = {.name = r->camel, .table = q->name};
+        http__oa_model om = {.model = &named, .plural = r->camel, .singular = r->camel};
+        op_spec o = *base;
+        o.id = expand(x, rt->doc.operation_id, &om);
+        o.summary = expand(x, rt->doc.summary, &om);
+        o.description = expand(x, rt->doc.description, &om);
+        if (!q->read_only)
+            o.problems &= ~(unsigned) HTTP_P406;
+        json_t *op = op_new(x, &o);
+        if (get) {
+            for (size_t k = 0; k < q->n_params; k++) {
+                json_t *ps = http__oa_type_schema(x, &q->params[k], HTTP__OA_PARAM);
+                json_object_del(ps, "description");
+                json_t *param = query_param(q->params[k].name, "A parameter of the query.", ps,
+                                            NULL);
+                json_object_set_new(param, "required", json_true());
+                add_param(op, param);
+            }
+        } else {
+            json_body(op, "The parameters.", http__oa_sref(x, r->params), NULL);
+            if (q->n_params == 0)
+                json_object_set_new(json_object_get(op, "requestBody"), "required", json_false());
+        }
+        responses(x, op, &o, 200, arena_sprintf(x->a, "The rows of %s.", q->name),
+                  "application/json", http__oa_sref(x, r->rows), NULL, NULL);
+        if (q->read_only)
+            add_csv(op, "200");
+        json_object_set_new(path_item(paths, arena_sprintf(x->a, "/api/rpc/%s", q->name)),
+                            method_key(rt->methods), op);
+    }
+}
+
 /* The operations of the documented routes: those under /api/{resource}
  * for model om, or (om NULL) the others. */
 static void route_ops(http__oa *x, json_t *paths, const http_route *routes, size_t n,
@@ -787,6 +970,12 @@ static void route_ops(http__oa *x, json_t *paths, const http_route *routes, size
         unsigned problems = d->problems & ~(unsigned) HTTP_P412_IF_VERSIONED;
         if ((d->problems & HTTP_P412_IF_VERSIONED) && versioned(om))
             problems |= HTTP_P412;
+        if (strstr(rt->path, "/api/rpc/{name}")) {
+            op_spec base = {d->tag, NULL, NULL, NULL, (rt->flags & HTTP_ROUTE_DB) != 0,
+                            problems};
+            rpc_ops(x, paths, rt, &base);
+            continue;
+        }
         op_spec o = {d->tag ? d->tag : om->model->table,
                      expand(x, d->operation_id, om),
                      expand(x, d->summary, om),

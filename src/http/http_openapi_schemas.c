@@ -114,12 +114,18 @@ static void list_schemas(http__oa *x)
 {
     json_t *meta = obj_schema("Paging of a list.");
     json_object_set_new(meta, "required", json_pack("[s,s,s]", "limit", "offset", "count"));
-    json_object_set_new(meta, "properties",
-                        json_pack("{s:o, s:o, s:{s:[s,s], s:i, s:s}}", "limit", int_schema(NULL, 0),
-                                  "offset", int_schema(NULL, 0), "count", "type", "integer", "null",
-                                  "minimum", 0, "description",
-                                  "Rows matching the where, ignoring limit and offset; null "
-                                  "unless count was asked for."));
+    json_object_set_new(
+        meta, "properties",
+        json_pack("{s:{s:[s,s], s:i, s:s}, s:o, s:{s:[s,s], s:i, s:s}, s:{s:[s,s], s:s}}",
+                  "limit", "type", "integer", "null", "minimum", 0, "description",
+                  "The page size; null for limit=all (every row).", "offset",
+                  int_schema(NULL, 0), "count", "type", "integer", "null", "minimum", 0,
+                  "description",
+                  "Rows matching the where, ignoring limit and offset; null unless count was "
+                  "asked for.",
+                  "next", "type", "string", "null", "description",
+                  "Entity lists: the keyset cursor of the next page (pass it as after), null "
+                  "on the last page."));
     json_object_set_new(
         meta, "example",
         json_pack("{s:i, s:i, s:n}", "limit", x->cfg->server.default_limit, "offset", 0, "count"));
@@ -143,6 +149,20 @@ static void list_schemas(http__oa *x)
     json_object_set_new(bu, "properties",
                         json_pack("{s:o}", "updated", int_schema("Rows updated.", 0)));
     json_object_set_new(x->schemas, "BulkUpdateResult", bu);
+
+    json_t *bd = obj_schema("Result of a bulk delete.");
+    json_object_set_new(bd, "required", json_pack("[s]", "deleted"));
+    json_object_set_new(bd, "properties",
+                        json_pack("{s:o}", "deleted", int_schema("Rows deleted.", 0)));
+    json_object_set_new(x->schemas, "BulkDeleteResult", bd);
+
+    json_t *bw = obj_schema("Result of a bulk_create operation (with on_conflict also the rows "
+                            "updated).");
+    json_object_set_new(bw, "required", json_pack("[s]", "inserted"));
+    json_object_set_new(bw, "properties",
+                        json_pack("{s:o, s:o}", "inserted", int_schema("Rows inserted.", 0),
+                                  "updated", int_schema("Rows updated (upsert).", 0)));
+    json_object_set_new(x->schemas, "BulkWriteResult", bw);
 }
 
 static void where_schemas(http__oa *x)
@@ -278,9 +298,36 @@ static json_t *query_schema(http__oa *x, const http__oa_model *om)
     json_t *p = json_object();
     json_object_set_new(p, "where", http__oa_sref(x, om ? om->where : "Where"));
     json_object_set_new(p, "order_by", http__oa_sref(x, "OrderBy"));
-    json_object_set_new(p, "limit",
-                        json_pack("{s:s, s:i, s:i, s:i}", "type", "integer", "minimum", 0,
-                                  "maximum", sv->max_limit, "default", sv->default_limit));
+    json_object_set_new(
+        p, "limit",
+        json_pack("{s:[{s:s, s:i, s:i}, {s:s, s:s}], s:i, s:s}", "anyOf", "type", "integer",
+                  "minimum", 0, "maximum", sv->max_limit, "type", "string", "const", "all",
+                  "default", sv->default_limit, "description",
+                  "The page size, or \"all\" on POST /api/{table}/query: every row, streamed "
+                  "(chunked, from a server-side cursor, without relationships)."));
+    json_object_set_new(p, "after",
+                        json_pack("{s:s, s:i, s:s}", "type", "string", "minLength", 1,
+                                  "description",
+                                  "The keyset cursor meta.next of the page before; not with "
+                                  "offset."));
+    json_object_set_new(p, "lock",
+                        json_pack("{s:s, s:[s,s], s:s}", "type", "string", "enum", "update",
+                                  "share", "description",
+                                  "Lock the rows read (FOR UPDATE / FOR SHARE) until the "
+                                  "transaction ends."));
+    json_object_set_new(p, "nowait",
+                        json_pack("{s:s, s:s}", "type", "boolean", "description",
+                                  "With lock: fail at once on a locked row."));
+    json_object_set_new(p, "skip_locked",
+                        json_pack("{s:s, s:s}", "type", "boolean", "description",
+                                  "With lock: leave locked rows out."));
+    json_object_set_new(
+        p, "having",
+        json_pack("{s:s, s:s, s:{s:s}, s:{s:s}}", "type", "object", "description",
+                  "Conditions over aggregate labels, as in a where document: {\"n\": {\"gt\": "
+                  "10}}.",
+                  "propertyNames", "pattern", "^[A-Za-z_][A-Za-z0-9_]*$",
+                  "additionalProperties", "type", "object"));
     json_object_set_new(
         p, "offset", json_pack("{s:s, s:i, s:i}", "type", "integer", "minimum", 0, "default", 0));
     json_t *names = NULL, *cols = NULL;
@@ -463,8 +510,9 @@ static void bulk_schemas(http__oa *x, const http__oa_model *om)
     json_object_set_new(r, "required", json_pack("[s]", "inserted"));
     json_object_set_new(
         r, "properties",
-        json_pack("{s:o, s:{s:s, s:s, s:o}}", "inserted", int_schema("Rows inserted.", 0), "ids",
-                  "type", "array", "description",
+        json_pack("{s:o, s:o, s:{s:s, s:s, s:o}}", "inserted", int_schema("Rows inserted.", 0),
+                  "updated", int_schema("With on_conflict: rows updated.", 0), "ids", "type",
+                  "array", "description",
                   "The keys of the inserted rows in input order (with returning=id).", "items",
                   http__oa_key_schema(x, om)));
     json_object_set_new(x->schemas, om->bulk_result, r);
@@ -531,6 +579,16 @@ static void transaction_schemas(http__oa *x)
                                   http__oa_sref(x, "ValueRef")));
     json_object_set_new(x->schemas, "TransactionKey", tk);
 
+    json_t *oc = obj_schema("Upsert: the conflict target (a unique column set; empty: the "
+                            "primary key) and the columns to update, or action nothing.");
+    json_object_set_new(oc, "additionalProperties", json_false());
+    json_object_set_new(
+        oc, "properties",
+        json_pack("{s:{s:s, s:{s:s}}, s:{s:s, s:{s:s}}, s:{s:s, s:[s]}}", "target", "type",
+                  "array", "items", "type", "string", "update", "type", "array", "items", "type",
+                  "string", "action", "type", "string", "enum", "nothing"));
+    json_object_set_new(x->schemas, "OnConflict", oc);
+
     static const struct {
         const char *name, *op, *description;
         const char *required[4];
@@ -551,6 +609,19 @@ static void transaction_schemas(http__oa *x)
          "query",
          "Run a query document; the list envelope is the result.",
          {"op", "resource", NULL, NULL}},
+        {"TransactionBulkCreate",
+         "bulk_create",
+         "Insert rows in bulk (with on_conflict: upsert); {\"inserted\": n} (and \"updated\") "
+         "is the result. Every bad row is reported under rows/i.",
+         {"op", "resource", "rows", NULL}},
+        {"TransactionBulkUpdate",
+         "bulk_update",
+         "Update every row a non-empty where selects; {\"updated\": n} is the result.",
+         {"op", "resource", "where", "values"}},
+        {"TransactionBulkDelete",
+         "bulk_delete",
+         "Delete every row a non-empty where selects; {\"deleted\": n} is the result.",
+         {"op", "resource", "where", NULL}},
     };
     json_t *one_of = json_array(), *mapping = json_object();
     for (size_t i = 0; i < sizeof OPS / sizeof OPS[0]; i++) {
@@ -566,12 +637,22 @@ static void transaction_schemas(http__oa *x)
         json_object_set_new(p, "ref",
                             json_pack("{s:s, s:s, s:s}", "type", "string", "pattern", "^[^.]+$",
                                       "description", "Names this result for later ValueRefs."));
-        if (strcmp(OPS[i].op, "create") && strcmp(OPS[i].op, "query"))
+        const char *k = OPS[i].op;
+        if (!strcmp(k, "update") || !strcmp(k, "delete"))
             json_object_set_new(p, "id", http__oa_sref(x, "TransactionKey"));
-        if (!strcmp(OPS[i].op, "create") || !strcmp(OPS[i].op, "update"))
+        if (!strcmp(k, "create") || !strcmp(k, "update") || !strcmp(k, "bulk_update"))
             json_object_set_new(p, "values", http__oa_sref(x, "TransactionValues"));
-        if (!strcmp(OPS[i].op, "query"))
+        if (!strcmp(k, "query"))
             json_object_set_new(p, "query", http__oa_sref(x, "QueryDocument"));
+        if (!strcmp(k, "create") || !strcmp(k, "bulk_create"))
+            json_object_set_new(p, "on_conflict", http__oa_sref(x, "OnConflict"));
+        if (!strcmp(k, "bulk_create"))
+            json_object_set_new(p, "rows",
+                                json_pack("{s:s, s:o}", "type", "array", "items",
+                                          http__oa_sref(x, "TransactionValues")));
+        if (!strcmp(k, "bulk_update") || !strcmp(k, "bulk_delete"))
+            json_object_set_new(p, "where", json_pack("{s:i, s:[o]}", "minProperties", 1, "allOf",
+                                                      http__oa_sref(x, "Where")));
         json_object_set_new(s, "properties", p);
         json_object_set_new(x->schemas, OPS[i].name, s);
         json_array_append_new(one_of, http__oa_sref(x, OPS[i].name));
@@ -609,9 +690,12 @@ static void transaction_schemas(http__oa *x)
     for (size_t i = 0; i < x->n_models; i++)
         json_array_append_new(any, http__oa_sref(x, x->models[i].list));
     json_array_append_new(any, http__oa_sref(x, "AggregateList"));
+    json_array_append_new(any, http__oa_sref(x, "BulkWriteResult"));
+    json_array_append_new(any, http__oa_sref(x, "BulkUpdateResult"));
+    json_array_append_new(any, http__oa_sref(x, "BulkDeleteResult"));
     json_t *tr = obj_schema("One result per operation, in order: the DTO for create and "
                             "update, {\"deleted\": true} for delete, the list envelope for "
-                            "query.");
+                            "query, the counts for bulk_create, bulk_update and bulk_delete.");
     json_object_set_new(tr, "required", json_pack("[s]", "results"));
     json_object_set_new(
         tr, "properties",
@@ -693,8 +777,48 @@ void http__oa_model_schemas(http__oa *x, const http__oa_model *om)
     bulk_schemas(x, om);
 }
 
+/* Each named query: its parameters (a POST body; GET takes them as query
+ * parameters) and its rows in the list envelope (the declared result
+ * columns, when there are). */
+static void rpc_schemas(http__oa *x)
+{
+    for (size_t i = 0; i < x->n_rpc; i++) {
+        const cfg_query *q = x->rpc[i].q;
+        json_t *ps = obj_schema(arena_sprintf(x->a, "The parameters of the named query %s.",
+                                              q->name));
+        json_t *props = json_object(), *req = json_array();
+        for (size_t k = 0; k < q->n_params; k++) {
+            json_object_set_new(props, q->params[k].name,
+                                http__oa_type_schema(x, &q->params[k], HTTP__OA_CREATE));
+            json_array_append_new(req, json_string(q->params[k].name));
+        }
+        json_object_set_new(ps, "additionalProperties", json_false());
+        json_object_set_new(ps, "required", req);
+        json_object_set_new(ps, "properties", props);
+        json_object_set_new(x->schemas, x->rpc[i].params, ps);
+
+        json_t *row = obj_schema(arena_sprintf(x->a, "A row of %s.", q->name));
+        if (q->n_columns) {
+            json_t *cols = json_object();
+            for (size_t k = 0; k < q->n_columns; k++)
+                json_object_set_new(cols, q->columns[k].name,
+                                    http__oa_type_schema(x, &q->columns[k], HTTP__OA_OUT));
+            json_object_set_new(row, "properties", cols);
+        } else {
+            json_object_set_new(row, "additionalProperties", json_true());
+        }
+        json_t *rows = obj_schema(arena_sprintf(x->a, "The rows of %s.", q->name));
+        json_object_set_new(rows, "required", json_pack("[s,s]", "data", "meta"));
+        json_object_set_new(rows, "properties",
+                            json_pack("{s:{s:s, s:o}, s:o}", "data", "type", "array", "items", row,
+                                      "meta", http__oa_sref(x, "ListMeta")));
+        json_object_set_new(x->schemas, x->rpc[i].rows, rows);
+    }
+}
+
 void http__oa_shared_schemas(http__oa *x)
 {
+    rpc_schemas(x);
     problem_schemas(x);
     list_schemas(x);
     where_schemas(x);

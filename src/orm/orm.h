@@ -515,9 +515,9 @@ bool orm_bulk_conflicting_row(orm_session *s, const orm_mapper *m, const size_t 
 
 /* DELETE FROM m's table WHERE where (a condition over from, a FROM item of
  * that table without an alias). A NULL where is refused (ERR_BAD_REQUEST):
- * deleting every row is never implied. Entities of deleted rows held by
- * the session are not told (Core, like SQLAlchemy's bulk delete with
- * synchronize_session=False). *deleted = rows removed. */
+ * deleting every row is never implied. The unit of work is flushed
+ * first, and the session's instances of m are expired afterwards (a get
+ * reads them again: a deleted row is then gone). *deleted = rows removed. */
 bool orm_bulk_delete(orm_session *s, const orm_mapper *m, const sql_from *from, sql_node *where,
                      int64_t *deleted /* OUT */, err_report *err);
 
@@ -525,7 +525,8 @@ bool orm_bulk_delete(orm_session *s, const orm_mapper *m, const sql_from *from, 
  * where (over from, as orm_bulk_delete; NULL is refused), and version =
  * version + 1 when m has a version column, so that ETags change. Managed
  * columns (orm_mapper_column_managed) cannot be set: validate first
- * (dto_bulk_values). *updated = rows changed. */
+ * (dto_bulk_values). Flushes and expires as orm_bulk_delete. *updated =
+ * rows changed. */
 bool orm_bulk_update(orm_session *s, const orm_mapper *m, const sql_from *from, sql_node *where,
                      const size_t *cols, const char *const *values, size_t n,
                      int64_t *updated /* OUT */, err_report *err);

@@ -127,12 +127,26 @@ static bool run_counted(orm_session *s, sql_builder *b, const sql_node *stmt, in
     return true;
 }
 
+/* Rows a bulk UPDATE or DELETE changed behind the identity map: the
+ * session's instances of m are expired, so the next get reads them again
+ * (SQLAlchemy's synchronize_session="fetch" has the same aim). What the
+ * unit of work held is flushed first, so no change is lost. */
+static void expire_held(orm_session *s, const orm_mapper *m)
+{
+    for (size_t i = 0; i < s->all.n; i++) {
+        orm_entity *e = s->all.items[i];
+        if (e->mapper == m && e->state == ORM_PERSISTENT)
+            orm__entity_expire(e);
+    }
+}
+
 bool orm_bulk_delete(orm_session *s, const orm_mapper *m, const sql_from *from, sql_node *where,
                      int64_t *deleted, err_report *err)
 {
     *deleted = 0;
-    if (!condition_ok(m, from, where, "delete", err))
+    if (!condition_ok(m, from, where, "delete", err) || !orm__autoflush(s, err))
         return false;
+    expire_held(s, m);
     sql_builder *b = orm__builder(s, err);
     sql_delete *d = sql_delete_new(b, (sql_from *) from);
     sql_delete_where(b, d, where);
@@ -144,8 +158,9 @@ bool orm_bulk_update(orm_session *s, const orm_mapper *m, const sql_from *from, 
                      int64_t *updated, err_report *err)
 {
     *updated = 0;
-    if (!condition_ok(m, from, where, "update", err))
+    if (!condition_ok(m, from, where, "update", err) || !orm__autoflush(s, err))
         return false;
+    expire_held(s, m);
     sql_builder *b = orm__builder(s, err);
     sql_update *u = sql_update_new(b, (sql_from *) from);
     for (size_t i = 0; i < n; i++) {

@@ -139,7 +139,9 @@ const sql_node *query_export(orm_session *s, const orm_mapper *m, const query_do
     bool ok = true;
     for (size_t i = 0; i < from->table->n_columns && ok; i++) {
         const sql_column *c = from->table->columns[i];
-        bool shown = q->n_fields == 0 && !c->write_only;
+        /* what a DTO shows: never write_only, never outside the role's
+         * read list (fields' columns were checked against both) */
+        bool shown = q->n_fields == 0 && !c->write_only && orm_session_column_readable(s, c);
         for (size_t f = 0; f < q->n_fields && !shown; f++)
             shown = q->field_columns[f] == c;
         if (shown)

@@ -549,9 +549,118 @@ static void test_serialization_failure_reply(void **state)
     assert_int_equal(stop, 0);
 }
 
+/* Bulk writes as operations (issue 13 item 3): bulk_create (and its
+ * upsert), bulk_update and bulk_delete in the document's session, with
+ * $ref, seeing earlier operations, keeping the identity map honest, and
+ * all undone when a later step fails. */
+static void test_bulk_operations(void **state)
+{
+    (void) state;
+    api_reply *r = tx(D(
+        "{\"operations\": ["
+        "{\"op\": \"create\", \"resource\": \"{users}\", \"ref\": \"u\", \"values\": "
+        "{\"email\": \"bo@x.org\"}},"
+        "{\"op\": \"bulk_create\", \"resource\": \"{orders}\", \"rows\": ["
+        "{\"user_id\": {\"$ref\": \"u.id\"}, \"total\": \"1.00\"},"
+        "{\"user_id\": {\"$ref\": \"u.id\"}, \"total\": \"2.00\"},"
+        "{\"user_id\": {\"$ref\": \"u.id\"}, \"total\": \"3.00\"}]},"
+        "{\"op\": \"bulk_update\", \"resource\": \"{orders}\", \"where\": {\"user_id\": "
+        "{\"$ref\": \"u.id\"}, \"total\": {\"ge\": \"2.00\"}}, \"values\": {\"status\": \"paid\"}},"
+        "{\"op\": \"query\", \"resource\": \"{orders}\", \"query\": {\"where\": {\"user_id\": "
+        "{\"$ref\": \"u.id\"}}, \"order_by\": [\"total\"]}},"
+        "{\"op\": \"bulk_delete\", \"resource\": \"{orders}\", \"where\": {\"status\": "
+        "\"pending\", \"user_id\": {\"$ref\": \"u.id\"}}}]}"));
+    EXPECT_STATUS(r, 200);
+    assert_int_equal(jint(result(r, 1), "inserted"), 3);
+    assert_int_equal(jint(result(r, 2), "updated"), 2);
+    json_t *page = jget(result(r, 3), "data");
+    assert_int_equal(json_array_size(page), 3);
+    assert_string_equal(jstr(json_array_get(page, 2), "status"), "paid");
+    assert_int_equal(jint(json_array_get(page, 2), "version"), 2); /* bulk update: + 1 */
+    assert_int_equal(jint(result(r, 4), "deleted"), 1);
+    const char *uid = jstr(result(r, 0), "id");
+    assert_string_equal(sql("SELECT string_agg(total || ':' || status || ':' || version, ',' "
+                            "ORDER BY total) FROM %s WHERE user_id = '%s'",
+                            R("orders"), uid),
+                        "2.00:paid:2,3.00:paid:2");
+
+    /* an instance the session holds is read again after a bulk update: the
+     * update by id sees version 2, not a stale 1 */
+    const char *oid = sql("SELECT id FROM %s WHERE user_id = '%s' AND total = 2", R("orders"), uid);
+    r = tx(D("{\"operations\": ["
+             "{\"op\": \"update\", \"resource\": \"{orders}\", \"id\": \"%s\", \"values\": "
+             "{\"note\": \"a\"}},"
+             "{\"op\": \"bulk_update\", \"resource\": \"{orders}\", \"where\": {\"id\": \"%s\"}, "
+             "\"values\": {\"status\": \"shipped\"}},"
+             "{\"op\": \"update\", \"resource\": \"{orders}\", \"id\": \"%s\", \"values\": "
+             "{\"note\": \"b\"}}]}",
+             oid, oid, oid));
+    EXPECT_STATUS(r, 200);
+    assert_string_equal(jstr(result(r, 2), "status"), "shipped");
+    assert_string_equal(jstr(result(r, 2), "note"), "b");
+    assert_int_equal(jint(result(r, 2), "version"), 5);
+
+    /* upsert rows */
+    r = tx(D("{\"operations\": [{\"op\": \"bulk_create\", \"resource\": \"{users}\", "
+             "\"on_conflict\": {\"target\": [\"email\"], \"update\": [\"name\"]}, \"rows\": ["
+             "{\"email\": \"bo@x.org\", \"name\": \"Again\"}, {\"email\": \"bo2@x.org\"}]}]}"));
+    EXPECT_STATUS(r, 200);
+    assert_int_equal(jint(result(r, 0), "inserted"), 1);
+    assert_int_equal(jint(result(r, 0), "updated"), 1);
+    assert_string_equal(sql("SELECT name FROM %s WHERE email = 'bo@x.org'", R("users")), "Again");
+}
+
+static void test_bulk_operations_fail_whole(void **state)
+{
+    (void) state;
+    EXPECT_STATUS(POST(S("/api/%s", R("users")), "{\"email\": \"bf-stored@x.org\"}"), 201);
+    long long before = sql_int("SELECT count(*) FROM %s", R("users"));
+    /* a unique violation in the fourth step: the row, under its operation */
+    api_reply *r = tx(D(
+        "{\"operations\": ["
+        "{\"op\": \"create\", \"resource\": \"{users}\", \"values\": {\"email\": \"bf0@x.org\"}},"
+        "{\"op\": \"bulk_create\", \"resource\": \"{users}\", \"rows\": [{\"email\": "
+        "\"bf1@x.org\"}, {\"email\": \"bf2@x.org\"}]},"
+        "{\"op\": \"bulk_update\", \"resource\": \"{users}\", \"where\": {\"email\": {\"like\": "
+        "\"bf%%\"}}, \"values\": {\"name\": \"changed\"}},"
+        "{\"op\": \"bulk_create\", \"resource\": \"{users}\", \"rows\": [{\"email\": "
+        "\"bf3@x.org\"}, {\"email\": \"bf-stored@x.org\"}]}]}"));
+    EXPECT_PROBLEM(r, 409, "/operations/3/rows/1/email");
+    expect_operation(r, 3);
+    EXPECT_NO_SQL(r);
+    assert_int_equal(sql_int("SELECT count(*) FROM %s", R("users")), before);
+
+    /* every bad row of a bulk_create, under its operation */
+    r = tx(D("{\"operations\": [{\"op\": \"bulk_create\", \"resource\": \"{users}\", \"rows\": ["
+             "{\"email\": \"ok@x.org\"}, {\"email\": 5}, {\"name\": \"no email\"}]}]}"));
+    EXPECT_PROBLEM(r, 422, NULL);
+    EXPECT_POINTERS(r, "/operations/0/rows/1/email", "/operations/0/rows/2/email");
+    expect_pointers_under(r, 0);
+    /* a where is required and non-empty; keys are checked per op */
+    r = tx(D("{\"operations\": [{\"op\": \"bulk_delete\", \"resource\": \"{users}\", "
+             "\"where\": {}}]}"));
+    EXPECT_PROBLEM(r, 400, "/operations/0/where");
+    r = tx(D("{\"operations\": [{\"op\": \"bulk_update\", \"resource\": \"{users}\", "
+             "\"where\": {\"nope\": 1}, \"values\": {\"name\": \"x\"}}]}"));
+    EXPECT_PROBLEM(r, 400, "/operations/0/where/nope");
+    r = tx(D("{\"operations\": [{\"op\": \"bulk_delete\", \"resource\": \"{users}\", "
+             "\"where\": {\"email\": \"x\"}, \"rows\": []}]}"));
+    EXPECT_PROBLEM(r, 400, "/operations/0/rows");
+    /* a foreign key still pointing at a row a bulk_delete removes: 409 */
+    const char *uid = jstr(POST(S("/api/%s", R("users")), "{\"email\": \"bfk@x.org\"}")->body, "id");
+    EXPECT_STATUS(POST(S("/api/%s", R("orders")), S("{\"user_id\": \"%s\"}", uid)), 201);
+    r = tx(D("{\"operations\": [{\"op\": \"bulk_delete\", \"resource\": \"{users}\", "
+             "\"where\": {\"email\": \"bfk@x.org\"}}]}"));
+    EXPECT_PROBLEM(r, 409, NULL);
+    expect_operation(r, 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_bulk_operations, api_test_setup, api_test_teardown),
+        cmocka_unit_test_setup_teardown(test_bulk_operations_fail_whole, api_test_setup,
+                                        api_test_teardown),
         cmocka_unit_test_setup_teardown(test_all_operations, api_test_setup, api_test_teardown),
         cmocka_unit_test_setup_teardown(test_failure_commits_nothing, api_test_setup,
                                         api_test_teardown),

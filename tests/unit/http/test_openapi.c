@@ -260,8 +260,12 @@ static void test_list_parameters(void **state)
         if (!param(f, o, NAMES[i]))
             fail_msg("GET /api/users has no parameter %s", NAMES[i]);
     /* limit is bounded by server.max_limit. */
-    assert_int_equal(json_integer_value(at(param(f, o, "limit"), "schema", "maximum", NULL)),
+    json_t *limit_forms = at(param(f, o, "limit"), "schema", "anyOf", NULL);
+    assert_int_equal(json_integer_value(json_object_get(json_array_get(limit_forms, 0), "maximum")),
                      f->cfg->server.max_limit);
+    /* or "all": every row, streamed */
+    assert_string_equal(
+        json_string_value(json_object_get(json_array_get(limit_forms, 1), "const")), "all");
     /* where= is JSON with the model's where schema. */
     assert_string_equal(
         ref_of(at(param(f, o, "where"), "content", "application/json", "schema", NULL)),
@@ -273,6 +277,63 @@ static void test_list_parameters(void **state)
     assert_null(param(f, g, "limit"));
     assert_string_equal(json_string_value(at(param(f, g, "id"), "schema", "format", NULL)), "uuid");
     assert_non_null(param(f, op(f, "/api/users/bulk", "post"), "returning"));
+}
+
+/* Issue 13's surface: keyset cursors, Prefer, CSV, If-None-Match/304,
+ * upsert, DELETE by where, named queries, bulk transaction operations. */
+static void test_query_api_surface(void **state)
+{
+    fx *f = *state;
+    json_t *list = op(f, "/api/users", "get");
+    static const char *const LIST[] = {"after", "Prefer"};
+    for (size_t i = 0; i < 2; i++)
+        if (!param(f, list, LIST[i]))
+            fail_msg("GET /api/users has no parameter %s", LIST[i]);
+    assert_non_null(at(list, "responses", "200", "content", "text/csv", NULL));
+    assert_non_null(at(list, "responses", "200", "headers", "Link", NULL));
+    assert_non_null(at(list, "responses", "200", "headers", "Content-Range", NULL));
+    assert_non_null(at(list, "responses", "406", NULL));
+    json_t *query = op(f, "/api/users/query", "post");
+    assert_non_null(at(query, "responses", "200", "content", "text/csv", NULL));
+    assert_non_null(at(schema(f, "QueryDocument"), "properties", "after", NULL));
+    assert_non_null(at(schema(f, "QueryDocument"), "properties", "lock", NULL));
+    assert_non_null(at(schema(f, "QueryDocument"), "properties", "having", NULL));
+    assert_non_null(at(schema(f, "ListMeta"), "properties", "next", NULL));
+    /* versioned entities: If-None-Match and 304 */
+    json_t *get = op(f, "/api/orders/{id}", "get");
+    assert_non_null(param(f, get, "If-None-Match"));
+    assert_non_null(at(get, "responses", "304", NULL));
+    /* upsert */
+    static const char *const UPSERT[] = {"on_conflict", "on_conflict_update",
+                                         "on_conflict_action"};
+    for (size_t i = 0; i < 3; i++) {
+        assert_non_null(param(f, op(f, "/api/users", "post"), UPSERT[i]));
+        assert_non_null(param(f, op(f, "/api/users/bulk", "post"), UPSERT[i]));
+    }
+    assert_non_null(at(op(f, "/api/users", "post"), "responses", "200", NULL));
+    /* DELETE by where */
+    json_t *del = op(f, "/api/users", "delete");
+    assert_non_null(param(f, del, "where"));
+    assert_non_null(at(del, "responses", "200", NULL));
+    assert_non_null(at(del, "responses", "409", NULL));
+    /* the sample's named query: POST and (read-only) GET with its params */
+    json_t *rpc = op(f, "/api/rpc/top_customers", "post");
+    assert_string_equal(ref_of(at(rpc, "requestBody", "content", "application/json", "schema",
+                                  NULL)),
+                        "#/components/schemas/TopCustomersParams");
+    json_t *rget = op(f, "/api/rpc/top_customers", "get");
+    assert_non_null(param(f, rget, "since"));
+    assert_non_null(param(f, rget, "n"));
+    assert_non_null(at(rget, "responses", "200", "content", "text/csv", NULL));
+    assert_non_null(at(schema(f, "TopCustomersRows"), "properties", "data", "items",
+                       "properties", "spent", NULL));
+    /* bulk operations of transaction documents */
+    json_t *map = at(schema(f, "TransactionOperation"), "discriminator", "mapping", NULL);
+    static const char *const OPS[] = {"bulk_create", "bulk_update", "bulk_delete"};
+    for (size_t i = 0; i < 3; i++)
+        if (!json_object_get(map, OPS[i]))
+            fail_msg("TransactionOperation has no %s", OPS[i]);
+    assert_non_null(at(schema(f, "TransactionCreate"), "properties", "on_conflict", NULL));
 }
 
 static bool has_status(json_t *o, const char *status)
@@ -381,9 +442,9 @@ static void test_transaction_and_where_grammar(void **state)
                         "#/components/schemas/OrderWhere");
     assert_string_equal(ref_of(at(prop(f, "OrderWhere", "user"), "properties", "has", NULL)),
                         "#/components/schemas/UserWhere");
-    /* The transaction document: the four ops, the isolation levels. */
+    /* The transaction document: the seven ops, the isolation levels. */
     json_t *map = at(schema(f, "TransactionOperation"), "discriminator", "mapping", NULL);
-    assert_int_equal(json_object_size(map), 4);
+    assert_int_equal(json_object_size(map), 7);
     assert_true(array_has(at(prop(f, "TransactionDocument", "isolation_level"), "enum", NULL),
                           "SERIALIZABLE"));
     assert_true(array_has(at(schema(f, "Resource"), "enum", NULL), "orders"));
@@ -550,6 +611,7 @@ int main(void)
         cmocka_unit_test(test_top_level),
         cmocka_unit_test(test_every_route),
         cmocka_unit_test(test_list_parameters),
+        cmocka_unit_test(test_query_api_surface),
         cmocka_unit_test(test_statuses),
         cmocka_unit_test(test_versioned_models),
         cmocka_unit_test(test_sample_dtos),
