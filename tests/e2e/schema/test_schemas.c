@@ -102,7 +102,8 @@ static const char *sql_value(const char *sql)
 static void test_two_resources_two_tables(void **state)
 {
     (void) state;
-    const char *env[] = {arena_sprintf(G, "RETORT_DATABASE_URL=%s", sf_db_url(G, DB)), NULL};
+    const char *env[] = {arena_sprintf(G, "RETORT_DATABASE_URL=%s", sf_db_url(G, DB)),
+                         "RETORT_DATABASE_DRIFT_CHECK_INTERVAL=0.2", NULL};
     if (!ts_server_start(&SRV, sf_config(G, DB, REFLECT), env)) {
         ts_server_dump_log(&SRV);
         fail_msg("server did not start");
@@ -143,6 +144,24 @@ static void test_two_resources_two_tables(void **state)
                 200, "customers"),
         "data");
     assert_int_equal(json_array_size(cust), 1);
+
+    /* Drift is checked per table in its own schema: a column dropped from
+     * billing.invoices drifts billing_invoices only. */
+    assert_int_equal(
+        ts_psql(sf_db_url(G, DB), "ALTER TABLE billing.invoices DROP COLUMN customer_id"), 0);
+    /* the background re-check runs every 0.2 s; bounded for loaded machines */
+    ts_response *ready = NULL;
+    for (double deadline = ts_now() + 20; ts_now() < deadline; ts_sleep_ms(100))
+        if ((ready = call("GET", "/health/ready", NULL))->status == 503)
+            break;
+    if (ready->status != 503 || !strstr(ready->body, "billing_invoices") ||
+        !strstr(ready->body, "customer_id"))
+        fail_msg("readiness does not report billing_invoices.customer_id: %d %s", ready->status,
+                 ready->body);
+    if (strstr(ready->body, "\"table\":\"invoices\""))
+        fail_msg("public.invoices is reported drifted: %s", ready->body);
+    assert_int_equal(call("GET", "/api/invoices", NULL)->status, 200);
+    assert_int_equal(call("GET", "/api/billing_invoices", NULL)->status, 503);
 }
 
 static void test_schema_create_and_diff(void **state)
