@@ -220,7 +220,7 @@ void eng__conn_close(eng_conn *c)
 
 bool eng__conn_ping(eng_conn *c)
 {
-    if (!c->pg || c->broken || PQstatus(c->pg) != CONNECTION_OK) {
+    if (!eng__conn_alive(c)) {
         c->broken = true;
         return false;
     }
@@ -238,7 +238,7 @@ bool eng__conn_ping(eng_conn *c)
 
 bool eng__conn_looks_alive(eng_conn *c)
 {
-    if (!c->pg || c->broken || PQstatus(c->pg) != CONNECTION_OK)
+    if (!eng__conn_alive(c))
         return false;
     /* An idle connection has nothing to say. Readable means the server
      * wrote while we were not asking: almost always its FATAL goodbye
@@ -278,7 +278,7 @@ void eng__conn_mark_broken(eng_conn *c)
 
 void eng__conn_answered(eng_conn *c)
 {
-    if (c->broken || !c->pg || PQstatus(c->pg) != CONNECTION_OK)
+    if (!eng__conn_alive(c))
         return;
     c->unverified = false;
     /* Proof that the database is reachable, for readiness (eng_health). */
@@ -307,9 +307,19 @@ int eng_conn_backend_pid(const eng_conn *c)
     return c ? c->backend_pid : 0;
 }
 
+bool eng__conn_alive(const eng_conn *c)
+{
+    return !c->broken && c->pg && PQstatus(c->pg) == CONNECTION_OK;
+}
+
+bool eng__conn_healthy(const eng_conn *c)
+{
+    return eng__conn_alive(c) && !c->invalidated;
+}
+
 bool eng_conn_is_broken(const eng_conn *c)
 {
-    return c && (c->broken || !c->pg || PQstatus(c->pg) != CONNECTION_OK);
+    return c && !eng__conn_alive(c);
 }
 
 bool eng_conn_is_unverified(const eng_conn *c)

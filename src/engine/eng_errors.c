@@ -1,6 +1,8 @@
 /*
  * eng_errors — turning a failed PGresult (or a dead connection) into an
- * err_report, and deciding whether the failure took the session with it.
+ * err_report. Translation only reads the connection: whether the failure
+ * took the session with it is the connection's own state (libpq's status
+ * after the result was read to its end), judged by eng__conn_healthy().
  *
  * Constraint: every string is copied into err->arena here, because the
  * caller PQclear()s the result right after. The statement text is logged,
@@ -50,11 +52,10 @@ static const char *field(arena *a, const PGresult *res, int code)
     return v && a ? arena_strdup(a, v) : NULL;
 }
 
-void eng__error_from_result(eng_conn *c, const PGresult *res, const char *sql, err_report *err)
+void eng__error_from_result(const eng_conn *c, const PGresult *res, const char *sql,
+                            err_report *err)
 {
     bool connection_level = eng__is_connection_error(c, res);
-    if (connection_level)
-        eng__conn_mark_broken(c);
     if (!err || err_is_set(err))
         return;
 

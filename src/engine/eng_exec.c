@@ -30,7 +30,7 @@ bool eng__conn_usable(eng_conn *c, const char *sql, int nparams, err_report *err
         err_set(err, ERR_INTERNAL, "No statement was given.");
         return false;
     }
-    if (!c || !c->pg || c->broken || PQstatus(c->pg) != CONNECTION_OK) {
+    if (!c || !eng__conn_alive(c)) {
         /* 08003: connection does not exist. No I/O on a dead session. */
         err_set_sqlstate(err, "08003", "the database connection was lost earlier");
         return false;

@@ -219,6 +219,14 @@ PGresult *eng__next_result(eng_conn *c);
 /* Records a connection-level failure: sets c->broken and, if the
  * connection is checked out, moves it to BROKEN (takes the pool lock). */
 void eng__conn_mark_broken(eng_conn *c);
+/* Can the connection serve another statement? Derived from its state
+ * alone: libpq's status (a FATAL error or a lost socket leaves it bad once
+ * the result was read), a stream the engine saw fall out of step
+ * (broken: no answer in time, an incomplete pipeline, an abandoned COPY,
+ * a failed ROLLBACK), or eng_conn_invalidate(). */
+bool eng__conn_healthy(const eng_conn *c);
+/* The same without eng_conn_invalidate(): is the session itself alive? */
+bool eng__conn_alive(const eng_conn *c);
 /* A round trip on c is over: if the connection survived it, the server
  * answered, so c is no longer unverified. Call after every round trip. */
 void eng__conn_answered(eng_conn *c);
@@ -310,7 +318,8 @@ uint64_t eng__random_nonce(void);
  * connection's error message) and marks the connection broken on a
  * connection-level failure. Copies every string into err->arena before the
  * caller clears res. sql goes to the log (for 5xx), never into err. */
-void eng__error_from_result(eng_conn *c, const PGresult *res, const char *sql, err_report *err);
+void eng__error_from_result(const eng_conn *c, const PGresult *res, const char *sql,
+                            err_report *err);
 /* True when the SQLSTATE (or the connection status) means the session is
  * gone: class 08, 57P0x, or FATAL/PANIC severity. */
 bool eng__is_connection_error(const eng_conn *c, const PGresult *res);

@@ -461,7 +461,7 @@ void eng_pool_checkin(eng_pool *p, eng_conn *c)
     }
 
     eng_conn_set_tx_settings(c, NULL, NULL, 0); /* they lived in the borrower's memory */
-    bool healthy = !c->broken && !c->invalidated && c->pg && PQstatus(c->pg) == CONNECTION_OK;
+    bool healthy = eng__conn_healthy(c);
     if (healthy) {
         PGTransactionStatusType ts = PQtransactionStatus(c->pg);
         if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR) {
@@ -475,7 +475,7 @@ void eng_pool_checkin(eng_pool *p, eng_conn *c)
         }
     }
     if (!healthy) {
-        if (c->unverified && (c->broken || !c->pg || PQstatus(c->pg) != CONNECTION_OK)) {
+        if (c->unverified && !eng__conn_alive(c)) {
             /* Handed out without its pre-ping, and the first round trip
              * found it dead: that was the ping failing. */
             pthread_mutex_lock(&p->mu);

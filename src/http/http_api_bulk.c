@@ -52,9 +52,7 @@ void http__api_bulk_insert(http_request *req)
     }
     orm_session_last_write_next(s); /* one batch: one INSERT, no BEGIN/COMMIT */
     if (!orm_bulk_insert(s, m, rows.columns, rows.n_columns, rows.values, rows.defaults,
-                         rows.n_rows, upsert ? &conflict : NULL, returning, &done, &err) ||
-        !orm_session_commit(s, &err)) {
-        orm_session_rollback(s);
+                         rows.n_rows, upsert ? &conflict : NULL, returning, &done, &err)) {
         http__api_fail(req, m, "", &err);
         return;
     }
@@ -123,8 +121,7 @@ void http__api_bulk_update(http_request *req)
               dto_bulk_values(m, json_object_get(doc, "values"), "/values", a, &columns,
                               &values, &n, &err) &&
               orm_bulk_update(s, m, q.from, q.where, columns, values, n, &updated, &err);
-    if (!ok || !orm_session_commit(s, &err)) {
-        orm_session_rollback(s);
+    if (!ok) {
         http__api_fail(req, m, "/values", &err);
         return;
     }
@@ -199,9 +196,7 @@ void http__api_bulk_delete(http_request *req)
     int64_t deleted = 0;
     query_limits lim = http__api_limits(req);
     if (!query_where_model(m, a, where, pointer, &lim, &q, &err) ||
-        !orm_bulk_delete(s, m, q.from, q.where, &deleted, &err) ||
-        !orm_session_commit(s, &err)) {
-        orm_session_rollback(s);
+        !orm_bulk_delete(s, m, q.from, q.where, &deleted, &err)) {
         http__api_describe_delete_conflict(m, &err);
         http_reply_problem(req, &err);
         return;

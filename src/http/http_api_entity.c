@@ -153,7 +153,7 @@ void http__api_get_entity(http_request *req)
     if (e)
         dto_write_entity(http_reply_writer(req), e, plan, q.fields, q.n_fields);
     const char *etag = e ? etag_of(req, m, e) : NULL;
-    if (!e || !orm_session_commit(s, &err)) {
+    if (!e) {
         http__api_fail(req, m, NULL, &err);
         return;
     }
@@ -209,15 +209,13 @@ void http__api_create_entity(http_request *req)
         dto_apply_input(m, http_req_json(req), DTO_CREATE, "", 0, e, &err) &&
         (upsert ? orm_session_add_upsert(s, e, &conflict, &err) : orm_session_add(s, e, &err)) &&
         write_dto(req, m, e, &err) &&
-        (etag = etag_of(req, m, e), location = http__api_location(http_req_arena(req), m, e)) &&
-        orm_session_commit(s, &err)) {
+        (etag = etag_of(req, m, e), location = http__api_location(http_req_arena(req), m, e))) {
         http_add_header(req, "Location", location);
         /* An upsert that found the row answers 200: nothing was created. */
         bool created = !upsert || orm_entity_upsert_outcome(e) == ORM_UPSERT_INSERTED;
         reply_entity(req, created ? 201 : 200, etag);
         return;
     }
-    orm_session_rollback(s);
     http__api_fail(req, m, "", &err);
 }
 
@@ -225,19 +223,15 @@ void http__api_update_entity(http_request *req)
 {
     err_report err;
     err_init(&err, http_req_arena(req));
-    orm_session *s = http_req_session(req);
     const orm_mapper *m = http__api_mapper(req, &err);
     orm_entity *e = m ? load_by_key(req, m, NULL, &err) : NULL;
-    const char *etag = NULL;
     if (e && if_match(req, m, e, &err) &&
         http__api_writable(req, m, http_req_json(req), "", &err) &&
         dto_apply_input(m, http_req_json(req), DTO_UPDATE, "", 0, e, &err) &&
-        write_dto(req, m, e, &err) && ((etag = etag_of(req, m, e)), true) &&
-        orm_session_commit(s, &err)) {
-        reply_entity(req, 200, etag);
+        write_dto(req, m, e, &err)) {
+        reply_entity(req, 200, etag_of(req, m, e));
         return;
     }
-    orm_session_rollback(s);
     http__api_fail(req, m, "", &err);
 }
 
@@ -248,12 +242,13 @@ void http__api_delete_entity(http_request *req)
     orm_session *s = http_req_session(req);
     const orm_mapper *m = http__api_mapper(req, &err);
     orm_entity *e = m ? load_by_key(req, m, NULL, &err) : NULL;
+    /* The DELETE is flushed here, not by the commit after the handler:
+     * a conflict must be described before the reply is chosen. */
     if (e && if_match(req, m, e, &err) && orm_session_delete(s, e, &err) &&
-        orm_session_commit(s, &err)) {
+        orm_session_flush_final(s, &err)) {
         http_reply_empty(req, 204);
         return;
     }
-    orm_session_rollback(s);
     http__api_describe_delete_conflict(m, &err);
     http_reply_problem(req, &err);
 }

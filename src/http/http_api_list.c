@@ -156,8 +156,7 @@ static void run(http_request *req, bool from_document)
     }
     if (ok)
         ok = page(req, http_reply_writer(req), csv, s, m, &q, from_document, &err);
-    if (!ok || !orm_session_commit(s, &err)) {
-        orm_session_rollback(s);
+    if (!ok) {
         http_reply_problem(req, &err);
         return;
     }

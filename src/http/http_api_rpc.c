@@ -47,7 +47,6 @@ void http__api_rpc(http_request *req)
         body = jsonw_arena_new(a, json_object());
     eng_result *r = orm_session_run_query_params(s, q, body, names, texts, n, &err);
     if (!r) {
-        orm_session_rollback(s);
         http_reply_problem(req, &err);
         return;
     }
@@ -55,10 +54,6 @@ void http__api_rpc(http_request *req)
         sbuf text;
         sbuf_init(&text, http_req_arena(req), 4096);
         dto_csv_rows(&text, r);
-        if (!orm_session_commit(s, &err)) {
-            http_reply_problem(req, &err);
-            return;
-        }
         http_reply_text(req, 200, "text/csv; charset=utf-8; header=present", text.data, text.len);
         return;
     }
@@ -75,9 +70,5 @@ void http__api_rpc(http_request *req)
     jsonw_integer(w, eng_result_rows(r));
     jsonw_object_end(w);
     jsonw_object_end(w);
-    if (!orm_session_commit(s, &err)) {
-        http_reply_problem(req, &err);
-        return;
-    }
     http_reply_written(req, 200);
 }

@@ -371,11 +371,10 @@ static bool attempt(http_request *req, const json_t *doc, const char *isolation,
             break;
         }
     }
-    if (ok)
-        ok = settle(&t) && orm_session_commit(t.s, err);
-    if (!ok)
-        orm_session_rollback(t.s);
-    orm_session_close(t.s);
+    /* An attempt is its own unit of work: a serialization failure at its
+     * COMMIT is retried with a fresh one, so it ends here, not after the
+     * handler (which then finds the session closed). */
+    ok = orm_session_finish(t.s, ok && settle(&t), err);
     /* The request's timing and X-Query-Count report the last attempt. */
     req->session = t.s;
     *results = ok ? t.results : NULL;

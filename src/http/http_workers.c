@@ -10,13 +10,28 @@
 #include "http_int.h"
 #include "log.h"
 
+/* The request session's one ending, for every handler: a success reply
+ * commits, anything else rolls back, and the connection always goes back
+ * to the pool before the response is sent. A failed COMMIT replaces the
+ * reply, and the headers the handler added with it, by the problem: a
+ * client never gets a 2xx for work that did not commit. */
+static void finish_session(http_request *req, http_out_header *handler_headers_from)
+{
+    bool success = req->replied && req->status < 400;
+    err_report err;
+    err_init(&err, req->arena);
+    if (orm_session_finish(req->session, success, &err) || !success)
+        return;
+    req->headers = handler_headers_from;
+    http_reply_problem(req, &err);
+}
+
 void http__run_handler(http_request *req)
 {
+    http_out_header *before = req->headers;
     req->route->handler(req);
-    /* The connection goes back to the pool before the response is sent;
-     * a handler that did not commit has its transaction rolled back. */
     if (req->session)
-        orm_session_close(req->session);
+        finish_session(req, before);
     if (!req->replied) {
         err_report err;
         err_init(&err, req->arena);

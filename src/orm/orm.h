@@ -175,6 +175,13 @@ void orm_session_rollback(orm_session *s);
 /* Rolls back whatever is open and returns the connection. Idempotent. */
 void orm_session_close(orm_session *s);
 
+/* The one ending of a unit of work: commits when `commit` is true (a
+ * failed COMMIT is rolled back and reported in err), rolls back
+ * otherwise, and always returns the connection. True only when it
+ * committed. On a session already closed it only answers `commit`: the
+ * caller settled it itself (a retried transaction document). */
+bool orm_session_finish(orm_session *s, bool commit, err_report *err);
+
 bool orm_session_in_transaction(const orm_session *s);
 
 /* Statistics for headers and metrics. */

@@ -538,6 +538,17 @@ void orm_session_close(orm_session *s)
     s->closed = true;
 }
 
+bool orm_session_finish(orm_session *s, bool commit, err_report *err)
+{
+    if (s->closed)
+        return commit;
+    bool committed = commit && orm_session_commit(s, err);
+    if (!committed)
+        orm_session_rollback(s);
+    orm_session_close(s);
+    return committed;
+}
+
 bool orm_session_in_transaction(const orm_session *s)
 {
     return s->in_tx;

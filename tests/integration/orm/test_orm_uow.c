@@ -4,7 +4,8 @@
  * UPDATE of changed columns only (a concurrent change to another column
  * survives), increments, client and server defaults, rollback of instance
  * states, optimistic concurrency with a version column (ERR_STALE, 412),
- * expire_on_commit, and commit of a Core-only session.
+ * expire_on_commit, commit of a Core-only session, and the session's one
+ * ending (orm_session_finish) when COMMIT itself fails.
  */
 #include "orm_fixture.h"
 
@@ -349,6 +350,41 @@ static void test_core_only_session(void **state)
     orm_session_close(s);
 }
 
+/* orm_session_finish is every request's ending: a COMMIT that fails (a
+ * deferred constraint checked only then) reports the error, leaves no
+ * transaction and returns the connection; finishing without commit rolls
+ * back; a session already closed only echoes the caller's verdict. */
+static void test_finish(void **state)
+{
+    (void) state;
+    ofx_sql("CREATE TABLE om_deferred (id int PRIMARY KEY, user_id int REFERENCES om_users (id) "
+            "DEFERRABLE INITIALLY DEFERRED)");
+    eng_pool_status before;
+    eng_pool_get_status(OF.pool, &before);
+    orm_session_options o = {.pool = OF.pool, .autoflush = true};
+    orm_session *s = orm_session_open(OF.a, &o);
+    err_report err;
+    err_init(&err, OF.a);
+    assert_non_null(orm_session_execute(s, "INSERT INTO om_deferred VALUES (1, 999)", 0, NULL, &err));
+    assert_false(orm_session_finish(s, true, &err));
+    assert_string_equal(err.sqlstate, "23503");
+    eng_pool_status after;
+    eng_pool_get_status(OF.pool, &after);
+    assert_int_equal(after.checked_out, before.checked_out);
+    assert_int_equal(ofx_scalar("SELECT count(*) FROM om_deferred"), 0);
+    assert_false(orm_session_finish(s, false, &err)); /* closed: the verdict stands */
+    assert_true(orm_session_finish(s, true, &err));
+
+    orm_session *s2 = orm_session_open(OF.a, &o);
+    err_init(&err, OF.a);
+    assert_non_null(orm_session_execute(s2, "INSERT INTO om_tags (id, label) VALUES (1, 'x')", 0,
+                                        NULL, &err));
+    assert_false(orm_session_finish(s2, false, &err));
+    ts_assert_ok(&err, "finish without commit");
+    assert_int_equal(ofx_scalar("SELECT count(*) FROM om_tags"), 0);
+    ofx_sql("DROP TABLE om_deferred");
+}
+
 static void test_close_keeps_values(void **state)
 {
     (void) state;
@@ -376,6 +412,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_expire_on_commit, ofx_setup, ofx_teardown),
         cmocka_unit_test_setup_teardown(test_core_only_session, ofx_setup, ofx_teardown),
         cmocka_unit_test_setup_teardown(test_close_keeps_values, ofx_setup, ofx_teardown),
+        cmocka_unit_test_setup_teardown(test_finish, ofx_setup, ofx_teardown),
     };
     if (ofx_group_setup("orm_uow") != 0)
         return 1;
