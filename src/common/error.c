@@ -209,6 +209,8 @@ static const char *title_of_type(const char *type)
     if (strcmp(type, "database-unavailable") == 0 || strcmp(type, "too-many-connections") == 0 ||
         strcmp(type, "insufficient-resources") == 0)
         return "database unavailable";
+    if (strcmp(type, "read-only-transaction") == 0)
+        return "database is read-only";
     if (strcmp(type, "insufficient-privilege") == 0)
         return "permission denied";
     if (strcmp(type, "invalid-data") == 0 || strncmp(type, "invalid-", 8) == 0 ||
@@ -238,6 +240,8 @@ static const char *public_detail(const char *type)
         {"database-unavailable", "The database cannot be reached right now; retry shortly."},
         {"too-many-connections", "The database has no free connection slot; retry shortly."},
         {"insufficient-resources", "The database is short of resources; retry shortly."},
+        {"read-only-transaction",
+         "The database accepts no writes right now (read-only); retry shortly."},
         {"insufficient-privilege", "The database refused the operation."},
         {"string-too-long", "A value is longer than its column allows."},
         {"numeric-out-of-range", "A number is out of range for its column."},

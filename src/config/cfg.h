@@ -247,6 +247,10 @@ typedef struct cfg_server {
     int shutdown_grace_ms; /* SIGTERM: how long the drain may take */
     int max_connections_per_client; /* open connections per client address */
     int idle_timeout_s;    /* a connection silent this long is closed */
+    int header_timeout_s;  /* total time for a new connection's first request
+                              headers, not reset by each byte */
+    int body_timeout_s;    /* total time for a request's body, from its headers */
+    int max_connections;   /* the connection table (also bounded by the fd limit) */
     cfg_cors cors;
 } cfg_server;
 

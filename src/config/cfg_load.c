@@ -35,16 +35,17 @@ static int usable_cpus(void)
 cfg_config *cfg_default(arena *a)
 {
     /* Threads and connections from the machine (measured with
-     * tests/bench on 2 cores against a local database: see the README's
-     * "Sizing"): an I/O thread per CPU; two database workers per CPU,
-     * so one can wait on PostgreSQL while the other runs; a pooled
-     * connection per worker, so no worker waits for the pool. */
+     * tests/bench on 2 cores: see the README's "Sizing"): an I/O thread
+     * and a request loop thread per CPU; 32 requests in flight per CPU
+     * (coroutines: a request waiting on PostgreSQL holds no thread, so
+     * in-flight requests can outnumber threads); 4 pooled connections per
+     * CPU, growing by max_overflow under load or a distant database. */
     int cpus = usable_cpus();
-    int workers = 2 * cpus;
+    int workers = 32 * cpus;
     cfg_config *c = ARENA_NEW(a, cfg_config);
     c->database = (cfg_database){
         .url = "postgresql://postgres@127.0.0.1:5432/retort",
-        .pool_size = workers,
+        .pool_size = 4 * cpus,
         .max_overflow = 20,
         .pool_timeout = 30,
         .pool_recycle = 1800,
@@ -71,6 +72,9 @@ cfg_config *cfg_default(arena *a)
         .shutdown_grace_ms = 10000,
         .max_connections_per_client = 256,
         .idle_timeout_s = 30,
+        .header_timeout_s = 10,
+        .body_timeout_s = 60,
+        .max_connections = 10000,
     };
     c->session = (cfg_session){
         .expire_on_commit = false,

@@ -144,9 +144,10 @@ typedef struct dto_bulk {
 } dto_bulk;
 
 /* Every row of a JSON array (dto_row_values over the columns any row
- * names plus those the ORM fills); the first bad row's problems are in
- * err (pointers "/<row>/<field>"). Lives in a. */
-bool dto_bulk_rows(const orm_mapper *m, const json_t *rows, arena *a, dto_bulk *out /* OUT */,
+ * names plus those the ORM fills); the problems of every bad row are in
+ * err (pointers "<prefix>/<row>/<field>", prefix NULL = ""). Lives in a. */
+bool dto_bulk_rows(const orm_mapper *m, const json_t *rows, const char *pointer_prefix, arena *a,
+                   dto_bulk *out /* OUT */,
                    err_report *err);
 
 /* The values of a bulk update ({"field": value, ...}, at least one) into
@@ -195,6 +196,10 @@ void dto_csv_entities(sbuf *b, const orm_session *s, const orm_mapper *m,
                       size_t n_fields);
 /* Core rows (aggregates, named queries), labels as the header. */
 void dto_csv_rows(sbuf *b, const eng_result *r);
+/* The same in pieces, for replies streamed batch by batch: the header row
+ * (r's column labels; any batch of the query has them) and one record. */
+void dto_csv_header(sbuf *b, const eng_result *r);
+void dto_csv_row(sbuf *b, const eng_result *r, int row);
 
 /* ==== output ==============================================================
  *

@@ -102,21 +102,30 @@ void dto_csv_entities(sbuf *b, const orm_session *s, const orm_mapper *m,
     }
 }
 
-void dto_csv_rows(sbuf *b, const eng_result *r)
+void dto_csv_header(sbuf *b, const eng_result *r)
 {
     int cols = eng_result_cols(r);
     const char **names = ARENA_ARRAY(b->arena, const char *, (size_t) cols + 1);
     for (int c = 0; c < cols; c++)
         names[c] = eng_result_colname(r, c);
     header(b, names, (size_t) cols);
-    for (int row = 0; row < eng_result_rows(r); row++) {
-        for (int c = 0; c < cols; c++) {
-            if (c)
-                sbuf_append_char(b, ',');
-            json_t *v = dto_cell(r, row, c);
-            dto_csv_value(b, v);
-            json_decref(v);
-        }
-        sbuf_append(b, "\r\n");
+}
+
+void dto_csv_row(sbuf *b, const eng_result *r, int row)
+{
+    for (int c = 0; c < eng_result_cols(r); c++) {
+        if (c)
+            sbuf_append_char(b, ',');
+        json_t *v = dto_cell(r, row, c);
+        dto_csv_value(b, v);
+        json_decref(v);
     }
+    sbuf_append(b, "\r\n");
+}
+
+void dto_csv_rows(sbuf *b, const eng_result *r)
+{
+    dto_csv_header(b, r);
+    for (int row = 0; row < eng_result_rows(r); row++)
+        dto_csv_row(b, r, row);
 }

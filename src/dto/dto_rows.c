@@ -82,20 +82,28 @@ static size_t used_columns(const orm_mapper *m, const json_t *rows, size_t *cols
     return n;
 }
 
-bool dto_bulk_rows(const orm_mapper *m, const json_t *rows, arena *a, dto_bulk *out,
-                   err_report *err)
+bool dto_bulk_rows(const orm_mapper *m, const json_t *rows, const char *pointer_prefix, arena *a,
+                   dto_bulk *out, err_report *err)
 {
+    const char *prefix = pointer_prefix ? pointer_prefix : "";
     *out = (dto_bulk){0};
     size_t n = json_array_size(rows);
     size_t *cols = ARENA_ARRAY(a, size_t, m->n_columns + 1);
     size_t n_cols = used_columns(m, rows, cols);
     const char ***values = ARENA_ARRAY(a, const char **, n + 1);
     bool **defaults = ARENA_ARRAY(a, bool *, n + 1);
-    /* The first bad row is reported (with all its problems). */
-    for (size_t i = 0; i < n; i++)
-        if (!dto_row_values(m, json_array_get(rows, i), arena_sprintf(a, "/%zu", i), cols, n_cols,
-                            a, &values[i], &defaults[i], err))
-            return false;
+    /* Every bad row is reported, each with all its problems. */
+    bool ok = true;
+    for (size_t i = 0; i < n; i++) {
+        if (!dto_row_values(m, json_array_get(rows, i), arena_sprintf(a, "%s/%zu", prefix, i),
+                            cols, n_cols, a, &values[i], &defaults[i], err)) {
+            ok = false;
+            if (err->kind == ERR_INTERNAL)
+                break;
+        }
+    }
+    if (!ok)
+        return false;
     *out = (dto_bulk){.columns = cols,
                       .n_columns = n_cols,
                       .values = (const char *const *const *) values,

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "coro.h"
 #include "log.h"
 
 /* ------------------------------------------------------------------------
@@ -144,6 +145,36 @@ static bool set_statement_timeout(eng_conn *c)
     return ok;
 }
 
+/* PQconnectdbParams without blocking the thread: PQconnectStartParams
+ * and PQconnectPoll, waiting with coro_wait_fd (a coroutine yields; a
+ * plain thread polls). connect_timeout bounds the whole handshake (libpq
+ * applies it only in its own blocking connect). Host names are still
+ * resolved synchronously inside PQconnectStartParams: use addresses where
+ * that matters. */
+static PGconn *connect_async(const char *const *keys, const char *const *vals, int timeout_s)
+{
+    PGconn *pg = PQconnectStartParams(keys, vals, 1);
+    if (!pg || PQstatus(pg) == CONNECTION_BAD)
+        return pg;
+    double deadline = timeout_s > 0 ? eng__now() + timeout_s : 0;
+    PostgresPollingStatusType st = PGRES_POLLING_WRITING;
+    while (st != PGRES_POLLING_OK && st != PGRES_POLLING_FAILED) {
+        short events = st == PGRES_POLLING_READING ? POLLIN : POLLOUT;
+        int ev = coro_wait_fd(PQsocket(pg), events, deadline);
+        if (ev == 0) {
+            /* PQstatus stays not OK: the caller reports and finishes. */
+            log_warn("engine: connecting took longer than connect_timeout (%d s)", timeout_s);
+            return pg;
+        }
+        st = PQconnectPoll(pg);
+    }
+    if (st == PGRES_POLLING_OK && PQsetnonblocking(pg, 1) != 0) {
+        PQfinish(pg);
+        return NULL;
+    }
+    return pg;
+}
+
 bool eng__conn_open(eng_conn *c, err_report *err)
 {
     eng_pool *p = c->pool;
@@ -174,7 +205,7 @@ bool eng__conn_open(eng_conn *c, err_report *err)
     }
     keys[n] = NULL, vals[n] = NULL;
 
-    PGconn *pg = PQconnectdbParams(keys, vals, 1);
+    PGconn *pg = connect_async(keys, vals, p->opts.connect_timeout);
     if (!pg || PQstatus(pg) != CONNECTION_OK) {
         arena *scratch = arena_create(NULL, "eng connect error");
         const char *msg = eng__one_line(scratch, pg ? PQerrorMessage(pg) : "out of memory");

@@ -48,7 +48,7 @@ bool eng__conn_usable(eng_conn *c, const char *sql, int nparams, err_report *err
 void eng__abandon_copy(eng_conn *c, ExecStatusType st)
 {
     if (st == PGRES_COPY_IN &&
-        PQputCopyEnd(c->pg, "COPY FROM STDIN goes through eng_copy_in") == 1) {
+        eng__put_copy(c, "COPY FROM STDIN goes through eng_copy_in", 0, true)) {
         PGresult *r;
         while ((r = eng__next_result(c)) != NULL)
             PQclear(r);
@@ -263,11 +263,11 @@ int64_t eng_copy_in(eng_conn *c, const char *copy_sql, const char *data, size_t 
     bool sent = true;
     for (size_t off = 0; off < len && sent;) {
         size_t n = len - off < COPY_CHUNK ? len - off : COPY_CHUNK;
-        sent = PQputCopyData(c->pg, data + off, (int) n) == 1;
+        sent = eng__put_copy(c, data + off, (int) n, false);
         off += n;
     }
     if (sent)
-        sent = PQputCopyEnd(c->pg, NULL) == 1;
+        sent = eng__put_copy(c, NULL, 0, true);
 
     /* Drain every result, keeping the first error; the connection is back
      * to idle (or in a failed transaction) only after the last one. */

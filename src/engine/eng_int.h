@@ -146,7 +146,8 @@ struct eng_conn {
 /* ---- waiters: one per blocked checkout, strict FIFO --------------------- */
 
 typedef struct eng__waiter {
-    pthread_cond_t cond;
+    pthread_cond_t cond; /* a thread sleeps on it (co NULL) */
+    struct coro *co;     /* or a coroutine parks (coro.h) */
     eng_conn *granted; /* set by the thread that serves this waiter: an
                           IN_USE connection, or a CONNECTING slot */
     bool cancelled;    /* the pool is being destroyed */
@@ -216,6 +217,10 @@ PGresult *eng__exec_prepared(eng_conn *c, const char *name, int nparams,
 PGresult *eng__prepare(eng_conn *c, const char *name, const char *sql);
 /* PQgetResult with the deadline (pipelines, COPY). */
 PGresult *eng__next_result(eng_conn *c);
+/* PQputCopyData (end false: n bytes of data) or PQputCopyEnd (end true:
+ * data is the error message or NULL), waiting while libpq's buffer is
+ * full, then flushed; false on an error or the deadline. */
+bool eng__put_copy(eng_conn *c, const char *data, int n, bool end);
 /* Records a connection-level failure: sets c->broken and, if the
  * connection is checked out, moves it to BROKEN (takes the pool lock). */
 void eng__conn_mark_broken(eng_conn *c);

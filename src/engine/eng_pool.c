@@ -31,7 +31,18 @@
 #include <string.h>
 #include <time.h>
 
+#include "coro.h"
 #include "log.h"
+
+/* Tells w it was served (granted or cancelled). Under p->mu, which keeps
+ * the waiter (on the sleeper's stack) alive until it is told. */
+static void notify_waiter_locked(eng__waiter *w)
+{
+    if (w->co)
+        coro_wake(w->co);
+    else
+        pthread_cond_signal(&w->cond);
+}
 
 /* ------------------------------------------------------------------------
  * Options, create, destroy
@@ -151,7 +162,7 @@ void eng_pool_destroy(eng_pool *p)
         w->prev = w->next = NULL;
         w->cancelled = true;
         p->waiting--;
-        pthread_cond_signal(&w->cond);
+        notify_waiter_locked(w);
     }
     p->wait_tail = NULL;
     int n = p->lists[ENG_CONN_IDLE].count;
@@ -232,7 +243,7 @@ static void slot_freed_locked(eng_pool *p)
         return;
     eng__waiter *w = pop_waiter_locked(p);
     w->granted = reserve_slot_locked(p);
-    pthread_cond_signal(&w->cond);
+    notify_waiter_locked(w);
 }
 
 /* Without waiting: an idle connection (now IN_USE), a fresh slot (now
@@ -276,11 +287,16 @@ static eng_conn *wait_locked(eng_pool *p, double wait_s, err_report *err,
 {
     eng__waiter w;
     memset(&w, 0, sizeof w);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&w.cond, &attr);
-    pthread_condattr_destroy(&attr);
+    /* In a request coroutine the wait parks the coroutine, not the
+     * thread: its loop runs other requests meanwhile. */
+    w.co = coro_self();
+    if (!w.co) {
+        pthread_condattr_t attr;
+        pthread_condattr_init(&attr);
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+        pthread_cond_init(&w.cond, &attr);
+        pthread_condattr_destroy(&attr);
+    }
 
     w.prev = p->wait_tail;
     if (p->wait_tail)
@@ -292,16 +308,28 @@ static eng_conn *wait_locked(eng_pool *p, double wait_s, err_report *err,
     p->sleepers++;
 
     struct timespec deadline = deadline_after(wait_s);
+    double co_deadline = (double) deadline.tv_sec + (double) deadline.tv_nsec / 1e9;
     while (!w.granted && !w.cancelled) {
-        int rc = pthread_cond_timedwait(&w.cond, &p->mu, &deadline);
-        if (rc == ETIMEDOUT && !w.granted && !w.cancelled) {
+        bool expired;
+        if (w.co) {
+            /* Never across the park: other coroutines of this thread
+             * check in and out meanwhile. */
+            pthread_mutex_unlock(&p->mu);
+            coro_park(co_deadline);
+            pthread_mutex_lock(&p->mu);
+            expired = coro_now() >= co_deadline;
+        } else {
+            expired = pthread_cond_timedwait(&w.cond, &p->mu, &deadline) == ETIMEDOUT;
+        }
+        if (expired && !w.granted && !w.cancelled) {
             remove_waiter_locked(p, &w);
             p->timeouts++;
             break;
         }
     }
     p->sleepers--;
-    pthread_cond_destroy(&w.cond);
+    if (!w.co)
+        pthread_cond_destroy(&w.cond);
 
     *free_pool = last_one_out_locked(p);
     if (w.granted)
@@ -498,7 +526,7 @@ void eng_pool_checkin(eng_pool *p, eng_conn *c)
         if (c->state != ENG_CONN_IN_USE)
             eng_conn_set_state(p, c, ENG_CONN_IN_USE);
         w->granted = c;
-        pthread_cond_signal(&w->cond);
+        notify_waiter_locked(w);
         pthread_mutex_unlock(&p->mu);
         return;
     }

@@ -5,25 +5,60 @@
  * the socket stays open. A frozen server (SIGSTOP, a hung host behind a
  * live TCP stack) keeps it open and answers nothing: statement_timeout is
  * enforced by that same server, so it cannot fire, and keepalives are
- * answered by its kernel. So the engine sends with libpq's PQsend* calls
- * (blocking mode: the whole message is written before they return) and
- * waits for the answer itself, with poll() and the pool's answer_timeout:
- * past it the connection is marked broken (checkin closes it) and the
- * caller gets ERR_TIMEOUT. The server's own statement_timeout stays the
- * first line; answer_timeout is statement_timeout plus a margin.
+ * answered by its kernel. So the engine runs pooled connections in
+ * libpq's non-blocking mode, sends with the PQsend* calls, and does every
+ * wait itself, here, with coro_wait_fd and the pool's answer_timeout:
+ * flushing what the socket did not take yet (a large bulk insert, a slow
+ * reader) and waiting for the answer. Past the deadline the connection is
+ * marked broken (checkin closes it) and the caller gets ERR_TIMEOUT. The
+ * server's own statement_timeout stays the first line; answer_timeout is
+ * statement_timeout plus a margin.
+ *
+ * coro_wait_fd is the one seam between the engine and the request
+ * coroutines (src/common/coro.h): inside a coroutine a wait yields the
+ * thread to the loop, which runs other requests meanwhile; on a plain
+ * thread (the health checker, the CLI, tests) it is poll().
  *
  * Results are read as PQexec reads them: the last result of the command,
  * stopping at a COPY state.
  */
 #include "eng_int.h"
 
-#include <errno.h>
 #include <poll.h>
+
+#include "coro.h"
 
 static double deadline_of(const eng_conn *c)
 {
     int ms = c->pool->opts.answer_timeout_ms;
     return ms > 0 ? eng__now() + ms / 1000.0 : 0;
+}
+
+static bool timed_out(eng_conn *c)
+{
+    /* Not a connection that died in the pool: nothing to replay
+     * elsewhere, the database itself is not answering. */
+    c->unverified = false;
+    c->timed_out = true;
+    eng__conn_mark_broken(c);
+    return false;
+}
+
+/* Writes out what libpq still holds (non-blocking mode queues what the
+ * socket did not take), reading meanwhile so that a server blocked on
+ * writing its answer never deadlocks with us. */
+static bool flush(eng_conn *c, double deadline)
+{
+    PGconn *pg = c->pg;
+    int r;
+    while ((r = PQflush(pg)) == 1) {
+        int ev = coro_wait_fd(PQsocket(pg), POLLIN | POLLOUT, deadline);
+        if (ev == 0)
+            return timed_out(c);
+        if (ev < 0 || ((ev & POLLIN) && !PQconsumeInput(pg)))
+            return true; /* PQgetResult reports it */
+    }
+    return true;
 }
 
 /* Waits until a whole result can be read without blocking. False when
@@ -32,30 +67,35 @@ static double deadline_of(const eng_conn *c)
 static bool await(eng_conn *c, double deadline)
 {
     PGconn *pg = c->pg;
+    if (!flush(c, deadline))
+        return false;
     while (PQisBusy(pg)) {
-        int ms = -1;
-        if (deadline > 0) {
-            double left = deadline - eng__now();
-            if (left <= 0) {
-                /* Not a connection that died in the pool: nothing to
-                 * replay elsewhere, the database itself is not answering. */
-                c->unverified = false;
-                c->timed_out = true;
-                eng__conn_mark_broken(c);
-                return false;
-            }
-            ms = (int) (left * 1000) + 1;
-        }
-        struct pollfd pfd = {.fd = PQsocket(pg), .events = POLLIN};
-        if (pfd.fd < 0)
+        int fd = PQsocket(pg);
+        if (fd < 0)
             return true;
-        int n = poll(&pfd, 1, ms);
-        if (n < 0 && errno != EINTR)
-            return true;
-        if (n > 0 && !PQconsumeInput(pg))
+        int ev = coro_wait_fd(fd, POLLIN, deadline);
+        if (ev == 0)
+            return timed_out(c);
+        if (ev < 0 || !PQconsumeInput(pg))
             return true;
     }
     return true;
+}
+
+bool eng__put_copy(eng_conn *c, const char *data, int n, bool end)
+{
+    double deadline = deadline_of(c);
+    for (;;) {
+        int r = end ? PQputCopyEnd(c->pg, data) : PQputCopyData(c->pg, data, n);
+        if (r != 0)
+            return r == 1 && flush(c, deadline);
+        /* 0: libpq's buffer is full (non-blocking mode): let it drain. */
+        int ev = coro_wait_fd(PQsocket(c->pg), POLLIN | POLLOUT, deadline);
+        if (ev == 0)
+            return timed_out(c);
+        if (ev < 0 || ((ev & POLLIN) && !PQconsumeInput(c->pg)) || PQflush(c->pg) < 0)
+            return false;
+    }
 }
 
 PGresult *eng__next_result(eng_conn *c)

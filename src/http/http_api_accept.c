@@ -2,7 +2,7 @@
  * Content negotiation (SPEC.md §5 "CSV"): JSON unless the Accept header
  * prefers text/csv where a route can give it; an Accept that excludes
  * everything the route can give is a 406, not a JSON body the client said
- * it cannot read.
+ * it cannot read. The q-value reading here serves Accept-Encoding too.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -10,34 +10,43 @@
 
 #include "http_int.h"
 
-/* The q of the best Accept entry matching one of types (NULL-ended), or
- * -1 when none matches. */
-static double quality(const char *accept, const char *const *types)
+/* The q the header gives the entry named `name`, or -1 when it names it
+ * not. */
+static double entry_quality(const char *header, const char *name)
 {
-    double best = -1;
-    for (const char *p = accept; *p;) {
+    for (const char *p = header; *p;) {
         while (*p == ' ' || *p == ',')
             p++;
         size_t len = strcspn(p, ",");
-        size_t name = strcspn(p, ";,");
-        while (name && p[name - 1] == ' ')
-            name--;
-        double q = 1;
-        const char *semi = memchr(p, ';', len);
-        for (const char *s = semi; s && s < p + len;) {
-            s++;
-            while (*s == ' ')
+        size_t n = strcspn(p, ";,");
+        while (n && p[n - 1] == ' ')
+            n--;
+        if (n == strlen(name) && strncasecmp(p, name, n) == 0) {
+            double q = 1;
+            const char *semi = memchr(p, ';', len);
+            for (const char *s = semi; s && s < p + len;) {
                 s++;
-            if ((s[0] == 'q' || s[0] == 'Q') && s[1] == '=')
-                q = strtod(s + 2, NULL);
-            s = memchr(s, ';', (size_t) (p + len - s));
+                while (*s == ' ')
+                    s++;
+                if ((s[0] == 'q' || s[0] == 'Q') && s[1] == '=')
+                    q = strtod(s + 2, NULL);
+                s = memchr(s, ';', (size_t) (p + len - s));
+            }
+            return q;
         }
-        for (size_t t = 0; types[t]; t++)
-            if (strlen(types[t]) == name && strncasecmp(p, types[t], name) == 0 && q > best)
-                best = q;
         p += len;
     }
-    return best;
+    return -1;
+}
+
+double http__header_quality(const char *header, const char *const *names)
+{
+    for (size_t i = 0; header && names[i]; i++) {
+        double q = entry_quality(header, names[i]);
+        if (q >= 0)
+            return q;
+    }
+    return -1;
 }
 
 bool http__api_format(http_request *req, bool csv_ok, bool *csv, err_report *err)
@@ -49,8 +58,8 @@ bool http__api_format(http_request *req, bool csv_ok, bool *csv, err_report *err
     static const char *const JSON[] = {"application/json", "application/problem+json",
                                        "application/*", "*/*", NULL};
     static const char *const CSV[] = {"text/csv", "text/*", NULL};
-    double json = quality(accept, JSON);
-    double text = csv_ok ? quality(accept, CSV) : -1;
+    double json = http__header_quality(accept, JSON);
+    double text = csv_ok ? http__header_quality(accept, CSV) : -1;
     if (text > 0 && text > json) {
         *csv = true;
         return true;

@@ -44,16 +44,20 @@ void http__api_bulk_insert(http_request *req)
     }
     dto_bulk rows;
     orm_bulk_result done;
-    /* Every row is validated before anything is sent: the first bad row
-     * is reported and nothing is inserted. */
-    if (!http__api_writable(req, m, body, "", &err) || !dto_bulk_rows(m, body, a, &rows, &err)) {
+    /* Every row is validated before anything is sent: every bad row is
+     * reported and nothing is inserted. */
+    if (!http__api_writable(req, m, body, "", &err) ||
+        !dto_bulk_rows(m, body, NULL, a, &rows, &err)) {
         http_reply_problem(req, &err);
         return;
     }
     orm_session_last_write_next(s); /* one batch: one INSERT, no BEGIN/COMMIT */
     if (!orm_bulk_insert(s, m, rows.columns, rows.n_columns, rows.values, rows.defaults,
                          rows.n_rows, upsert ? &conflict : NULL, returning, &done, &err)) {
-        http__api_fail(req, m, "", &err);
+        /* Rolled back first: finding the row that broke a constraint is a
+         * read, and a multi-batch insert's transaction is aborted. */
+        orm_session_rollback(s);
+        http__api_fail(req, m, http__api_rows_pointer(req, s, m, &rows, "", &err), &err);
         return;
     }
     jsonw *w = http_reply_writer(req);

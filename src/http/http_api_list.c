@@ -56,12 +56,15 @@ static void link_next(http_request *req, const char *next)
     http_add_header(req, "Link", sbuf_str(&b));
 }
 
-static void meta(jsonw *w, const query_doc *q, int64_t count, const char *next)
+void http__api_list_meta(jsonw *w, const query_doc *q, int64_t count, const char *next)
 {
     jsonw_key(w, "meta");
     jsonw_object_begin(w);
     jsonw_key(w, "limit");
-    jsonw_integer(w, q->limit);
+    if (q->all)
+        jsonw_null(w);
+    else
+        jsonw_integer(w, q->limit);
     jsonw_key(w, "offset");
     jsonw_integer(w, q->offset);
     jsonw_key(w, "count");
@@ -96,7 +99,7 @@ static bool page(http_request *req, jsonw *w, sbuf *csv, orm_session *s, const o
         }
         http__api_envelope_begin(w);
         dto_write_rows(w, r);
-        meta(w, q, count, NULL);
+        http__api_list_meta(w, q, count, NULL);
         return true;
     }
     const sql_node *where = q->where; /* the cursor's shape is the query's own where */
@@ -113,7 +116,7 @@ static bool page(http_request *req, jsonw *w, sbuf *csv, orm_session *s, const o
     } else {
         http__api_envelope_begin(w);
         dto_write_entities(w, items, n, plan, q->fields, q->n_fields);
-        meta(w, q, count, next);
+        http__api_list_meta(w, q, count, next);
     }
     content_range(req, q, n, count);
     if (next && !from_document)
@@ -133,6 +136,7 @@ static void run(http_request *req, bool from_document)
         return;
     }
     query_limits lim = http__api_limits(req);
+    lim.allow_all = true; /* lists stream limit "all" */
     query_doc q;
     bool ok;
     if (from_document) {
@@ -153,6 +157,12 @@ static void run(http_request *req, bool from_document)
     if (want_csv) {
         csv = ARENA_NEW(a, sbuf);
         sbuf_init(csv, a, 4096);
+    }
+    if (ok && q.all) {
+        /* every row: streamed from a cursor (http_api_export.c) */
+        if (!http__api_export(req, s, m, &q, want_csv, &err))
+            http_reply_problem(req, &err);
+        return;
     }
     if (ok)
         ok = page(req, http_reply_writer(req), csv, s, m, &q, from_document, &err);

@@ -12,6 +12,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "coro.h"
 #include "dto.h"
 #include "jsonkind.h"
 #include "http_int.h"
@@ -388,8 +389,7 @@ static void backoff(int attempt_no, int base_ms)
         r = (unsigned) time(NULL);
     long ms = (long) base_ms << (attempt_no < 10 ? attempt_no : 10);
     ms = ms / 2 + (long) (r % (unsigned long) (ms / 2 + 1)); /* jitter: [ms/2, ms] */
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    nanosleep(&ts, NULL);
+    coro_sleep((double) ms / 1000.0); /* yields the request's loop thread */
 }
 
 void http__api_transaction(http_request *req)

@@ -209,3 +209,21 @@ void http__api_fail(http_request *req, const orm_mapper *m, const char *pointer_
     dto_point_at_constraint(http_req_app(req)->registry, m, pointer_prefix, err);
     http_reply_problem(req, err);
 }
+
+const char *http__api_rows_pointer(http_request *req, orm_session *s, const orm_mapper *m,
+                                   const dto_bulk *rows, const char *pointer_prefix,
+                                   const err_report *err)
+{
+    const char *prefix = pointer_prefix ? pointer_prefix : "";
+    if (strcmp(err->sqlstate, "23505") != 0)
+        return prefix;
+    /* Found with the constraint's columns in the rows (or one SELECT),
+     * never from PostgreSQL's message. */
+    err_report scratch;
+    err_init(&scratch, http_req_arena(req));
+    size_t row;
+    if (!orm_bulk_conflicting_row(s, m, rows->columns, rows->n_columns, rows->values,
+                                  rows->defaults, rows->n_rows, err->constraint, &row, &scratch))
+        return prefix;
+    return arena_sprintf(http_req_arena(req), "%s/%zu", prefix, row);
+}

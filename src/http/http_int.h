@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
+#include "dto.h"
 #include "http.h"
 #include "query.h"
 #include "strbuf.h"
@@ -25,6 +26,8 @@ typedef struct http_out_header {
     struct http_out_header *next;
     const char *name, *value;
 } http_out_header;
+
+typedef struct http__stream http__stream;
 
 typedef enum http_req_state {
     HTTP_REQ_RECEIVING, /* body arriving */
@@ -79,6 +82,7 @@ struct http_request {
     http_out_header *headers;
     bool replied;
     _Atomic int state;     /* http_req_state */
+    http__stream *stream;  /* a streamed reply (http_stream.c), else NULL */
 };
 
 typedef struct http__templates http__templates;
@@ -97,16 +101,44 @@ struct http_server {
     atomic_bool draining; /* http_server_stop began: Connection: close */
     _Atomic double last_arrival; /* monotonic seconds of the latest request */
 
-    /* The database worker pool: a bounded ring of suspended requests. */
+    /* The database workers (http_workers.c): a bounded ring of suspended
+     * requests, run by request coroutines on n_threads loop threads. */
     pthread_mutex_t mu;
-    pthread_cond_t not_empty;
     http_request **ring;
     int ring_cap, ring_head, ring_len;
-    int running; /* requests a worker is running now */
+    int running; /* requests a coroutine is running now */
     bool stopping;
     pthread_t *threads;
     int n_threads;
+    struct http__loop *loops; /* n_threads */
+
+    /* Connection phases and deadlines (http_conns.c). */
+    pthread_mutex_t conns_mu;
+    struct http__conn *conns; /* every open connection, newest first */
+    int n_conns, max_conns;
+    pthread_t janitor;
+    pthread_cond_t janitor_wake;
+    bool janitor_stop;
+    int per_loop;             /* request coroutines per loop, at most */
+    unsigned next_loop;       /* round robin for wake-ups; under mu */
 };
+
+/* ---- connection phases (http_conns.c) ---------------------------------- */
+
+typedef struct http__conn http__conn;
+typedef enum http__conn_phase {
+    HTTP_CONN_HEADERS, /* waiting for a request's headers (total deadline) */
+    HTTP_CONN_BODY,    /* receiving its body (total deadline, half-close ends it) */
+    HTTP_CONN_BUSY     /* being answered */
+} http__conn_phase;
+/* Sizes the connection table (s->max_conns) and starts the janitor. */
+bool http__conns_start(http_server *s);
+void http__conns_stop(http_server *s);
+/* libmicrohttpd's MHD_OPTION_NOTIFY_CONNECTION callback (cls: the server). */
+void http__conn_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                       enum MHD_ConnectionNotificationCode code);
+/* The request on conn moved to phase (I/O thread). */
+void http__conn_phase_set(http_server *s, struct MHD_Connection *conn, http__conn_phase phase);
 
 /* Router: finds the route for method + path, filling path parameters;
  * sets req->allowed when the path matches under other methods only. */
@@ -174,6 +206,49 @@ enum {
 
 /* Queues req's response on its connection (I/O thread). */
 enum MHD_Result http__send(http_request *req);
+/* What the access log says about the client, read from the connection
+ * (in the request arena). */
+typedef struct http__peer {
+    const char *client, *forwarded_for, *user_agent;
+} http__peer;
+void http__peer_of(http_request *req, http__peer *out);
+/* Metrics and the access-log record of a reply that went out (http__send,
+ * or the end of a streamed one). */
+void http__observe(http_request *req, double total_ms, const orm_session_stats *st);
+/* Ends a request: its arena (and session) and its place in the server's
+ * count of requests in flight (the completion notice, or the writer of a
+ * streamed reply when it lets go last). */
+void http__request_end(http_request *req);
+
+/* ---- streamed replies (http_stream.c) ----
+ * A handler on a worker that sends a large result as it reads it: begin
+ * (status, content type and the headers added so far go out; the request
+ * is handed back to libmicrohttpd now), write batch after batch, end.
+ * The arena and session stay the worker's until the handler returns. */
+/* NULL with err set (nothing sent: reply with a problem) when no stream
+ * can be opened. */
+http__stream *http__stream_begin(http_request *req, int status, const char *content_type,
+                                 err_report *err);
+/* Sends n bytes, waiting for the client to take them; false once the
+ * client is gone (or for HEAD): stop producing. */
+bool http__stream_write(http__stream *st, const char *data, size_t n);
+bool http__stream_gone(const http__stream *st);
+/* The end of the body: complete, or cut (failed: the client sees an
+ * incomplete reply, never a complete wrong one). Logs the request. */
+void http__stream_end(http__stream *st, bool failed);
+/* For http__send (I/O thread): the response reading the stream, and the
+ * session's numbers as they were at the hand-back (Server-Timing). */
+struct MHD_Response *http__stream_response(http_request *req);
+void http__stream_stats(const http_request *req, orm_session_stats *out);
+/* The client as it was at the hand-back (the connection may be gone when
+ * the stream ends and is logged). */
+void http__stream_peer(const http_request *req, http__peer *out);
+/* One holder of a streamed request lets go: true when it was the last one
+ * (or the request streams nothing) and the caller must end the request. */
+bool http__stream_let_go(http_request *req);
+/* The worker's end of a request: false when it is not streamed (resume it
+ * as usual); else lets go (ending it when last) and true. */
+bool http__stream_worker_done(http_request *req);
 
 /* ---- REST API helpers (http_api_*.c) ---- */
 
@@ -195,6 +270,12 @@ const char **http__api_key(http_request *req, const orm_mapper *m, const char *r
  * the model fields of the constraint (prefix + "/" + column). */
 void http__api_fail(http_request *req, const orm_mapper *m, const char *pointer_prefix,
                     err_report *err);
+/* The pointer prefix for a failed bulk insert of rows (after the
+ * session's rollback): prefix + "/<row>" for a unique violation whose row
+ * can be told (orm_bulk_conflicting_row), else prefix. */
+const char *http__api_rows_pointer(http_request *req, orm_session *s, const orm_mapper *m,
+                                   const dto_bulk *rows, const char *pointer_prefix,
+                                   const err_report *err);
 /* A foreign-key violation on DELETE: a 409 without a pointer (no field of
  * the request is at fault) whose detail names the referencing table. */
 void http__api_describe_delete_conflict(const orm_mapper *m, err_report *err);
@@ -210,6 +291,14 @@ void http__api_envelope_end(jsonw *w, const query_doc *q, int64_t count);
  * err set (w may then hold part of it: reply with a problem). */
 bool http__api_write_page(jsonw *w, orm_session *s, const orm_mapper *m, const query_doc *q,
                           err_report *err);
+/* The meta member of a list envelope (limit null for limit "all"; next
+ * only for entity lists), then the envelope's end. */
+void http__api_list_meta(jsonw *w, const query_doc *q, int64_t count, const char *next);
+/* A list with limit "all", streamed from a server-side cursor
+ * (http_api_export.c): true once replied (maybe cut after a later
+ * failure), false with err set when nothing was sent. */
+bool http__api_export(http_request *req, orm_session *s, const orm_mapper *m, query_doc *q,
+                      bool csv, err_report *err);
 /* Document limits from the server configuration, and the columns the
  * request's role may name (http__column_filter). */
 query_limits http__api_limits(http_request *req);
@@ -226,6 +315,11 @@ void http__api_bulk_update(http_request *req);
 void http__api_transaction(http_request *req);
 void http__api_bulk_delete(http_request *req);
 void http__api_rpc(http_request *req);
+/* The q-value an Accept-style header (Accept, Accept-Encoding) gives the
+ * first of names (most specific first, NULL-ended) it lists; -1 when it
+ * lists none. A specific entry overrides a wildcard (RFC 9110 §12.5.1). */
+double http__header_quality(const char *header, const char *const *names);
+
 /* The representation a request's Accept header asks for: *csv true for
  * text/csv (only when csv_ok: lists, query documents, read-only named
  * queries), false for JSON (also without Accept, or with * / *,

@@ -231,7 +231,16 @@ static const char *client_address(http_request *req)
 
 /* One access-log record per request (SPEC.md §5, issue 14): who asked what,
  * how it ended, where the time went. No bodies, no query values. */
-static void access_log(http_request *req, double total_ms, const orm_session_stats *st)
+void http__peer_of(http_request *req, http__peer *out)
+{
+    out->client = client_address(req);
+    /* copies: libmicrohttpd's strings die with the connection */
+    out->forwarded_for = arena_strdup(req->arena, http_req_header(req, "X-Forwarded-For"));
+    out->user_agent = arena_strdup(req->arena, http_req_header(req, "User-Agent"));
+}
+
+static void access_log(http_request *req, double total_ms, const orm_session_stats *st,
+                       const http__peer *peer)
 {
     log_field f[] = {
         LOG_STR("request_id", req->request_id),
@@ -245,9 +254,9 @@ static void access_log(http_request *req, double total_ms, const orm_session_sta
         LOG_NUM("pool_wait_ms", st->pool_wait_ms),
         LOG_NUM("db_ms", st->db_ms),
         LOG_INT("statements", st->statements),
-        LOG_STR("client", client_address(req)),
-        LOG_STR("forwarded_for", http_req_header(req, "X-Forwarded-For")),
-        LOG_STR("user_agent", http_req_header(req, "User-Agent")),
+        LOG_STR("client", peer->client),
+        LOG_STR("forwarded_for", peer->forwarded_for),
+        LOG_STR("user_agent", peer->user_agent),
         LOG_STR("role", req->role),
     };
     log_record(LOG_INFO, "request", f, sizeof f / sizeof f[0]);
@@ -256,29 +265,8 @@ static void access_log(http_request *req, double total_ms, const orm_session_sta
 /* Whether Accept-Encoding allows gzip: named (or "*") without q=0. */
 static bool accepts_gzip(const char *accept)
 {
-    for (const char *p = accept; p && *p;) {
-        while (*p == ' ' || *p == ',')
-            p++;
-        size_t len = strcspn(p, ",");
-        size_t name = strcspn(p, ";,");
-        while (name && p[name - 1] == ' ')
-            name--;
-        bool match = (name == 4 && strncasecmp(p, "gzip", 4) == 0) || (name == 1 && *p == '*');
-        if (match) {
-            const char *q = memchr(p, ';', len);
-            bool zero = false;
-            if (q) {
-                const char *v = q + 1;
-                while (*v == ' ')
-                    v++;
-                if ((v[0] == 'q' || v[0] == 'Q') && v[1] == '=')
-                    zero = strtod(v + 2, NULL) <= 0.0;
-            }
-            return !zero;
-        }
-        p += len;
-    }
-    return false;
+    static const char *const GZIP[] = {"gzip", "*", NULL};
+    return http__header_quality(accept, GZIP) > 0;
 }
 
 /* Compresses the body with zlib's gzip wrapper when the client accepts it
@@ -312,6 +300,35 @@ static bool maybe_gzip(http_request *req)
     return true;
 }
 
+void http__observe(http_request *req, double total_ms, const orm_session_stats *st)
+{
+    const http_app *app = req->server->app;
+    if (app && app->metrics) {
+        http_metrics_sample x = {
+            .route = http_req_route_name(req),
+            .method = req->method_name,
+            .resource = http__metrics_resource(req),
+            .status = req->status,
+            .seconds = total_ms / 1e3,
+            .statements = st->statements,
+            .used_database = req->session != NULL,
+            .pool_wait_seconds = st->pool_wait_ms / 1e3,
+            .db_seconds = st->db_ms / 1e3,
+        };
+        http_metrics_observe(app->metrics, &x);
+    }
+    if (req->server->cfg->access_log) {
+        /* A streamed reply ends after its connection may have gone: it
+         * took these before the hand-back. */
+        http__peer peer;
+        if (req->stream)
+            http__stream_peer(req, &peer);
+        else
+            http__peer_of(req, &peer);
+        access_log(req, total_ms, st, &peer);
+    }
+}
+
 enum MHD_Result http__send(http_request *req)
 {
     if (!req->replied) {
@@ -320,9 +337,13 @@ enum MHD_Result http__send(http_request *req)
         err_set(&err, ERR_INTERNAL, "No response was produced.");
         http_reply_problem(req, &err);
     }
-    bool gzipped = maybe_gzip(req);
-    struct MHD_Response *resp = MHD_create_response_from_buffer(
-        req->resp_len, (void *) req->resp_body, MHD_RESPMEM_PERSISTENT);
+    /* A streamed reply's body comes from its writer, which still uses the
+     * request (http_stream.c): nothing here may allocate in its arena. */
+    bool gzipped = !req->stream && maybe_gzip(req);
+    struct MHD_Response *resp =
+        req->stream ? http__stream_response(req)
+                    : MHD_create_response_from_buffer(req->resp_len, (void *) req->resp_body,
+                                                      MHD_RESPMEM_PERSISTENT);
     if (!resp)
         return MHD_NO;
     if (req->content_type)
@@ -332,13 +353,15 @@ enum MHD_Result http__send(http_request *req)
     MHD_add_response_header(resp, "X-Request-Id", req->request_id);
     if (gzipped)
         MHD_add_response_header(resp, "Content-Encoding", "gzip");
-    if (req->resp_len > HTTP_GZIP_MIN_BYTES || gzipped)
+    if (!req->stream && (req->resp_len > HTTP_GZIP_MIN_BYTES || gzipped))
         MHD_add_response_header(resp, "Vary", "Accept-Encoding");
     http__cors_headers(req, resp);
 
     double total_ms = (now_s() - req->start) * 1e3;
     orm_session_stats st = {0};
-    if (req->session)
+    if (req->stream)
+        http__stream_stats(req, &st);
+    else if (req->session)
         orm_session_get_stats(req->session, &st);
     char timing[160];
     snprintf(timing, sizeof timing, "total;dur=%.3f, pool;dur=%.3f, db;dur=%.3f", total_ms,
@@ -353,22 +376,7 @@ enum MHD_Result http__send(http_request *req)
 
     enum MHD_Result r = MHD_queue_response(req->conn, (unsigned) req->status, resp);
     MHD_destroy_response(resp);
-
-    if (app && app->metrics) {
-        http_metrics_sample x = {
-            .route = http_req_route_name(req),
-            .method = req->method_name,
-            .resource = http__metrics_resource(req),
-            .status = req->status,
-            .seconds = total_ms / 1e3,
-            .statements = st.statements,
-            .used_database = req->session != NULL,
-            .pool_wait_seconds = st.pool_wait_ms / 1e3,
-            .db_seconds = st.db_ms / 1e3,
-        };
-        http_metrics_observe(app->metrics, &x);
-    }
-    if (req->server->cfg->access_log)
-        access_log(req, total_ms, &st);
+    if (!req->stream) /* a stream is observed when its writer ends it */
+        http__observe(req, total_ms, &st);
     return r;
 }

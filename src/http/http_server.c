@@ -6,11 +6,13 @@
  * a response; everything else is answered on the spot.
  */
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,10 +27,21 @@ static double now_s(void)
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
-enum { MAX_CONNECTIONS = 10000 };
+/* libmicrohttpd's memory pool per connection (its default is 32 KiB). It
+ * holds the request line and headers while they are parsed, then the
+ * response headers, and it is zeroed after every response, so each
+ * keep-alive connection keeps it resident: 10,000 idle connections cost
+ * 10,000 times this. Sized for an 8 KiB bearer token plus ordinary
+ * headers; larger headers get libmicrohttpd's own 431. */
+#ifndef HTTP_CONN_MEMORY
+#define HTTP_CONN_MEMORY (10 * 1024)
+#endif
 /* The drain's idle period: keep-alive connections that sent nothing for
  * this long are closed without waiting for the rest of the grace. */
 #define DRAIN_QUIET_S 0.5
+/* At most this many backlog connections adopted at the drain (the
+ * listen backlog is 1,024). */
+enum { MAX_ADOPTED = 1024 };
 
 /* ---- request ids ------------------------------------------------------- */
 
@@ -239,7 +252,9 @@ static bool framing_ok(http_request *req, const char *version)
  * already sent instead of being cut while sending the next. */
 static enum MHD_Result send_reply(http_request *req)
 {
-    if (atomic_load(&req->server->draining))
+    /* (A streamed reply decided this before its hand-back: its arena is
+     * its writer's now, http_stream.c.) */
+    if (atomic_load(&req->server->draining) && !req->stream)
         http_add_header(req, "Connection", "close");
     return http__send(req);
 }
@@ -253,6 +268,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     http_request *req = *req_cls;
 
     if (!req) {
+        http__conn_phase_set(s, conn, HTTP_CONN_BODY);
         req = request_new(s, conn, url, method);
         *req_cls = req;
         atomic_store(&s->last_arrival, req->start);
@@ -290,6 +306,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
 
     /* The whole request is in. */
+    http__conn_phase_set(s, conn, HTTP_CONN_BUSY);
     if (!admit(req)) {
         atomic_store(&req->state, HTTP_REQ_DONE);
         return send_reply(req);
@@ -317,13 +334,24 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode toe)
 {
-    (void) conn;
     (void) toe;
     http_server *s = cls;
     http_request *req = *req_cls;
+    /* Keep-alive: the next request's headers are due within the idle
+     * timeout, counted from now, not from its last byte. */
+    http__conn_phase_set(s, conn, HTTP_CONN_HEADERS);
     if (!req)
         return;
     *req_cls = NULL;
+    /* The writer of a streamed reply may still hold the request: then it
+     * ends it when it lets go (http_stream.c). */
+    if (http__stream_let_go(req))
+        http__request_end(req);
+}
+
+void http__request_end(http_request *req)
+{
+    http_server *s = req->server;
     arena_destroy(req->arena); /* closes the session if a path left it open */
     atomic_fetch_sub(&s->active, 1);
 }
@@ -430,10 +458,17 @@ static http_server *start(const cfg_server *cfg, bool admin, const http_route *r
         free(s);
         return NULL;
     }
+    if (!http__conns_start(s)) {
+        err_set(err, ERR_INTERNAL, "Cannot start the connection janitor thread.");
+        http__workers_stop(s, 0);
+        http__templates_destroy(s->templates);
+        free(s);
+        return NULL;
+    }
     /* Bounded clients: one address holds at most max_connections_per_client
-     * of the 10,000 slots, and a connection silent for idle_timeout_s is
-     * closed (libmicrohttpd restarts that clock at every byte: a total
-     * deadline for a request's headers is not something it offers). */
+     * of the max_connections slots, and a connection silent for
+     * idle_timeout_s is closed (libmicrohttpd restarts that clock at every
+     * byte: the total deadlines for headers and bodies are http_conns.c's). */
     /* One polling thread is no thread pool: the option is left out then
      * (libmicrohttpd warns about a pool of 0 or 1). */
     struct MHD_OptionItem pool[] = {
@@ -444,15 +479,17 @@ static http_server *start(const cfg_server *cfg, bool admin, const http_route *r
         flags, (uint16_t) cfg->port, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER,
         log_mhd, NULL, MHD_OPTION_SOCK_ADDR, sa, MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL, MHD_OPTION_ARRAY, pool,
-        MHD_OPTION_CONNECTION_LIMIT,
-        (unsigned) MAX_CONNECTIONS, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+        MHD_OPTION_NOTIFY_CONNECTION, http__conn_notify, s, MHD_OPTION_CONNECTION_LIMIT,
+        (unsigned) s->max_conns, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned) (cfg->max_connections_per_client > 0 ? cfg->max_connections_per_client
-                                                        : MAX_CONNECTIONS),
+                                                        : s->max_conns),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) (cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s : 30),
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned) 1024, MHD_OPTION_END);
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned) 1024, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
+        (size_t) HTTP_CONN_MEMORY, MHD_OPTION_END);
     if (!s->daemon) {
         err_set(err, ERR_CONFIG, "Cannot listen on %s:%d (address in use or not available).",
                 host, cfg->port);
+        http__conns_stop(s);
         http__workers_stop(s, 0);
         http__templates_destroy(s->templates);
         free(s);
@@ -475,6 +512,28 @@ static unsigned open_connections(http_server *s)
     return info ? info->num_connections : 0;
 }
 
+/* Connections the kernel completed before the listener stopped but that
+ * nobody accepted yet would be reset by its close: a client (a load
+ * balancer) that already sent its request sees it fail, and cannot know
+ * it is safe to retry. They are accepted here and handed to the daemon,
+ * which answers them like any other during the drain (Connection:
+ * close). */
+static void adopt_backlog(http_server *s, MHD_socket listener)
+{
+    int fl = fcntl(listener, F_GETFL);
+    if (fl < 0 || fcntl(listener, F_SETFL, fl | O_NONBLOCK) != 0)
+        return;
+    for (int n = 0; n < MAX_ADOPTED; n++) {
+        struct sockaddr_storage addr;
+        socklen_t len = sizeof addr;
+        int fd = accept4(listener, (struct sockaddr *) &addr, &len, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0)
+            return; /* EAGAIN: the backlog is empty */
+        if (MHD_add_connection(s->daemon, fd, (struct sockaddr *) &addr, len) != MHD_YES)
+            log_warn("http: a connection accepted during the drain could not be served");
+    }
+}
+
 bool http_server_stop(http_server *s)
 {
     if (!s)
@@ -482,8 +541,10 @@ bool http_server_stop(http_server *s)
     /* From here every response says Connection: close (send_reply). */
     atomic_store(&s->draining, true);
     MHD_socket listener = MHD_quiesce_daemon(s->daemon);
-    if (listener != MHD_INVALID_SOCKET)
+    if (listener != MHD_INVALID_SOCKET) {
+        adopt_backlog(s, listener);
         close(listener);
+    }
     double start = now_s();
     double deadline = start + s->cfg->shutdown_grace_ms / 1000.0;
     /* Done when no request is in flight and either every connection has
@@ -507,8 +568,7 @@ bool http_server_stop(http_server *s)
     if (!http__workers_stop(s, deadline))
         return false;
     MHD_stop_daemon(s->daemon);
-    free(s->ring);
-    free(s->threads);
+    http__conns_stop(s);
     http__templates_destroy(s->templates);
     free(s->owned_cfg);
     free(s);

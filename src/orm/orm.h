@@ -502,6 +502,16 @@ bool orm_bulk_insert(orm_session *s, const orm_mapper *m, const size_t *cols, si
                      const char *const *const *values, const bool *const *defaults,
                      size_t n_rows, const orm_conflict *conflict, bool want_keys,
                      orm_bulk_result *out /* OUT */, err_report *err);
+/* After a unique violation of constraint by such a bulk insert (and the
+ * session's rollback): *row = the first row that repeats an earlier row
+ * of the body in the constraint's columns, else (one-column constraints)
+ * the first row whose value is already stored (one SELECT). False when
+ * it cannot be told (a constraint column the rows leave to the database,
+ * another kind of constraint) or the SELECT failed (err set then). */
+bool orm_bulk_conflicting_row(orm_session *s, const orm_mapper *m, const size_t *cols,
+                              size_t n_cols, const char *const *const *values,
+                              const bool *const *defaults, size_t n_rows, const char *constraint,
+                              size_t *row /* OUT */, err_report *err);
 
 /* DELETE FROM m's table WHERE where (a condition over from, a FROM item of
  * that table without an alias). A NULL where is refused (ERR_BAD_REQUEST):
@@ -586,12 +596,14 @@ typedef struct orm_load_option {
 
 /* What a request says about loading: its options in document order, and
  * the relationships it names in its fields (named[i] NULL for a column
- * field; named with the pointer "/fields"). */
+ * field), each with the pointer of its entry (named_pointers[i]:
+ * "/fields/2"; the array or an entry NULL = "/fields"). */
 typedef struct orm_load_options {
     orm_load_option *options;
     size_t n_options;
     const sql_relation **named;
     size_t n_named;
+    const char **named_pointers;
 } orm_load_options;
 
 /* What to load with the primary entities: a tree of relationship paths,

@@ -4,6 +4,7 @@
  * the identity map, as SQLAlchemy recommends for bulk work; the session
  * still provides the transaction, the connection and the statement count.
  */
+#include <stdlib.h>
 #include <string.h>
 
 #include "orm_int.h"
@@ -160,4 +161,122 @@ bool orm_bulk_update(orm_session *s, const orm_mapper *m, const sql_from *from, 
         sql_update_set(b, u, m->columns[m->version], orm__version_bump(b, m, from));
     sql_update_where(b, u, where);
     return run_counted(s, b, SQL_NODE(u), updated, err);
+}
+
+/* ==== which row broke a unique constraint ================================= */
+
+/* The tuple comparison of rows by the constraint's columns (positions in
+ * the bulk column list), for qsort; C11 has no qsort_r. */
+static _Thread_local struct {
+    const char *const *const *values;
+    const size_t *pos;
+    size_t n;
+} by_tuple;
+
+static int cmp_text(const char *a, const char *b)
+{
+    if (!a || !b)
+        return (a != NULL) - (b != NULL);
+    return strcmp(a, b);
+}
+
+static int cmp_rows(const void *x, const void *y)
+{
+    size_t a = *(const size_t *) x, b = *(const size_t *) y;
+    for (size_t i = 0; i < by_tuple.n; i++) {
+        int c = cmp_text(by_tuple.values[a][by_tuple.pos[i]], by_tuple.values[b][by_tuple.pos[i]]);
+        if (c)
+            return c;
+    }
+    return a < b ? -1 : a > b;
+}
+
+/* The first row (in input order) that repeats an earlier row's tuple;
+ * rows with a NULL in the tuple never conflict (NULLs are distinct). */
+static bool repeated_row(arena *a, const char *const *const *values, size_t n_rows,
+                         const size_t *pos, size_t n_pos, size_t *row)
+{
+    size_t *order = ARENA_ARRAY(a, size_t, n_rows + 1);
+    for (size_t r = 0; r < n_rows; r++)
+        order[r] = r;
+    by_tuple.values = values;
+    by_tuple.pos = pos;
+    by_tuple.n = n_pos;
+    qsort(order, n_rows, sizeof *order, cmp_rows);
+    bool found = false;
+    for (size_t i = 1; i < n_rows; i++) {
+        size_t prev = order[i - 1], cur = order[i];
+        bool has_null = false;
+        for (size_t k = 0; k < n_pos && !has_null; k++)
+            has_null = !values[cur][pos[k]];
+        bool same = !has_null;
+        for (size_t k = 0; k < n_pos && same; k++)
+            same = cmp_text(values[prev][pos[k]], values[cur][pos[k]]) == 0;
+        /* sorted by tuple, then index: cur is a later repeat of its group */
+        if (same && (!found || cur < *row)) {
+            *row = cur;
+            found = true;
+        }
+    }
+    return found;
+}
+
+bool orm_bulk_conflicting_row(orm_session *s, const orm_mapper *m, const size_t *cols,
+                              size_t n_cols, const char *const *const *values,
+                              const bool *const *defaults, size_t n_rows, const char *constraint,
+                              size_t *row, err_report *err)
+{
+    sql_constraint_info info;
+    if (!constraint || !s->opts.registry ||
+        !sql_metadata_find_constraint(orm_registry_metadata(s->opts.registry), m->table->name,
+                                      constraint, &info) ||
+        info.kind == SQL_CONSTRAINT_FOREIGN_KEY || info.kind == SQL_CONSTRAINT_CHECK ||
+        info.n_columns == 0)
+        return false;
+    size_t *pos = ARENA_ARRAY(s->arena, size_t, info.n_columns);
+    for (size_t k = 0; k < info.n_columns; k++) {
+        size_t c = 0;
+        while (c < n_cols && m->columns[cols[c]] != info.columns[k])
+            c++;
+        if (c == n_cols)
+            return false; /* a column the rows leave to the database */
+        for (size_t r = 0; r < n_rows; r++)
+            if (defaults && defaults[r][c])
+                return false;
+        pos[k] = c;
+    }
+    if (repeated_row(s->arena, values, n_rows, pos, info.n_columns, row))
+        return true;
+    if (info.n_columns != 1)
+        return false;
+    /* A row that repeats a stored one: which of the values exist (one
+     * statement, the values as one array parameter). */
+    sql_value *vals = ARENA_ARRAY(s->arena, sql_value, n_rows + 1);
+    size_t n = 0;
+    for (size_t r = 0; r < n_rows; r++)
+        if (values[r][pos[0]])
+            vals[n++] = sql_val_str(values[r][pos[0]]);
+    sql_builder *b = orm__builder(s, err);
+    sql_from *t = sql_from_table(b, m->table, NULL);
+    sql_select *sel = sql_select_new(b);
+    sql_node *col = sql_col_of(b, t, info.columns[0]);
+    sql_select_column(b, sel, col, NULL);
+    sql_select_from(b, sel, t);
+    sql_select_where(b, sel, sql_in(b, sql_col_of(b, t, info.columns[0]), vals, n));
+    if (!orm__builder_ok(b, err))
+        return false;
+    eng_result *res = orm_session_execute_stmt(s, SQL_NODE(sel), err);
+    if (!res)
+        return false;
+    orm__strmap stored = {0};
+    for (int i = 0; i < eng_result_rows(res); i++)
+        orm__strmap_put(s->arena, &stored, eng_result_value(res, i, 0), (void *) 1);
+    for (size_t r = 0; r < n_rows; r++) {
+        const char *v = values[r][pos[0]];
+        if (v && orm__strmap_get(&stored, v)) {
+            *row = r;
+            return true;
+        }
+    }
+    return false;
 }

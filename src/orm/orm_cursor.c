@@ -30,6 +30,11 @@ static double ms_now(void)
 
 orm_cursor *orm_cursor_open(orm_session *s, const sql_node *stmt, err_report *err)
 {
+    /* The row filter applies to a cursor as to any read: rows the role
+     * may not see are never declared. */
+    bool check_row_ok = false;
+    if (!orm__apply_row_filters(s, (sql_node *) stmt, &check_row_ok, err))
+        return NULL;
     sql_compiled out;
     if (!sql_compile(stmt, s->arena, &out, err))
         return NULL;

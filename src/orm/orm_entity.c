@@ -203,12 +203,19 @@ void orm__entity_fill(orm_entity *e, const eng_result *r, int row, int offset)
     e->expired = false;
 }
 
-orm_entity *orm__hydrate(orm_session *s, const orm_mapper *m, const eng_result *r, int row,
-                         int offset)
+/* Result column of column i (pos as in orm__slot); -1 = not selected. */
+static int column_at(const int *pos, int offset, size_t i)
+{
+    return pos ? pos[i] : offset + (int) i;
+}
+
+orm_entity *orm__hydrate_at(orm_session *s, const orm_mapper *m, const eng_result *r, int row,
+                            int offset, const int *pos)
 {
     const char *pk[CFG_MAX_PK_COLUMNS];
     for (size_t k = 0; k < m->n_pk; k++) {
-        pk[k] = cell(r, row, offset + (int) m->pk[k]);
+        int at = column_at(pos, offset, m->pk[k]);
+        pk[k] = at >= 0 ? cell(r, row, at) : NULL;
         if (!pk[k])
             return NULL;
     }
@@ -219,9 +226,10 @@ orm_entity *orm__hydrate(orm_session *s, const orm_mapper *m, const eng_result *
          * yet flushed) stay; what was expired is filled from the row. */
         for (size_t i = 0; i < m->n_columns; i++) {
             unsigned char f = e->flags[i];
-            if (f & ORM_COL_ORIG)
+            int at = column_at(pos, offset, i);
+            if ((f & ORM_COL_ORIG) || at < 0)
                 continue;
-            e->orig[i] = cell(r, row, offset + (int) i);
+            e->orig[i] = cell(r, row, at);
             if (!(f & ORM_COL_LOADED)) {
                 e->values[i] = e->orig[i];
                 f = ORM_COL_LOADED;
@@ -234,11 +242,34 @@ orm_entity *orm__hydrate(orm_session *s, const orm_mapper *m, const eng_result *
         return e;
     }
     e = orm_entity_new(s, m);
-    orm__entity_fill(e, r, row, offset);
+    if (pos) {
+        for (size_t i = 0; i < m->n_columns; i++) {
+            if (pos[i] < 0)
+                continue; /* not selected: unloaded, as after an expire */
+            e->values[i] = e->orig[i] = cell(r, row, pos[i]);
+            e->flags[i] = (unsigned char) (ORM_COL_LOADED | ORM_COL_ORIG);
+        }
+    } else {
+        orm__entity_fill(e, r, row, offset);
+    }
     e->state = ORM_PERSISTENT;
     e->seq = ++s->seq;
     orm__identity_put(s, e, id);
     return e;
+}
+
+orm_entity *orm__hydrate(orm_session *s, const orm_mapper *m, const eng_result *r, int row,
+                         int offset)
+{
+    return orm__hydrate_at(s, m, r, row, offset, NULL);
+}
+
+bool orm__entity_whole(const orm_entity *e)
+{
+    for (size_t i = 0; i < e->mapper->n_columns; i++)
+        if (!(e->flags[i] & ORM_COL_LOADED))
+            return false;
+    return true;
 }
 
 static bool is_key_column(const orm_mapper *m, size_t i)

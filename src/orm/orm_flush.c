@@ -59,22 +59,23 @@ static void apply_defaults(orm_entity *e)
     }
 }
 
-/* A read-only model (a view) is never written. */
-static bool writable(const orm_mapper *m, err_report *err)
-{
-    if (!m->model->read_only)
-        return true;
-    err_set(err, ERR_METHOD, "The resource \"%s\" is read-only (a view).", m->resource);
-    return false;
-}
-
-bool orm_session_add(orm_session *s, orm_entity *e, err_report *err)
+/* Only this session's instances, and never one of a read-only model (a
+ * view), are added or deleted. */
+static bool writable(const orm_session *s, const orm_entity *e, err_report *err)
 {
     if (e->session != s) {
         err_set(err, ERR_INTERNAL, "The instance belongs to another session.");
         return false;
     }
-    if (!writable(e->mapper, err))
+    if (!e->mapper->model->read_only)
+        return true;
+    err_set(err, ERR_METHOD, "The resource \"%s\" is read-only (a view).", e->mapper->resource);
+    return false;
+}
+
+bool orm_session_add(orm_session *s, orm_entity *e, err_report *err)
+{
+    if (!writable(s, e, err))
         return false;
     switch (e->state) {
     case ORM_TRANSIENT:
@@ -115,11 +116,7 @@ bool orm_session_add(orm_session *s, orm_entity *e, err_report *err)
 
 bool orm_session_delete(orm_session *s, orm_entity *e, err_report *err)
 {
-    if (e->session != s) {
-        err_set(err, ERR_INTERNAL, "The instance belongs to another session.");
-        return false;
-    }
-    if (!writable(e->mapper, err))
+    if (!writable(s, e, err))
         return false;
     switch (e->state) {
     case ORM_PERSISTENT:
@@ -183,11 +180,8 @@ static bool known_version(orm_session *s, orm_entity *e, err_report *err)
     const char *pk[CFG_MAX_PK_COLUMNS];
     row_key(e, pk);
     sql_builder *b = orm__builder(s, err);
-    sql_from *f = sql_from_table(b, m->table, NULL);
-    sql_select *sel = sql_select_new(b);
-    for (size_t i = 0; i < m->n_columns; i++)
-        sql_select_column(b, sel, sql_col_of(b, f, m->columns[i]), NULL);
-    sql_select_from(b, sel, f);
+    sql_from *f;
+    sql_select *sel = orm__select_row(b, m, &f);
     sql_select_where(b, sel, orm__pk_condition(b, m, f, pk));
     if (!orm__builder_ok(b, err))
         return false;
@@ -267,7 +261,7 @@ static bool flush_insert(orm_session *s, orm_entity *e, err_report *err)
 static bool flush_update(orm_session *s, orm_entity *e, err_report *err)
 {
     const orm_mapper *m = e->mapper;
-    if (orm_entity_is_modified(e) && !writable(m, err))
+    if (orm_entity_is_modified(e) && !writable(s, e, err))
         return false;
     if (!known_version(s, e, err))
         return false;

@@ -137,10 +137,17 @@ struct orm_entity {
  * outer join that found nothing). */
 orm_entity *orm__hydrate(orm_session *s, const orm_mapper *m, const eng_result *r, int row,
                          int offset);
+/* The same for a row holding only some columns (pos as in orm__slot):
+ * the others stay unloaded on a new instance, untouched on a held one. */
+orm_entity *orm__hydrate_at(orm_session *s, const orm_mapper *m, const eng_result *r, int row,
+                            int offset, const int *pos);
 
 /* Overwrites every column from the row (refresh, RETURNING) and clears
  * the changes. */
 void orm__entity_fill(orm_entity *e, const eng_result *r, int row, int offset);
+
+/* Every column loaded (not narrowed by `fields`, not expired). */
+bool orm__entity_whole(const orm_entity *e);
 
 /* Forgets loaded values and relationship collections (expire). */
 void orm__entity_expire(orm_entity *e);
@@ -179,6 +186,10 @@ bool orm__builder_ok(sql_builder *b, err_report *err);
 /* "pk1 = $1 AND pk2 = $2" over from, for the key values given in text. */
 sql_node *orm__pk_condition(sql_builder *b, const orm_mapper *m, const sql_from *from,
                             const char *const *pk_values);
+
+/* SELECT every column of m's table (FROM it, *from set), no WHERE yet:
+ * a row read back whole (version check, upsert's existing row). */
+sql_select *orm__select_row(sql_builder *b, const orm_mapper *m, sql_from **from /* OUT */);
 
 /* Flush when the session's options ask for autoflush. */
 bool orm__autoflush(orm_session *s, err_report *err);
@@ -226,6 +237,10 @@ typedef struct orm__slot {
     size_t parent;             /* slot index; unused for slot 0 */
     int offset;                /* first result column */
     sql_from *from;
+    /* the columns selected (slot 0 of a query narrowed by `fields`):
+     * pos[i] = result column of column i, -1 = not selected; NULL = every
+     * column, from offset on */
+    const int *pos;
 } orm__slot;
 
 typedef struct orm__fetch {
@@ -241,6 +256,10 @@ typedef struct orm__fetch {
  * their ORDER BY (relationship order, then key) after what s already has. */
 bool orm__fetch_build(sql_builder *b, sql_select *s, orm__fetch *f, const orm_mapper *m,
                       sql_from *from, int offset, orm_load_node *const *nodes, size_t n_nodes);
+/* The same with slot 0 narrowed to the columns only[] marks (NULL = all). */
+bool orm__fetch_build_only(sql_builder *b, sql_select *s, orm__fetch *f, const orm_mapper *m,
+                           sql_from *from, int offset, const bool *only,
+                           orm_load_node *const *nodes, size_t n_nodes);
 
 /* True when a joined node among nodes (or below a joined one) is to-many:
  * the parent rows repeat, so LIMIT must apply to a wrapped parent SELECT. */

@@ -116,12 +116,31 @@ static bool add_joins(sql_builder *b, sql_select *s, orm__fetch *f, size_t paren
     return true;
 }
 
-bool orm__fetch_build(sql_builder *b, sql_select *s, orm__fetch *f, const orm_mapper *m,
-                      sql_from *from, int offset, orm_load_node *const *nodes, size_t n_nodes)
+/* Slot 0 narrowed to the columns only[] marks: pos maps them. */
+static bool add_some_columns(sql_builder *b, sql_select *s, orm__fetch *f, const orm_mapper *m,
+                             const sql_from *from, const bool *only)
+{
+    int *pos = ARENA_ARRAY(sql_builder_arena(b), int, m->n_columns);
+    for (size_t i = 0; i < m->n_columns; i++) {
+        pos[i] = -1;
+        if (!only[i])
+            continue;
+        if (!sql_select_column(b, s, column_of(b, from, m->columns[i]), NULL))
+            return false;
+        pos[i] = f->n_columns++;
+    }
+    f->slots[0].pos = pos;
+    return true;
+}
+
+bool orm__fetch_build_only(sql_builder *b, sql_select *s, orm__fetch *f, const orm_mapper *m,
+                           sql_from *from, int offset, const bool *only,
+                           orm_load_node *const *nodes, size_t n_nodes)
 {
     f->n_columns = offset;
     push_slot(b, f, (orm__slot){.mapper = m, .offset = offset, .from = from});
-    if (!add_columns(b, s, f, m, from) || !add_joins(b, s, f, 0, nodes, n_nodes))
+    if (!(only ? add_some_columns(b, s, f, m, from, only) : add_columns(b, s, f, m, from)) ||
+        !add_joins(b, s, f, 0, nodes, n_nodes))
         return false;
     /* The children's order, after whatever orders the primary entities. */
     for (size_t k = 1; k < f->n_slots; k++)
@@ -129,6 +148,12 @@ bool orm__fetch_build(sql_builder *b, sql_select *s, orm__fetch *f, const orm_ma
             return false;
     f->scratch = ARENA_ARRAY(sql_builder_arena(b), orm_entity *, f->n_slots);
     return true;
+}
+
+bool orm__fetch_build(sql_builder *b, sql_select *s, orm__fetch *f, const orm_mapper *m,
+                      sql_from *from, int offset, orm_load_node *const *nodes, size_t n_nodes)
+{
+    return orm__fetch_build_only(b, s, f, m, from, offset, NULL, nodes, n_nodes);
 }
 
 bool orm__joins_to_many(orm_load_node *const *nodes, size_t n_nodes)
@@ -145,7 +170,8 @@ orm_entity *orm__fetch_row(orm_session *s, const orm__fetch *f, const eng_result
                            orm__tripleset *seen)
 {
     orm_entity **ents = f->scratch;
-    ents[0] = orm__hydrate(s, f->slots[0].mapper, r, row, f->slots[0].offset);
+    ents[0] =
+        orm__hydrate_at(s, f->slots[0].mapper, r, row, f->slots[0].offset, f->slots[0].pos);
     for (size_t k = 1; k < f->n_slots; k++) {
         const orm__slot *slot = &f->slots[k];
         orm_entity *parent = ents[slot->parent];

@@ -123,8 +123,10 @@ static bool collect(plan_ctx *x, pnode *root)
         if (!lo->named[i])
             continue;
         const orm_relationship *rel = orm_mapper_relationship(root->mapper, lo->named[i]->name);
+        const char *at = lo->named_pointers && lo->named_pointers[i] ? lo->named_pointers[i]
+                                                                     : "/fields";
         if (rel)
-            name_node(child_of(a, root, rel), "/fields");
+            name_node(child_of(a, root, rel), at);
     }
     return true;
 }
@@ -175,6 +177,11 @@ static bool resolve(plan_ctx *x, const pnode *p, const orm_relationship *came_by
         if (st == CFG_LOAD_RAISE && named) {
             const char *path = k->path;
             orm__raise_error(x->err, rel, path, k->named_pointer);
+            /* an explicit raiseload is at fault too: point at it */
+            const char *opt = explicit_ ? x->o->options[k->opt_explicit].pointer : NULL;
+            if (opt && (!k->named_pointer || strcmp(opt, k->named_pointer) != 0))
+                err_add_item(x->err, ERR_BAD_REQUEST, opt,
+                             "raiseload of \"%s\" here, while the request names it.", path);
             return false;
         }
         if (!eager && !(st == CFG_LOAD_SELECT && named))

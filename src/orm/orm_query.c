@@ -81,11 +81,57 @@ static void page(sql_builder *b, sql_select *sel, const sql_select *stmt)
     sql_select_offset(b, sel, param_int(stmt->offset));
 }
 
+/* The columns of m a statement's SELECT list narrows the entities to
+ * (`fields`): those it names, plus what an instance needs whatever is
+ * shown: the key (identity), the version (ETag, If-Match), the columns it
+ * is ordered by (keyset cursors) and every relationship's own join
+ * columns (loading, now or later). NULL = every column (no list, or one
+ * that is not plain columns of m). */
+static bool mark(const orm_mapper *m, const sql_column *c, bool *only)
+{
+    for (size_t i = 0; i < m->n_columns; i++)
+        if (m->columns[i] == c) {
+            only[i] = true;
+            return true;
+        }
+    return false;
+}
+
+static const bool *narrowed(arena *a, const orm_mapper *m, const sql_select *stmt)
+{
+    if (!stmt || stmt->n_items == 0 || stmt->n_items >= m->n_columns)
+        return NULL;
+    bool *only = ARENA_ARRAY(a, bool, m->n_columns);
+    for (size_t i = 0; i < stmt->n_items; i++) {
+        const sql_node *e = stmt->items[i].expr;
+        if (!sql_is(e, SQL_COLREF))
+            return NULL;
+        if (!mark(m, SQL_CAST(e, sql_colref)->column, only))
+            return NULL;
+    }
+    for (size_t k = 0; k < m->n_pk; k++)
+        only[m->pk[k]] = true;
+    if (m->version >= 0)
+        only[m->version] = true;
+    for (size_t i = 0; i < stmt->n_order_by; i++) {
+        const sql_node *e = stmt->order_by[i].expr;
+        if (sql_is(e, SQL_COLREF))
+            mark(m, SQL_CAST(e, sql_colref)->column, only);
+    }
+    for (size_t r = 0; r < m->n_relationships; r++) {
+        const sql_relation *rel = m->relationships[r].relation;
+        for (size_t k = 0; k < rel->n_on; k++)
+            mark(m, rel->on[k].local, only);
+    }
+    return only;
+}
+
 /* The SELECT of the entities stmt asks for, and their joined loads. */
 static sql_select *build_query(sql_builder *b, const orm_mapper *m, const sql_select *stmt,
                                sql_from *from, orm_load_node *const *nodes, size_t n_nodes,
                                orm__fetch *f)
 {
+    const bool *only = narrowed(sql_builder_arena(b), m, stmt);
     sql_select *sel = sql_select_new(b);
     bool paged = stmt && (stmt->limit || param_int(stmt->offset) > 0);
     if (paged && orm__joins_to_many(nodes, n_nodes)) {
@@ -103,14 +149,14 @@ static sql_select *build_query(sql_builder *b, const orm_mapper *m, const sql_se
             return NULL;
         sql_select_from(b, sel, sub);
         order_parents(b, sel, m, stmt, sub);
-        orm__fetch_build(b, sel, f, m, sub, 0, nodes, n_nodes);
+        orm__fetch_build_only(b, sel, f, m, sub, 0, only, nodes, n_nodes);
         return sel;
     }
     sql_select_from(b, sel, from);
     if (stmt && stmt->where)
         sql_select_where(b, sel, stmt->where);
     order_parents(b, sel, m, stmt, from);
-    orm__fetch_build(b, sel, f, m, from, 0, nodes, n_nodes);
+    orm__fetch_build_only(b, sel, f, m, from, 0, only, nodes, n_nodes);
     page(b, sel, stmt);
     lock_rows(b, sel, stmt, from);
     return sel;
@@ -275,7 +321,9 @@ bool orm_session_get(orm_session *s, const orm_mapper *m, const char *const *pk,
         if (e) {
             if (e->state == ORM_DELETED)
                 return true;
-            if (e->expired) {
+            /* A narrowed instance (`fields`) is read whole, like an
+             * expired one: a get promises every column. */
+            if (e->expired || (e->state == ORM_PERSISTENT && !orm__entity_whole(e))) {
                 bool gone = false;
                 if (!orm__autoflush(s, err) || !reload(s, e, &gone, err))
                     return false;

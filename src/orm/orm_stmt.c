@@ -30,6 +30,16 @@ sql_node *orm__pk_condition(sql_builder *b, const orm_mapper *m, const sql_from 
     return sql_and(b, eqs, m->n_pk);
 }
 
+sql_select *orm__select_row(sql_builder *b, const orm_mapper *m, sql_from **from)
+{
+    *from = sql_from_table(b, m->table, NULL);
+    sql_select *sel = sql_select_new(b);
+    for (size_t i = 0; i < m->n_columns; i++)
+        sql_select_column(b, sel, sql_col_of(b, *from, m->columns[i]), NULL);
+    sql_select_from(b, sel, *from);
+    return sel;
+}
+
 bool orm__autoflush(orm_session *s, err_report *err)
 {
     return !s->opts.autoflush || orm_session_flush(s, err);

@@ -173,11 +173,8 @@ static bool load_existing(orm_session *s, orm_entity *e, err_report *err)
     const orm_mapper *m = e->mapper;
     const orm_conflict *c = e->conflict;
     sql_builder *b = orm__builder(s, err);
-    sql_from *f = sql_from_table(b, m->table, NULL);
-    sql_select *sel = sql_select_new(b);
-    for (size_t i = 0; i < m->n_columns; i++)
-        sql_select_column(b, sel, sql_col_of(b, f, m->columns[i]), NULL);
-    sql_select_from(b, sel, f);
+    sql_from *f;
+    sql_select *sel = orm__select_row(b, m, &f);
     for (size_t i = 0; i < c->n_target; i++) {
         size_t col = c->target[i];
         sql_node *x = sql_col_of(b, f, m->columns[col]);

@@ -190,71 +190,51 @@ static const char *string_check(arena *a, const sql_column *c, const char *s, si
     return NULL;
 }
 
-/* uuid, date, timestamptz: strings of a fixed form (pgtext), passed on as
- * given (PostgreSQL reads every accepted form the same way). */
-static const char *formatted_check(arena *a, const sql_column *c, const char *s, sql_value *out)
+static bool uuid_ok(const char *s) { return pgtext_uuid(s, NULL); }
+static bool inet_ok(const char *s) { return pgf_inet_ok(s, false); }
+static bool cidr_ok(const char *s) { return pgf_inet_ok(s, true); }
+
+/* The types written as strings of a fixed form (pgtext, pgformat): each
+ * with its check and what its errors say is expected. bytea travels as
+ * base64 and is checked by decoding it. */
+typedef struct formatted_type {
+    sql_type_kind kind;
+    bool (*ok)(const char *s);
+    const char *expected;
+} formatted_type;
+
+static const formatted_type FORMATTED[] = {
+    {SQL_TYPE_UUID, uuid_ok, "a UUID like \"123e4567-e89b-12d3-a456-426614174000\""},
+    {SQL_TYPE_DATE, pgtext_date, "a date like \"2026-01-31\" (YYYY-MM-DD)"},
+    {SQL_TYPE_TIMESTAMPTZ, pgtext_timestamptz,
+     "an RFC 3339 timestamp like \"2026-01-31T12:00:00Z\""},
+    {SQL_TYPE_TIMESTAMP, pgf_timestamp_ok,
+     "an ISO 8601 date-time without offset like \"2026-01-31T12:00:00\""},
+    {SQL_TYPE_TIME, pgf_time_ok, "a time like \"13:45:00\" (HH:MM:SS)"},
+    {SQL_TYPE_INTERVAL, pgf_duration_ok, "an ISO 8601 duration like \"P1DT2H30M\""},
+    {SQL_TYPE_INET, inet_ok, "an IP address like \"192.168.0.1\" or \"2001:db8::1/64\""},
+    {SQL_TYPE_CIDR, cidr_ok, "a network like \"10.0.0.0/8\" (no bits set after the prefix)"},
+    {SQL_TYPE_BYTEA, NULL, "base64 text (RFC 4648, padded)"},
+};
+
+static const formatted_type *formatted_of(sql_type_kind kind)
 {
-    switch (c->type.kind) {
-    case SQL_TYPE_UUID:
-        if (!pgtext_uuid(s, NULL))
-            return arena_sprintf(a,
-                                 "Expected a UUID like \"123e4567-e89b-12d3-a456-426614174000\" "
-                                 "for %s.",
-                                 colname(a, c));
-        break;
-    case SQL_TYPE_DATE:
-        if (!pgtext_date(s))
-            return arena_sprintf(a, "Expected a date like \"2026-01-31\" (YYYY-MM-DD) for %s.",
-                                 colname(a, c));
-        break;
-    case SQL_TYPE_TIMESTAMPTZ:
-        if (!pgtext_timestamptz(s))
-            return arena_sprintf(a,
-                                 "Expected an RFC 3339 timestamp like \"2026-01-31T12:00:00Z\" "
-                                 "for %s.",
-                                 colname(a, c));
-        break;
-    case SQL_TYPE_TIMESTAMP:
-        if (!pgf_timestamp_ok(s))
-            return arena_sprintf(a,
-                                 "Expected an ISO 8601 date-time without offset like "
-                                 "\"2026-01-31T12:00:00\" for %s.",
-                                 colname(a, c));
-        break;
-    case SQL_TYPE_TIME:
-        if (!pgf_time_ok(s))
-            return arena_sprintf(a, "Expected a time like \"13:45:00\" (HH:MM:SS) for %s.",
-                                 colname(a, c));
-        break;
-    case SQL_TYPE_INTERVAL:
-        if (!pgf_duration_ok(s))
-            return arena_sprintf(a,
-                                 "Expected an ISO 8601 duration like \"P1DT2H30M\" for %s.",
-                                 colname(a, c));
-        break;
-    case SQL_TYPE_INET:
-    case SQL_TYPE_CIDR:
-        if (!pgf_inet_ok(s, c->type.kind == SQL_TYPE_CIDR))
-            return arena_sprintf(a,
-                                 c->type.kind == SQL_TYPE_CIDR
-                                     ? "Expected a network like \"10.0.0.0/8\" (no bits set "
-                                       "after the prefix) for %s."
-                                     : "Expected an IP address like \"192.168.0.1\" or "
-                                       "\"2001:db8::1/64\" for %s.",
-                                 colname(a, c));
-        break;
-    case SQL_TYPE_BYTEA: {
-        const char *hex = pgf_base64_to_bytea(a, s, strlen(s));
-        if (!hex)
-            return arena_sprintf(a, "Expected base64 text (RFC 4648, padded) for %s.",
-                                 colname(a, c));
-        *out = sql_val_str(hex);
-        return NULL;
-    }
-    default:
-        break;
-    }
-    *out = sql_val_str(arena_strdup(a, s));
+    for (size_t i = 0; i < sizeof FORMATTED / sizeof FORMATTED[0]; i++)
+        if (FORMATTED[i].kind == kind)
+            return &FORMATTED[i];
+    return NULL;
+}
+
+/* Strings of a fixed form are passed on as given once checked (PostgreSQL
+ * reads every accepted form the same way); bytea is decoded from base64. */
+static const char *formatted_check(arena *a, const formatted_type *f, const sql_column *c,
+                                   const char *s, sql_value *out)
+{
+    const char *value = f->ok ? (f->ok(s) ? arena_strdup(a, s) : NULL)
+                              : pgf_base64_to_bytea(a, s, strlen(s));
+    if (!value)
+        return arena_sprintf(a, "Expected %s for %s.", f->expected, colname(a, c));
+    *out = sql_val_str(value);
     return NULL;
 }
 
@@ -285,6 +265,14 @@ static void int_range(sql_type_kind k, int64_t *lo, int64_t *hi)
 static const char *scalar_from_json(arena *a, const sql_column *c, const json_t *v,
                                     unsigned flags, sql_value *out)
 {
+    const formatted_type *fmt = formatted_of(c->type.kind);
+    if (fmt && !json_is_string(v))
+        return expected(a, c, fmt->expected, v);
+    if (fmt && strlen(json_string_value(v)) != json_string_length(v))
+        return arena_sprintf(a, "The value for %s must not contain NUL characters.",
+                             colname(a, c));
+    if (fmt)
+        return formatted_check(a, fmt, c, json_string_value(v), out);
     switch (c->type.kind) {
     case SQL_TYPE_SMALLINT:
     case SQL_TYPE_INTEGER:
@@ -333,32 +321,10 @@ static const char *scalar_from_json(arena *a, const sql_column *c, const json_t 
             return expected(a, c, "true or false", v);
         *out = sql_val_bool(json_is_true(v));
         return NULL;
-    case SQL_TYPE_UUID:
-    case SQL_TYPE_DATE:
-    case SQL_TYPE_TIME:
-    case SQL_TYPE_TIMESTAMP:
-    case SQL_TYPE_INTERVAL:
-    case SQL_TYPE_BYTEA:
-    case SQL_TYPE_INET:
-    case SQL_TYPE_CIDR:
-    case SQL_TYPE_TIMESTAMPTZ: {
-        const char *what = c->type.kind == SQL_TYPE_UUID          ? "a UUID string"
-                           : c->type.kind == SQL_TYPE_DATE        ? "a date string (YYYY-MM-DD)"
-                           : c->type.kind == SQL_TYPE_TIMESTAMPTZ ? "an RFC 3339 timestamp string"
-                           : c->type.kind == SQL_TYPE_BYTEA       ? "a base64 string"
-                                                                  : "a string";
-        if (!json_is_string(v))
-            return expected(a, c, what, v);
-        if (strlen(json_string_value(v)) != json_string_length(v))
-            return arena_sprintf(a, "The value for %s must not contain NUL characters.",
-                                 colname(a, c));
-        return formatted_check(a, c, json_string_value(v), out);
-    }
     case SQL_TYPE_JSON:
     case SQL_TYPE_JSONB:
         return json_text(a, v, out);
-    case SQL_TYPE_NONE:
-    case SQL_TYPE__COUNT:
+    default: /* the formatted types above; none */
         break;
     }
     return arena_sprintf(a, "The field %s has no type values can be checked against.",
@@ -463,6 +429,9 @@ const char *orm_value_parse_text(arena *a, const sql_column *c, const char *text
         json_decref(v);
         return msg;
     }
+    const formatted_type *fmt = formatted_of(c->type.kind);
+    if (fmt)
+        return formatted_check(a, fmt, c, text, out);
     switch (c->type.kind) {
     case SQL_TYPE_SMALLINT:
     case SQL_TYPE_INTEGER:
@@ -498,16 +467,6 @@ const char *orm_value_parse_text(arena *a, const sql_column *c, const char *text
             return NULL;
         }
         return arena_sprintf(a, "Expected true or false for %s.", colname(a, c));
-    case SQL_TYPE_UUID:
-    case SQL_TYPE_DATE:
-    case SQL_TYPE_TIME:
-    case SQL_TYPE_TIMESTAMP:
-    case SQL_TYPE_INTERVAL:
-    case SQL_TYPE_BYTEA:
-    case SQL_TYPE_INET:
-    case SQL_TYPE_CIDR:
-    case SQL_TYPE_TIMESTAMPTZ:
-        return formatted_check(a, c, text, out);
     case SQL_TYPE_JSONB:
     case SQL_TYPE_JSON: {
         json_error_t jerr;
@@ -518,8 +477,7 @@ const char *orm_value_parse_text(arena *a, const sql_column *c, const char *text
         json_decref(v);
         return msg;
     }
-    case SQL_TYPE_NONE:
-    case SQL_TYPE__COUNT:
+    default: /* the formatted types above; none */
         break;
     }
     return arena_sprintf(a, "The field %s has no type values can be checked against.",

@@ -54,6 +54,9 @@ typedef struct query_limits {
     int max_depth;      /* nesting of and/or/not/any/has in a where */
     size_t max_nodes;   /* keys and array elements in the whole document */
     size_t max_in_list; /* values in one in/not_in list */
+    /* limit "all" (GET limit=all, "limit": "all") is accepted: the caller
+     * streams every row from a server-side cursor (query_export) */
+    bool allow_all;
     /* The columns the caller's role may read (its "read" list): any other
      * column is as unknown as a write_only one in where (any/has too),
      * order_by, fields, group_by, aggregates and GET filters, so it can
@@ -89,6 +92,10 @@ typedef struct query_doc {
     query_order *order;
     size_t n_order;
     int64_t limit, offset; /* limit defaults to default_limit, offset to 0 */
+    /* limit "all" (only with query_limits.allow_all): every row, no LIMIT;
+     * limit is then 0. Loader options, include and relationships in fields
+     * are refused with it (an export is rows, read batch by batch). */
+    bool all;
     bool count;            /* the total count was asked for */
     /* fields: names as given, each a column (field_columns[i]) or a
      * relationship (field_relations[i]); n_fields 0 = every column. */
@@ -203,6 +210,17 @@ bool query_where_model(const orm_mapper *m, arena *a, const json_t *where,
  * q->count asked for it (else -1). The result lives in the session arena. */
 eng_result *query_rows(orm_session *s, const query_doc *q, int64_t *count /* OUT */,
                        err_report *err);
+
+/* ==== exports: every row, read from a server-side cursor ================== */
+
+/* The statement of an export (q->all) for orm_cursor_open: an aggregate's
+ * query_select; for entities the columns their DTO shows (fields', else
+ * every column that is not write_only) ordered by the effective keyset
+ * order (order_by, then the key: a total order), without LIMIT. With
+ * count, runs the query's count first (*count). Lives in the session
+ * arena; NULL on error. */
+const sql_node *query_export(orm_session *s, const orm_mapper *m, const query_doc *q,
+                             int64_t *count /* OUT, NULL = not wanted */, err_report *err);
 
 /* ==== keyset paging (query_cursor.c) ===================================== */
 

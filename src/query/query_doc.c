@@ -62,6 +62,34 @@ bool query__set_paging(query__ctx *x, query_doc *q, bool is_limit, int64_t v, co
     return true;
 }
 
+bool query__set_all(query__ctx *x, query_doc *q, const query__path *p)
+{
+    if (!x->lim.allow_all) {
+        query__bad(x, p, "limit \"all\" is for lists (GET /api/{resource} and POST "
+                         "/api/{resource}/query), which stream it; here the limit is a number.");
+        return false;
+    }
+    q->all = true;
+    q->limit = 0;
+    return true;
+}
+
+void query__check_all(query__ctx *x, const query_doc *q, const query__path *limit)
+{
+    if (!q->all)
+        return;
+    bool related = q->load.n_options > 0;
+    for (size_t i = 0; i < q->n_fields && !related; i++)
+        related = q->field_relations[i] != NULL;
+    if (related)
+        query__bad(x, limit,
+                   "limit \"all\" streams rows without their relationships: drop include, "
+                   "options and relationship fields, or page with limit and after.");
+    if (q->offset > 0)
+        query__bad(x, limit, "limit \"all\" starts at the first row (or at after), not at an "
+                             "offset.");
+}
+
 /* ==== array-valued keys ================================================= */
 
 /* What to do with one element of an array-valued key; p is its path. */
@@ -226,9 +254,12 @@ bool query__add_field(query__ctx *x, query_doc *q, const char *name, const query
     ARENA_PUSH(x->a, q->fields, n, const char *);
     ARENA_PUSH(x->a, q->field_columns, n, const sql_column *);
     ARENA_PUSH(x->a, q->field_relations, n, const sql_relation *);
+    ARENA_PUSH(x->a, q->load.named_pointers, n, const char *);
     q->fields[n] = c ? c->name : rel->name;
     q->field_columns[n] = c;
     q->field_relations[n] = rel;
+    /* a relationship's entry, for a raise problem the plan may find */
+    q->load.named_pointers[n] = rel ? query__pointer(x->a, p) : NULL;
     q->n_fields = n + 1;
     q->load.named = q->field_relations;
     q->load.n_named = q->n_fields;
@@ -655,8 +686,13 @@ static void parse_paging(query__ctx *x, query_doc *q, const json_t *doc, const c
     if (!v)
         return;
     query__path p = QUERY__KEY(NULL, key);
+    if (key[0] == 'l' && json_is_string(v) && strcmp(json_string_value(v), "all") == 0) {
+        query__set_all(x, q, &p);
+        return;
+    }
     if (!json_is_integer(v)) {
-        query__bad(x, &p, "The %s is a non-negative integer, not %s.", key, jsonkind_noun(v));
+        query__bad(x, &p, "The %s is a non-negative integer%s, not %s.", key,
+                   key[0] == 'l' && x->lim.allow_all ? " or \"all\"" : "", jsonkind_noun(v));
         return;
     }
     query__set_paging(x, q, key[0] == 'l', (int64_t) json_integer_value(v), &p);
@@ -772,5 +808,7 @@ bool query_parse(sql_builder *b, const sql_from *from, const json_t *doc, const 
         query__path p = QUERY__KEY(NULL, "having");
         parse_having(&x, out, having, &p);
     }
+    query__path lp = QUERY__KEY(NULL, "limit");
+    query__check_all(&x, out, &lp);
     return query__end(&x);
 }

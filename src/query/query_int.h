@@ -143,6 +143,11 @@ bool query__add_field(query__ctx *x, query_doc *q, const char *name, const query
 bool query__set_paging(query__ctx *x, query_doc *q, bool is_limit, int64_t v, const query__path *p);
 /* Empties q and sets its defaults (limit = default_limit). */
 void query__query_init(query__ctx *x, query_doc *q, const sql_from *from);
+/* limit "all": refused (400 at p) unless the limits allow it. */
+bool query__set_all(query__ctx *x, query_doc *q, const query__path *p);
+/* What limit "all" does not combine with (relationships, offset): 400s at
+ * limit. Called once the whole query is parsed. */
+void query__check_all(query__ctx *x, const query_doc *q, const query__path *limit);
 /* Records a keyset cursor (copied). */
 void query__set_after(query__ctx *x, query_doc *q, const char *after, const query__path *p);
 /* fn(column) of an aggregate, count(*) when it has no column. */

@@ -91,6 +91,10 @@ static void control(query__ctx *x, query_doc *q, const char *name, const char *v
 {
     if (strcmp(name, "limit") == 0 || strcmp(name, "offset") == 0) {
         int64_t v;
+        if (name[0] == 'l' && strcmp(value, "all") == 0) {
+            query__set_all(x, q, p);
+            return;
+        }
         if (!parse_count(value, &v)) {
             query__bad(x, p, "The %s is a non-negative integer, not %s.", name,
                        query__quote(x->a, value));
@@ -224,5 +228,7 @@ bool query_parse_params(sql_builder *b, const sql_from *from, const char *const 
                        query__quote(x.a, name), t->name, query__field_list(&x, t, true));
         }
     }
+    query__path lp = QUERY__KEY(NULL, "limit");
+    query__check_all(&x, out, &lp);
     return query__end(&x);
 }

@@ -91,7 +91,7 @@ sql_select *query_select(sql_builder *b, sql_from *from, const query_doc *q, err
                                 : query__aggregate_expr(b, from, &q->aggregates[o->aggregate]);
         ok = sql_select_order_by(b, s, e, o->desc, o->nulls);
     }
-    ok = ok && sql_select_limit(b, s, q->limit) && sql_select_offset(b, s, q->offset);
+    ok = ok && (q->all || sql_select_limit(b, s, q->limit)) && sql_select_offset(b, s, q->offset);
     if (ok && q->lock != SQL_LOCK_NONE)
         ok = sql_select_lock(b, s, (sql_lock) q->lock, (sql_lock_wait) q->lock_wait, NULL);
     return ok ? s : NULL;
@@ -114,6 +114,53 @@ sql_select *query_count_select(sql_builder *b, sql_from *from, const query_doc *
     if (!sql_select_from(b, s, from) || (q->where && !sql_select_where(b, s, q->where)))
         return NULL;
     return s;
+}
+
+const sql_node *query_export(orm_session *s, const orm_mapper *m, const query_doc *q,
+                             int64_t *count, err_report *err)
+{
+    sql_builder *b = sql_builder_new(orm_session_arena(s), err);
+    sql_from *from = (sql_from *) q->from;
+    if (count) {
+        sql_select *cs = query_count_select(b, from, q, err);
+        if (!cs || !orm_session_count(s, cs, count, err))
+            return NULL;
+    }
+    sql_select *paged = query_select(b, from, q, err);
+    if (!paged || q->is_aggregate)
+        return paged && !sql_builder_failed(b) ? SQL_NODE(paged) : NULL;
+    if (from->table != m->table) {
+        err_set(err, ERR_INTERNAL, "The query is not about %s.", m->resource);
+        return NULL;
+    }
+    /* Rows, not entities: the SELECT list is what the DTO shows, so the
+     * rows go out as they come (nothing to hydrate, nothing to hold). */
+    sql_select *sel = sql_select_new(b);
+    bool ok = true;
+    for (size_t i = 0; i < from->table->n_columns && ok; i++) {
+        const sql_column *c = from->table->columns[i];
+        bool shown = q->n_fields == 0 && !c->write_only;
+        for (size_t f = 0; f < q->n_fields && !shown; f++)
+            shown = q->field_columns[f] == c;
+        if (shown)
+            ok = sql_select_column(b, sel, sql_col_of(b, from, c), NULL);
+    }
+    ok = ok && sql_select_from(b, sel, from) && (!q->where || sql_select_where(b, sel, q->where));
+    /* The order keyset paging uses (order_by, then the key): total, so an
+     * export and the pages of the same query list the rows alike. */
+    orm_order_key *keys = ARENA_ARRAY(orm_session_arena(s), orm_order_key, m->n_columns + 1);
+    size_t n = ok ? orm_query_order(m, paged, keys) : 0;
+    for (size_t i = 0; i < n && ok; i++)
+        ok = sql_select_order_by(b, sel, sql_col_of(b, from, keys[i].column), keys[i].desc,
+                                 (sql_nulls) keys[i].nulls);
+    if (ok && q->lock != SQL_LOCK_NONE)
+        ok = sql_select_lock(b, sel, (sql_lock) q->lock, (sql_lock_wait) q->lock_wait, NULL);
+    if (!ok || sql_builder_failed(b)) {
+        if (!err_is_set(err))
+            err_set(err, ERR_INTERNAL, "A statement could not be built.");
+        return NULL;
+    }
+    return SQL_NODE(sel);
 }
 
 bool query_entities(orm_session *s, const orm_mapper *m, const query_doc *q,

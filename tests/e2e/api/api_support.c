@@ -539,7 +539,8 @@ json_t *jdata(const api_reply *r)
         fail_msg("%s %s: not a list envelope {data, meta}: %d %.2000s", r->method, r->path,
                  r->status, r->raw->body);
     json_t *meta = json_object_get(r->body, "meta");
-    if (!json_is_integer(json_object_get(meta, "limit")) ||
+    json_t *limit = json_object_get(meta, "limit"); /* null: limit=all */
+    if (!(json_is_integer(limit) || json_is_null(limit)) ||
         !json_is_integer(json_object_get(meta, "offset")) || !json_object_get(meta, "count"))
         fail_msg("%s %s: meta lacks limit, offset or count: %.2000s", r->method, r->path,
                  r->raw->body);

@@ -484,6 +484,44 @@ static void test_metrics(void **state)
     assert_true(metric_value(r->raw->body, "retort_statements_total ", NULL) >= statements + 1);
 }
 
+/* Issue 13 item 7: a bulk body's validation names every bad field of
+ * every bad row; a unique violation points at the row that broke it. */
+static void test_bulk_errors_name_every_row(void **state)
+{
+    (void) state;
+    const char *path = S("/api/%s/bulk", R("books"));
+    api_reply *r = POST(path, "[{\"title\": \"ok\"}, {\"title\": 42}, {\"title\": \"ok\"}, "
+                              "{\"year\": 1999, \"bogus\": 1}, {\"title\": \"x\", \"price\": "
+                              "\"1.234\"}]");
+    EXPECT_PROBLEM(r, 422, NULL);
+    EXPECT_POINTERS(r, "/1/title", "/3/title", "/3/bogus", "/4/price");
+    assert_int_equal(json_array_size(jget(r->body, "errors")), 4);
+
+    /* a duplicate inside the body: the later row */
+    const char *users = S("/api/%s/bulk", R("users"));
+    r = POST(users, "[{\"email\": \"be-0@x.org\"}, {\"email\": \"be-1@x.org\"}, "
+                    "{\"email\": \"be-2@x.org\"}, {\"email\": \"be-1@x.org\"}]");
+    EXPECT_PROBLEM(r, 409, "/3/email");
+    EXPECT_NO_SQL(r);
+    /* a row that repeats a stored one (in a later batch of 2,500 rows) */
+    r = POST(S("/api/%s", R("users")), "{\"email\": \"be-stored@x.org\"}");
+    EXPECT_STATUS(r, 201);
+    buf b = {0};
+    put(&b, "[");
+    for (int i = 0; i < 2500; i++) {
+        char row[64];
+        if (i == 2100)
+            snprintf(row, sizeof row, ",{\"email\": \"be-stored@x.org\"}");
+        else
+            snprintf(row, sizeof row, "%s{\"email\": \"be-%04d@x.org\"}", i ? "," : "", i + 10);
+        put(&b, row);
+    }
+    put(&b, "]");
+    r = POST(users, b.p);
+    EXPECT_PROBLEM(r, 409, "/2100/email");
+    assert_int_equal(sql_int("SELECT count(*) FROM %s WHERE email LIKE 'be-%%'", R("users")), 1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -493,6 +531,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_bulk_all_or_nothing, api_test_setup,
                                         api_test_teardown),
         cmocka_unit_test_setup_teardown(test_bulk_update, api_test_setup, api_test_teardown),
+        cmocka_unit_test_setup_teardown(test_bulk_errors_name_every_row, api_test_setup,
+                                        api_test_teardown),
         cmocka_unit_test_setup_teardown(test_hostile_bodies, api_test_setup, api_test_teardown),
         cmocka_unit_test_setup_teardown(test_body_too_large, api_test_setup, api_test_teardown),
         cmocka_unit_test_setup_teardown(test_metrics, api_test_setup, api_test_teardown),

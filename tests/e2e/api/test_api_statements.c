@@ -243,6 +243,135 @@ static void test_failed_single_write_leaves_connection_clean(void **state)
     assert_int_equal(jint(pool->body, "invalidated"), 0);
 }
 
+/* ---- keyset pages use an index (issue 13 item 1) --------------------- */
+
+/* The plan PostgreSQL makes for the statement retort sent (its text from
+ * pg_stat_statements, parameters and all), as a generic plan: the plan
+ * every page of that shape gets, whatever the cursor's values. */
+static const char *generic_plan(const char *statement)
+{
+    int n = 0;
+    for (const char *p = strchr(statement, '$'); p; p = strchr(p + 1, '$'))
+        if (atoi(p + 1) > n)
+            n = atoi(p + 1);
+    const char *args = "";
+    for (int i = 0; i < n; i++)
+        args = S("%s%sNULL", args, i ? ", " : "");
+    return sql("SET plan_cache_mode = force_generic_plan; PREPARE page AS %s; "
+               "EXPLAIN (COSTS OFF) EXECUTE page%s%s%s",
+               statement, n ? "(" : "", args, n ? ")" : "");
+}
+
+/* The SELECT of books a request sent (not the genres' selectin load). */
+static const char *books_select(void)
+{
+    return sql("SELECT query FROM pg_stat_statements WHERE query LIKE 'SELECT%%%s%%ORDER BY%%' "
+               "AND query NOT LIKE '%%%s%%' AND " NOT_OURS " ORDER BY length(query) DESC LIMIT 1",
+               R("books"), R("book_genres"));
+}
+
+static void expect_index_scan(const char *path)
+{
+    api_reply *r = GET(path);
+    EXPECT_STATUS(r, 200);
+    const char *after = json_string_value(jget(jget(r->body, "meta"), "next"));
+    assert_non_null(after);
+    reset();
+    r = GET(S("%s&after=%s", path, U(after)));
+    EXPECT_STATUS(r, 200);
+    const char *stmt = books_select();
+    const char *plan = generic_plan(stmt);
+    if (!strstr(plan, "Index Scan") && !strstr(plan, "Index Only Scan"))
+        fail_msg("GET %s: the next page is not an index scan:\n%s\n%s", path, stmt, plan);
+    if (strstr(plan, "Sort"))
+        fail_msg("GET %s: the next page sorts instead of reading the index in order:\n%s\n%s",
+                 path, stmt, plan);
+}
+
+static void test_keyset_pages_use_an_index(void **state)
+{
+    (void) state;
+    sql_exec("INSERT INTO %s (title, year) SELECT 't' || (g %% 500), 1900 + g %% 37 "
+             "FROM generate_series(1, 20000) g",
+             R("books"));
+    /* the documented access paths (README "Keyset paging"): the key, and
+     * an index on the sort key with the key after it */
+    sql_exec("CREATE INDEX %s_title_id ON %s (title, id)", R("books"), R("books"));
+    sql_exec("ANALYZE %s", R("books"));
+    expect_index_scan(S("/api/%s?limit=50&order_by=id", R("books")));
+    expect_index_scan(S("/api/%s?limit=50", R("books")));
+    expect_index_scan(S("/api/%s?limit=50&order_by=title", R("books")));
+    /* descending: the same index read backwards when the tie-breaking key
+     * goes the same way (a mixed order needs an index in that order) */
+    expect_index_scan(S("/api/%s?limit=50&order_by=-title,-id", R("books")));
+}
+
+/* SQLSTATE 25006: a write while the database takes none (a standby after
+ * a failover, default_transaction_read_only for maintenance) is a 503
+ * with Retry-After, not a 500. The private cluster makes this safe. */
+static void test_read_only_database_is_503(void **state)
+{
+    (void) state;
+    sql_exec("ALTER SYSTEM SET default_transaction_read_only = on");
+    sql_exec("SELECT pg_reload_conf()");
+    ts_sleep_ms(300);
+    api_reply *r = POST(S("/api/%s", R("users")), "{\"email\": \"ro@x.org\"}");
+    sql_exec("SET default_transaction_read_only = off; ALTER SYSTEM RESET "
+             "default_transaction_read_only");
+    sql_exec("SELECT pg_reload_conf()");
+    EXPECT_PROBLEM(r, 503, NULL);
+    assert_non_null(ts_header_get(r->raw, "Retry-After"));
+    assert_string_equal(jstr(r->body, "type"), "read-only-transaction");
+    EXPECT_NO_SQL(r);
+    ts_sleep_ms(300);
+    r = POST(S("/api/%s", R("users")), "{\"email\": \"ro@x.org\"}");
+    EXPECT_STATUS(r, 201);
+}
+
+/* `fields` narrows the SELECT list (issue 13 item 8): the statement reads
+ * the fields asked for plus the key, the version and the join columns,
+ * never the other columns. */
+static void test_fields_narrow_the_select(void **state)
+{
+    (void) state;
+    const char *uid = create_user("narrow@x.org");
+    create_order(uid);
+    reset();
+    api_reply *r = POST(S("/api/%s/query", R("users")),
+                        "{\"fields\": [\"email\"], \"where\": {\"email\": \"narrow@x.org\"}}");
+    EXPECT_STATUS(r, 200);
+    assert_string_equal(J(jdata(r)), "[{\"email\":\"narrow@x.org\"}]");
+    const char *q = sql("SELECT query FROM pg_stat_statements WHERE query LIKE 'SELECT%%' AND "
+                        NOT_OURS);
+    const char *cols = S("SELECT \"%s\".\"id\", \"%s\".\"email\" FROM", R("users"), R("users"));
+    if (strncmp(q, cols, strlen(cols)) != 0)
+        fail_msg("fields [email] should select id and email only:\n%s", q);
+
+    /* orders: total + the key, the version and user_id (the join column) */
+    reset();
+    r = GET(S("/api/%s?fields=total&user_id=%s", R("orders"), uid));
+    EXPECT_STATUS(r, 200);
+    q = sql("SELECT query FROM pg_stat_statements WHERE query LIKE 'SELECT%%' AND " NOT_OURS);
+    const char *o = R("orders");
+    cols = S("SELECT \"%s\".\"id\", \"%s\".\"user_id\", \"%s\".\"total\", \"%s\".\"version\" FROM",
+             o, o, o, o);
+    if (strncmp(q, cols, strlen(cols)) != 0)
+        fail_msg("fields=total should select id, user_id, total and version only:\n%s", q);
+    assert_int_equal(json_object_size(json_array_get(jdata(r), 0)), 1);
+
+    /* an entity read narrowed earlier in a document is read whole for an update */
+    r = POST("/api/transaction",
+             S("{\"operations\": [{\"op\": \"query\", \"resource\": \"%s\", \"query\": "
+               "{\"fields\": [\"email\"], \"where\": {\"id\": \"%s\"}}}, {\"op\": \"update\", "
+               "\"resource\": \"%s\", \"id\": \"%s\", \"values\": {\"name\": \"Whole\"}}]}",
+               R("users"), uid, R("users"), uid));
+    EXPECT_STATUS(r, 200);
+    json_t *updated = json_array_get(jget(r->body, "results"), 1);
+    assert_string_equal(jstr(updated, "name"), "Whole");
+    assert_string_equal(jstr(updated, "email"), "narrow@x.org");
+    assert_non_null(json_object_get(updated, "created_at"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -254,6 +383,12 @@ int main(void)
                                         api_test_teardown),
         cmocka_unit_test_setup_teardown(test_failed_single_write_leaves_connection_clean,
                                         api_test_setup, api_test_teardown),
+        cmocka_unit_test_setup_teardown(test_keyset_pages_use_an_index, api_test_setup,
+                                        api_test_teardown),
+        cmocka_unit_test_setup_teardown(test_read_only_database_is_503, api_test_setup,
+                                        api_test_teardown),
+        cmocka_unit_test_setup_teardown(test_fields_narrow_the_select, api_test_setup,
+                                        api_test_teardown),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }

@@ -510,11 +510,16 @@ static void test_serialization_failure_reply(void **state)
     const char *env[] = {"RETORT_SESSION_RETRY_ATTEMPTS=0", NULL};
     assert_true(api_server_start(&s2, env));
     long long a = account("sf-a", "10.00");
-    /* psql updates a and holds its row lock for 4 s before committing;
+    /* The new server's first connection (and, behind PgBouncer, its pooler
+     * check) is made now, not inside psql's window below. */
+    api_reply *warm = api_call_port(s2.port, "GET", S("/api/%s", R("accounts")), NULL, 0, NULL,
+                                    20000);
+    EXPECT_STATUS(warm, 200);
+    /* psql updates a and holds its row lock for 6 s before committing;
      * once it sleeps, the API transaction reads a under SERIALIZABLE, then
      * waits on the lock and fails with 40001 when psql commits. */
     int rc = ts_system("PGAPPNAME=retort_api_lock psql -X -q '%s' -c \"BEGIN; UPDATE %s SET "
-                       "balance = balance + 1 WHERE id = %lld; SELECT pg_sleep(4); COMMIT;\" "
+                       "balance = balance + 1 WHERE id = %lld; SELECT pg_sleep(6); COMMIT;\" "
                        ">/dev/null 2>&1 &",
                        ts_database_url(), R("accounts"), a);
     assert_int_equal(rc, 0);

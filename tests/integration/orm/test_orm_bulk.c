@@ -24,8 +24,8 @@ static void test_bulk_insert_fills_like_the_unit_of_work(void **state)
     err_init(&err, OF.a);
     dto_bulk rows;
     must(dto_bulk_rows(A, ts_json(OF.a, "[{'owner': 'ann'}, {'owner': 'bob', 'balance': '7.5'},"
-                                        " {'balance': 1}]"),
-                       OF.a, &rows, &err),
+                                  " {'balance': 1}]"),
+                       NULL, OF.a, &rows, &err),
          &err, "rows");
     orm_session *s = ofx_session();
     orm_bulk_result res;
@@ -74,7 +74,7 @@ static void test_bulk_insert_batches(void **state)
     json_t *rows_json = json_loads(body.data, 0, NULL);
     assert_non_null(rows_json);
     dto_bulk rows;
-    must(dto_bulk_rows(U, rows_json, OF.a, &rows, &err), &err, "rows");
+    must(dto_bulk_rows(U, rows_json, NULL, OF.a, &rows, &err), &err, "rows");
     orm_session *s = ofx_session();
     orm_bulk_result res;
     must(orm_bulk_insert(s, U, rows.columns, rows.n_columns, rows.values, rows.defaults,

@@ -281,13 +281,17 @@ static void test_raise(void **state)
     assert_int_equal(err.status, 400);
     assert_string_equal(err.detail, msg);
     assert_int_equal(err.n_items, 1);
-    assert_string_equal(err.items[0].pointer, "/fields");
+    assert_string_equal(err.items[0].pointer, "/fields/1"); /* the entry */
     /* Named, and raised by an option. */
     err_init(&err, OF.a);
     q = ofx_query_doc(OF.a, U,
                       "{\"fields\": [\"orders\"], \"options\": [{\"raiseload\": \"orders\"}]}");
     assert_null(orm_load_plan_build(s, U, &q->load, &err));
     assert_string_equal(err.detail, msg);
+    /* both at fault: the fields entry and the explicit option */
+    assert_int_equal(err.n_items, 2);
+    assert_string_equal(err.items[0].pointer, "/fields/0");
+    assert_string_equal(err.items[1].pointer, "/options/0/raiseload");
     /* Nested: orders.items named through include, raised by an option. */
     err_init(&err, OF.a);
     q = ofx_query_doc(OF.a, U,

@@ -189,6 +189,7 @@ static void test_sqlstate_lookup(void **state)
     expect_lookup("57014", 504, "query-canceled");
     expect_lookup("42501", 403, "insufficient-privilege");
     expect_lookup("22001", 422, "string-too-long");
+    expect_lookup("25006", 503, "read-only-transaction"); /* not 500: retry */
     /* the exact code wins over its class */
     expect_lookup("22P02", 422, "invalid-text-representation");
     /* classes */

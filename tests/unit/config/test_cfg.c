@@ -175,7 +175,7 @@ static void test_sample_config(void **state)
     assert_string_equal(c->path, path);
 
     assert_string_equal(c->database.url, "postgresql://postgres@127.0.0.1:5432/retort");
-    assert_int_equal(c->database.pool_size, 2 * usable_cpus());
+    assert_int_equal(c->database.pool_size, 4 * usable_cpus());
     assert_int_equal(c->database.max_overflow, 20);
     assert_true(c->database.pool_timeout == 30.0);
     assert_true(c->database.pool_recycle == 1800.0);
@@ -188,7 +188,7 @@ static void test_sample_config(void **state)
     assert_string_equal(c->server.host, "127.0.0.1");
     assert_int_equal(c->server.port, 8080);
     assert_int_equal(c->server.io_threads, usable_cpus());
-    assert_int_equal(c->server.workers, 2 * usable_cpus());
+    assert_int_equal(c->server.workers, 32 * usable_cpus());
     assert_int_equal(c->server.queue_depth, 1024);
     assert_int_equal(c->server.max_body_bytes, 1048576);
     assert_int_equal(c->server.max_limit, 1000);
@@ -268,7 +268,7 @@ static void test_sample_config(void **state)
 static void expect_defaults(const cfg_config *c)
 {
     assert_string_equal(c->database.url, "postgresql://postgres@127.0.0.1:5432/retort");
-    assert_int_equal(c->database.pool_size, 2 * usable_cpus());
+    assert_int_equal(c->database.pool_size, 4 * usable_cpus());
     assert_int_equal(c->database.max_overflow, 20);
     assert_true(c->database.pool_timeout == 30.0);
     assert_true(c->database.pool_recycle == 1800.0);
@@ -280,7 +280,7 @@ static void expect_defaults(const cfg_config *c)
     assert_string_equal(c->server.host, "127.0.0.1");
     assert_int_equal(c->server.port, 8080);
     assert_int_equal(c->server.io_threads, usable_cpus());
-    assert_int_equal(c->server.workers, 2 * usable_cpus());
+    assert_int_equal(c->server.workers, 32 * usable_cpus());
     assert_int_equal(c->server.queue_depth, 1024);
     assert_int_equal(c->server.max_body_bytes, 1048576);
     assert_int_equal(c->server.max_limit, 1000);

@@ -122,7 +122,7 @@ static void whole_array(void **state)
     df_fixture *f = *state;
     dto_bulk rows;
     assert_true(dto_bulk_rows(f->item, ts_json(f->a, "[{'name': 'a'}, {'name': 'b', 'qty': 2}]"),
-                              f->a, &rows, &f->err));
+                              NULL, f->a, &rows, &f->err));
     ts_assert_ok(&f->err, "rows");
     assert_int_equal(rows.n_rows, 2);
     /* name, qty (named), active and status (client defaults), version */
@@ -142,9 +142,16 @@ static void whole_array(void **state)
         if (rows.columns[c] == df_col(f->item, "version"))
             assert_string_equal(rows.values[0][c], "1");
     }
-    assert_false(dto_bulk_rows(f->item, ts_json(f->a, "[{'name': 'a'}, {'qty': 'x'}]"), f->a,
-                               &rows, &f->err));
+    assert_false(dto_bulk_rows(f->item, ts_json(f->a, "[{'name': 'a'}, {'qty': 'x'}]"), NULL,
+                               f->a, &rows, &f->err));
     df_assert_problems(&f->err, 2, PTRS("/1/qty", "/1/name"), PTRS("integer", "is required"));
+    /* every bad row, not only the first */
+    err_init(&f->err, f->a);
+    assert_false(dto_bulk_rows(f->item,
+                               ts_json(f->a, "[{'qty': 1}, {'name': 'b'}, {'name': 'c', 'qty': 'x'}]"),
+                               "/operations/2/rows", f->a, &rows, &f->err));
+    df_assert_problems(&f->err, 2, PTRS("/operations/2/rows/0/name", "/operations/2/rows/2/qty"),
+                       PTRS("is required", "integer"));
 }
 
 static void bulk_update_values(void **state)

@@ -6,7 +6,7 @@
  * for keys), undecodable and over-long paths; query parameters as
  * libmicrohttpd hands them over (escapes, '+', flags, repeats, NUL, the
  * parameter limit); and URL keys (orm_key_parse, dto_key_from_url)
- * including composite keys.
+ * including composite keys; q-values of Accept and Accept-Encoding.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -262,6 +262,24 @@ static void url_keys(void **state)
     assert_null(dto_key_from_url(pair, arena_sprintf(f->a, "7,%s,2026-02-30", uuid), f->a));
 }
 
+/* Accept and Accept-Encoding are read by one function: q-values, case,
+ * spaces, parameters, and a specific entry overriding a wildcard. */
+static void header_quality(void **state)
+{
+    (void) state;
+    static const char *const GZIP[] = {"gzip", "*", NULL};
+    static const char *const JSON[] = {"application/json", "application/*", "*/*", NULL};
+    assert_true(http__header_quality("gzip, deflate", GZIP) == 1.0);
+    assert_true(http__header_quality("deflate, GZIP;q=0.5", GZIP) == 0.5);
+    assert_true(http__header_quality("deflate", GZIP) < 0);
+    assert_true(http__header_quality("*", GZIP) == 1.0);
+    assert_true(http__header_quality("gzip;q=0, *", GZIP) == 0.0);
+    assert_true(http__header_quality(NULL, GZIP) < 0);
+    assert_true(http__header_quality("text/csv, application/*;q=0.2", JSON) == 0.2);
+    assert_true(http__header_quality("application/json ; charset=utf-8 ; q=0.7, */*", JSON) == 0.7);
+    assert_true(http__header_quality("text/html", JSON) < 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -272,6 +290,7 @@ int main(void)
         T(percent_decoding),
         T(query_parameters),
         T(url_keys),
+        T(header_quality),
 #undef T
     };
     return cmocka_run_group_tests_name("router", tests, NULL, NULL);
