@@ -85,6 +85,45 @@ void http__api_bulk_insert(http_request *req)
     http_reply_written(req, 201);
 }
 
+/* The bulk body's keys are only those named (allowed, NULL-ended). */
+static void only_keys(arena *a, const json_t *body, const char *const *allowed,
+                      const char *what, err_report *err)
+{
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *) body, key, v)
+    {
+        size_t i = 0;
+        while (allowed[i] && strcmp(key, allowed[i]) != 0)
+            i++;
+        if (!allowed[i])
+            err_add_item(err, ERR_BAD_REQUEST, arena_sprintf(a, "/%s", key),
+                         "Unknown key \"%s\": %s.", key, what);
+    }
+}
+
+/* A bulk update or delete never means every row: its where is required
+ * and non-empty. */
+static void where_required(const json_t *where, const char *pointer, const char *verb,
+                           const char *gerund, err_report *err)
+{
+    if (!json_is_object(where) || json_object_size(where) == 0)
+        err_add_item(err, ERR_BAD_REQUEST, pointer,
+                     "A bulk %s needs a non-empty where document; %s every row is refused.",
+                     verb, gerund);
+}
+
+/* {"<counted>": n}, the answer of a bulk update or delete. */
+static void reply_count(http_request *req, const char *counted, int64_t n)
+{
+    jsonw *w = http_reply_writer(req);
+    jsonw_object_begin(w);
+    jsonw_key(w, counted);
+    jsonw_integer(w, (long long) n);
+    jsonw_object_end(w);
+    http_reply_written(req, 200);
+}
+
 void http__api_bulk_update(http_request *req)
 {
     err_report err;
@@ -100,19 +139,10 @@ void http__api_bulk_update(http_request *req)
         http_reply_problem(req, &err);
         return;
     }
-    const char *key;
-    const json_t *v;
-    json_object_foreach((json_t *) doc, key, v)
-    {
-        if (strcmp(key, "where") != 0 && strcmp(key, "values") != 0)
-            err_add_item(&err, ERR_BAD_REQUEST, arena_sprintf(a, "/%s", key),
-                         "Unknown key \"%s\": a bulk update takes where and values.", key);
-    }
+    static const char *const KEYS[] = {"where", "values", NULL};
+    only_keys(a, doc, KEYS, "a bulk update takes where and values", &err);
     const json_t *where = json_object_get(doc, "where");
-    if (!json_is_object(where) || json_object_size(where) == 0)
-        err_add_item(&err, ERR_BAD_REQUEST, "/where",
-                     "A bulk update needs a non-empty where document; updating every row is "
-                     "refused.");
+    where_required(where, "/where", "update", "updating", &err);
     query_limits lim = http__api_limits(req);
     query_doc q;
     size_t *columns = NULL, n = 0;
@@ -129,12 +159,7 @@ void http__api_bulk_update(http_request *req)
         http__api_fail(req, m, "/values", &err);
         return;
     }
-    jsonw *w = http_reply_writer(req);
-    jsonw_object_begin(w);
-    jsonw_key(w, "updated");
-    jsonw_integer(w, (long long) updated);
-    jsonw_object_end(w);
-    http_reply_written(req, 200);
+    reply_count(req, "updated", updated);
 }
 
 /* DELETE /api/{resource}?where=<where document> or with a body
@@ -177,21 +202,13 @@ void http__api_bulk_delete(http_request *req)
         else if (!json_is_object(body))
             err_add_item(&err, ERR_VALIDATION, "", "A bulk delete body is {\"where\": {...}}.");
         else {
-            const char *key;
-            const json_t *v;
-            json_object_foreach((json_t *) body, key, v)
-            {
-                if (strcmp(key, "where") != 0)
-                    err_add_item(&err, ERR_BAD_REQUEST, arena_sprintf(a, "/%s", key),
-                                 "Unknown key \"%s\": a bulk delete body has only where.", key);
-            }
+            static const char *const KEYS[] = {"where", NULL};
+            only_keys(a, body, KEYS, "a bulk delete body has only where", &err);
             where = json_object_get(body, "where");
         }
     }
-    if (m && !err_is_set(&err) && (!json_is_object(where) || json_object_size(where) == 0))
-        err_add_item(&err, ERR_BAD_REQUEST, pointer,
-                     "A bulk delete needs a non-empty where document; deleting every row is "
-                     "refused.");
+    if (m && !err_is_set(&err))
+        where_required(where, pointer, "delete", "deleting", &err);
     if (!m || err_is_set(&err)) {
         http_reply_problem(req, &err);
         return;
@@ -205,10 +222,5 @@ void http__api_bulk_delete(http_request *req)
         http_reply_problem(req, &err);
         return;
     }
-    jsonw *w = http_reply_writer(req);
-    jsonw_object_begin(w);
-    jsonw_key(w, "deleted");
-    jsonw_integer(w, (long long) deleted);
-    jsonw_object_end(w);
-    http_reply_written(req, 200);
+    reply_count(req, "deleted", deleted);
 }

@@ -98,7 +98,7 @@ bool http__api_export(http_request *req, orm_session *s, const orm_mapper *m, qu
     if (!failed && !http__stream_gone(st)) {
         if (!csv) {
             jsonw_array_end(&w);
-            http__api_list_meta(&w, q, count, NULL);
+            http__api_envelope_end(&w, q, count, !q->is_aggregate, NULL);
         }
         http__stream_write(st, out.data, out.len);
     }

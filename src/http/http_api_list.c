@@ -56,33 +56,6 @@ static void link_next(http_request *req, const char *next)
     http_add_header(req, "Link", sbuf_str(&b));
 }
 
-void http__api_list_meta(jsonw *w, const query_doc *q, int64_t count, const char *next)
-{
-    jsonw_key(w, "meta");
-    jsonw_object_begin(w);
-    jsonw_key(w, "limit");
-    if (q->all)
-        jsonw_null(w);
-    else
-        jsonw_integer(w, q->limit);
-    jsonw_key(w, "offset");
-    jsonw_integer(w, q->offset);
-    jsonw_key(w, "count");
-    if (q->count && count >= 0)
-        jsonw_integer(w, count);
-    else
-        jsonw_null(w);
-    if (!q->is_aggregate) {
-        jsonw_key(w, "next");
-        if (next)
-            jsonw_string(w, next);
-        else
-            jsonw_null(w);
-    }
-    jsonw_object_end(w);
-    jsonw_object_end(w);
-}
-
 /* One page: rows or entities, as JSON (w) or CSV (csv). */
 static bool page(http_request *req, jsonw *w, sbuf *csv, orm_session *s, const orm_mapper *m,
                  query_doc *q, bool from_document, err_report *err)
@@ -99,7 +72,7 @@ static bool page(http_request *req, jsonw *w, sbuf *csv, orm_session *s, const o
         }
         http__api_envelope_begin(w);
         dto_write_rows(w, r);
-        http__api_list_meta(w, q, count, NULL);
+        http__api_envelope_end(w, q, count, false, NULL);
         return true;
     }
     const sql_node *where = q->where; /* the cursor's shape is the query's own where */
@@ -116,7 +89,7 @@ static bool page(http_request *req, jsonw *w, sbuf *csv, orm_session *s, const o
     } else {
         http__api_envelope_begin(w);
         dto_write_entities(w, items, n, plan, q->fields, q->n_fields);
-        http__api_list_meta(w, q, count, next);
+        http__api_envelope_end(w, q, count, true, next);
     }
     content_range(req, q, n, count);
     if (next && !from_document)

@@ -145,12 +145,16 @@ void http__api_envelope_begin(jsonw *w)
     jsonw_key(w, "data");
 }
 
-void http__api_envelope_end(jsonw *w, const query_doc *q, int64_t count)
+void http__api_envelope_end(jsonw *w, const query_doc *q, int64_t count, bool paged,
+                            const char *next)
 {
     jsonw_key(w, "meta");
     jsonw_object_begin(w);
     jsonw_key(w, "limit");
-    jsonw_integer(w, q->limit);
+    if (q->all)
+        jsonw_null(w);
+    else
+        jsonw_integer(w, q->limit);
     jsonw_key(w, "offset");
     jsonw_integer(w, q->offset);
     jsonw_key(w, "count");
@@ -158,6 +162,13 @@ void http__api_envelope_end(jsonw *w, const query_doc *q, int64_t count)
         jsonw_integer(w, count);
     else
         jsonw_null(w);
+    if (paged) {
+        jsonw_key(w, "next");
+        if (next)
+            jsonw_string(w, next);
+        else
+            jsonw_null(w);
+    }
     jsonw_object_end(w);
     jsonw_object_end(w);
 }
@@ -182,7 +193,7 @@ bool http__api_write_page(jsonw *w, orm_session *s, const orm_mapper *m, const q
             return false;
         http__api_envelope_begin(w);
         dto_write_rows(w, r);
-        http__api_envelope_end(w, q, count);
+        http__api_envelope_end(w, q, count, false, NULL);
         return true;
     }
     const orm_load_plan *plan = orm_load_plan_build(s, m, &q->load, err);
@@ -192,7 +203,7 @@ bool http__api_write_page(jsonw *w, orm_session *s, const orm_mapper *m, const q
         return false;
     http__api_envelope_begin(w);
     dto_write_entities(w, items, n, plan, q->fields, q->n_fields);
-    http__api_envelope_end(w, q, count);
+    http__api_envelope_end(w, q, count, false, NULL);
     return true;
 }
 

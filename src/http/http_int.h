@@ -282,18 +282,18 @@ void http__api_describe_delete_conflict(const orm_mapper *m, err_report *err);
 /* The URL of an entity: /api/<resource>/<identity>. */
 const char *http__api_location(arena *a, const orm_mapper *m, const orm_entity *e);
 /* The list envelope {"data": ..., "meta": {"limit", "offset", "count"}}
- * around the data the caller writes in between; count null unless the
- * query asked for it (count >= 0). */
+ * around the data the caller writes in between; limit null for limit
+ * "all", count null unless the query asked for it (count >= 0); a paged
+ * list (an API list of entities, not an aggregate's rows nor a
+ * transaction's query) adds "next", its keyset cursor or null. */
 void http__api_envelope_begin(jsonw *w);
-void http__api_envelope_end(jsonw *w, const query_doc *q, int64_t count);
+void http__api_envelope_end(jsonw *w, const query_doc *q, int64_t count, bool paged,
+                            const char *next);
 /* One page of a translated query in the list envelope: entities through
  * the session (their load plan, DTOs), or an aggregate's rows; false with
  * err set (w may then hold part of it: reply with a problem). */
 bool http__api_write_page(jsonw *w, orm_session *s, const orm_mapper *m, const query_doc *q,
                           err_report *err);
-/* The meta member of a list envelope (limit null for limit "all"; next
- * only for entity lists), then the envelope's end. */
-void http__api_list_meta(jsonw *w, const query_doc *q, int64_t count, const char *next);
 /* A list with limit "all", streamed from a server-side cursor
  * (http_api_export.c): true once replied (maybe cut after a later
  * failure), false with err set when nothing was sent. */

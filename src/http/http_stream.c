@@ -8,7 +8,10 @@
  * hands the request back to libmicrohttpd (resume) before the body
  * exists; the I/O thread queues a response that reads the other end
  * (http__stream_response); the worker keeps writing batches into its end
- * (http__stream_write). A client that goes away closes the connection,
+ * (http__stream_write). The I/O thread never waits for the writer: its
+ * end is non-blocking, and when nothing is there yet it suspends the
+ * connection, which the writer resumes once it has written or ended.
+ * A client that goes away closes the connection,
  * libmicrohttpd destroys the response and its end of the pair, the next
  * write fails, the handler stops, and the worker's usual tail rolls the
  * transaction back (closing the cursor) and checks the connection in.
@@ -27,6 +30,7 @@
  * sees an incomplete reply, never a complete wrong one.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/socket.h>
@@ -41,8 +45,12 @@
  * the writer; heap, freed by whichever lets go last. */
 typedef struct stream_pipe {
     atomic_int refs;
-    int fd;
+    int fd;          /* non-blocking: the I/O thread never waits on it */
     atomic_bool cut; /* the writer failed: end the body with an error */
+    /* The reader found nothing yet and suspended the connection; the
+     * writer resumes it once it has written (or ended). */
+    atomic_bool parked;
+    struct MHD_Connection *conn;
 } stream_pipe;
 
 struct http__stream {
@@ -89,6 +97,19 @@ static ssize_t read_pipe(void *cls, uint64_t pos, char *buf, size_t max)
             return n;
         if (n < 0 && errno == EINTR)
             continue;
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            /* The next batch is still being read from the database: park
+             * the connection rather than block this I/O thread (the
+             * pattern microhttpd.h prescribes: suspend, return 0). A write
+             * between the read and the flag would find nobody parked, so
+             * look once more. */
+            atomic_store(&p->parked, true);
+            MHD_suspend_connection(p->conn);
+            struct pollfd pfd = {.fd = p->fd, .events = POLLIN};
+            if (poll(&pfd, 1, 0) != 0 && atomic_exchange(&p->parked, false))
+                MHD_resume_connection(p->conn);
+            return 0;
+        }
         if (n == 0 && !atomic_load(&p->cut))
             return MHD_CONTENT_READER_END_OF_STREAM;
         return MHD_CONTENT_READER_END_WITH_ERROR;
@@ -100,6 +121,7 @@ static ssize_t read_pipe(void *cls, uint64_t pos, char *buf, size_t max)
 static void free_pipe(void *cls)
 {
     stream_pipe *p = cls;
+    atomic_store(&p->parked, false);
     close(p->fd);
     p->fd = -1;
     pipe_unref(p);
@@ -142,13 +164,23 @@ bool http__stream_worker_done(http_request *req)
 
 /* ---- the worker's side ------------------------------------------------ */
 
+/* The reader parked the connection waiting for data: there is some now
+ * (or the end). */
+static void wake_reader(stream_pipe *p)
+{
+    if (atomic_exchange(&p->parked, false))
+        MHD_resume_connection(p->conn);
+}
+
 /* Runs when the request ends (after both holders let go): the writer's
  * end, and the reading end when no response ever took it. */
 static void close_stream(void *arg)
 {
     http__stream *st = arg;
-    if (st->fd >= 0)
+    if (st->fd >= 0) {
         close(st->fd);
+        wake_reader(st->pipe);
+    }
     st->fd = -1;
     if (!atomic_load(&st->handed))
         pipe_unref(st->pipe);
@@ -169,7 +201,10 @@ http__stream *http__stream_begin(http_request *req, int status, const char *cont
         abort();
     atomic_init(&p->refs, 2);
     atomic_init(&p->cut, false);
+    atomic_init(&p->parked, false);
+    p->conn = req->conn;
     p->fd = sv[0];
+    fcntl(sv[0], F_SETFL, fcntl(sv[0], F_GETFL) | O_NONBLOCK);
     http__stream *st = ARENA_NEW(req->arena, http__stream);
     st->req = req;
     st->pipe = p;
@@ -216,6 +251,7 @@ bool http__stream_write(http__stream *st, const char *data, size_t n)
             data += k;
             n -= (size_t) k;
             st->bytes += (size_t) k;
+            wake_reader(st->pipe);
         } else if (k < 0 && errno == EINTR) {
             continue;
         } else if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) &&
@@ -241,8 +277,10 @@ void http__stream_end(http__stream *st, bool failed)
                  st->bytes);
     if (failed)
         atomic_store(&st->pipe->cut, true);
-    if (st->fd >= 0)
+    if (st->fd >= 0) {
         close(st->fd); /* EOF for the reader: the last chunk, or the cut */
+        wake_reader(st->pipe);
+    }
     st->fd = -1;
     req->resp_len = st->bytes;
     orm_session_stats stats = {0};
