@@ -179,7 +179,12 @@ typedef struct cfg_permission {
 
 struct cfg_model {
     const char *name;          /* "User" */
-    const char *table;         /* "users": also the resource name in URLs */
+    /* "users": the resource name in URLs, unique among models; for a
+     * model with a "schema" whose table name another model also uses,
+     * "<schema>_<table>" (SPEC.md §5). */
+    const char *table;
+    const char *schema;        /* "schema": NULL = the search path (public) */
+    const char *table_name;    /* the PostgreSQL table's name when it is not table */
     cfg_column *columns;       /* in declaration order */
     size_t n_columns;
     cfg_relationship *relationships;
@@ -385,6 +390,11 @@ cfg_config *cfg_load_string(arena *a, const char *json_text, const char *origin,
 /* Lookups; borrowed pointers into the config, NULL when absent. */
 const cfg_model *cfg_model_by_name(const cfg_config *c, const char *name);
 const cfg_model *cfg_model_by_table(const cfg_config *c, const char *table);
+/* The model a reference names: its resource name, its table's name when
+ * one model alone has it, or "schema.table". NULL when none. */
+const cfg_model *cfg_model_by_table_ref(const cfg_config *c, const char *ref);
+/* The PostgreSQL name of m's table (table_name, else table). */
+const char *cfg_model_table_name(const cfg_model *m);
 const cfg_column *cfg_column_by_name(const cfg_model *m, const char *name);
 const cfg_relationship *cfg_relationship_by_name(const cfg_model *m, const char *name);
 

@@ -19,7 +19,7 @@ enum { MAX_LENGTH = 10485760, MAX_PRECISION = 1000 };
 
 static const char *const MODEL_KEYS[] = {"table",       "columns",   "relationships", "version_column",
                                          "checks",      "read_only", "permissions",   "foreign_keys",
-                                         NULL};
+                                         "schema",      NULL};
 static const char *const FK_KEYS[] = {"columns", "references", NULL};
 
 static size_t identifiers(cfg__ctx *ctx, const json_t *arr, const char *ptr,
@@ -103,13 +103,18 @@ static void parse_choices(cfg__ctx *ctx, cfg_column *c, const json_t *v, const c
 }
 
 /* "table.column", both parts names. */
+/* "table.column" or "schema.table.column". */
 static bool valid_reference(cfg__ctx *ctx, const char *ref)
 {
-    const char *dot = strchr(ref, '.');
-    if (!dot || strchr(dot + 1, '.'))
+    const char *dot = strrchr(ref, '.');
+    if (!dot || !cfg__is_identifier(dot + 1))
         return false;
     const char *table = arena_strndup(ctx->scratch, ref, (size_t) (dot - ref));
-    return cfg__is_identifier(table) && cfg__is_identifier(dot + 1);
+    const char *sdot = strchr(table, '.');
+    if (!sdot)
+        return cfg__is_identifier(table);
+    const char *schema = arena_strndup(ctx->scratch, table, (size_t) (sdot - table));
+    return cfg__is_identifier(schema) && cfg__is_identifier(sdot + 1);
 }
 
 /* Checks that depend on the column's type; only run when it is known. */
@@ -234,7 +239,9 @@ static bool parse_column(cfg__ctx *ctx, const cfg_model *m, cfg_column *c, const
     bool ref_ok = cfg__get_string(ctx, spec, ptr, "references", &ref);
     if (ref_ok && ref && !valid_reference(ctx, ref)) {
         cfg__error(ctx, cfg__ptr(ctx, ptr, "references"),
-                   "\"references\" must be \"table.column\", got \"%s\"", ref);
+                   "\"references\" must be \"table.column\" or \"schema.table.column\", got "
+                   "\"%s\"",
+                   ref);
         ref_ok = false;
     } else if (ref_ok) {
         c->references = ref;
@@ -596,6 +603,7 @@ static void parse_table(cfg__ctx *ctx, cfg_model *m, cfg__model_state *st, const
         st->broken = true;
         return;
     }
+    cfg__get_identifier(ctx, spec, ptr, "schema", &m->schema);
     for (const char *const *r = RESERVED_TABLES; *r; r++) {
         if (strcmp(*r, m->table) == 0) {
             cfg__error(ctx, tptr,

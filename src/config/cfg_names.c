@@ -147,6 +147,34 @@ const cfg_model *cfg_model_by_table(const cfg_config *c, const char *table)
     return NULL;
 }
 
+const char *cfg_model_table_name(const cfg_model *m)
+{
+    return m->table_name ? m->table_name : m->table;
+}
+
+const cfg_model *cfg_model_by_table_ref(const cfg_config *c, const char *ref)
+{
+    const cfg_model *m = cfg_model_by_table(c, ref);
+    if (m || !c || !ref)
+        return m;
+    const char *dot = strchr(ref, '.');
+    const cfg_model *found = NULL;
+    for (size_t i = 0; i < c->n_models; i++) {
+        const cfg_model *x = &c->models[i];
+        if (!x->table)
+            continue;
+        bool hit = dot ? x->schema && strlen(x->schema) == (size_t) (dot - ref) &&
+                             strncmp(x->schema, ref, (size_t) (dot - ref)) == 0 &&
+                             strcmp(cfg_model_table_name(x), dot + 1) == 0
+                       : strcmp(cfg_model_table_name(x), ref) == 0;
+        if (hit && found)
+            return NULL; /* ambiguous: the schema must be named */
+        if (hit)
+            found = x;
+    }
+    return found;
+}
+
 const cfg_column *cfg_column_by_name(const cfg_model *m, const char *name)
 {
     if (!m || !name)

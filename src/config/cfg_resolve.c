@@ -38,9 +38,34 @@ static bool rel_bad(const cfg__ctx *ctx, const cfg_model *m, const cfg_relations
 
 /* ---- tables ---------------------------------------------------------------- */
 
+/* SPEC.md §5: a model with a "schema" whose table name another model
+ * uses too is the resource "<schema>_<table>"; its PostgreSQL table keeps
+ * its name (table_name). */
+static void name_resources(cfg__ctx *ctx)
+{
+    cfg_config *cfg = ctx->cfg;
+    for (size_t i = 0; i < cfg->n_models; i++) {
+        cfg_model *m = &cfg->models[i];
+        if (!m->table || !m->schema)
+            continue;
+        bool shared = false;
+        for (size_t j = 0; j < cfg->n_models && !shared; j++)
+            shared = j != i && cfg->models[j].table &&
+                     strcmp(cfg_model_table_name(&cfg->models[j]), m->table) == 0;
+        if (!shared)
+            continue;
+        m->table_name = m->table;
+        m->table = arena_sprintf(ctx->a, "%s_%s", m->schema, m->table);
+        if (!cfg__is_identifier(m->table))
+            cfg__error(ctx, cfg__ptr(ctx, cfg__model_ptr(ctx, m), "schema"),
+                       "the resource name \"%s\" (schema and table) is too long", m->table);
+    }
+}
+
 static void check_tables(cfg__ctx *ctx)
 {
     const cfg_config *cfg = ctx->cfg;
+    name_resources(ctx);
     for (size_t i = 0; i < cfg->n_models; i++) {
         const cfg_model *m = &cfg->models[i];
         if (!m->table)
@@ -77,10 +102,10 @@ static bool same_family(cfg_type a, cfg_type b)
 static void resolve_reference(cfg__ctx *ctx, const cfg_model *m, cfg_column *c, bool quiet_tables)
 {
     const char *ptr = cfg__ptr(ctx, cfg__column_ptr(ctx, m, c), "references");
-    const char *dot = strchr(c->references, '.');
+    const char *dot = strrchr(c->references, '.');
     const char *table = arena_strndup(ctx->scratch, c->references, (size_t) (dot - c->references));
     const char *column = dot + 1;
-    const cfg_model *t = cfg_model_by_table(ctx->cfg, table);
+    const cfg_model *t = cfg_model_by_table_ref(ctx->cfg, table);
     if (!t) {
         if (!quiet_tables) /* else the missing table may be the one a model failed to name */
             cfg__error(ctx, ptr, "\"references\" names table \"%s\", which no model declares",
@@ -128,7 +153,7 @@ static void resolve_composite(cfg__ctx *ctx, const cfg_model *m, size_t i, bool 
 {
     cfg_foreign_key *k = &m->foreign_keys[i];
     const char *ptr = cfg__ptr_index(ctx, cfg__ptr(ctx, cfg__model_ptr(ctx, m), "foreign_keys"), i);
-    const cfg_model *t = cfg_model_by_table(ctx->cfg, k->ref_table);
+    const cfg_model *t = cfg_model_by_table_ref(ctx->cfg, k->ref_table);
     if (!t) {
         if (!quiet)
             cfg__error(ctx, cfg__ptr(ctx, ptr, "references"),
@@ -240,7 +265,7 @@ static void check_secondary(cfg__ctx *ctx, const cfg_model *m, cfg_relationship 
      * name its model. Both are accepted, the model name first. */
     const cfg_model *s = cfg_model_by_name(ctx->cfg, r->secondary_name);
     if (!s)
-        s = cfg_model_by_table(ctx->cfg, r->secondary_name);
+        s = cfg_model_by_table_ref(ctx->cfg, r->secondary_name);
     if (!s) {
         cfg__error(ctx, ptr,
                    "\"secondary\" is \"%s\", but no model is named \"%s\" and no model has "

@@ -50,6 +50,7 @@
 
 #include "arena.h"
 #include "error.h"
+#include "strbuf.h"
 
 /* ==== limits (the only place they are named) ========================== */
 
@@ -249,7 +250,12 @@ typedef struct sql_index {
 } sql_index;
 
 struct sql_table {
-    const char *name;
+    const char *name; /* unique in the metadata: the key, aliases, the resource */
+    /* Where the table lives when that is not "name" on the search path
+     * (sql_table_set_location): the compiler then writes "schema"."sql_name"
+     * AS "name". Both NULL for an ordinary table. */
+    const char *schema;
+    const char *sql_name;
     const sql_metadata *metadata;
     bool view; /* read-only, not created or dropped by DDL (sql_table_mark_view) */
     size_t index; /* declaration order in metadata */
@@ -340,6 +346,14 @@ sql_metadata *sql_metadata_new(arena *a);
 sql_table *sql_table_add(sql_metadata *md, const char *name, err_report *err);
 /* Marks t as a view (or any relation DDL must not create or drop). */
 void sql_table_mark_view(sql_table *t);
+/* The table is "schema"."sql_name" in PostgreSQL (schema NULL: the
+ * search path; sql_name NULL: name), like SQLAlchemy's Table(..., schema=).
+ * Statements then name it schema-qualified and alias it as name. */
+void sql_table_set_location(sql_table *t, const char *schema, const char *sql_name);
+/* "schema"."sql_name", or "name": the table as SQL names it. */
+void sql_append_table_ident(sbuf *s, const sql_table *t);
+/* True when t needs sql_table_set_location's qualified name. */
+bool sql_table_located(const sql_table *t);
 
 /* Adds a column; opts may be NULL. Checks the name, the type's modifiers
  * and the options that need no other table. NULL on error. */

@@ -78,6 +78,21 @@ static void ident(cctx *c, const char *name)
     sbuf_append_ident(&c->out, name);
 }
 
+/* A table FROM item: its name, or for a table elsewhere (another schema,
+ * another name) "schema"."table" AS "name", so that columns qualified
+ * with the FROM item's name resolve either way. */
+static void emit_table(cctx *c, const sql_from *f)
+{
+    sql_append_table_ident(&c->out, f->table);
+    if (f->aliased) {
+        put(c, " AS ");
+        ident(c, f->alias);
+    } else if (sql_table_located(f->table)) {
+        put(c, " AS ");
+        ident(c, f->table->name);
+    }
+}
+
 static void emit(cctx *c, const sql_node *n, int min_prec);
 static void emit_select(cctx *c, const sql_select *s);
 
@@ -353,11 +368,7 @@ static void emit_from(cctx *c, const sql_from *f)
         put(c, ") AS ");
         ident(c, f->alias);
     } else {
-        ident(c, f->table->name);
-        if (f->aliased) {
-            put(c, " AS ");
-            ident(c, f->alias);
-        }
+        emit_table(c, f);
     }
     leave(c);
 }
@@ -472,11 +483,7 @@ static void emit_target(cctx *c, const char *keyword, const sql_from *f)
     put(c, keyword);
     if (!enter(c))
         return;
-    ident(c, f->table->name);
-    if (f->aliased) {
-        put(c, " AS ");
-        ident(c, f->alias);
-    }
+    emit_table(c, f);
     leave(c);
 }
 

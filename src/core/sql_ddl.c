@@ -79,7 +79,7 @@ static const char *create_index(arena *a, const sql_table *t, const char *name, 
     sbuf_append(&s, unique ? "CREATE UNIQUE INDEX IF NOT EXISTS " : "CREATE INDEX IF NOT EXISTS ");
     sbuf_append_ident(&s, name);
     sbuf_append(&s, " ON ");
-    sbuf_append_ident(&s, t->name);
+    sql_append_table_ident(&s, t);
     sbuf_append_char(&s, ' ');
     column_list(&s, cols, n);
     return sbuf_str(&s);
@@ -123,7 +123,7 @@ bool sql_compile_create_table(const sql_table *t, arena *a, sql_stmts *out, err_
     sbuf s;
     sbuf_init(&s, a, 1024);
     sbuf_append(&s, "CREATE TABLE IF NOT EXISTS ");
-    sbuf_append_ident(&s, t->name);
+    sql_append_table_ident(&s, t);
     sbuf_append(&s, " (");
     for (size_t i = 0; i < t->n_columns; i++) {
         sbuf_append(&s, i ? ",\n    " : "\n    ");
@@ -145,7 +145,7 @@ bool sql_compile_create_table(const sql_table *t, arena *a, sql_stmts *out, err_
         sbuf_append(&s, "FOREIGN KEY ");
         column_list(&s, fk->columns, fk->n_columns);
         sbuf_append(&s, " REFERENCES ");
-        sbuf_append_ident(&s, fk->ref_table->name);
+        sql_append_table_ident(&s, fk->ref_table);
         sbuf_append_char(&s, ' ');
         column_list(&s, fk->ref_columns, fk->n_columns);
     }
@@ -179,7 +179,7 @@ bool sql_compile_drop_table(const sql_table *t, arena *a, sql_stmts *out, err_re
     sbuf s;
     sbuf_init(&s, a, 64);
     sbuf_append(&s, "DROP TABLE IF EXISTS ");
-    sbuf_append_ident(&s, t->name);
+    sql_append_table_ident(&s, t);
     push(out, a, sbuf_str(&s));
     return true;
 }
@@ -317,6 +317,20 @@ bool sql_compile_create_all(const sql_metadata *md, arena *a, sql_stmts *out, er
     const sql_table **order;
     if (!sql_metadata_create_order(md, a, &order, err))
         return false;
+    /* The schemas of tables that name one (each once; never dropped). */
+    for (size_t i = 0; i < md->n_tables; i++) {
+        const char *sch = md->tables[i]->schema;
+        bool first = sch != NULL;
+        for (size_t k = 0; first && k < i; k++)
+            first = !md->tables[k]->schema || strcmp(md->tables[k]->schema, sch) != 0;
+        if (!first)
+            continue;
+        sbuf q;
+        sbuf_init(&q, a, 64);
+        sbuf_append(&q, "CREATE SCHEMA IF NOT EXISTS ");
+        sbuf_append_ident(&q, sch);
+        push(out, a, sbuf_str(&q));
+    }
     create_enums(md, a, out);
     for (size_t i = 0; i < md->n_tables; i++)
         if (!order[i]->view && !sql_compile_create_table(order[i], a, out, err))

@@ -120,6 +120,30 @@ sql_table *sql_table_add(sql_metadata *md, const char *name, err_report *err)
     return t;
 }
 
+void sql_table_set_location(sql_table *t, const char *schema, const char *sql_name)
+{
+    if (!t || t->metadata->frozen)
+        return;
+    t->schema = schema ? arena_strdup(t->metadata->arena, schema) : NULL;
+    t->sql_name = sql_name && strcmp(sql_name, t->name) != 0
+                      ? arena_strdup(t->metadata->arena, sql_name)
+                      : NULL;
+}
+
+bool sql_table_located(const sql_table *t)
+{
+    return t->schema || t->sql_name;
+}
+
+void sql_append_table_ident(sbuf *s, const sql_table *t)
+{
+    if (t->schema) {
+        sbuf_append_ident(s, t->schema);
+        sbuf_append_char(s, '.');
+    }
+    sbuf_append_ident(s, t->sql_name ? t->sql_name : t->name);
+}
+
 void sql_table_mark_view(sql_table *t)
 {
     if (t && !t->metadata->frozen)

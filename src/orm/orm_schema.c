@@ -168,6 +168,8 @@ sql_metadata *orm_metadata_from_config(arena *a, const cfg_config *cfg, err_repo
         sql_table *t = sql_table_add(md, m->table, err);
         if (!t)
             return NULL;
+        if (m->schema || m->table_name)
+            sql_table_set_location(t, m->schema, cfg_model_table_name(m));
         if (m->read_only)
             sql_table_mark_view(t);
         for (size_t c = 0; c < m->n_columns; c++) {
@@ -180,7 +182,11 @@ sql_metadata *orm_metadata_from_config(arena *a, const cfg_config *cfg, err_repo
                 .generated = col->generated,
                 .choices = col->choices,
                 .n_choices = col->n_choices,
-                .references = col->references,
+                /* Core names tables by resource ("schema.table" references too) */
+                .references = col->ref_model && col->ref_column
+                                  ? arena_sprintf(a, "%s.%s", col->ref_model->table,
+                                                  col->ref_column->name)
+                                  : col->references,
                 .write_only = col->write_only,
             };
             if (!sql_table_add_column(t, col->name, orm_column_type(col), &o, err))
@@ -196,7 +202,8 @@ sql_metadata *orm_metadata_from_config(arena *a, const cfg_config *cfg, err_repo
                 return NULL;
         for (size_t k = 0; k < m->n_foreign_keys; k++) {
             const cfg_foreign_key *fk = &m->foreign_keys[k];
-            if (!sql_table_add_foreign_key(t, NULL, fk->columns, fk->n_columns, fk->ref_table,
+            if (!sql_table_add_foreign_key(t, NULL, fk->columns, fk->n_columns,
+                                           fk->ref_model ? fk->ref_model->table : fk->ref_table,
                                            fk->ref_columns, err))
                 return NULL;
         }

@@ -121,10 +121,12 @@ bool schema_column_type(const schema_table *t, const schema_column *c, json_t *s
 /* The "models" object of a configuration for every table and view of cat
  * whose name is not in exclude: columns with types and options, keys,
  * checks, relationships both ways with back_populates, many-to-many
- * through pure association tables, views as read-only models. New
- * reference (json_decref it); NULL with err filled. */
-json_t *schema_reflect_models(const schema_catalog *cat, const char *const *exclude,
-                              size_t n_exclude, err_report *err);
+ * through pure association tables, views as read-only models. A table
+ * outside default_schema gets "schema" (and its model the schema's name
+ * in front when another table has its name). New reference (json_decref
+ * it); NULL with err filled. */
+json_t *schema_reflect_models(const schema_catalog *cat, const char *default_schema,
+                              const char *const *exclude, size_t n_exclude, err_report *err);
 
 /* Reads the catalog of cfg->reflect's schemas through pool and returns the
  * reflected models, as schema_reflect_models. */

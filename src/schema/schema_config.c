@@ -5,8 +5,8 @@
  * reflected ones, and the result loaded like any configuration file, so
  * reflected and declared models meet exactly the same checks.
  *
- * Declared over reflected, by table: the declared model's name wins; its
- * columns and relationships are merged key by key into the reflected
+ * Declared over reflected, by table (and "schema"): the declared model's
+ * name wins; its columns and relationships are merged key by key into the reflected
  * ones (a key set to null removes the reflected key); its other keys
  * replace the reflected ones. Declared models of tables that were not
  * reflected are kept as they are.
@@ -37,6 +37,15 @@ static void merge_members(json_t *base, json_t *over)
 static const char *table_of(json_t *spec)
 {
     return json_string_value(json_object_get(spec, "table"));
+}
+
+/* The same table: same name, and the same "schema" (absent = default). */
+static bool same_table(json_t *a, json_t *b)
+{
+    const char *ta = table_of(a), *tb = table_of(b);
+    const char *sa = json_string_value(json_object_get(a, "schema"));
+    const char *sb = json_string_value(json_object_get(b, "schema"));
+    return ta && tb && strcmp(ta, tb) == 0 && (sa ? sb && strcmp(sa, sb) == 0 : !sb);
 }
 
 /* Renames model old to new in every relationship's target/secondary. */
@@ -75,8 +84,7 @@ json_t *schema_merge_models(json_t *reflected, json_t *declared)
         json_t *v;
         json_object_foreach(out, k, v)
         {
-            const char *t = table_of(v);
-            if (table && t && strcmp(t, table) == 0) {
+            if (table && same_table(v, d)) {
                 rname = k;
                 r = v;
                 break;

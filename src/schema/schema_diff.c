@@ -23,6 +23,7 @@
 typedef struct dctx {
     arena *a;
     schema_changes *out;
+    const char *schema; /* the default schema: tables that name none */
 } dctx;
 
 static void add(dctx *d, bool destructive, const char *why, const char *sql)
@@ -139,9 +140,25 @@ static bool catalog_autoincrement(const schema_column *c)
 
 /* ==== one table ======================================================== */
 
+/* "schema"."table" for a table of another schema, else "table". */
+static const char *table_ident(arena *a, const sql_table *t)
+{
+    sbuf s;
+    sbuf_init(&s, a, 32);
+    sql_append_table_ident(&s, t);
+    return sbuf_str(&s);
+}
+
 static const char *alter(arena *a, const sql_table *t)
 {
-    return arena_sprintf(a, "ALTER TABLE %s ", ident(a, t->name));
+    return arena_sprintf(a, "ALTER TABLE %s ", table_ident(a, t));
+}
+
+/* A catalog foreign key to fk's target: same table, in its schema. */
+static bool same_target(const schema_fk *cfk, const sql_foreign_key *fk, const char *dflt)
+{
+    return strcmp(cfk->ref_table, schema__table_name(fk->ref_table)) == 0 &&
+           strcmp(cfk->ref_schema, schema__table_schema(fk->ref_table, dflt)) == 0;
 }
 
 static void diff_column(dctx *d, const sql_table *t, const sql_column *c,
@@ -263,12 +280,12 @@ static void diff_table(dctx *d, const sql_table *t, const schema_table *ct)
         bool found = false;
         for (size_t k = 0; k < ct->n_fks && !found; k++)
             found = same_names(cols, fk->n_columns, ct->fks[k].columns, ct->fks[k].n_columns) &&
-                    strcmp(ct->fks[k].ref_table, fk->ref_table->name) == 0;
+                    same_target(&ct->fks[k], fk, d->schema);
         if (!found)
             add(d, false, NULL,
                 arena_sprintf(a, "%sADD CONSTRAINT %s FOREIGN KEY (%s) REFERENCES %s (%s)",
                               alter(a, t), ident(a, fk->name), ident_list(a, cols, fk->n_columns),
-                              ident(a, fk->ref_table->name),
+                              table_ident(a, fk->ref_table),
                               ident_list(a, column_names(a, fk->ref_columns, fk->n_columns),
                                          fk->n_columns)));
         const char *ix = sql_compile_fk_index(t, fk, a);
@@ -281,7 +298,7 @@ static void diff_table(dctx *d, const sql_table *t, const schema_table *ct)
             const sql_foreign_key *fk = &t->foreign_keys[i];
             found = same_names(column_names(a, fk->columns, fk->n_columns), fk->n_columns,
                                ct->fks[k].columns, ct->fks[k].n_columns) &&
-                    strcmp(ct->fks[k].ref_table, fk->ref_table->name) == 0;
+                    same_target(&ct->fks[k], fk, d->schema);
         }
         if (!found)
             add(d, false, NULL,
@@ -373,12 +390,22 @@ static bool kept(const char *table, const char *const *keep, size_t n_keep)
     return false;
 }
 
+/* Whether a model has catalog table ct (in its schema, by its name). */
+static bool modelled(const sql_metadata *md, const schema_table *ct, const char *dflt)
+{
+    for (size_t i = 0; i < md->n_tables; i++)
+        if (strcmp(schema__table_name(md->tables[i]), ct->name) == 0 &&
+            strcmp(schema__table_schema(md->tables[i], dflt), ct->schema) == 0)
+            return true;
+    return false;
+}
+
 bool schema_diff(const sql_metadata *md, const schema_catalog *cat, const char *schema,
                  const char *const *keep, size_t n_keep, arena *a, schema_changes *out,
                  err_report *err)
 {
     *out = (schema_changes){0};
-    dctx d = {.a = a, .out = out};
+    dctx d = {.a = a, .out = out, .schema = schema};
     const sql_table **order;
     if (!sql_metadata_create_order(md, a, &order, err))
         return false;
@@ -387,12 +414,15 @@ bool schema_diff(const sql_metadata *md, const schema_catalog *cat, const char *
         const sql_table *t = order[i];
         if (t->view)
             continue;
-        const schema_table *ct = schema_catalog_table(cat, schema, t->name);
+        const schema_table *ct = schema__catalog_of(cat, t, schema);
         if (ct) {
             diff_table(&d, t, ct);
             continue;
         }
         sql_stmts create = {0};
+        if (t->schema) /* a table of its own schema: the schema may be new too */
+            add(&d, false, NULL,
+                arena_sprintf(a, "CREATE SCHEMA IF NOT EXISTS %s", ident(a, t->schema)));
         if (!sql_compile_create_table(t, a, &create, err))
             return false;
         for (size_t k = 0; k < create.n; k++)
@@ -404,10 +434,9 @@ bool schema_diff(const sql_metadata *md, const schema_catalog *cat, const char *
     bool *drop = ARENA_ARRAY(a, bool, n + 1);
     for (size_t i = 0; i < n; i++) {
         const schema_table *ct = &cat->tables[i];
-        drop[i] = strcmp(ct->schema, schema) == 0 && (ct->kind == 'r' || ct->kind == 'p') &&
+        drop[i] = (ct->kind == 'r' || ct->kind == 'p') &&
                   strcmp(ct->name, SCHEMA_MIGRATIONS_TABLE) != 0 &&
-                  !kept(ct->name, keep, n_keep) &&
-                  !sql_metadata_table(md, ct->name);
+                  !kept(ct->name, keep, n_keep) && !modelled(md, ct, schema);
     }
     for (size_t round = 0; round < n; round++)
         for (size_t i = 0; i < n; i++) {
@@ -420,9 +449,13 @@ bool schema_diff(const sql_metadata *md, const schema_catalog *cat, const char *
             if (referenced && round + 1 < n)
                 continue;
             drop[i] = false;
-            add(&d, true,
-                arena_sprintf(a, "drops table \"%s\" and its data", cat->tables[i].name),
-                arena_sprintf(a, "DROP TABLE %s", ident(a, cat->tables[i].name)));
+            const schema_table *ct = &cat->tables[i];
+            const char *name = strcmp(ct->schema, schema) == 0
+                                   ? ident(a, ct->name)
+                                   : arena_sprintf(a, "%s.%s", ident(a, ct->schema),
+                                                   ident(a, ct->name));
+            add(&d, true, arena_sprintf(a, "drops table %s and its data", name),
+                arena_sprintf(a, "DROP TABLE %s", name));
         }
     return true;
 }
@@ -450,7 +483,9 @@ bool schema_diff_database(eng_pool *pool, const cfg_config *cfg, arena *a,
     if (!c)
         return false;
     const char *schema = schema_default_name(cfg);
-    schema_catalog *cat = schema_catalog_read(c, a, &schema, 1, err);
+    size_t n_schemas = 0;
+    const char **schemas = schema__model_schemas(md, schema, a, &n_schemas);
+    schema_catalog *cat = schema_catalog_read(c, a, schemas, n_schemas, err);
     eng_pool_checkin(pool, c);
     return cat && schema_diff(md, cat, schema, cfg->reflect.exclude, cfg->reflect.n_exclude, a,
                               out, err);

@@ -94,11 +94,12 @@ json_t *schema_drift_compare(const cfg_config *cfg, const sql_metadata *md,
     for (size_t i = 0; i < md->n_tables; i++) {
         const sql_table *t = md->tables[i];
         const char *model = model_of(cfg, t->name);
-        const schema_table *ct = schema_catalog_table(cat, schema, t->name);
+        const schema_table *ct = schema__catalog_of(cat, t, schema);
         if (!ct) {
             item(items, model, t->name, NULL,
                  arena_sprintf(a, "the %s \"%s\".\"%s\" does not exist",
-                               t->view ? "view" : "table", schema, t->name));
+                               t->view ? "view" : "table", schema__table_schema(t, schema),
+                               schema__table_name(t)));
             continue;
         }
         for (size_t k = 0; k < t->n_columns; k++) {
@@ -123,7 +124,9 @@ static bool check_now(schema_drift *d, eng_pool *pool, err_report *err)
     arena *a = arena_create(NULL, "drift check");
     eng_conn *c = eng_pool_checkout(pool, err);
     const char *schema = schema_default_name(d->cfg);
-    schema_catalog *cat = c ? schema_catalog_read(c, a, &schema, 1, err) : NULL;
+    size_t n_schemas = 0;
+    const char **schemas = schema__model_schemas(d->md, schema, a, &n_schemas);
+    schema_catalog *cat = c ? schema_catalog_read(c, a, schemas, n_schemas, err) : NULL;
     if (c)
         eng_pool_checkin(pool, c);
     json_t *items = cat ? schema_drift_compare(d->cfg, d->md, cat, schema, a) : NULL;

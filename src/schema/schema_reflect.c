@@ -28,6 +28,7 @@ typedef struct rmodel {
 typedef struct rctx {
     arena *a;
     const schema_catalog *cat;
+    const char *default_schema;
     rmodel *models;
     size_t n;
     err_report *err;
@@ -87,6 +88,14 @@ static bool is_integer_key(const schema_column *c)
     return !c->is_array && (strcmp(c->type_name, "int4") == 0 || strcmp(c->type_name, "int8") == 0);
 }
 
+/* A table as a reference names it: "table" in the default schema, else
+ * "schema.table" (cfg_model_by_table_ref). */
+static const char *table_ref(rctx *rc, const char *schema, const char *table)
+{
+    return strcmp(schema, rc->default_schema) == 0 ? table
+                                                   : arena_sprintf(rc->a, "%s.%s", schema, table);
+}
+
 /* ==== columns ========================================================== */
 
 static json_t *column_spec(rctx *rc, rmodel *m, const schema_column *c, bool pk)
@@ -119,7 +128,8 @@ static json_t *column_spec(rctx *rc, rmodel *m, const schema_column *c, bool pk)
     const schema_fk *fk = single_fk(t, c->name);
     if (fk && model_of(rc, fk->ref_schema, fk->ref_table))
         json_object_set_new(spec, "references",
-                            json_string(arena_sprintf(rc->a, "%s.%s", fk->ref_table,
+                            json_string(arena_sprintf(rc->a, "%s.%s",
+                                                      table_ref(rc, fk->ref_schema, fk->ref_table),
                                                       fk->ref_columns[0])));
     if (c->type_kind == 'e') {
         const schema_enum *e = schema_catalog_enum(rc->cat, c->type_schema, c->type_name);
@@ -144,6 +154,8 @@ static bool fill_model(rctx *rc, rmodel *m)
     bool view = t->kind == 'v' || t->kind == 'm';
     const char *vkey = view ? view_key(t) : NULL;
     json_object_set_new(m->spec, "table", json_string(t->name));
+    if (strcmp(t->schema, rc->default_schema) != 0)
+        json_object_set_new(m->spec, "schema", json_string(t->schema));
     if (view)
         json_object_set_new(m->spec, "read_only", json_true());
     bool ok = true;
@@ -229,8 +241,10 @@ static void link_composite(rctx *rc, rmodel *child, const schema_fk *fk, rmodel 
     json_t *cols = json_array(), *refs = json_array();
     for (size_t i = 0; i < fk->n_columns; i++) {
         json_array_append_new(cols, json_string(fk->columns[i]));
-        json_array_append_new(
-            refs, json_string(arena_sprintf(rc->a, "%s.%s", parent->t->name, fk->ref_columns[i])));
+        json_array_append_new(refs, json_string(arena_sprintf(
+                                        rc->a, "%s.%s",
+                                        table_ref(rc, parent->t->schema, parent->t->name),
+                                        fk->ref_columns[i])));
     }
     json_t *fks = json_object_get(child->spec, "foreign_keys");
     if (!fks) {
@@ -310,11 +324,20 @@ static bool excluded(const schema_table *t, const char *const *exclude, size_t n
     return false;
 }
 
-json_t *schema_reflect_models(const schema_catalog *cat, const char *const *exclude,
-                              size_t n_exclude, err_report *err)
+/* Another reflected table has t's name (in another schema). */
+static bool name_shared(const schema_catalog *cat, const schema_table *t)
+{
+    for (size_t i = 0; i < cat->n_tables; i++)
+        if (&cat->tables[i] != t && strcmp(cat->tables[i].name, t->name) == 0)
+            return true;
+    return false;
+}
+
+json_t *schema_reflect_models(const schema_catalog *cat, const char *default_schema,
+                              const char *const *exclude, size_t n_exclude, err_report *err)
 {
     arena *a = arena_create(NULL, "reflect");
-    rctx rc = {.a = a, .cat = cat, .err = err};
+    rctx rc = {.a = a, .cat = cat, .err = err, .default_schema = default_schema};
     rc.models = ARENA_ARRAY(a, rmodel, cat->n_tables + 1);
     for (size_t i = 0; i < cat->n_tables; i++) {
         const schema_table *t = &cat->tables[i];
@@ -322,7 +345,11 @@ json_t *schema_reflect_models(const schema_catalog *cat, const char *const *excl
             continue;
         rmodel *m = &rc.models[rc.n];
         m->t = t;
-        m->name = schema__unique_name(a, schema__model_name(a, t->name), model_taken, &rc);
+        /* billing.invoices beside public.invoices: BillingInvoice */
+        const char *base = strcmp(t->schema, default_schema) != 0 && name_shared(cat, t)
+                               ? arena_sprintf(a, "%s_%s", t->schema, t->name)
+                               : t->name;
+        m->name = schema__unique_name(a, schema__model_name(a, base), model_taken, &rc);
         rc.n++;
         m->spec = json_object();
         m->columns = json_object();
@@ -374,8 +401,9 @@ json_t *schema_reflect(eng_pool *pool, const cfg_config *cfg, err_report *err)
     schema_catalog *cat = schema_catalog_read(c, a, cfg->reflect.schemas, cfg->reflect.n_schemas,
                                               err);
     eng_pool_checkin(pool, c);
-    json_t *models = cat ? schema_reflect_models(cat, cfg->reflect.exclude,
-                                                 cfg->reflect.n_exclude, err)
+    json_t *models = cat ? schema_reflect_models(cat, schema_default_name(cfg),
+                                                 cfg->reflect.exclude, cfg->reflect.n_exclude,
+                                                 err)
                          : NULL;
     arena_destroy(a);
     return models;
