@@ -41,6 +41,25 @@ static inline void sf_fresh_db(arena *a, const char *db)
     assert_int_equal(ts_psql(ts_database_url(), arena_sprintf(a, "CREATE DATABASE \"%s\"", db)), 0);
 }
 
+/* Drops and creates database db, then runs sql in it: 0, or -1 with
+ * psql's complaint on stderr (for group setups). */
+static inline int sf_db_with(arena *a, const char *db, const char *sql)
+{
+    sf_fresh_db(a, db);
+    const char *errors = NULL;
+    if (ts_psql_capture(a, sf_db_url(a, db), sql, NULL, &errors) != 0) {
+        fprintf(stderr, "psql: %s\n", errors ? errors : "?");
+        return -1;
+    }
+    return 0;
+}
+
+/* Drops database db (group teardowns). */
+static inline void sf_drop_db(arena *a, const char *db)
+{
+    ts_psql(ts_database_url(), arena_sprintf(a, "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)", db));
+}
+
 /* Runs SQL from a file of the source tree in db. */
 static inline void sf_load_sql(arena *a, const char *db, const char *relative)
 {

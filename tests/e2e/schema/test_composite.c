@@ -33,13 +33,7 @@ static int setup(void **state)
 {
     (void) state;
     G = arena_create(NULL, "test_composite");
-    sf_fresh_db(G, DB);
-    const char *errors = NULL;
-    if (ts_psql_capture(G, sf_db_url(G, DB), SQL, NULL, &errors) != 0) {
-        fprintf(stderr, "psql: %s\n", errors ? errors : "?");
-        return -1;
-    }
-    return 0;
+    return sf_db_with(G, DB, SQL);
 }
 
 static int teardown(void **state)
@@ -48,7 +42,7 @@ static int teardown(void **state)
     if (SRV.pid > 0 && ts_server_stop(&SRV) != 0)
         ts_server_dump_log(&SRV);
     json_decref(PRINTED);
-    ts_psql(ts_database_url(), arena_sprintf(G, "DROP DATABASE IF EXISTS \"%s\" WITH (FORCE)", DB));
+    sf_drop_db(G, DB);
     arena_destroy(G);
     return 0;
 }
