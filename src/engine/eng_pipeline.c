@@ -158,6 +158,39 @@ eng_result *eng_begin_exec(eng_conn *c, arena *a, const char *isolation_level,
                                nparams, values, began, err);
 }
 
+/* The statement's answer in a pipeline whose BEGIN (if any) went well:
+ * its Parse (a new cache entry), a COPY refused, a stale cached statement
+ * forgotten (inside a transaction there is no retry, as in
+ * eng_exec_prepared: an orphan on the server until the session ends), the
+ * row description checked, then the result or the error. */
+static eng_result *statement_result(eng_conn *c, pipeline *pl, arena *a, const char *sql,
+                                    const char *name, eng__stmt *e, err_report *err)
+{
+    if (!answered_ok(pl, Q_PARSE)) {
+        eng__error_from_result(c, pl->res[Q_PARSE], sql, err);
+        return NULL;
+    }
+    if (pl->queued[Q_PARSE])
+        e = eng__stmt_cache_add(&c->stmts, sql, name);
+    PGresult *res = pl->res[Q_STMT];
+    pl->res[Q_STMT] = NULL; /* eng__result_or_error takes it over */
+    if (res && is_copy(res)) {
+        PQclear(res); /* abandoned in read_results */
+        err_set(err, ERR_INTERNAL, "COPY statements go through eng_copy_in.");
+        return NULL;
+    }
+    if (e && eng__stale_statement(res)) {
+        eng__stmt_cache_remove(&c->stmts, e);
+        eng__stmt_free(e);
+        e = NULL;
+    }
+    if (e && !eng__check_shape(c, e, res, err)) {
+        PQclear(res);
+        return NULL;
+    }
+    return eng__result_or_error(c, a, res, sql, err);
+}
+
 eng_result *eng__begin_pipeline(eng_conn *c, arena *a, const char *isolation_level,
                                 int statement_timeout_ms, bool prepared, const char *sql,
                                 int nparams, const char *const *values, bool *began,
@@ -228,36 +261,7 @@ eng_result *eng__begin_pipeline(eng_conn *c, arena *a, const char *isolation_lev
     if (!sql)
         goto done; /* eng_begin: nothing more was sent */
 
-    if (!answered_ok(&pl, Q_PARSE)) {
-        eng__error_from_result(c, pl.res[Q_PARSE], sql, err);
-        if (!complete)
-            eng__conn_mark_broken(c);
-        goto done;
-    }
-    if (pl.queued[Q_PARSE])
-        e = eng__stmt_cache_add(&c->stmts, sql, name);
-
-    PGresult *res = pl.res[Q_STMT];
-    pl.res[Q_STMT] = NULL; /* eng__result_or_error takes it over */
-    if (res && is_copy(res)) {
-        PQclear(res); /* abandoned in read_results */
-        err_set(err, ERR_INTERNAL, "COPY statements go through eng_copy_in.");
-        if (!complete)
-            eng__conn_mark_broken(c);
-        goto done;
-    }
-    if (e && eng__stale_statement(res)) {
-        /* Inside the transaction the error has already aborted it: no
-         * retry, as in eng_exec_prepared; forget the name. */
-        eng__stmt_cache_remove(&c->stmts, e);
-        eng__stmt_free(e); /* an orphan on the server until the session ends */
-        e = NULL;
-    }
-    if (e && !eng__check_shape(c, e, res, err)) {
-        PQclear(res);
-        goto done;
-    }
-    out = eng__result_or_error(c, a, res, sql, err);
+    out = statement_result(c, &pl, a, sql, name, e, err);
     if (!complete) {
         /* Answered, but the pipeline did not end cleanly (lost Sync, a
          * result too many): the connection cannot be trusted any more. The
@@ -318,30 +322,7 @@ eng_result *eng_exec_commit(eng_conn *c, arena *a, bool prepared, const char *sq
     if (PQpipelineStatus(pg) != PQ_PIPELINE_OFF && PQexitPipelineMode(pg) != 1)
         complete = false;
 
-    eng_result *out = NULL;
-    if (!answered_ok(&pl, Q_PARSE)) {
-        eng__error_from_result(c, pl.res[Q_PARSE], sql, err);
-        goto done;
-    }
-    if (pl.queued[Q_PARSE])
-        e = eng__stmt_cache_add(&c->stmts, sql, name);
-    PGresult *res = pl.res[Q_STMT];
-    pl.res[Q_STMT] = NULL; /* eng__result_or_error takes it over */
-    if (res && is_copy(res)) {
-        PQclear(res); /* abandoned in read_results */
-        err_set(err, ERR_INTERNAL, "COPY statements go through eng_copy_in.");
-        goto done;
-    }
-    if (e && eng__stale_statement(res)) {
-        eng__stmt_cache_remove(&c->stmts, e);
-        eng__stmt_free(e);
-        e = NULL;
-    }
-    if (e && !eng__check_shape(c, e, res, err)) {
-        PQclear(res);
-        goto done;
-    }
-    out = eng__result_or_error(c, a, res, sql, err);
+    eng_result *out = statement_result(c, &pl, a, sql, name, e, err);
     if (out) {
         PGresult *cr = pl.res[Q_COMMIT];
         if (cr && PQresultStatus(cr) == PGRES_COMMAND_OK && strcmp(PQcmdStatus(cr), "COMMIT") == 0) {
@@ -357,7 +338,6 @@ eng_result *eng_exec_commit(eng_conn *c, arena *a, bool prepared, const char *sq
         }
     }
 
-done:
     if (!complete)
         eng__conn_mark_broken(c);
     for (int q = 0; q < Q_N; q++)
