@@ -251,6 +251,8 @@ typedef struct cfg_server {
                               headers, not reset by each byte */
     int body_timeout_s;    /* total time for a request's body, from its headers */
     int max_connections;   /* the connection table (also bounded by the fd limit) */
+    int connection_memory_kib; /* each connection's buffer: request line and headers
+                                  must fit (431 otherwise); what an idle one costs */
     cfg_cors cors;
 } cfg_server;
 

@@ -75,6 +75,7 @@ cfg_config *cfg_default(arena *a)
         .header_timeout_s = 10,
         .body_timeout_s = 60,
         .max_connections = 10000,
+        .connection_memory_kib = 8,
     };
     c->session = (cfg_session){
         .expire_on_commit = false,

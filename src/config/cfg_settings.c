@@ -80,6 +80,7 @@ static const setting SETTINGS[] = {
     {"server", "header_timeout_s", S_INT, SRV(header_timeout_s), 1, 86400, 0, 0, NULL},
     {"server", "body_timeout_s", S_INT, SRV(body_timeout_s), 1, 86400, 0, 0, NULL},
     {"server", "max_connections", S_INT, SRV(max_connections), 16, 1000000, 0, 0, NULL},
+    {"server", "connection_memory_kib", S_INT, SRV(connection_memory_kib), 4, 1024, 0, 0, NULL},
 
     {"session", "expire_on_commit", S_BOOL, SES(expire_on_commit), 0, 0, 0, 0, NULL},
     {"session", "autoflush", S_BOOL, SES(autoflush), 0, 0, 0, 0, NULL},

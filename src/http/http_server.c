@@ -27,15 +27,6 @@ static double now_s(void)
     return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
 }
 
-/* libmicrohttpd's memory pool per connection (its default is 32 KiB). It
- * holds the request line and headers while they are parsed, then the
- * response headers, and it is zeroed after every response, so each
- * keep-alive connection keeps it resident: 10,000 idle connections cost
- * 10,000 times this. Sized for an 8 KiB bearer token plus ordinary
- * headers; larger headers get libmicrohttpd's own 431. */
-#ifndef HTTP_CONN_MEMORY
-#define HTTP_CONN_MEMORY (10 * 1024)
-#endif
 /* The drain's idle period: keep-alive connections that sent nothing for
  * this long are closed without waiting for the rest of the grace. */
 #define DRAIN_QUIET_S 0.5
@@ -409,6 +400,18 @@ http_server *http_server_start_admin(const http_route *routes, size_t n_routes, 
     return s;
 }
 
+/* libmicrohttpd's memory pool per connection (its default is 32 KiB). It
+ * holds the request line and headers while they are parsed, then the
+ * response headers, and it is zeroed after every response, so each
+ * keep-alive connection keeps it resident: 10,000 idle connections cost
+ * 10,000 times this. The default (8 KiB) keeps that under 100 MB and fits
+ * ordinary headers with a bearer token of about 6 KiB; larger headers get
+ * libmicrohttpd's own 431 (server.connection_memory_kib raises it). */
+static size_t connection_memory(const cfg_server *cfg)
+{
+    return (size_t) (cfg->connection_memory_kib > 0 ? cfg->connection_memory_kib : 8) * 1024;
+}
+
 static http_server *start(const cfg_server *cfg, bool admin, const http_route *routes,
                           size_t n_routes, http_app *app, err_report *err)
 {
@@ -485,7 +488,7 @@ static http_server *start(const cfg_server *cfg, bool admin, const http_route *r
                                                         : s->max_conns),
         MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) (cfg->idle_timeout_s > 0 ? cfg->idle_timeout_s : 30),
         MHD_OPTION_LISTEN_BACKLOG_SIZE, (unsigned) 1024, MHD_OPTION_CONNECTION_MEMORY_LIMIT,
-        (size_t) HTTP_CONN_MEMORY, MHD_OPTION_END);
+        connection_memory(cfg), MHD_OPTION_END);
     if (!s->daemon) {
         err_set(err, ERR_CONFIG, "Cannot listen on %s:%d (address in use or not available).",
                 host, cfg->port);

@@ -518,14 +518,19 @@ static void test_serialization_failure_reply(void **state)
     /* psql updates a and holds its row lock for 6 s before committing;
      * once it sleeps, the API transaction reads a under SERIALIZABLE, then
      * waits on the lock and fails with 40001 when psql commits. */
-    int rc = ts_system("PGAPPNAME=retort_api_lock psql -X -q '%s' -c \"BEGIN; UPDATE %s SET "
+    /* The application name is this table's own: the variants of this test
+     * (direct, behind PgBouncer) run side by side on one cluster, and
+     * another one's psql asleep must not count as ours. */
+    const char *lock_app = S("retort_lock_%s", R("accounts"));
+    int rc = ts_system("PGAPPNAME=%s psql -X -q '%s' -c \"BEGIN; UPDATE %s SET "
                        "balance = balance + 1 WHERE id = %lld; SELECT pg_sleep(6); COMMIT;\" "
                        ">/dev/null 2>&1 &",
-                       ts_database_url(), R("accounts"), a);
+                       lock_app, ts_database_url(), R("accounts"), a);
     assert_int_equal(rc, 0);
     double until = ts_now() + 10;
-    while (sql_int("SELECT count(*) FROM pg_stat_activity WHERE application_name = "
-                   "'retort_api_lock' AND wait_event = 'PgSleep'") == 0) {
+    while (sql_int("SELECT count(*) FROM pg_stat_activity WHERE application_name = '%s' AND "
+                   "wait_event = 'PgSleep'",
+                   lock_app) == 0) {
         if (ts_now() > until)
             fail_msg("the locking psql session never reached pg_sleep");
         ts_sleep_ms(50);
