@@ -90,6 +90,11 @@ double ts_now(void); /* monotonic seconds */
 void ts_sleep_ms(int ms);
 /* Path of a file in the source tree (arena copy). */
 const char *ts_source_path(arena *a, const char *relative);
+/* An executable's path found on PATH; NULL when it is not there. */
+const char *ts_on_path(arena *a, const char *name);
+/* The Chromium the browser tests drive: $RETORT_CHROMIUM, else chromium
+ * on PATH; NULL when there is none. */
+const char *ts_chromium(arena *a);
 
 /* ---- HTTP client ------------------------------------------------------- */
 

@@ -132,3 +132,22 @@ const char *ts_source_path(arena *a, const char *relative)
 {
     return arena_sprintf(a, "%s/%s", RETORT_SOURCE_DIR, relative);
 }
+
+const char *ts_on_path(arena *a, const char *name)
+{
+    const char *path = getenv("PATH");
+    for (const char *p = path ? path : ""; *p;) {
+        size_t n = strcspn(p, ":");
+        const char *cand = arena_sprintf(a, "%.*s/%s", (int) n, p, name);
+        if (n && access(cand, X_OK) == 0)
+            return cand;
+        p += n + (p[n] == ':');
+    }
+    return NULL;
+}
+
+const char *ts_chromium(arena *a)
+{
+    const char *c = getenv("RETORT_CHROMIUM");
+    return c && *c ? c : ts_on_path(a, "chromium");
+}

@@ -39,27 +39,13 @@ typedef struct fixture {
 
 static fixture F;
 
-static const char *on_path(arena *a, const char *name)
-{
-    const char *path = getenv("PATH");
-    for (const char *p = path ? path : ""; *p;) {
-        size_t n = strcspn(p, ":");
-        const char *cand = arena_sprintf(a, "%.*s/%s", (int) n, p, name);
-        if (n && access(cand, X_OK) == 0)
-            return cand;
-        p += n + (p[n] == ':');
-    }
-    return NULL;
-}
-
 static int setup_group(void **state)
 {
     (void) state;
     F.a = arena_create(NULL, "test_docs_authorize");
     const char *d = getenv("RETORT_DOCS_DIR");
     F.docs_dir = d && *d ? d : ts_source_path(F.a, "build/docs-assets/swagger-ui-dist");
-    const char *c = getenv("RETORT_CHROMIUM");
-    F.chromium = c && *c ? c : on_path(F.a, "chromium");
+    F.chromium = ts_chromium(F.a);
     snprintf(F.tmp, sizeof F.tmp, "/tmp/retort-authorize-XXXXXX");
     if (!mkdtemp(F.tmp) || !ts_database_url())
         return -1;
@@ -92,7 +78,7 @@ static json_t *try_it_out(const char *kind, const char *credential)
 {
     if (!F.chromium)
         fail_msg("chromium is not installed: run scripts/docs-assets, or set RETORT_CHROMIUM");
-    if (!on_path(F.a, "node"))
+    if (!ts_on_path(F.a, "node"))
         fail_msg("node is not installed: run scripts/docs-assets");
     if (access(arena_sprintf(F.a, "%s/swagger-ui-bundle.js", F.docs_dir), R_OK) != 0)
         fail_msg("Swagger UI's files are not in %s: run scripts/docs-assets", F.docs_dir);

@@ -36,33 +36,13 @@ typedef struct fixture {
 
 static fixture F;
 
-static const char *find_chromium(arena *a)
-{
-    const char *c = getenv("RETORT_CHROMIUM");
-    if (c && *c)
-        return c;
-    const char *path = getenv("PATH");
-    if (!path)
-        return NULL;
-    for (const char *p = path; *p;) {
-        size_t n = strcspn(p, ":");
-        const char *cand = arena_sprintf(a, "%.*s/chromium", (int) n, p);
-        if (n && access(cand, X_OK) == 0)
-            return cand;
-        p += n;
-        if (*p == ':')
-            p++;
-    }
-    return NULL;
-}
-
 static int setup_group(void **state)
 {
     (void) state;
     F.a = arena_create(NULL, "test_docs_browser");
     const char *d = getenv("RETORT_DOCS_DIR");
     F.docs_dir = d && *d ? d : ts_source_path(F.a, "build/docs-assets/swagger-ui-dist");
-    F.chromium = find_chromium(F.a);
+    F.chromium = ts_chromium(F.a);
     snprintf(F.tmp, sizeof F.tmp, "/tmp/retort-browser-XXXXXX");
     if (!mkdtemp(F.tmp))
         return -1;
